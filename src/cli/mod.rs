@@ -1,0 +1,169 @@
+//! The command line: clap definitions, one file per subcommand, shared option groups
+//! defined once. Each subcommand returns an `Outcome`; `main.rs` maps it to the exit
+//! codes of DESIGN.md (0 success, 1 a check failed, 2 usage or configuration error,
+//! 3 runtime failure).
+
+mod init;
+mod inspect;
+mod output;
+mod plan;
+mod types;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::Config;
+use crate::target::url::TargetUrl;
+use crate::target::Dialect;
+
+pub use output::write_stdout;
+
+/// Move a client's SQLite database to PostgreSQL or MariaDB, prove nothing was lost,
+/// and harden it for go-live.
+///
+/// Start with `cutover inspect client.sqlite`, then `cutover plan client.sqlite --dialect postgres`
+/// to see the exact DDL before anything is written. SOURCE is a SQLite file or a `.sql`
+/// dump as `sqlite3 .dump` writes it.
+#[derive(Debug, Parser)]
+#[command(
+    name = "cutover",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Inspect(inspect::InspectArgs),
+    Plan(plan::PlanArgs),
+    Init(init::InitArgs),
+    Types(types::TypesArgs),
+}
+
+/// Where the source comes from: a path, or the `source` of a config file.
+#[derive(Debug, Args, Clone)]
+pub struct SourceOpts {
+    /// The SQLite database file or `.sql` dump to read (default: `source` in the config file).
+    #[arg(value_name = "SOURCE")]
+    pub source: Option<PathBuf>,
+    /// Read settings from this cutover.toml; flags on the command line win over it.
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// Which target: a URL, or just a dialect when no server is involved.
+#[derive(Debug, Args, Clone)]
+pub struct TargetOpts {
+    /// Target URL: postgres://user@host:5432/db, mariadb://user@host:3306/db (or mysql://), sqlite://file.sqlite.
+    /// A password in the URL is never printed.
+    #[arg(long, value_name = "URL")]
+    pub to: Option<String>,
+    /// Plan for this dialect without a URL (no server needed).
+    #[arg(long, value_enum, conflicts_with = "to")]
+    pub dialect: Option<Dialect>,
+    /// PostgreSQL schema for the tables (default: public).
+    #[arg(long, value_name = "SCHEMA")]
+    pub target_schema: Option<String>,
+}
+
+/// Output format for commands that report something.
+#[derive(Debug, Args, Clone, Copy)]
+pub struct OutputOpts {
+    /// Print machine-readable JSON on stdout instead of the human report.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// How a command ended, when it ran to the end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Success,
+    /// A check found problems (exit 1).
+    ChecksFailed,
+}
+
+/// Why a command could not run, with the exit code class it maps to.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Usage or configuration (exit 2).
+    #[error("{0:#}")]
+    Usage(anyhow::Error),
+    /// Runtime failure: I/O, source, connection (exit 3).
+    #[error("{0:#}")]
+    Runtime(anyhow::Error),
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Usage(_) => 2,
+            CliError::Runtime(_) => 3,
+        }
+    }
+}
+
+pub fn usage(msg: impl Into<String>) -> CliError {
+    CliError::Usage(anyhow::anyhow!(msg.into()))
+}
+
+pub fn run(cli: Cli) -> Result<Outcome, CliError> {
+    match cli.command {
+        Command::Inspect(a) => inspect::run(a),
+        Command::Plan(a) => plan::run(a),
+        Command::Init(a) => init::run(a),
+        Command::Types(a) => types::run(a),
+    }
+}
+
+/// Settings resolved from flags and the config file (flags win).
+pub struct Resolved {
+    pub config: Config,
+    pub source: PathBuf,
+}
+
+pub fn resolve_source(opts: &SourceOpts) -> Result<Resolved, CliError> {
+    let config = match &opts.config {
+        Some(p) => Config::load(p).map_err(|e| CliError::Usage(e.into()))?,
+        None => Config::default(),
+    };
+    let source = opts
+        .source
+        .clone()
+        .or_else(|| config.source.clone())
+        .ok_or_else(|| usage("no SOURCE given: pass the SQLite file or .sql dump, or --config with `source = \"...\"`"))?;
+    Ok(Resolved { config, source })
+}
+
+/// The dialect (and URL, when given) from flags, then the config file.
+pub fn resolve_target(
+    opts: &TargetOpts,
+    config: &Config,
+) -> Result<(Dialect, Option<TargetUrl>), CliError> {
+    let url = match (&opts.to, opts.dialect, &config.target) {
+        (Some(u), _, _) => Some(u.clone()),
+        (None, Some(_), _) => None,
+        (None, None, Some(u)) => Some(u.clone()),
+        (None, None, None) => None,
+    };
+    if let Some(u) = url {
+        let url = TargetUrl::parse(&u).map_err(|e| CliError::Usage(e.into()))?;
+        return Ok((url.dialect, Some(url)));
+    }
+    match opts.dialect.or(config.dialect) {
+        Some(d) => Ok((d, None)),
+        None => Err(usage("no target given: pass --to URL (postgres://, mariadb://, sqlite://) or --dialect postgres|mariadb|sqlite")),
+    }
+}
+
+/// Open and read a source, mapping its errors to exit code 3 with the file named.
+pub fn read_source(path: &std::path::Path) -> Result<crate::schema::SourceSchema, CliError> {
+    let mut source = crate::source::Source::open(path).map_err(|e| CliError::Runtime(e.into()))?;
+    source
+        .read_schema()
+        .map_err(|e| CliError::Runtime(e.into()))
+}

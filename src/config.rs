@@ -1,0 +1,204 @@
+//! `cutover.toml`: the consultant's record of one migration — source, target, and the
+//! per-table and per-column decisions that override cutover's defaults.
+//!
+//! Every value may also come from the command line; flags given there win over the
+//! file. Unknown keys are errors (a misspelt override must not be silently ignored),
+//! and `${VAR}` in the target URL is read from the environment so that passwords need
+//! not be written into the file.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::target::{CollationSettings, Dialect};
+use crate::types::{ColumnType, EpochUnit};
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The SQLite file or `.sql` dump to migrate (relative to this file's folder).
+    pub source: Option<PathBuf>,
+    /// Target URL: postgres://…, mariadb://… / mysql://…, or sqlite://path. `${VAR}` is read from the environment.
+    pub target: Option<String>,
+    /// Target dialect when planning without a URL.
+    pub dialect: Option<Dialect>,
+    /// PostgreSQL schema to create the tables in (default `public`).
+    pub target_schema: Option<String>,
+    /// MariaDB collations chosen for SQLite's collations.
+    #[serde(default)]
+    pub mariadb: MariaDbConfig,
+    /// Per-table decisions, keyed by the table's SQLite name.
+    #[serde(default)]
+    pub tables: BTreeMap<String, TableConfig>,
+    /// The hardening profile (see docs/hardening.md); `init` writes a starter.
+    #[schemars(with = "Option<serde_json::Value>")]
+    pub harden: Option<toml::Value>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MariaDbConfig {
+    #[serde(default)]
+    pub collations: CollationSettings,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TableConfig {
+    /// Leave this table out of the migration.
+    #[serde(default)]
+    pub skip: bool,
+    /// Name of the table in the target (default: the SQLite name).
+    pub name: Option<String>,
+    #[serde(default)]
+    pub columns: BTreeMap<String, ColumnConfig>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnConfig {
+    /// Target type in cutover's neutral spelling: boolean, bigint, integer, smallint, double,
+    /// decimal(p,s), varchar(n), text, timestamp, timestamptz, date, time, json, bytes, uuid.
+    #[serde(rename = "type")]
+    pub type_: Option<String>,
+    /// Name of the column in the target (default: the SQLite name).
+    pub name: Option<String>,
+    /// Unit of integers in a date/time column: s, ms or us (default: decided from the data).
+    pub epoch_unit: Option<EpochUnit>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: cannot read the config file: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{path}: [tables.{table:?}.columns.{column:?}] type: {source}")]
+    BadType {
+        path: PathBuf,
+        table: String,
+        column: String,
+        #[source]
+        source: crate::types::UnknownType,
+    },
+    #[error("{path}: target: environment variable {var} is not set (the URL uses ${{{var}}})")]
+    MissingEnv { path: PathBuf, var: String },
+}
+
+impl Config {
+    /// Read a config file; a relative `source` is resolved against the file's folder.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut config: Config = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        if let Some(src) = &config.source {
+            if src.is_relative() {
+                let base = path.parent().unwrap_or(Path::new(""));
+                config.source = Some(base.join(src));
+            }
+        }
+        if let Some(target) = &config.target {
+            config.target = Some(expand_env(target).map_err(|var| ConfigError::MissingEnv {
+                path: path.to_path_buf(),
+                var,
+            })?);
+        }
+        config.validate(path)?;
+        Ok(config)
+    }
+
+    fn validate(&self, path: &Path) -> Result<(), ConfigError> {
+        for (table, t) in &self.tables {
+            for (column, c) in &t.columns {
+                if let Some(ty) = &c.type_ {
+                    ty.parse::<ColumnType>()
+                        .map_err(|source| ConfigError::BadType {
+                            path: path.to_path_buf(),
+                            table: table.clone(),
+                            column: column.clone(),
+                            source,
+                        })?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn column(&self, table: &str, column: &str) -> Option<&ColumnConfig> {
+        self.tables.get(table)?.columns.get(column)
+    }
+
+    pub fn table(&self, table: &str) -> Option<&TableConfig> {
+        self.tables.get(table)
+    }
+}
+
+/// Replace `${VAR}` with the environment's value; returns the name of a missing variable.
+fn expand_env(s: &str) -> Result<String, String> {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else {
+            out.push_str(&rest[start..]);
+            return Ok(out);
+        };
+        let var = &after[..end];
+        out.push_str(&std::env::var(var).map_err(|_| var.to_string())?);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_and_bad_types_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("cutover.toml");
+        std::fs::write(&p, "source = 'x.sqlite'\n[tables.users]\nskipp = true\n").unwrap();
+        let e = Config::load(&p).unwrap_err().to_string();
+        assert!(e.contains("skipp"), "{e}");
+        std::fs::write(&p, "[tables.users.columns.age]\ntype = 'int4'\n").unwrap();
+        let e = Config::load(&p).unwrap_err().to_string();
+        assert!(
+            e.contains("users") && e.contains("age") && e.contains("int4"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn source_is_relative_to_the_file_and_env_is_expanded() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("cutover.toml");
+        std::env::set_var("CUTOVER_TEST_PW", "pw");
+        std::fs::write(
+            &p,
+            "source = 'client.sqlite'\ntarget = 'postgres://app:${CUTOVER_TEST_PW}@h/db'\n",
+        )
+        .unwrap();
+        let c = Config::load(&p).unwrap();
+        assert_eq!(c.source.unwrap(), dir.path().join("client.sqlite"));
+        assert_eq!(c.target.unwrap(), "postgres://app:pw@h/db");
+        std::fs::write(&p, "target = 'postgres://app:${CUTOVER_NOT_SET_X}@h/db'\n").unwrap();
+        assert!(matches!(
+            Config::load(&p),
+            Err(ConfigError::MissingEnv { .. })
+        ));
+    }
+}

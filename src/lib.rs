@@ -1,0 +1,18 @@
+//! cutover: move a client's SQLite database to PostgreSQL or MariaDB, prove that
+//! nothing was lost, and harden the new database for go-live.
+//!
+//! The library holds everything; `main.rs` only parses arguments and maps the result
+//! to an exit code. Modules follow the product: `source` reads SQLite, `plan` decides
+//! how it lands, `target` knows each engine, `convert` turns values, `cli` is the
+//! command line on top.
+
+pub mod cli;
+pub mod config;
+pub mod convert;
+pub mod hash;
+pub mod plan;
+pub mod schema;
+pub mod source;
+pub mod target;
+pub mod types;
+pub mod value;

@@ -1,0 +1,14 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    match cutover::cli::run(cutover::cli::Cli::parse()) {
+        Ok(cutover::cli::Outcome::Success) => ExitCode::SUCCESS,
+        Ok(cutover::cli::Outcome::ChecksFailed) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}

@@ -1,0 +1,631 @@
+//! Indexes, foreign keys and the DDL text of a plan, in the order it runs.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::names::Namespace;
+use super::{
+    known_names, Finding, ForeignKeyPlan, IndexPlan, Level, Phase, Plan, Statement, TablePlan,
+};
+use crate::schema::{SourceSchema, Table};
+use crate::source::sqltext;
+use crate::target::mariadb::{BYTES_PER_CHAR, MAX_KEY_BYTES, MAX_KEY_CHARS};
+use crate::target::{Dialect, SqlDialect};
+use crate::types::ColumnType;
+
+/// Re-quote an SQLite SQL fragment for the target, with names mapped to their target names.
+fn requote(sql: &str, known: &BTreeMap<String, String>, engine: &dyn SqlDialect) -> String {
+    let map: HashMap<String, String> = known.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    sqltext::requote(sql, &map, &|n| engine.quote(n))
+}
+
+/// Names a fragment of one table may use: its columns (target names) and every table.
+fn table_known(tp: &TablePlan, all: &[TablePlan]) -> BTreeMap<String, String> {
+    let mut known: BTreeMap<String, String> = all
+        .iter()
+        .map(|t| (t.source_name.to_lowercase(), t.target_name.clone()))
+        .collect();
+    for c in &tp.columns {
+        known.insert(c.source_name.to_lowercase(), c.target_name.clone());
+    }
+    known
+}
+
+/// Key bytes MariaDB counts for one key part.
+fn key_bytes(ty: &ColumnType) -> u32 {
+    match ty {
+        ColumnType::Varchar { length } | ColumnType::Char { length } => length * BYTES_PER_CHAR,
+        ColumnType::Text => MAX_KEY_CHARS * BYTES_PER_CHAR,
+        ColumnType::Bytes | ColumnType::Json => MAX_KEY_BYTES,
+        ColumnType::Decimal {
+            precision: Some(p), ..
+        } => p / 2 + 1,
+        ColumnType::Uuid => 16,
+        _ => 8,
+    }
+}
+
+pub(super) fn plan_indexes(
+    t: &Table,
+    tp: &TablePlan,
+    engine: &dyn SqlDialect,
+    ns: &mut Namespace,
+    dialect: Dialect,
+    findings: &mut Vec<Finding>,
+) -> Vec<IndexPlan> {
+    let all = std::slice::from_ref(tp);
+    let known = table_known(tp, all);
+    let mut out = Vec::new();
+    for idx in &t.indexes {
+        let object = format!("index {} on {}", idx.name, t.name);
+        if idx.partial.is_some() && !engine.supports_partial_indexes() {
+            findings.push(Finding::new(
+                if idx.unique {
+                    Level::Warning
+                } else {
+                    Level::Info
+                },
+                "index_left_out",
+                &object,
+                format!(
+                    "partial index (WHERE {}) is not supported by {dialect}; left out{}",
+                    idx.partial.as_deref().unwrap_or(""),
+                    if idx.unique {
+                        ": its uniqueness will not be enforced"
+                    } else {
+                        ""
+                    }
+                ),
+            ));
+            continue;
+        }
+        if idx.has_expressions() && !engine.supports_expression_indexes() {
+            findings.push(Finding::new(
+                Level::Warning,
+                "index_left_out",
+                &object,
+                format!("expression index is not supported by {dialect}; left out"),
+            ));
+            continue;
+        }
+        let mut parts = Vec::new();
+        for ic in &idx.columns {
+            match (&ic.name, &ic.expression) {
+                (Some(name), _) => match tp.column(name) {
+                    Some(m) => parts.push((
+                        engine.quote(&m.target_name),
+                        Some(m.ty.clone()),
+                        ic.descending,
+                    )),
+                    None => parts.push((engine.quote(name), None, ic.descending)),
+                },
+                (None, expr) => parts.push((
+                    format!(
+                        "({})",
+                        requote(expr.as_deref().unwrap_or(""), &known, engine)
+                    ),
+                    None,
+                    ic.descending,
+                )),
+            }
+        }
+        let prefixes = if dialect == Dialect::MariaDb {
+            mariadb_prefixes(&parts, engine)
+        } else {
+            vec![None; parts.len()]
+        };
+        if prefixes.iter().any(Option::is_some) && idx.unique {
+            findings.push(Finding::new(Level::Warning, "unique_on_prefix", &object, "MariaDB can index only a prefix of these columns: uniqueness is enforced on the prefix"));
+        }
+        let keys: Vec<String> = parts
+            .iter()
+            .zip(prefixes)
+            .map(|((k, _, desc), prefix)| {
+                let mut s = k.clone();
+                if let Some(p) = prefix {
+                    s.push_str(&format!("({p})"));
+                }
+                if *desc {
+                    s.push_str(" DESC");
+                }
+                s
+            })
+            .collect();
+        let wanted = if idx.name.starts_with("sqlite_autoindex_") {
+            let cols: Vec<&str> = idx.column_names();
+            format!("{}_{}_key", tp.target_name, cols.join("_"))
+        } else {
+            idx.name.clone()
+        };
+        let target_name = ns.unique(&wanted, engine.name_limit());
+        if target_name != wanted && !idx.name.starts_with("sqlite_autoindex_") {
+            findings.push(Finding::new(Level::Info, "index_renamed", &object, format!("index renamed to {target_name:?} (length limit or a name already taken in the target)")));
+        }
+        let partial = idx.partial.as_deref().map(|w| requote(w, &known, engine));
+        out.push(IndexPlan {
+            source_name: idx.name.clone(),
+            target_name,
+            unique: idx.unique,
+            keys,
+            partial,
+        });
+    }
+    out
+}
+
+/// MariaDB key prefixes so that each index stays within the 3072-byte key limit.
+fn mariadb_prefixes(
+    parts: &[(String, Option<ColumnType>, bool)],
+    engine: &dyn SqlDialect,
+) -> Vec<Option<u32>> {
+    let mut prefixes: Vec<Option<u32>> = parts
+        .iter()
+        .map(|(_, ty, _)| match ty {
+            Some(ty) if !engine.indexable(ty) => Some(if matches!(ty, ColumnType::Text) {
+                MAX_KEY_CHARS
+            } else {
+                MAX_KEY_BYTES
+            }),
+            _ => None,
+        })
+        .collect();
+    let total: u32 = parts
+        .iter()
+        .map(|(_, ty, _)| ty.as_ref().map_or(8, key_bytes))
+        .sum();
+    if total > MAX_KEY_BYTES {
+        let strings: Vec<usize> = parts
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, ty, _))| {
+                ty.as_ref().is_some_and(|t| {
+                    t.is_string() || matches!(t, ColumnType::Bytes | ColumnType::Json)
+                })
+            })
+            .map(|(i, _)| i)
+            .collect();
+        let fixed: u32 = parts
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !strings.contains(i))
+            .map(|(_, (_, ty, _))| ty.as_ref().map_or(8, key_bytes))
+            .sum();
+        if let Ok(n) = u32::try_from(strings.len()) {
+            if n > 0 {
+                let each = MAX_KEY_BYTES.saturating_sub(fixed) / n / BYTES_PER_CHAR;
+                for i in strings {
+                    prefixes[i] = Some(each.max(1));
+                }
+            }
+        }
+    }
+    prefixes
+}
+
+pub(super) fn plan_foreign_keys(
+    t: &Table,
+    tp: &TablePlan,
+    selected: &[&Table],
+    tables: &[TablePlan],
+    engine: &dyn SqlDialect,
+    ns: &mut Namespace,
+    findings: &mut Vec<Finding>,
+) -> Vec<ForeignKeyPlan> {
+    let mut out = Vec::new();
+    for fk in &t.foreign_keys {
+        let what = fk.describe(&t.name);
+        let left_out = |findings: &mut Vec<Finding>, why: String| {
+            findings.push(Finding::new(
+                Level::Warning,
+                "fk_left_out",
+                &t.name,
+                format!("foreign key {what} left out: {why}"),
+            ));
+        };
+        let Some((parent, pp)) = selected
+            .iter()
+            .zip(tables)
+            .find(|(p, _)| p.name == fk.parent_table)
+        else {
+            left_out(
+                findings,
+                format!(
+                    "table {:?} is not migrated (it does not exist, is virtual, or is skipped)",
+                    fk.parent_table
+                ),
+            );
+            continue;
+        };
+        if fk.parent_columns.is_empty() || fk.parent_columns.len() != fk.columns.len() {
+            left_out(findings, "the parent columns cannot be determined (the parent has no primary key and the constraint names none)".into());
+            continue;
+        }
+        let same = |a: &[String], b: &[&str]| {
+            a.len() == b.len()
+                && a.iter()
+                    .all(|x| b.iter().any(|y| x.eq_ignore_ascii_case(y)))
+        };
+        let unique_parent = parent.primary_key.as_ref().is_some_and(|pk| {
+            same(
+                &fk.parent_columns,
+                &pk.columns.iter().map(String::as_str).collect::<Vec<_>>(),
+            )
+        }) || parent.indexes.iter().any(|i| {
+            i.unique
+                && i.partial.is_none()
+                && !i.has_expressions()
+                && same(&fk.parent_columns, &i.column_names())
+        });
+        if !unique_parent {
+            left_out(findings, "the parent columns have no primary key or unique index (SQLite reports \"foreign key mismatch\" for this when foreign_keys is on)".into());
+            continue;
+        }
+        let mut cols = Vec::new();
+        let mut pcols = Vec::new();
+        let mut bad = None;
+        for (c, p) in fk.columns.iter().zip(&fk.parent_columns) {
+            let child = tp
+                .columns
+                .iter()
+                .find(|m| m.source_name.eq_ignore_ascii_case(c));
+            let par = pp
+                .columns
+                .iter()
+                .find(|m| m.source_name.eq_ignore_ascii_case(p));
+            match (child, par) {
+                (Some(cm), Some(pm)) => {
+                    if !compatible(&cm.ty, &pm.ty, engine.dialect()) {
+                        bad = Some(format!(
+                            "{c} is {} but {}.{p} is {}; the target requires matching types",
+                            cm.ty, fk.parent_table, pm.ty
+                        ));
+                    }
+                    cols.push(cm.target_name.clone());
+                    pcols.push(pm.target_name.clone());
+                }
+                _ => {
+                    bad = Some(format!(
+                        "column {c} or {}.{p} does not exist",
+                        fk.parent_table
+                    ))
+                }
+            }
+        }
+        if let Some(why) = bad {
+            left_out(findings, why);
+            continue;
+        }
+        let action = |a: &str, which: &str, findings: &mut Vec<Finding>| {
+            if engine.supports_fk_action(a) {
+                a.to_ascii_uppercase()
+            } else {
+                findings.push(Finding::new(Level::Warning, "fk_action_changed", &t.name, format!("foreign key {what}: ON {which} {a} is not supported by {}; NO ACTION instead", engine.dialect())));
+                "NO ACTION".into()
+            }
+        };
+        let on_delete = action(&fk.on_delete, "DELETE", findings);
+        let on_update = action(&fk.on_update, "UPDATE", findings);
+        let name = ns.unique(
+            &format!("{}_{}_fkey", tp.target_name, cols.join("_")),
+            engine.name_limit(),
+        );
+        out.push(ForeignKeyPlan {
+            name,
+            columns: cols,
+            parent_table: pp.target_name.clone(),
+            parent_columns: pcols,
+            on_delete,
+            on_update,
+            deferrable: fk.deferrable,
+            breaks_cycle: false,
+        });
+    }
+    out
+}
+
+/// Whether a child column type may reference a parent column type in the target.
+fn compatible(child: &ColumnType, parent: &ColumnType, dialect: Dialect) -> bool {
+    use ColumnType::*;
+    match (child, parent) {
+        (a, b) if a == b => true,
+        (a, b) if a.is_string() && b.is_string() => true,
+        (Integer { .. }, Integer { .. }) => dialect != Dialect::MariaDb,
+        (Decimal { .. }, Decimal { .. }) | (Timestamp { .. }, Timestamp { .. }) => {
+            dialect != Dialect::MariaDb
+        }
+        _ => dialect == Dialect::Sqlite,
+    }
+}
+
+/// MariaDB requires equal collations on both sides of a foreign key: give the child the parent's.
+pub(super) fn align_fk_collations(tables: &mut [TablePlan], findings: &mut Vec<Finding>) {
+    let mut changes = Vec::new();
+    for (ti, tp) in tables.iter().enumerate() {
+        for fk in &tp.foreign_keys {
+            let Some(pp) = tables.iter().find(|p| p.target_name == fk.parent_table) else {
+                continue;
+            };
+            for (c, p) in fk.columns.iter().zip(&fk.parent_columns) {
+                let cm = tp.columns.iter().position(|m| &m.target_name == c);
+                let pm = pp.columns.iter().find(|m| &m.target_name == p);
+                if let (Some(ci), Some(pm)) = (cm, pm) {
+                    if tp.columns[ci].collation != pm.collation {
+                        changes.push((
+                            ti,
+                            ci,
+                            pm.collation.clone(),
+                            format!("{}.{}", tp.source_name, tp.columns[ci].source_name),
+                            fk.parent_table.clone(),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    for (ti, ci, coll, object, parent) in changes {
+        findings.push(Finding::new(Level::Info, "fk_collation_aligned", &object, format!("collation set to {:?} to match the referenced column in {parent} (MariaDB requires equal collations)", coll.as_deref().unwrap_or("default"))));
+        tables[ti].columns[ci].collation = coll;
+    }
+}
+
+/// The DDL of a plan, in execution order.
+pub(super) fn statements(
+    plan: &Plan,
+    schema: &SourceSchema,
+    engine: &dyn SqlDialect,
+    findings: &mut Vec<Finding>,
+) -> Vec<Statement> {
+    let schema_name = plan.target_schema.as_deref();
+    let mut out = Vec::new();
+    let push = |out: &mut Vec<Statement>, phase, object: &str, sql: String, best_effort| {
+        out.push(Statement {
+            phase,
+            object: object.to_string(),
+            sql,
+            best_effort,
+        });
+    };
+    if let Some(s) = schema_name.filter(|s| *s != "public") {
+        push(
+            &mut out,
+            Phase::Tables,
+            s,
+            format!("CREATE SCHEMA IF NOT EXISTS {}", engine.quote(s)),
+            false,
+        );
+    }
+    for tp in &plan.tables {
+        let source = schema.table(&tp.source_name);
+        push(
+            &mut out,
+            Phase::Tables,
+            &tp.target_name,
+            create_table(tp, plan, source, engine),
+            false,
+        );
+    }
+    for tp in &plan.tables {
+        let tref = engine.table_ref(schema_name, &tp.target_name);
+        for idx in &tp.indexes {
+            let mut sql = format!(
+                "CREATE {}INDEX {} ON {tref} ({})",
+                if idx.unique { "UNIQUE " } else { "" },
+                engine.quote(&idx.target_name),
+                idx.keys.join(", ")
+            );
+            if let Some(w) = &idx.partial {
+                sql.push_str(&format!(" WHERE {w}"));
+            }
+            push(&mut out, Phase::Indexes, &idx.target_name, sql, false);
+        }
+    }
+    if !engine.inline_foreign_keys() {
+        for tp in &plan.tables {
+            let tref = engine.table_ref(schema_name, &tp.target_name);
+            for fk in &tp.foreign_keys {
+                let sql = format!(
+                    "ALTER TABLE {tref} ADD CONSTRAINT {} {}",
+                    engine.quote(&fk.name),
+                    fk_clause(fk, plan, engine)
+                );
+                push(&mut out, Phase::ForeignKeys, &fk.name, sql, false);
+            }
+        }
+    }
+    for tp in &plan.tables {
+        let Some(id) = &tp.identity else { continue };
+        if engine.dialect() == Dialect::Sqlite && !id.autoincrement {
+            continue;
+        }
+        let tref = engine.table_ref(schema_name, &tp.target_name);
+        if let Some(sql) = engine.reset_identity(&tref, &id.column, id.next_value) {
+            push(&mut out, Phase::IdentityResets, &tp.target_name, sql, false);
+        }
+    }
+    let known = known_names(plan, schema);
+    for v in ordered_views(schema) {
+        match view_body(&v.sql) {
+            Some((columns, body)) => {
+                let cols = columns
+                    .map(|c| format!(" {}", requote(&c, &known, engine)))
+                    .unwrap_or_default();
+                let sql = format!(
+                    "CREATE VIEW {}{cols} AS {}",
+                    engine.table_ref(schema_name, &v.name),
+                    requote(body.trim(), &known, engine)
+                );
+                push(&mut out, Phase::Views, &v.name, sql, true);
+            }
+            None => findings.push(Finding::new(
+                Level::Warning,
+                "view_left_out",
+                &v.name,
+                "the view's SQL could not be read; left out",
+            )),
+        }
+    }
+    out
+}
+
+fn fk_clause(fk: &ForeignKeyPlan, plan: &Plan, engine: &dyn SqlDialect) -> String {
+    let q = |cols: &[String]| {
+        cols.iter()
+            .map(|c| engine.quote(c))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut s = format!(
+        "FOREIGN KEY ({}) REFERENCES {} ({})",
+        q(&fk.columns),
+        engine.table_ref(plan.target_schema.as_deref(), &fk.parent_table),
+        q(&fk.parent_columns)
+    );
+    if fk.on_delete != "NO ACTION" {
+        s.push_str(&format!(" ON DELETE {}", fk.on_delete));
+    }
+    if fk.on_update != "NO ACTION" {
+        s.push_str(&format!(" ON UPDATE {}", fk.on_update));
+    }
+    if fk.deferrable && engine.dialect() != Dialect::MariaDb {
+        s.push_str(" DEFERRABLE INITIALLY DEFERRED");
+    }
+    s
+}
+
+fn create_table(
+    tp: &TablePlan,
+    plan: &Plan,
+    source: Option<&Table>,
+    engine: &dyn SqlDialect,
+) -> String {
+    let sqlite = engine.dialect() == Dialect::Sqlite;
+    let identity = tp.identity.as_ref().map(|i| i.column.as_str());
+    let mut defs = Vec::new();
+    for m in &tp.columns {
+        if Some(m.target_name.as_str()) == identity {
+            if sqlite {
+                let auto = tp.identity.as_ref().is_some_and(|i| i.autoincrement);
+                defs.push(format!(
+                    "{} INTEGER PRIMARY KEY{}",
+                    engine.quote(&m.target_name),
+                    if auto { " AUTOINCREMENT" } else { "" }
+                ));
+            } else {
+                defs.push(engine.identity_column(&m.target_name));
+            }
+            continue;
+        }
+        let mut d = format!("{} {}", engine.quote(&m.target_name), m.target_type);
+        if let Some(c) = &m.collation {
+            d.push_str(&format!(" COLLATE {c}"));
+        }
+        if !m.nullable {
+            d.push_str(" NOT NULL");
+        }
+        if let Some(def) = &m.default {
+            d.push_str(&format!(" DEFAULT {def}"));
+        }
+        defs.push(d);
+    }
+    let sqlite_alias_pk = sqlite && identity.is_some();
+    if !tp.primary_key.is_empty() && !sqlite_alias_pk {
+        let cols: Vec<String> = tp.primary_key.iter().map(|c| engine.quote(c)).collect();
+        defs.push(format!("PRIMARY KEY ({})", cols.join(", ")));
+    }
+    if engine.inline_foreign_keys() {
+        for fk in &tp.foreign_keys {
+            defs.push(fk_clause(fk, plan, engine));
+        }
+    }
+    let mut sql = format!(
+        "CREATE TABLE {} (\n  {}\n){}",
+        engine.table_ref(plan.target_schema.as_deref(), &tp.target_name),
+        defs.join(",\n  "),
+        engine.table_options()
+    );
+    if sqlite && source.is_some_and(|s| s.without_rowid) {
+        sql.push_str(" WITHOUT ROWID");
+    }
+    sql
+}
+
+/// Views ordered so that a view comes after the views it reads from.
+fn ordered_views(schema: &SourceSchema) -> Vec<&crate::schema::View> {
+    let mut remaining: Vec<&crate::schema::View> = schema.views.iter().collect();
+    let mut out = Vec::new();
+    while !remaining.is_empty() {
+        let before = remaining.len();
+        let mut i = 0;
+        while i < remaining.len() {
+            let v = remaining[i];
+            let words: Vec<String> = sqltext::tokenize(&v.sql)
+                .iter()
+                .filter_map(|t| t.ident())
+                .map(|s| s.to_lowercase())
+                .collect();
+            let waits = remaining
+                .iter()
+                .any(|o| o.name != v.name && words.contains(&o.name.to_lowercase()));
+            if waits {
+                i += 1;
+            } else {
+                out.push(remaining.remove(i));
+            }
+        }
+        if remaining.len() == before {
+            out.append(&mut remaining);
+        }
+    }
+    out
+}
+
+/// The optional column list and the SELECT of a CREATE VIEW statement.
+fn view_body(sql: &str) -> Option<(Option<String>, &str)> {
+    let tokens = sqltext::tokenize(sql);
+    let mut offset = 0;
+    let mut depth = 0usize;
+    let mut seen_view = false;
+    let mut columns_start = None;
+    let mut columns = None;
+    for t in &tokens {
+        let start = offset;
+        offset += t.text.len();
+        if t.is_word("VIEW") {
+            seen_view = true;
+            continue;
+        }
+        if !seen_view {
+            continue;
+        }
+        if t.is_punct("(") {
+            if depth == 0 {
+                columns_start = Some(start);
+            }
+            depth += 1;
+        } else if t.is_punct(")") {
+            depth = depth.saturating_sub(1);
+            if depth == 0 {
+                columns = columns_start.map(|s| sql[s..offset].to_string());
+            }
+        } else if depth == 0 && t.is_word("AS") {
+            return Some((columns, &sql[offset..]));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn view_bodies() {
+        let (cols, body) =
+            view_body("CREATE VIEW [Order Subtotals] AS SELECT OrderID, Sum(x) AS s FROM t")
+                .unwrap();
+        assert!(cols.is_none());
+        assert_eq!(body.trim(), "SELECT OrderID, Sum(x) AS s FROM t");
+        let (cols, body) = view_body("CREATE VIEW v (a, b) AS SELECT 1, 2").unwrap();
+        assert_eq!(cols.as_deref(), Some("(a, b)"));
+        assert_eq!(body.trim(), "SELECT 1, 2");
+    }
+}

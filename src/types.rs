@@ -1,0 +1,278 @@
+//! The engine-neutral column types of a plan.
+//!
+//! The type mapping (`plan::mapping`) turns a SQLite declared type into one of these;
+//! each target engine renders it in its own dialect (`target`), and the conversion
+//! rules (`convert`) turn source values into values of this type. Overrides in
+//! `cutover.toml` are written in the same vocabulary (`FromStr`), so one override
+//! serves every dialect.
+
+use std::fmt;
+use std::str::FromStr;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Width of an integer column. Create mode always plans `I64`; existing mode reads the
+/// real width from the target's catalog so that out-of-range values are errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum IntWidth {
+    I8,
+    I16,
+    I24,
+    I32,
+    I64,
+}
+
+impl IntWidth {
+    /// Inclusive range of a signed or unsigned integer of this width (unsigned 64-bit is
+    /// capped at i64::MAX because SQLite integers are signed 64-bit).
+    pub fn range(self, unsigned: bool) -> (i64, i64) {
+        let bits: u32 = match self {
+            IntWidth::I8 => 8,
+            IntWidth::I16 => 16,
+            IntWidth::I24 => 24,
+            IntWidth::I32 => 32,
+            IntWidth::I64 => 64,
+        };
+        if unsigned {
+            let max = if bits == 64 {
+                i64::MAX
+            } else {
+                (1i64 << bits) - 1
+            };
+            (0, max)
+        } else if bits == 64 {
+            (i64::MIN, i64::MAX)
+        } else {
+            (-(1i64 << (bits - 1)), (1i64 << (bits - 1)) - 1)
+        }
+    }
+}
+
+/// Unit of integers stored in a date/time column (unix epoch).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum EpochUnit {
+    #[default]
+    S,
+    Ms,
+    Us,
+}
+
+/// A target column type, independent of the engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ColumnType {
+    Boolean,
+    Integer {
+        width: IntWidth,
+        unsigned: bool,
+    },
+    Double,
+    /// `precision`/`scale` absent means unconstrained (PostgreSQL `numeric`).
+    Decimal {
+        precision: Option<u32>,
+        scale: Option<u32>,
+    },
+    Varchar {
+        length: u32,
+    },
+    Char {
+        length: u32,
+    },
+    Text,
+    /// `tz`: the data carries offsets; values are normalised to UTC.
+    Timestamp {
+        tz: bool,
+    },
+    Date,
+    Time,
+    Json,
+    Bytes,
+    Uuid,
+}
+
+impl ColumnType {
+    pub const BIGINT: ColumnType = ColumnType::Integer {
+        width: IntWidth::I64,
+        unsigned: false,
+    };
+
+    /// True for the string family (varchar, char, text), the types that carry a collation.
+    pub fn is_string(&self) -> bool {
+        matches!(
+            self,
+            ColumnType::Varchar { .. } | ColumnType::Char { .. } | ColumnType::Text
+        )
+    }
+
+    /// Maximum length in characters, for the bounded string types.
+    pub fn max_chars(&self) -> Option<u32> {
+        match self {
+            ColumnType::Varchar { length } | ColumnType::Char { length } => Some(*length),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for ColumnType {
+    /// The neutral spelling, the same one `FromStr` and `cutover.toml` accept.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ColumnType::Boolean => f.write_str("boolean"),
+            ColumnType::Integer { width, unsigned } => {
+                let name = match width {
+                    IntWidth::I8 => "tinyint",
+                    IntWidth::I16 => "smallint",
+                    IntWidth::I24 => "mediumint",
+                    IntWidth::I32 => "integer",
+                    IntWidth::I64 => "bigint",
+                };
+                f.write_str(name)?;
+                if *unsigned {
+                    f.write_str(" unsigned")?;
+                }
+                Ok(())
+            }
+            ColumnType::Double => f.write_str("double"),
+            ColumnType::Decimal {
+                precision: Some(p),
+                scale,
+            } => {
+                write!(f, "decimal({p},{})", scale.unwrap_or(0))
+            }
+            ColumnType::Decimal { .. } => f.write_str("decimal"),
+            ColumnType::Varchar { length } => write!(f, "varchar({length})"),
+            ColumnType::Char { length } => write!(f, "char({length})"),
+            ColumnType::Text => f.write_str("text"),
+            ColumnType::Timestamp { tz: false } => f.write_str("timestamp"),
+            ColumnType::Timestamp { tz: true } => f.write_str("timestamptz"),
+            ColumnType::Date => f.write_str("date"),
+            ColumnType::Time => f.write_str("time"),
+            ColumnType::Json => f.write_str("json"),
+            ColumnType::Bytes => f.write_str("bytes"),
+            ColumnType::Uuid => f.write_str("uuid"),
+        }
+    }
+}
+
+/// An override type in `cutover.toml` that cutover does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown column type `{0}`; use one of: boolean, tinyint, smallint, mediumint, integer, bigint (each optionally `unsigned`), double, decimal, decimal(p,s), varchar(n), char(n), text, timestamp, timestamptz, date, time, json, bytes, uuid")]
+pub struct UnknownType(pub String);
+
+impl FromStr for ColumnType {
+    type Err = UnknownType;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let norm = s.trim().to_ascii_lowercase();
+        let unknown = || UnknownType(s.trim().to_string());
+        let (base, args) = match norm.find('(') {
+            Some(i) if norm.ends_with(')') => {
+                let inner = &norm[i + 1..norm.len() - 1];
+                let args: Result<Vec<u32>, _> =
+                    inner.split(',').map(|a| a.trim().parse::<u32>()).collect();
+                (norm[..i].trim().to_string(), args.map_err(|_| unknown())?)
+            }
+            Some(_) => return Err(unknown()),
+            None => (norm.clone(), Vec::new()),
+        };
+        let (base, unsigned) = match base.strip_suffix(" unsigned") {
+            Some(b) => (b.trim().to_string(), true),
+            None => (base, false),
+        };
+        let int = |width| Ok(ColumnType::Integer { width, unsigned });
+        match (base.as_str(), args.as_slice()) {
+            ("boolean" | "bool", []) => Ok(ColumnType::Boolean),
+            ("tinyint", []) => int(IntWidth::I8),
+            ("smallint", []) => int(IntWidth::I16),
+            ("mediumint", []) => int(IntWidth::I24),
+            ("integer" | "int", []) => int(IntWidth::I32),
+            ("bigint", []) => int(IntWidth::I64),
+            ("double" | "double precision" | "float8" | "real", []) if !unsigned => {
+                Ok(ColumnType::Double)
+            }
+            ("decimal" | "numeric", []) => Ok(ColumnType::Decimal {
+                precision: None,
+                scale: None,
+            }),
+            ("decimal" | "numeric", [p]) if *p > 0 => Ok(ColumnType::Decimal {
+                precision: Some(*p),
+                scale: Some(0),
+            }),
+            ("decimal" | "numeric", [p, s]) if *p > 0 && s <= p => Ok(ColumnType::Decimal {
+                precision: Some(*p),
+                scale: Some(*s),
+            }),
+            ("varchar", [n]) if *n > 0 => Ok(ColumnType::Varchar { length: *n }),
+            ("char", [n]) if *n > 0 => Ok(ColumnType::Char { length: *n }),
+            ("text", []) => Ok(ColumnType::Text),
+            ("timestamp" | "datetime", []) => Ok(ColumnType::Timestamp { tz: false }),
+            ("timestamptz", []) => Ok(ColumnType::Timestamp { tz: true }),
+            ("date", []) => Ok(ColumnType::Date),
+            ("time", []) => Ok(ColumnType::Time),
+            ("json" | "jsonb", []) => Ok(ColumnType::Json),
+            ("bytes" | "blob" | "bytea", []) => Ok(ColumnType::Bytes),
+            ("uuid", []) => Ok(ColumnType::Uuid),
+            _ => Err(unknown()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn neutral_spelling_round_trips() {
+        for s in [
+            "boolean",
+            "tinyint",
+            "smallint unsigned",
+            "mediumint",
+            "integer",
+            "bigint",
+            "double",
+            "decimal",
+            "decimal(10,2)",
+            "varchar(20)",
+            "char(3)",
+            "text",
+            "timestamp",
+            "timestamptz",
+            "date",
+            "time",
+            "json",
+            "bytes",
+            "uuid",
+        ] {
+            let t: ColumnType = s.parse().unwrap();
+            assert_eq!(t.to_string(), s, "{s}");
+        }
+    }
+
+    #[test]
+    fn unknown_and_malformed_types_are_rejected() {
+        for s in [
+            "varchar",
+            "varchar(x)",
+            "decimal(2,3)",
+            "decimal(0)",
+            "money",
+            "text(",
+            "double unsigned",
+        ] {
+            assert!(s.parse::<ColumnType>().is_err(), "{s} should be rejected");
+        }
+    }
+
+    #[test]
+    fn integer_ranges() {
+        assert_eq!(IntWidth::I8.range(false), (-128, 127));
+        assert_eq!(IntWidth::I8.range(true), (0, 255));
+        assert_eq!(IntWidth::I24.range(false), (-8_388_608, 8_388_607));
+        assert_eq!(IntWidth::I32.range(true), (0, 4_294_967_295));
+        assert_eq!(IntWidth::I64.range(false), (i64::MIN, i64::MAX));
+    }
+}
