@@ -94,14 +94,10 @@ pub enum ConfigError {
 impl Config {
     /// Read a config file; a relative `source` is resolved against the file's folder.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let mut config: Config = toml::from_str(&text).map_err(|e| ConfigError::Parse {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+        let mut config: Config = toml::from_str(&text)
+            .map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: e.to_string() })?;
         if let Some(src) = &config.source {
             if src.is_relative() {
                 let base = path.parent().unwrap_or(Path::new(""));
@@ -109,10 +105,8 @@ impl Config {
             }
         }
         if let Some(target) = &config.target {
-            config.target = Some(expand_env(target).map_err(|var| ConfigError::MissingEnv {
-                path: path.to_path_buf(),
-                var,
-            })?);
+            config.target =
+                Some(expand_env(target).map_err(|var| ConfigError::MissingEnv { path: path.to_path_buf(), var })?);
         }
         config.validate(path)?;
         Ok(config)
@@ -122,13 +116,12 @@ impl Config {
         for (table, t) in &self.tables {
             for (column, c) in &t.columns {
                 if let Some(ty) = &c.type_ {
-                    ty.parse::<ColumnType>()
-                        .map_err(|source| ConfigError::BadType {
-                            path: path.to_path_buf(),
-                            table: table.clone(),
-                            column: column.clone(),
-                            source,
-                        })?;
+                    ty.parse::<ColumnType>().map_err(|source| ConfigError::BadType {
+                        path: path.to_path_buf(),
+                        table: table.clone(),
+                        column: column.clone(),
+                        source,
+                    })?;
                 }
             }
         }
@@ -176,10 +169,7 @@ mod tests {
         assert!(e.contains("skipp"), "{e}");
         std::fs::write(&p, "[tables.users.columns.age]\ntype = 'int4'\n").unwrap();
         let e = Config::load(&p).unwrap_err().to_string();
-        assert!(
-            e.contains("users") && e.contains("age") && e.contains("int4"),
-            "{e}"
-        );
+        assert!(e.contains("users") && e.contains("age") && e.contains("int4"), "{e}");
     }
 
     #[test]
@@ -187,18 +177,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("cutover.toml");
         std::env::set_var("CUTOVER_TEST_PW", "pw");
-        std::fs::write(
-            &p,
-            "source = 'client.sqlite'\ntarget = 'postgres://app:${CUTOVER_TEST_PW}@h/db'\n",
-        )
-        .unwrap();
+        std::fs::write(&p, "source = 'client.sqlite'\ntarget = 'postgres://app:${CUTOVER_TEST_PW}@h/db'\n").unwrap();
         let c = Config::load(&p).unwrap();
         assert_eq!(c.source.unwrap(), dir.path().join("client.sqlite"));
         assert_eq!(c.target.unwrap(), "postgres://app:pw@h/db");
         std::fs::write(&p, "target = 'postgres://app:${CUTOVER_NOT_SET_X}@h/db'\n").unwrap();
-        assert!(matches!(
-            Config::load(&p),
-            Err(ConfigError::MissingEnv { .. })
-        ));
+        assert!(matches!(Config::load(&p), Err(ConfigError::MissingEnv { .. })));
     }
 }

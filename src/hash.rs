@@ -23,8 +23,7 @@ impl Fnv64 {
 
     /// Add a field with its length first, so that ("ab","c") and ("a","bc") differ.
     pub fn field(&mut self, bytes: &[u8]) -> &mut Self {
-        self.update(&(bytes.len() as u64).to_le_bytes())
-            .update(bytes)
+        self.update(&(bytes.len() as u64).to_le_bytes()).update(bytes)
     }
 
     pub fn finish(&self) -> u64 {

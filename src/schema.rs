@@ -132,10 +132,7 @@ impl Index {
     }
 
     pub fn column_names(&self) -> Vec<&str> {
-        self.columns
-            .iter()
-            .filter_map(|c| c.name.as_deref())
-            .collect()
+        self.columns.iter().filter_map(|c| c.name.as_deref()).collect()
     }
 }
 
@@ -165,13 +162,7 @@ pub struct ForeignKey {
 impl ForeignKey {
     /// `child(cols) -> parent(cols)`, for messages.
     pub fn describe(&self, table: &str) -> String {
-        format!(
-            "{}({}) -> {}({})",
-            table,
-            self.columns.join(", "),
-            self.parent_table,
-            self.parent_columns.join(", ")
-        )
+        format!("{}({}) -> {}({})", table, self.columns.join(", "), self.parent_table, self.parent_columns.join(", "))
     }
 }
 
@@ -224,9 +215,6 @@ impl ColumnStats {
 
     /// How many storage classes other than NULL the column holds.
     pub fn storage_classes(&self) -> usize {
-        [self.integers, self.reals, self.texts, self.blobs]
-            .iter()
-            .filter(|n| **n > 0)
-            .count()
+        [self.integers, self.reals, self.texts, self.blobs].iter().filter(|n| **n > 0).count()
     }
 }

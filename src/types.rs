@@ -36,11 +36,7 @@ impl IntWidth {
             IntWidth::I64 => 64,
         };
         if unsigned {
-            let max = if bits == 64 {
-                i64::MAX
-            } else {
-                (1i64 << bits) - 1
-            };
+            let max = if bits == 64 { i64::MAX } else { (1i64 << bits) - 1 };
             (0, max)
         } else if bits == 64 {
             (i64::MIN, i64::MAX)
@@ -94,17 +90,11 @@ pub enum ColumnType {
 }
 
 impl ColumnType {
-    pub const BIGINT: ColumnType = ColumnType::Integer {
-        width: IntWidth::I64,
-        unsigned: false,
-    };
+    pub const BIGINT: ColumnType = ColumnType::Integer { width: IntWidth::I64, unsigned: false };
 
     /// True for the string family (varchar, char, text), the types that carry a collation.
     pub fn is_string(&self) -> bool {
-        matches!(
-            self,
-            ColumnType::Varchar { .. } | ColumnType::Char { .. } | ColumnType::Text
-        )
+        matches!(self, ColumnType::Varchar { .. } | ColumnType::Char { .. } | ColumnType::Text)
     }
 
     /// Maximum length in characters, for the bounded string types.
@@ -136,10 +126,7 @@ impl fmt::Display for ColumnType {
                 Ok(())
             }
             ColumnType::Double => f.write_str("double"),
-            ColumnType::Decimal {
-                precision: Some(p),
-                scale,
-            } => {
+            ColumnType::Decimal { precision: Some(p), scale } => {
                 write!(f, "decimal({p},{})", scale.unwrap_or(0))
             }
             ColumnType::Decimal { .. } => f.write_str("decimal"),
@@ -171,8 +158,7 @@ impl FromStr for ColumnType {
         let (base, args) = match norm.find('(') {
             Some(i) if norm.ends_with(')') => {
                 let inner = &norm[i + 1..norm.len() - 1];
-                let args: Result<Vec<u32>, _> =
-                    inner.split(',').map(|a| a.trim().parse::<u32>()).collect();
+                let args: Result<Vec<u32>, _> = inner.split(',').map(|a| a.trim().parse::<u32>()).collect();
                 (norm[..i].trim().to_string(), args.map_err(|_| unknown())?)
             }
             Some(_) => return Err(unknown()),
@@ -190,21 +176,12 @@ impl FromStr for ColumnType {
             ("mediumint", []) => int(IntWidth::I24),
             ("integer" | "int", []) => int(IntWidth::I32),
             ("bigint", []) => int(IntWidth::I64),
-            ("double" | "double precision" | "float8" | "real", []) if !unsigned => {
-                Ok(ColumnType::Double)
+            ("double" | "double precision" | "float8" | "real", []) if !unsigned => Ok(ColumnType::Double),
+            ("decimal" | "numeric", []) => Ok(ColumnType::Decimal { precision: None, scale: None }),
+            ("decimal" | "numeric", [p]) if *p > 0 => Ok(ColumnType::Decimal { precision: Some(*p), scale: Some(0) }),
+            ("decimal" | "numeric", [p, s]) if *p > 0 && s <= p => {
+                Ok(ColumnType::Decimal { precision: Some(*p), scale: Some(*s) })
             }
-            ("decimal" | "numeric", []) => Ok(ColumnType::Decimal {
-                precision: None,
-                scale: None,
-            }),
-            ("decimal" | "numeric", [p]) if *p > 0 => Ok(ColumnType::Decimal {
-                precision: Some(*p),
-                scale: Some(0),
-            }),
-            ("decimal" | "numeric", [p, s]) if *p > 0 && s <= p => Ok(ColumnType::Decimal {
-                precision: Some(*p),
-                scale: Some(*s),
-            }),
             ("varchar", [n]) if *n > 0 => Ok(ColumnType::Varchar { length: *n }),
             ("char", [n]) if *n > 0 => Ok(ColumnType::Char { length: *n }),
             ("text", []) => Ok(ColumnType::Text),
@@ -254,15 +231,7 @@ mod tests {
 
     #[test]
     fn unknown_and_malformed_types_are_rejected() {
-        for s in [
-            "varchar",
-            "varchar(x)",
-            "decimal(2,3)",
-            "decimal(0)",
-            "money",
-            "text(",
-            "double unsigned",
-        ] {
+        for s in ["varchar", "varchar(x)", "decimal(2,3)", "decimal(0)", "money", "text(", "double unsigned"] {
             assert!(s.parse::<ColumnType>().is_err(), "{s} should be rejected");
         }
     }

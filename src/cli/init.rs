@@ -51,34 +51,17 @@ const DEMO_CLIENT_PATTERNS: &[&str] = &["DEMO*", "TEST*", "SAMPLE*", "ACME*", "E
 
 pub fn run(args: InitArgs) -> Result<Outcome, CliError> {
     if args.output.exists() && !args.force {
-        return Err(usage(format!(
-            "{} already exists; pass --force to overwrite it",
-            args.output.display()
-        )));
+        return Err(usage(format!("{} already exists; pass --force to overwrite it", args.output.display())));
     }
     let (dialect, url) = resolve_target(&args.target, &Default::default())?;
     let mut source = Source::open(&args.source).map_err(|e| CliError::Runtime(e.into()))?;
-    let schema = source
-        .read_schema()
-        .map_err(|e| CliError::Runtime(e.into()))?;
+    let schema = source.read_schema().map_err(|e| CliError::Runtime(e.into()))?;
     let config = Default::default();
-    let opts = PlanOptions {
-        dialect,
-        target_schema: args.target.target_schema.clone(),
-        config: &config,
-    };
+    let opts = PlanOptions { dialect, target_schema: args.target.target_schema.clone(), config: &config };
     let plan = plan::build(&schema, &opts).map_err(|e| CliError::Usage(e.into()))?;
-    let text = render(
-        &args,
-        url.as_ref(),
-        dialect,
-        &schema,
-        &plan,
-        source.connection(),
-    );
-    write_private(&args.output, &text).map_err(|e| {
-        CliError::Runtime(anyhow::anyhow!("writing {}: {e}", args.output.display()))
-    })?;
+    let text = render(&args, url.as_ref(), dialect, &schema, &plan, source.connection());
+    write_private(&args.output, &text)
+        .map_err(|e| CliError::Runtime(anyhow::anyhow!("writing {}: {e}", args.output.display())))?;
     eprintln!(
         "wrote {} ({} tables); review it, then run `cutover plan --config {}`",
         args.output.display(),
@@ -116,65 +99,36 @@ fn render(
     conn: &Connection,
 ) -> String {
     let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "# cutover.toml: one client's migration. Written by `cutover init`; edit freely."
-    );
-    let _ = writeln!(
-        s,
-        "# Every key can also be given on the command line, which wins over this file."
-    );
+    let _ = writeln!(s, "# cutover.toml: one client's migration. Written by `cutover init`; edit freely.");
+    let _ = writeln!(s, "# Every key can also be given on the command line, which wins over this file.");
     let _ = writeln!(s, "# Reference: docs/configuration.md\n");
-    let _ = writeln!(
-        s,
-        "source = {}",
-        toml_str(&args.source.display().to_string())
-    );
+    let _ = writeln!(s, "source = {}", toml_str(&args.source.display().to_string()));
     match url {
         Some(u) => {
-            let shown = u
-                .to_string()
-                .replace(":***@", ":${CUTOVER_TARGET_PASSWORD}@");
-            let _ = writeln!(
-                s,
-                "# The password is read from the environment; never write it here."
-            );
+            let shown = u.to_string().replace(":***@", ":${CUTOVER_TARGET_PASSWORD}@");
+            let _ = writeln!(s, "# The password is read from the environment; never write it here.");
             let _ = writeln!(s, "target = {}", toml_str(&shown));
         }
         None => {
             let _ = writeln!(s, "dialect = {}", toml_str(dialect.name()));
-            let _ = writeln!(
-                s,
-                "# target = \"postgres://app:${{CUTOVER_TARGET_PASSWORD}}@db.example:5432/prod\""
-            );
+            let _ = writeln!(s, "# target = \"postgres://app:${{CUTOVER_TARGET_PASSWORD}}@db.example:5432/prod\"");
         }
     }
     let _ = writeln!(s, "# target_schema = \"public\"   # PostgreSQL only\n");
-    let _ = writeln!(
-        s,
-        "# MariaDB collations for SQLite's BINARY / NOCASE / RTRIM (defaults shown)."
-    );
+    let _ = writeln!(s, "# MariaDB collations for SQLite's BINARY / NOCASE / RTRIM (defaults shown).");
     let _ = writeln!(s, "# [mariadb.collations]\n# binary = \"utf8mb4_nopad_bin\"\n# nocase = \"utf8mb4_general_nopad_ci\"\n# rtrim = \"utf8mb4_bin\"\n");
-    let _ = writeln!(
-        s,
-        "# Per-table decisions. Uncomment to change what the plan chose."
-    );
+    let _ = writeln!(s, "# Per-table decisions. Uncomment to change what the plan chose.");
     let _ = writeln!(s, "#   skip = true                 leave the table out");
+    let _ = writeln!(s, "#   name = \"...\"                its name in the target");
     let _ = writeln!(
         s,
-        "#   name = \"...\"                its name in the target"
+        "#   [tables.\"t\".columns.\"c\"] type = \"decimal(12,2)\" | name = \"...\" | epoch_unit = \"ms\"\n"
     );
-    let _ = writeln!(s, "#   [tables.\"t\".columns.\"c\"] type = \"decimal(12,2)\" | name = \"...\" | epoch_unit = \"ms\"\n");
     for f in plan.findings.iter().filter(|f| f.level >= Level::Warning) {
         if let Some((table, column)) = f.object.split_once('.') {
             if schema.table(table).and_then(|t| t.column(column)).is_some() {
                 let _ = writeln!(s, "# {}: {}", f.object, f.message);
-                let _ = writeln!(
-                    s,
-                    "# [tables.{}.columns.{}]\n# type = \"...\"\n",
-                    toml_str(table),
-                    toml_str(column)
-                );
+                let _ = writeln!(s, "# [tables.{}.columns.{}]\n# type = \"...\"\n", toml_str(table), toml_str(column));
             }
         }
     }
@@ -184,56 +138,32 @@ fn render(
 
 /// A starter `[harden]` profile from the user and client tables found in the source.
 fn harden_starter(schema: &SourceSchema, conn: &Connection) -> String {
-    let mut s = String::from("# Starter hardening profile (see docs/hardening.md). Review every line before go-live.\n[harden]\n");
+    let mut s = String::from(
+        "# Starter hardening profile (see docs/hardening.md). Review every line before go-live.\n[harden]\n",
+    );
     let users = find_table(
         schema,
-        &[
-            "users",
-            "user",
-            "auth_user",
-            "accounts",
-            "account",
-            "app_users",
-            "members",
-        ],
+        &["users", "user", "auth_user", "accounts", "account", "app_users", "members"],
         &["username", "login", "email"],
     );
     let clients = find_table(
         schema,
-        &[
-            "clients",
-            "client",
-            "customers",
-            "companies",
-            "tenants",
-            "organizations",
-            "organisations",
-        ],
+        &["clients", "client", "customers", "companies", "tenants", "organizations", "organisations"],
         &["code", "slug", "name"],
     );
-    for (found, patterns, what) in [
-        (users, DEMO_USER_PATTERNS, "demo users"),
-        (clients, DEMO_CLIENT_PATTERNS, "demo clients"),
-    ] {
+    for (found, patterns, what) in
+        [(users, DEMO_USER_PATTERNS, "demo users"), (clients, DEMO_CLIENT_PATTERNS, "demo clients")]
+    {
         let Some((table, column)) = found else {
-            let _ = writeln!(
-                s,
-                "# No {what} table was recognised; add a deactivate step by hand.\n"
-            );
+            let _ = writeln!(s, "# No {what} table was recognised; add a deactivate step by hand.\n");
             continue;
         };
         let values = distinct_values(conn, table, column);
-        let (demo, other): (Vec<&String>, Vec<&String>) = values
-            .iter()
-            .partition(|v| patterns.iter().any(|p| glob(p, v)));
-        let flag = ["is_active", "active", "enabled"]
-            .into_iter()
-            .find(|f| table.column(f).is_some())
-            .unwrap_or("is_active");
-        let _ = writeln!(
-            s,
-            "[[harden.steps]]\n# Deactivate {what}: rows are kept, the flag is set."
-        );
+        let (demo, other): (Vec<&String>, Vec<&String>) =
+            values.iter().partition(|v| patterns.iter().any(|p| glob(p, v)));
+        let flag =
+            ["is_active", "active", "enabled"].into_iter().find(|f| table.column(f).is_some()).unwrap_or("is_active");
+        let _ = writeln!(s, "[[harden.steps]]\n# Deactivate {what}: rows are kept, the flag is set.");
         let _ = writeln!(
             s,
             "kind = \"deactivate\"\ntable = {}\nmatch_column = {}\nflag = {}",
@@ -246,26 +176,15 @@ fn harden_starter(schema: &SourceSchema, conn: &Connection) -> String {
             let _ = writeln!(s, "  {},", toml_str(v));
         }
         for v in other.iter().take(50) {
-            let _ = writeln!(
-                s,
-                "  # {},   # review: not recognised as demo data",
-                toml_str(v)
-            );
+            let _ = writeln!(s, "  # {},   # review: not recognised as demo data", toml_str(v));
         }
         let _ = writeln!(s, "]\n");
     }
     s
 }
 
-fn find_table<'a>(
-    schema: &'a SourceSchema,
-    names: &[&str],
-    columns: &[&'a str],
-) -> Option<(&'a Table, &'a str)> {
-    let t = schema
-        .tables
-        .iter()
-        .find(|t| names.iter().any(|n| t.name.eq_ignore_ascii_case(n)))?;
+fn find_table<'a>(schema: &'a SourceSchema, names: &[&str], columns: &[&'a str]) -> Option<(&'a Table, &'a str)> {
+    let t = schema.tables.iter().find(|t| names.iter().any(|n| t.name.eq_ignore_ascii_case(n)))?;
     let c = columns.iter().find(|c| t.column(c).is_some())?;
     Some((t, c))
 }
@@ -288,9 +207,7 @@ fn glob(pattern: &str, value: &str) -> bool {
     let p = pattern.to_ascii_lowercase();
     let v = value.to_ascii_lowercase();
     if let Some(prefix) = p.strip_suffix("[0-9]*") {
-        return v
-            .strip_prefix(prefix)
-            .is_some_and(|rest| !rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit()));
+        return v.strip_prefix(prefix).is_some_and(|rest| !rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit()));
     }
     match p.strip_suffix('*') {
         Some(prefix) => v.starts_with(prefix),

@@ -69,21 +69,12 @@ pub fn report(path: &str, schema: SourceSchema) -> InspectReport {
                 .iter()
                 .filter_map(|e| {
                     let t = schema.table(&e.child)?;
-                    t.foreign_keys
-                        .iter()
-                        .find(|fk| fk.id == e.fk)
-                        .map(|fk| fk.describe(&t.name))
+                    t.foreign_keys.iter().find(|fk| fk.id == e.fk).map(|fk| fk.describe(&t.name))
                 })
                 .collect(),
         })
         .collect();
-    InspectReport {
-        source: path.to_string(),
-        tiers: order.tiers,
-        cycles,
-        problems: problems(&schema),
-        schema,
-    }
+    InspectReport { source: path.to_string(), tiers: order.tiers, cycles, problems: problems(&schema), schema }
 }
 
 fn problems(schema: &SourceSchema) -> Vec<Problem> {
@@ -93,10 +84,7 @@ fn problems(schema: &SourceSchema) -> Vec<Problem> {
             if schema.table(&fk.parent_table).is_none() {
                 out.push(Problem {
                     object: t.name.clone(),
-                    message: format!(
-                        "foreign key {} points to a table that does not exist",
-                        fk.describe(&t.name)
-                    ),
+                    message: format!("foreign key {} points to a table that does not exist", fk.describe(&t.name)),
                 });
             }
         }
@@ -145,34 +133,16 @@ fn render(r: &InspectReport) -> String {
         s.sqlite_version,
         s.fingerprint
     );
-    let mut grid = vec![vec![
-        "tier".to_string(),
-        "table".into(),
-        "rows".into(),
-        "primary key".into(),
-        "foreign keys".into(),
-    ]];
+    let mut grid =
+        vec![vec!["tier".to_string(), "table".into(), "rows".into(), "primary key".into(), "foreign keys".into()]];
     for (i, tier) in r.tiers.iter().enumerate() {
         for name in tier {
             let Some(t) = s.table(name) else { continue };
             let pk = match &t.primary_key {
-                Some(pk) if pk.rowid_alias => format!(
-                    "{} (rowid{})",
-                    pk.columns[0],
-                    if pk.autoincrement {
-                        ", autoincrement"
-                    } else {
-                        ""
-                    }
-                ),
-                Some(pk) => {
-                    pk.columns.join(", ")
-                        + if t.without_rowid {
-                            " (without rowid)"
-                        } else {
-                            ""
-                        }
+                Some(pk) if pk.rowid_alias => {
+                    format!("{} (rowid{})", pk.columns[0], if pk.autoincrement { ", autoincrement" } else { "" })
                 }
+                Some(pk) => pk.columns.join(", ") + if t.without_rowid { " (without rowid)" } else { "" },
                 None => "-".into(),
             };
             let fks = if t.foreign_keys.is_empty() {
@@ -184,29 +154,22 @@ fn render(r: &InspectReport) -> String {
                     .collect::<Vec<_>>()
                     .join("; ")
             };
-            grid.push(vec![
-                i.to_string(),
-                t.name.clone(),
-                thousands(t.row_count),
-                pk,
-                fks,
-            ]);
+            grid.push(vec![i.to_string(), t.name.clone(), thousands(t.row_count), pk, fks]);
         }
     }
     out.push_str(&table(&grid));
     if !r.cycles.is_empty() {
         out.push_str("\nForeign-key cycles (the listed keys are added after the load):\n");
         for c in &r.cycles {
-            out.push_str(&format!(
-                "  {}: {}\n",
-                c.tables.join(" <-> "),
-                c.broken_by_deferring.join("; ")
-            ));
+            out.push_str(&format!("  {}: {}\n", c.tables.join(" <-> "), c.broken_by_deferring.join("; ")));
         }
     }
     let mut not_migrated = Vec::new();
     for t in &s.triggers {
-        not_migrated.push(format!("  trigger {} on {}: trigger bodies do not run on the target; re-create the logic there if needed", t.name, t.table));
+        not_migrated.push(format!(
+            "  trigger {} on {}: trigger bodies do not run on the target; re-create the logic there if needed",
+            t.name, t.table
+        ));
     }
     for v in &s.virtual_tables {
         not_migrated.push(format!(
@@ -223,11 +186,7 @@ fn render(r: &InspectReport) -> String {
     if !s.views.is_empty() {
         out.push_str(&format!(
             "\nViews (re-created best effort after the data): {}\n",
-            s.views
-                .iter()
-                .map(|v| v.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+            s.views.iter().map(|v| v.name.as_str()).collect::<Vec<_>>().join(", ")
         ));
     }
     if !r.problems.is_empty() {

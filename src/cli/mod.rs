@@ -26,12 +26,7 @@ pub use output::write_stdout;
 /// to see the exact DDL before anything is written. SOURCE is a SQLite file or a `.sql`
 /// dump as `sqlite3 .dump` writes it.
 #[derive(Debug, Parser)]
-#[command(
-    name = "cutover",
-    version,
-    propagate_version = true,
-    max_term_width = 100
-)]
+#[command(name = "cutover", version, propagate_version = true, max_term_width = 100)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -131,19 +126,14 @@ pub fn resolve_source(opts: &SourceOpts) -> Result<Resolved, CliError> {
         Some(p) => Config::load(p).map_err(|e| CliError::Usage(e.into()))?,
         None => Config::default(),
     };
-    let source = opts
-        .source
-        .clone()
-        .or_else(|| config.source.clone())
-        .ok_or_else(|| usage("no SOURCE given: pass the SQLite file or .sql dump, or --config with `source = \"...\"`"))?;
+    let source = opts.source.clone().or_else(|| config.source.clone()).ok_or_else(|| {
+        usage("no SOURCE given: pass the SQLite file or .sql dump, or --config with `source = \"...\"`")
+    })?;
     Ok(Resolved { config, source })
 }
 
 /// The dialect (and URL, when given) from flags, then the config file.
-pub fn resolve_target(
-    opts: &TargetOpts,
-    config: &Config,
-) -> Result<(Dialect, Option<TargetUrl>), CliError> {
+pub fn resolve_target(opts: &TargetOpts, config: &Config) -> Result<(Dialect, Option<TargetUrl>), CliError> {
     let url = match (&opts.to, opts.dialect, &config.target) {
         (Some(u), _, _) => Some(u.clone()),
         (None, Some(_), _) => None,
@@ -156,14 +146,14 @@ pub fn resolve_target(
     }
     match opts.dialect.or(config.dialect) {
         Some(d) => Ok((d, None)),
-        None => Err(usage("no target given: pass --to URL (postgres://, mariadb://, sqlite://) or --dialect postgres|mariadb|sqlite")),
+        None => Err(usage(
+            "no target given: pass --to URL (postgres://, mariadb://, sqlite://) or --dialect postgres|mariadb|sqlite",
+        )),
     }
 }
 
 /// Open and read a source, mapping its errors to exit code 3 with the file named.
 pub fn read_source(path: &std::path::Path) -> Result<crate::schema::SourceSchema, CliError> {
     let mut source = crate::source::Source::open(path).map_err(|e| CliError::Runtime(e.into()))?;
-    source
-        .read_schema()
-        .map_err(|e| CliError::Runtime(e.into()))
+    source.read_schema().map_err(|e| CliError::Runtime(e.into()))
 }

@@ -3,10 +3,7 @@
 use clap::Args;
 
 use super::output::{json, table, thousands, write_stdout};
-use super::{
-    read_source, resolve_source, resolve_target, CliError, Outcome, OutputOpts, SourceOpts,
-    TargetOpts,
-};
+use super::{read_source, resolve_source, resolve_target, CliError, Outcome, OutputOpts, SourceOpts, TargetOpts};
 use crate::plan::{self, Level, Phase, Plan, PlanOptions};
 
 /// Show how the source will land in a target: tables by tier, the type of every column
@@ -35,11 +32,7 @@ pub fn run(args: PlanArgs) -> Result<Outcome, CliError> {
     let schema = read_source(&resolved.source)?;
     let opts = PlanOptions {
         dialect,
-        target_schema: args
-            .target
-            .target_schema
-            .clone()
-            .or_else(|| resolved.config.target_schema.clone()),
+        target_schema: args.target.target_schema.clone().or_else(|| resolved.config.target_schema.clone()),
         config: &resolved.config,
     };
     let plan = plan::build(&schema, &opts).map_err(|e| CliError::Usage(e.into()))?;
@@ -49,17 +42,9 @@ pub fn run(args: PlanArgs) -> Result<Outcome, CliError> {
         write_stdout(&ddl_script(&plan))?;
     } else {
         let target = url.map_or_else(|| dialect.to_string(), |u| u.to_string());
-        write_stdout(&render(
-            &plan,
-            &resolved.source.display().to_string(),
-            &target,
-        ))?;
+        write_stdout(&render(&plan, &resolved.source.display().to_string(), &target))?;
     }
-    Ok(if plan.has_errors() {
-        Outcome::ChecksFailed
-    } else {
-        Outcome::Success
-    })
+    Ok(if plan.has_errors() { Outcome::ChecksFailed } else { Outcome::Success })
 }
 
 /// The DDL as a script, one statement per `;`, with phase headings as comments.
@@ -81,59 +66,28 @@ fn render(plan: &Plan, source: &str, target: &str) -> String {
     let rows: u64 = plan.tiers.iter().map(|t| t.rows).sum();
     let mut out = format!(
         "{source} -> {target}{}\n  {} tables in {} tiers, {} rows\n",
-        plan.target_schema
-            .as_deref()
-            .map(|s| format!(" (schema {s})"))
-            .unwrap_or_default(),
+        plan.target_schema.as_deref().map(|s| format!(" (schema {s})")).unwrap_or_default(),
         plan.tables.len(),
         plan.tiers.len(),
         thousands(rows)
     );
     for tier in &plan.tiers {
-        out.push_str(&format!(
-            "\nTier {} · {} tables · {} rows\n",
-            tier.tier,
-            tier.tables.len(),
-            thousands(tier.rows)
-        ));
+        out.push_str(&format!("\nTier {} · {} tables · {} rows\n", tier.tier, tier.tables.len(), thousands(tier.rows)));
         for name in &tier.tables {
             let Some(tp) = plan.table(name) else { continue };
-            let renamed = if tp.target_name != tp.source_name {
-                format!(" -> {}", tp.target_name)
-            } else {
-                String::new()
-            };
-            out.push_str(&format!(
-                "  {}{renamed} ({} rows)\n",
-                tp.source_name,
-                thousands(tp.rows)
-            ));
+            let renamed =
+                if tp.target_name != tp.source_name { format!(" -> {}", tp.target_name) } else { String::new() };
+            out.push_str(&format!("  {}{renamed} ({} rows)\n", tp.source_name, thousands(tp.rows)));
             let mut grid = Vec::new();
             for c in &tp.columns {
-                let identity = tp
-                    .identity
-                    .as_ref()
-                    .is_some_and(|i| i.column == c.target_name);
+                let identity = tp.identity.as_ref().is_some_and(|i| i.column == c.target_name);
                 let ty = if identity {
-                    format!(
-                        "{} identity (next {})",
-                        c.target_type,
-                        tp.identity.as_ref().map_or(1, |i| i.next_value)
-                    )
+                    format!("{} identity (next {})", c.target_type, tp.identity.as_ref().map_or(1, |i| i.next_value))
                 } else {
                     c.target_type.clone()
                 };
-                let declared = if c.declared_type.is_empty() {
-                    "-".to_string()
-                } else {
-                    c.declared_type.clone()
-                };
-                grid.push(vec![
-                    format!("  {}", c.source_name),
-                    declared,
-                    format!("-> {ty}"),
-                    c.rule.clone(),
-                ]);
+                let declared = if c.declared_type.is_empty() { "-".to_string() } else { c.declared_type.clone() };
+                grid.push(vec![format!("  {}", c.source_name), declared, format!("-> {ty}"), c.rule.clone()]);
             }
             out.push_str(&table(&grid));
         }
@@ -158,10 +112,7 @@ fn render(plan: &Plan, source: &str, target: &str) -> String {
                 Level::Warning => "warning",
                 Level::Info => "note",
             };
-            out.push_str(&format!(
-                "  {level:<7} {:<24} {}: {}\n",
-                f.code, f.object, f.message
-            ));
+            out.push_str(&format!("  {level:<7} {:<24} {}: {}\n", f.code, f.object, f.message));
         }
     }
     out.push_str("\nDDL, in the order it runs:\n");

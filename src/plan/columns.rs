@@ -29,9 +29,7 @@ pub fn plan_columns(
     for c in &t.columns {
         let over = config.column(&t.name, &c.name);
         let object = format!("{}.{}", t.name, c.name);
-        let wanted = over
-            .and_then(|o| o.name.clone())
-            .unwrap_or_else(|| c.name.clone());
+        let wanted = over.and_then(|o| o.name.clone()).unwrap_or_else(|| c.name.clone());
         let target_name = fit_name(&wanted, engine, &format!("column {object}"), findings);
         if let Some(first) = names.claim(&target_name, &c.name) {
             findings.push(Finding::new(
@@ -49,8 +47,7 @@ pub fn plan_columns(
         let (mut ty, mut rule, mut reason, mut epoch_unit) = decision;
         if let Some(o) = over {
             if let Some(Ok(forced)) = o.type_.as_deref().map(str::parse::<ColumnType>) {
-                reason =
-                    format!("cutover.toml sets type = \"{forced}\" (the rule `{rule}` chose {ty})");
+                reason = format!("cutover.toml sets type = \"{forced}\" (the rule `{rule}` chose {ty})");
                 ty = forced;
                 rule = "override".into();
             }
@@ -80,10 +77,7 @@ pub fn plan_columns(
                 ),
             ));
         }
-        let in_pk = t
-            .primary_key
-            .as_ref()
-            .is_some_and(|pk| pk.columns.contains(&c.name));
+        let in_pk = t.primary_key.as_ref().is_some_and(|pk| pk.columns.contains(&c.name));
         out.push(ColumnMapping {
             source_name: c.name.clone(),
             target_name,
@@ -104,21 +98,11 @@ pub fn plan_columns(
 type Decision = (ColumnType, String, String, Option<EpochUnit>);
 
 /// The rule's choice, adjusted by what the data holds.
-fn decide_type(
-    t: &Table,
-    c: &Column,
-    is_alias: bool,
-    dialect: Dialect,
-    findings: &mut Vec<Finding>,
-) -> Decision {
+fn decide_type(t: &Table, c: &Column, is_alias: bool, dialect: Dialect, findings: &mut Vec<Finding>) -> Decision {
     let rule = mapping::rule_for(c, is_alias);
     let s = &c.stats;
     let object = format!("{}.{}", t.name, c.name);
-    let declared = if c.declared_type.is_empty() {
-        "(no type)".to_string()
-    } else {
-        c.declared_type.clone()
-    };
+    let declared = if c.declared_type.is_empty() { "(no type)".to_string() } else { c.declared_type.clone() };
     let mut reason = format!("{declared}: rule {}", rule.id);
     let mut epoch_unit = None;
     let mut ty = match rule.decide {
@@ -128,16 +112,15 @@ fn decide_type(
             let p = args.first().copied().unwrap_or(0);
             let sc = args.get(1).copied().unwrap_or(0);
             if p == 0 || sc > p || p > 1000 {
-                findings.push(Finding::new(Level::Warning, "bad_decimal_args", &object, format!("declared {declared} is not a valid precision/scale; planned as unconstrained decimal")));
-                ColumnType::Decimal {
-                    precision: None,
-                    scale: None,
-                }
+                findings.push(Finding::new(
+                    Level::Warning,
+                    "bad_decimal_args",
+                    &object,
+                    format!("declared {declared} is not a valid precision/scale; planned as unconstrained decimal"),
+                ));
+                ColumnType::Decimal { precision: None, scale: None }
             } else {
-                ColumnType::Decimal {
-                    precision: Some(p),
-                    scale: Some(sc),
-                }
+                ColumnType::Decimal { precision: Some(p), scale: Some(sc) }
             }
         }
         Decide::VarcharArgs => match mapping::type_args(&c.declared_type).first() {
@@ -149,7 +132,12 @@ fn decide_type(
             let (ty, why) = mapping::type_from_data(s);
             reason = format!("{declared}: rule {}; {why}", rule.id);
             if s.non_null() == 0 {
-                findings.push(Finding::new(Level::Info, "type_from_no_data", &object, format!("declared {declared} says nothing and the column holds no values: planned as text")));
+                findings.push(Finding::new(
+                    Level::Info,
+                    "type_from_no_data",
+                    &object,
+                    format!("declared {declared} says nothing and the column holds no values: planned as text"),
+                ));
             }
             ty
         }
@@ -187,16 +175,10 @@ fn decide_type(
             &object,
             format!("declared {declared} but holds {} REAL values with a fraction: planned as double so that nothing is lost", s.fractional_reals),
         ));
-        reason.push_str(&format!(
-            "; holds {} fractional REAL values: double",
-            s.fractional_reals
-        ));
+        reason.push_str(&format!("; holds {} fractional REAL values: double", s.fractional_reals));
         ty = ColumnType::Double;
     }
-    if s.blobs > 0
-        && s.blobs == s.non_null()
-        && !matches!(ty, ColumnType::Bytes | ColumnType::Uuid)
-        && !ty.is_string()
+    if s.blobs > 0 && s.blobs == s.non_null() && !matches!(ty, ColumnType::Bytes | ColumnType::Uuid) && !ty.is_string()
     {
         findings.push(Finding::new(
             Level::Warning,
@@ -230,11 +212,8 @@ fn size_mariadb_decimal(
     findings: &mut Vec<Finding>,
 ) -> ColumnType {
     match ty {
-        ColumnType::Decimal {
-            precision: None, ..
-        } => {
-            let (int_digits, frac) = match (c.stats.max_integer_digits, c.stats.max_fraction_digits)
-            {
+        ColumnType::Decimal { precision: None, .. } => {
+            let (int_digits, frac) = match (c.stats.max_integer_digits, c.stats.max_fraction_digits) {
                 (Some(i), Some(f)) if c.stats.non_null() > 0 => (i, f),
                 _ => (28, 10),
             };
@@ -250,31 +229,18 @@ fn size_mariadb_decimal(
                     format!("NUMERIC without precision and no data to size it from: DECIMAL({precision},{scale}); set type in cutover.toml")
                 },
             ));
-            reason.push_str(&format!(
-                "; MariaDB DECIMAL({precision},{scale}) sized from the data"
-            ));
-            ColumnType::Decimal {
-                precision: Some(precision),
-                scale: Some(scale),
-            }
+            reason.push_str(&format!("; MariaDB DECIMAL({precision},{scale}) sized from the data"));
+            ColumnType::Decimal { precision: Some(precision), scale: Some(scale) }
         }
-        ColumnType::Decimal {
-            precision: Some(p),
-            scale: Some(s),
-        } if p > 65 || s > 30 => {
+        ColumnType::Decimal { precision: Some(p), scale: Some(s) } if p > 65 || s > 30 => {
             let (np, ns) = (p.min(65), s.min(30));
             findings.push(Finding::new(
                 Level::Warning,
                 "decimal_capped",
                 object,
-                format!(
-                    "DECIMAL({p},{s}) exceeds MariaDB's DECIMAL(65,30): planned DECIMAL({np},{ns})"
-                ),
+                format!("DECIMAL({p},{s}) exceeds MariaDB's DECIMAL(65,30): planned DECIMAL({np},{ns})"),
             ));
-            ColumnType::Decimal {
-                precision: Some(np),
-                scale: Some(ns),
-            }
+            ColumnType::Decimal { precision: Some(np), scale: Some(ns) }
         }
         other => other,
     }
@@ -299,9 +265,7 @@ fn collation_for(
             format!("column uses the application-defined collation {name:?}, which the target does not have; it compares as BINARY there"),
         ));
     }
-    if engine.dialect() == Dialect::Postgres
-        && matches!(c.collation, Collation::Nocase | Collation::Rtrim)
-    {
+    if engine.dialect() == Dialect::Postgres && matches!(c.collation, Collation::Nocase | Collation::Rtrim) {
         findings.push(Finding::new(
             Level::Warning,
             "collation_not_kept",
@@ -334,10 +298,7 @@ fn default_for(
                     Level::Warning,
                     "default_left_out",
                     object,
-                    format!(
-                        "DEFAULT {keyword} has no equivalent for a {ty} column in {}; left out",
-                        engine.dialect()
-                    ),
+                    format!("DEFAULT {keyword} has no equivalent for a {ty} column in {}; left out", engine.dialect()),
                 ));
             }
             return d;
@@ -353,10 +314,7 @@ fn default_for(
         }
         DefaultExpr::Literal(v) => v,
     };
-    let ctx = ConvertContext {
-        dialect: engine.dialect(),
-        epoch_unit: epoch_unit.unwrap_or_default(),
-    };
+    let ctx = ConvertContext { dialect: engine.dialect(), epoch_unit: epoch_unit.unwrap_or_default() };
     let source = match &literal {
         Lit::Int(i) => SourceValue::Integer(*i),
         Lit::Real(f) => SourceValue::Real(*f),
@@ -417,41 +375,27 @@ fn parse_default(text: &str) -> DefaultExpr {
             let s = format!("{sign}{}", t.text);
             if let Ok(i) = s.parse::<i64>() {
                 DefaultExpr::Literal(Lit::Int(i))
-            } else if let Some(h) = t
-                .text
-                .strip_prefix("0x")
-                .or_else(|| t.text.strip_prefix("0X"))
-            {
-                i64::from_str_radix(h, 16).map_or(DefaultExpr::Expression, |i| {
-                    DefaultExpr::Literal(Lit::Int(if negative { -i } else { i }))
-                })
+            } else if let Some(h) = t.text.strip_prefix("0x").or_else(|| t.text.strip_prefix("0X")) {
+                i64::from_str_radix(h, 16)
+                    .map_or(DefaultExpr::Expression, |i| DefaultExpr::Literal(Lit::Int(if negative { -i } else { i })))
             } else {
-                s.parse::<f64>().map_or(DefaultExpr::Expression, |f| {
-                    DefaultExpr::Literal(Lit::Real(f))
-                })
+                s.parse::<f64>().map_or(DefaultExpr::Expression, |f| DefaultExpr::Literal(Lit::Real(f)))
             }
         }
         _ if negative => DefaultExpr::Expression,
         TokenKind::String if t.text.starts_with(['x', 'X']) => {
             let hex = &t.text[2..t.text.len().saturating_sub(1)];
-            let bytes: Option<Vec<u8>> = (0..hex.len() / 2)
-                .map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok())
-                .collect();
-            bytes.map_or(DefaultExpr::Expression, |b| {
-                DefaultExpr::Literal(Lit::Blob(b))
-            })
+            let bytes: Option<Vec<u8>> =
+                (0..hex.len() / 2).map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()).collect();
+            bytes.map_or(DefaultExpr::Expression, |b| DefaultExpr::Literal(Lit::Blob(b)))
         }
         // SQLite reads a double-quoted word in DEFAULT as a string when no column has that name.
-        TokenKind::String | TokenKind::QuotedIdent => {
-            DefaultExpr::Literal(Lit::Text(sqltext::unquote(t.text)))
-        }
+        TokenKind::String | TokenKind::QuotedIdent => DefaultExpr::Literal(Lit::Text(sqltext::unquote(t.text))),
         TokenKind::Word => match t.text.to_ascii_uppercase().as_str() {
             "NULL" => DefaultExpr::Null,
             "TRUE" => DefaultExpr::Literal(Lit::Int(1)),
             "FALSE" => DefaultExpr::Literal(Lit::Int(0)),
-            k @ ("CURRENT_TIMESTAMP" | "CURRENT_DATE" | "CURRENT_TIME") => {
-                DefaultExpr::Current(k.to_string())
-            }
+            k @ ("CURRENT_TIMESTAMP" | "CURRENT_DATE" | "CURRENT_TIME") => DefaultExpr::Current(k.to_string()),
             _ => DefaultExpr::Expression,
         },
         _ => DefaultExpr::Expression,
@@ -459,22 +403,14 @@ fn parse_default(text: &str) -> DefaultExpr {
 }
 
 /// Size text in MariaDB keys, and keep each table's row under MariaDB's row limit.
-pub fn size_mariadb_keys(
-    selected: &[&Table],
-    tables: &mut [TablePlan],
-    findings: &mut Vec<Finding>,
-) {
+pub fn size_mariadb_keys(selected: &[&Table], tables: &mut [TablePlan], findings: &mut Vec<Finding>) {
     let mut keyed: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
     for t in selected {
         let set = keyed.entry(t.name.as_str()).or_default();
         if let Some(pk) = &t.primary_key {
             set.extend(pk.columns.iter().cloned());
         }
-        for idx in t
-            .indexes
-            .iter()
-            .filter(|i| i.partial.is_none() && !i.has_expressions())
-        {
+        for idx in t.indexes.iter().filter(|i| i.partial.is_none() && !i.has_expressions()) {
             set.extend(idx.column_names().into_iter().map(String::from));
         }
         for fk in &t.foreign_keys {
@@ -494,11 +430,7 @@ pub fn size_mariadb_keys(
             if !keys.contains(&c.name) {
                 continue;
             }
-            let longest = c
-                .stats
-                .max_text_chars
-                .and_then(|n| u32::try_from(n).ok())
-                .unwrap_or(0);
+            let longest = c.stats.max_text_chars.and_then(|n| u32::try_from(n).ok()).unwrap_or(0);
             let declared = match m.ty {
                 ColumnType::Text => None,
                 ColumnType::Varchar { length } if length > MAX_KEY_CHARS => Some(length),
@@ -513,16 +445,14 @@ pub fn size_mariadb_keys(
                 ));
                 continue;
             }
-            let size = longest
-                .max(1)
-                .next_power_of_two()
-                .max(32)
-                .min(MAX_KEY_CHARS);
+            let size = longest.max(1).next_power_of_two().clamp(32, MAX_KEY_CHARS);
             let size = declared.map_or(size, |d| size.min(d));
             let was = m.target_type.clone();
             m.ty = ColumnType::Varchar { length: size };
             m.target_type = format!("VARCHAR({size})");
-            m.reason.push_str(&format!("; in a key: VARCHAR({size}) sized from the data (longest value {longest} characters)"));
+            m.reason.push_str(&format!(
+                "; in a key: VARCHAR({size}) sized from the data (longest value {longest} characters)"
+            ));
             findings.push(Finding::new(
                 Level::Warning,
                 "key_text_sized",
@@ -543,9 +473,7 @@ fn fit_row(t: &Table, tp: &mut TablePlan, keys: &BTreeSet<String>, findings: &mu
             length * BYTES_PER_CHAR + 2
         }
         ColumnType::Text | ColumnType::Bytes | ColumnType::Json => 12,
-        ColumnType::Decimal {
-            precision: Some(p), ..
-        } => p / 2 + 1,
+        ColumnType::Decimal { precision: Some(p), .. } => p / 2 + 1,
         _ => 8,
     };
     // Leave room for the row header and NULL bitmap.
@@ -566,9 +494,7 @@ fn fit_row(t: &Table, tp: &mut TablePlan, keys: &BTreeSet<String>, findings: &mu
         let Some(m) = widest else { return };
         let was = m.target_type.clone();
         m.target_type = "LONGTEXT".into();
-        m.reason.push_str(
-            "; LONGTEXT to fit MariaDB's 65,535-byte row limit (length still checked by cutover)",
-        );
+        m.reason.push_str("; LONGTEXT to fit MariaDB's 65,535-byte row limit (length still checked by cutover)");
         findings.push(Finding::new(
             Level::Warning,
             "row_too_wide",
@@ -588,35 +514,14 @@ mod tests {
         assert_eq!(parse_default("-1"), DefaultExpr::Literal(Lit::Int(-1)));
         assert_eq!(parse_default("(0)"), DefaultExpr::Literal(Lit::Int(0)));
         assert_eq!(parse_default("1.5"), DefaultExpr::Literal(Lit::Real(1.5)));
-        assert_eq!(
-            parse_default("'it''s'"),
-            DefaultExpr::Literal(Lit::Text("it's".into()))
-        );
-        assert_eq!(
-            parse_default("\"\""),
-            DefaultExpr::Literal(Lit::Text(String::new()))
-        );
-        assert_eq!(
-            parse_default("'\"0\"'"),
-            DefaultExpr::Literal(Lit::Text("\"0\"".into()))
-        );
+        assert_eq!(parse_default("'it''s'"), DefaultExpr::Literal(Lit::Text("it's".into())));
+        assert_eq!(parse_default("\"\""), DefaultExpr::Literal(Lit::Text(String::new())));
+        assert_eq!(parse_default("'\"0\"'"), DefaultExpr::Literal(Lit::Text("\"0\"".into())));
         assert_eq!(parse_default("TRUE"), DefaultExpr::Literal(Lit::Int(1)));
         assert_eq!(parse_default("NULL"), DefaultExpr::Null);
-        assert_eq!(
-            parse_default("X'00ff'"),
-            DefaultExpr::Literal(Lit::Blob(vec![0, 255]))
-        );
-        assert_eq!(
-            parse_default("current_timestamp"),
-            DefaultExpr::Current("CURRENT_TIMESTAMP".into())
-        );
-        assert_eq!(
-            parse_default("(strftime('%Y-%m-%d %H:%M:%f','now'))"),
-            DefaultExpr::Expression
-        );
-        assert_eq!(
-            parse_default("(DATETIME('now','localtime'))"),
-            DefaultExpr::Expression
-        );
+        assert_eq!(parse_default("X'00ff'"), DefaultExpr::Literal(Lit::Blob(vec![0, 255])));
+        assert_eq!(parse_default("current_timestamp"), DefaultExpr::Current("CURRENT_TIMESTAMP".into()));
+        assert_eq!(parse_default("(strftime('%Y-%m-%d %H:%M:%f','now'))"), DefaultExpr::Expression);
+        assert_eq!(parse_default("(DATETIME('now','localtime'))"), DefaultExpr::Expression);
     }
 }

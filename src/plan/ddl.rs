@@ -1,11 +1,9 @@
 //! Indexes, foreign keys and the DDL text of a plan, in the order it runs.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::names::Namespace;
-use super::{
-    known_names, Finding, ForeignKeyPlan, IndexPlan, Level, Phase, Plan, Statement, TablePlan,
-};
+use super::{known_names, Finding, ForeignKeyPlan, IndexPlan, Level, Phase, Plan, Statement, TablePlan};
 use crate::schema::{SourceSchema, Table};
 use crate::source::sqltext;
 use crate::target::mariadb::{BYTES_PER_CHAR, MAX_KEY_BYTES, MAX_KEY_CHARS};
@@ -13,17 +11,29 @@ use crate::target::{Dialect, SqlDialect};
 use crate::types::ColumnType;
 
 /// Re-quote an SQLite SQL fragment for the target, with names mapped to their target names.
-fn requote(sql: &str, known: &BTreeMap<String, String>, engine: &dyn SqlDialect) -> String {
+fn requote(sql: &str, known: &BTreeMap<String, String>, engine: &dyn SqlDialect, booleans: &HashSet<String>) -> String {
     let map: HashMap<String, String> = known.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-    sqltext::requote(sql, &map, &|n| engine.quote(n))
+    if engine.dialect() == Dialect::Postgres {
+        sqltext::requote_booleans(sql, &map, &|n| engine.quote(n), booleans)
+    } else {
+        sqltext::requote(sql, &map, &|n| engine.quote(n))
+    }
+}
+
+/// Lower-case source names of the boolean columns of some tables.
+fn boolean_columns<'a>(tables: impl IntoIterator<Item = &'a TablePlan>) -> HashSet<String> {
+    tables
+        .into_iter()
+        .flat_map(|t| t.columns.iter())
+        .filter(|c| c.ty == ColumnType::Boolean)
+        .map(|c| c.source_name.to_lowercase())
+        .collect()
 }
 
 /// Names a fragment of one table may use: its columns (target names) and every table.
 fn table_known(tp: &TablePlan, all: &[TablePlan]) -> BTreeMap<String, String> {
-    let mut known: BTreeMap<String, String> = all
-        .iter()
-        .map(|t| (t.source_name.to_lowercase(), t.target_name.clone()))
-        .collect();
+    let mut known: BTreeMap<String, String> =
+        all.iter().map(|t| (t.source_name.to_lowercase(), t.target_name.clone())).collect();
     for c in &tp.columns {
         known.insert(c.source_name.to_lowercase(), c.target_name.clone());
     }
@@ -36,9 +46,7 @@ fn key_bytes(ty: &ColumnType) -> u32 {
         ColumnType::Varchar { length } | ColumnType::Char { length } => length * BYTES_PER_CHAR,
         ColumnType::Text => MAX_KEY_CHARS * BYTES_PER_CHAR,
         ColumnType::Bytes | ColumnType::Json => MAX_KEY_BYTES,
-        ColumnType::Decimal {
-            precision: Some(p), ..
-        } => p / 2 + 1,
+        ColumnType::Decimal { precision: Some(p), .. } => p / 2 + 1,
         ColumnType::Uuid => 16,
         _ => 8,
     }
@@ -54,26 +62,19 @@ pub(super) fn plan_indexes(
 ) -> Vec<IndexPlan> {
     let all = std::slice::from_ref(tp);
     let known = table_known(tp, all);
+    let booleans = boolean_columns(all);
     let mut out = Vec::new();
     for idx in &t.indexes {
         let object = format!("index {} on {}", idx.name, t.name);
         if idx.partial.is_some() && !engine.supports_partial_indexes() {
             findings.push(Finding::new(
-                if idx.unique {
-                    Level::Warning
-                } else {
-                    Level::Info
-                },
+                if idx.unique { Level::Warning } else { Level::Info },
                 "index_left_out",
                 &object,
                 format!(
                     "partial index (WHERE {}) is not supported by {dialect}; left out{}",
                     idx.partial.as_deref().unwrap_or(""),
-                    if idx.unique {
-                        ": its uniqueness will not be enforced"
-                    } else {
-                        ""
-                    }
+                    if idx.unique { ": its uniqueness will not be enforced" } else { "" }
                 ),
             ));
             continue;
@@ -91,30 +92,25 @@ pub(super) fn plan_indexes(
         for ic in &idx.columns {
             match (&ic.name, &ic.expression) {
                 (Some(name), _) => match tp.column(name) {
-                    Some(m) => parts.push((
-                        engine.quote(&m.target_name),
-                        Some(m.ty.clone()),
-                        ic.descending,
-                    )),
+                    Some(m) => parts.push((engine.quote(&m.target_name), Some(m.ty), ic.descending)),
                     None => parts.push((engine.quote(name), None, ic.descending)),
                 },
                 (None, expr) => parts.push((
-                    format!(
-                        "({})",
-                        requote(expr.as_deref().unwrap_or(""), &known, engine)
-                    ),
+                    format!("({})", requote(expr.as_deref().unwrap_or(""), &known, engine, &booleans)),
                     None,
                     ic.descending,
                 )),
             }
         }
-        let prefixes = if dialect == Dialect::MariaDb {
-            mariadb_prefixes(&parts, engine)
-        } else {
-            vec![None; parts.len()]
-        };
+        let prefixes =
+            if dialect == Dialect::MariaDb { mariadb_prefixes(&parts, engine) } else { vec![None; parts.len()] };
         if prefixes.iter().any(Option::is_some) && idx.unique {
-            findings.push(Finding::new(Level::Warning, "unique_on_prefix", &object, "MariaDB can index only a prefix of these columns: uniqueness is enforced on the prefix"));
+            findings.push(Finding::new(
+                Level::Warning,
+                "unique_on_prefix",
+                &object,
+                "MariaDB can index only a prefix of these columns: uniqueness is enforced on the prefix",
+            ));
         }
         let keys: Vec<String> = parts
             .iter()
@@ -138,48 +134,37 @@ pub(super) fn plan_indexes(
         };
         let target_name = ns.unique(&wanted, engine.name_limit());
         if target_name != wanted && !idx.name.starts_with("sqlite_autoindex_") {
-            findings.push(Finding::new(Level::Info, "index_renamed", &object, format!("index renamed to {target_name:?} (length limit or a name already taken in the target)")));
+            findings.push(Finding::new(
+                Level::Info,
+                "index_renamed",
+                &object,
+                format!("index renamed to {target_name:?} (length limit or a name already taken in the target)"),
+            ));
         }
-        let partial = idx.partial.as_deref().map(|w| requote(w, &known, engine));
-        out.push(IndexPlan {
-            source_name: idx.name.clone(),
-            target_name,
-            unique: idx.unique,
-            keys,
-            partial,
-        });
+        let partial = idx.partial.as_deref().map(|w| requote(w, &known, engine, &booleans));
+        out.push(IndexPlan { source_name: idx.name.clone(), target_name, unique: idx.unique, keys, partial });
     }
     out
 }
 
 /// MariaDB key prefixes so that each index stays within the 3072-byte key limit.
-fn mariadb_prefixes(
-    parts: &[(String, Option<ColumnType>, bool)],
-    engine: &dyn SqlDialect,
-) -> Vec<Option<u32>> {
+fn mariadb_prefixes(parts: &[(String, Option<ColumnType>, bool)], engine: &dyn SqlDialect) -> Vec<Option<u32>> {
     let mut prefixes: Vec<Option<u32>> = parts
         .iter()
         .map(|(_, ty, _)| match ty {
-            Some(ty) if !engine.indexable(ty) => Some(if matches!(ty, ColumnType::Text) {
-                MAX_KEY_CHARS
-            } else {
-                MAX_KEY_BYTES
-            }),
+            Some(ty) if !engine.indexable(ty) => {
+                Some(if matches!(ty, ColumnType::Text) { MAX_KEY_CHARS } else { MAX_KEY_BYTES })
+            }
             _ => None,
         })
         .collect();
-    let total: u32 = parts
-        .iter()
-        .map(|(_, ty, _)| ty.as_ref().map_or(8, key_bytes))
-        .sum();
+    let total: u32 = parts.iter().map(|(_, ty, _)| ty.as_ref().map_or(8, key_bytes)).sum();
     if total > MAX_KEY_BYTES {
         let strings: Vec<usize> = parts
             .iter()
             .enumerate()
             .filter(|(_, (_, ty, _))| {
-                ty.as_ref().is_some_and(|t| {
-                    t.is_string() || matches!(t, ColumnType::Bytes | ColumnType::Json)
-                })
+                ty.as_ref().is_some_and(|t| t.is_string() || matches!(t, ColumnType::Bytes | ColumnType::Json))
             })
             .map(|(i, _)| i)
             .collect();
@@ -189,12 +174,13 @@ fn mariadb_prefixes(
             .filter(|(i, _)| !strings.contains(i))
             .map(|(_, (_, ty, _))| ty.as_ref().map_or(8, key_bytes))
             .sum();
-        if let Ok(n) = u32::try_from(strings.len()) {
-            if n > 0 {
-                let each = MAX_KEY_BYTES.saturating_sub(fixed) / n / BYTES_PER_CHAR;
-                for i in strings {
-                    prefixes[i] = Some(each.max(1));
-                }
+        if let Some(each) = u32::try_from(strings.len())
+            .ok()
+            .and_then(|n| MAX_KEY_BYTES.saturating_sub(fixed).checked_div(n))
+            .map(|b| b / BYTES_PER_CHAR)
+        {
+            for i in strings {
+                prefixes[i] = Some(each.max(1));
             }
         }
     }
@@ -221,40 +207,31 @@ pub(super) fn plan_foreign_keys(
                 format!("foreign key {what} left out: {why}"),
             ));
         };
-        let Some((parent, pp)) = selected
-            .iter()
-            .zip(tables)
-            .find(|(p, _)| p.name == fk.parent_table)
-        else {
+        let Some((parent, pp)) = selected.iter().zip(tables).find(|(p, _)| p.name == fk.parent_table) else {
             left_out(
                 findings,
-                format!(
-                    "table {:?} is not migrated (it does not exist, is virtual, or is skipped)",
-                    fk.parent_table
-                ),
+                format!("table {:?} is not migrated (it does not exist, is virtual, or is skipped)", fk.parent_table),
             );
             continue;
         };
         if fk.parent_columns.is_empty() || fk.parent_columns.len() != fk.columns.len() {
-            left_out(findings, "the parent columns cannot be determined (the parent has no primary key and the constraint names none)".into());
+            left_out(
+                findings,
+                "the parent columns cannot be determined (the parent has no primary key and the constraint names none)"
+                    .into(),
+            );
             continue;
         }
         let same = |a: &[String], b: &[&str]| {
-            a.len() == b.len()
-                && a.iter()
-                    .all(|x| b.iter().any(|y| x.eq_ignore_ascii_case(y)))
+            a.len() == b.len() && a.iter().all(|x| b.iter().any(|y| x.eq_ignore_ascii_case(y)))
         };
-        let unique_parent = parent.primary_key.as_ref().is_some_and(|pk| {
-            same(
-                &fk.parent_columns,
-                &pk.columns.iter().map(String::as_str).collect::<Vec<_>>(),
-            )
-        }) || parent.indexes.iter().any(|i| {
-            i.unique
-                && i.partial.is_none()
-                && !i.has_expressions()
-                && same(&fk.parent_columns, &i.column_names())
-        });
+        let unique_parent = parent
+            .primary_key
+            .as_ref()
+            .is_some_and(|pk| same(&fk.parent_columns, &pk.columns.iter().map(String::as_str).collect::<Vec<_>>()))
+            || parent.indexes.iter().any(|i| {
+                i.unique && i.partial.is_none() && !i.has_expressions() && same(&fk.parent_columns, &i.column_names())
+            });
         if !unique_parent {
             left_out(findings, "the parent columns have no primary key or unique index (SQLite reports \"foreign key mismatch\" for this when foreign_keys is on)".into());
             continue;
@@ -263,14 +240,8 @@ pub(super) fn plan_foreign_keys(
         let mut pcols = Vec::new();
         let mut bad = None;
         for (c, p) in fk.columns.iter().zip(&fk.parent_columns) {
-            let child = tp
-                .columns
-                .iter()
-                .find(|m| m.source_name.eq_ignore_ascii_case(c));
-            let par = pp
-                .columns
-                .iter()
-                .find(|m| m.source_name.eq_ignore_ascii_case(p));
+            let child = tp.columns.iter().find(|m| m.source_name.eq_ignore_ascii_case(c));
+            let par = pp.columns.iter().find(|m| m.source_name.eq_ignore_ascii_case(p));
             match (child, par) {
                 (Some(cm), Some(pm)) => {
                     if !compatible(&cm.ty, &pm.ty, engine.dialect()) {
@@ -282,12 +253,7 @@ pub(super) fn plan_foreign_keys(
                     cols.push(cm.target_name.clone());
                     pcols.push(pm.target_name.clone());
                 }
-                _ => {
-                    bad = Some(format!(
-                        "column {c} or {}.{p} does not exist",
-                        fk.parent_table
-                    ))
-                }
+                _ => bad = Some(format!("column {c} or {}.{p} does not exist", fk.parent_table)),
             }
         }
         if let Some(why) = bad {
@@ -298,16 +264,21 @@ pub(super) fn plan_foreign_keys(
             if engine.supports_fk_action(a) {
                 a.to_ascii_uppercase()
             } else {
-                findings.push(Finding::new(Level::Warning, "fk_action_changed", &t.name, format!("foreign key {what}: ON {which} {a} is not supported by {}; NO ACTION instead", engine.dialect())));
+                findings.push(Finding::new(
+                    Level::Warning,
+                    "fk_action_changed",
+                    &t.name,
+                    format!(
+                        "foreign key {what}: ON {which} {a} is not supported by {}; NO ACTION instead",
+                        engine.dialect()
+                    ),
+                ));
                 "NO ACTION".into()
             }
         };
         let on_delete = action(&fk.on_delete, "DELETE", findings);
         let on_update = action(&fk.on_update, "UPDATE", findings);
-        let name = ns.unique(
-            &format!("{}_{}_fkey", tp.target_name, cols.join("_")),
-            engine.name_limit(),
-        );
+        let name = ns.unique(&format!("{}_{}_fkey", tp.target_name, cols.join("_")), engine.name_limit());
         out.push(ForeignKeyPlan {
             name,
             columns: cols,
@@ -329,9 +300,7 @@ fn compatible(child: &ColumnType, parent: &ColumnType, dialect: Dialect) -> bool
         (a, b) if a == b => true,
         (a, b) if a.is_string() && b.is_string() => true,
         (Integer { .. }, Integer { .. }) => dialect != Dialect::MariaDb,
-        (Decimal { .. }, Decimal { .. }) | (Timestamp { .. }, Timestamp { .. }) => {
-            dialect != Dialect::MariaDb
-        }
+        (Decimal { .. }, Decimal { .. }) | (Timestamp { .. }, Timestamp { .. }) => dialect != Dialect::MariaDb,
         _ => dialect == Dialect::Sqlite,
     }
 }
@@ -362,7 +331,15 @@ pub(super) fn align_fk_collations(tables: &mut [TablePlan], findings: &mut Vec<F
         }
     }
     for (ti, ci, coll, object, parent) in changes {
-        findings.push(Finding::new(Level::Info, "fk_collation_aligned", &object, format!("collation set to {:?} to match the referenced column in {parent} (MariaDB requires equal collations)", coll.as_deref().unwrap_or("default"))));
+        findings.push(Finding::new(
+            Level::Info,
+            "fk_collation_aligned",
+            &object,
+            format!(
+                "collation set to {:?} to match the referenced column in {parent} (MariaDB requires equal collations)",
+                coll.as_deref().unwrap_or("default")
+            ),
+        ));
         tables[ti].columns[ci].collation = coll;
     }
 }
@@ -377,31 +354,14 @@ pub(super) fn statements(
     let schema_name = plan.target_schema.as_deref();
     let mut out = Vec::new();
     let push = |out: &mut Vec<Statement>, phase, object: &str, sql: String, best_effort| {
-        out.push(Statement {
-            phase,
-            object: object.to_string(),
-            sql,
-            best_effort,
-        });
+        out.push(Statement { phase, object: object.to_string(), sql, best_effort });
     };
     if let Some(s) = schema_name.filter(|s| *s != "public") {
-        push(
-            &mut out,
-            Phase::Tables,
-            s,
-            format!("CREATE SCHEMA IF NOT EXISTS {}", engine.quote(s)),
-            false,
-        );
+        push(&mut out, Phase::Tables, s, format!("CREATE SCHEMA IF NOT EXISTS {}", engine.quote(s)), false);
     }
     for tp in &plan.tables {
         let source = schema.table(&tp.source_name);
-        push(
-            &mut out,
-            Phase::Tables,
-            &tp.target_name,
-            create_table(tp, plan, source, engine),
-            false,
-        );
+        push(&mut out, Phase::Tables, &tp.target_name, create_table(tp, plan, source, engine), false);
     }
     for tp in &plan.tables {
         let tref = engine.table_ref(schema_name, &tp.target_name);
@@ -442,16 +402,15 @@ pub(super) fn statements(
         }
     }
     let known = known_names(plan, schema);
+    let booleans = boolean_columns(&plan.tables);
     for v in ordered_views(schema) {
         match view_body(&v.sql) {
             Some((columns, body)) => {
-                let cols = columns
-                    .map(|c| format!(" {}", requote(&c, &known, engine)))
-                    .unwrap_or_default();
+                let cols = columns.map(|c| format!(" {}", requote(&c, &known, engine, &booleans))).unwrap_or_default();
                 let sql = format!(
                     "CREATE VIEW {}{cols} AS {}",
                     engine.table_ref(schema_name, &v.name),
-                    requote(body.trim(), &known, engine)
+                    requote(body.trim(), &known, engine, &booleans)
                 );
                 push(&mut out, Phase::Views, &v.name, sql, true);
             }
@@ -467,12 +426,7 @@ pub(super) fn statements(
 }
 
 fn fk_clause(fk: &ForeignKeyPlan, plan: &Plan, engine: &dyn SqlDialect) -> String {
-    let q = |cols: &[String]| {
-        cols.iter()
-            .map(|c| engine.quote(c))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let q = |cols: &[String]| cols.iter().map(|c| engine.quote(c)).collect::<Vec<_>>().join(", ");
     let mut s = format!(
         "FOREIGN KEY ({}) REFERENCES {} ({})",
         q(&fk.columns),
@@ -491,12 +445,7 @@ fn fk_clause(fk: &ForeignKeyPlan, plan: &Plan, engine: &dyn SqlDialect) -> Strin
     s
 }
 
-fn create_table(
-    tp: &TablePlan,
-    plan: &Plan,
-    source: Option<&Table>,
-    engine: &dyn SqlDialect,
-) -> String {
+fn create_table(tp: &TablePlan, plan: &Plan, source: Option<&Table>, engine: &dyn SqlDialect) -> String {
     let sqlite = engine.dialect() == Dialect::Sqlite;
     let identity = tp.identity.as_ref().map(|i| i.column.as_str());
     let mut defs = Vec::new();
@@ -557,14 +506,9 @@ fn ordered_views(schema: &SourceSchema) -> Vec<&crate::schema::View> {
         let mut i = 0;
         while i < remaining.len() {
             let v = remaining[i];
-            let words: Vec<String> = sqltext::tokenize(&v.sql)
-                .iter()
-                .filter_map(|t| t.ident())
-                .map(|s| s.to_lowercase())
-                .collect();
-            let waits = remaining
-                .iter()
-                .any(|o| o.name != v.name && words.contains(&o.name.to_lowercase()));
+            let words: Vec<String> =
+                sqltext::tokenize(&v.sql).iter().filter_map(|t| t.ident()).map(|s| s.to_lowercase()).collect();
+            let waits = remaining.iter().any(|o| o.name != v.name && words.contains(&o.name.to_lowercase()));
             if waits {
                 i += 1;
             } else {
@@ -619,9 +563,7 @@ mod tests {
 
     #[test]
     fn view_bodies() {
-        let (cols, body) =
-            view_body("CREATE VIEW [Order Subtotals] AS SELECT OrderID, Sum(x) AS s FROM t")
-                .unwrap();
+        let (cols, body) = view_body("CREATE VIEW [Order Subtotals] AS SELECT OrderID, Sum(x) AS s FROM t").unwrap();
         assert!(cols.is_none());
         assert_eq!(body.trim(), "SELECT OrderID, Sum(x) AS s FROM t");
         let (cols, body) = view_body("CREATE VIEW v (a, b) AS SELECT 1, 2").unwrap();

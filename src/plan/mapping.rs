@@ -186,10 +186,7 @@ pub fn base_name(declared: &str) -> String {
         }
         None => upper,
     };
-    without_args
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+    without_args.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The numeric arguments of a declared type: `NUMERIC(10, 2)` -> [10, 2].
@@ -200,10 +197,7 @@ pub fn type_args(declared: &str) -> Vec<u32> {
     if close < open {
         return Vec::new();
     }
-    declared[open + 1..close]
-        .split(',')
-        .filter_map(|a| a.trim().parse().ok())
-        .collect()
+    declared[open + 1..close].split(',').filter_map(|a| a.trim().parse().ok()).collect()
 }
 
 /// The first rule that matches a column.
@@ -214,9 +208,9 @@ pub fn rule_for(column: &Column, is_rowid_alias: bool) -> &'static Rule {
         // Qualifiers like UNSIGNED or a COLLATE-less collation (`text nocase`) follow the name.
         names.iter().any(|n| {
             base == *n
-                || base.strip_prefix(n).is_some_and(|rest| {
-                    rest.starts_with(' ') && !n.contains(' ') && !rest.trim().starts_with("WITH")
-                })
+                || base
+                    .strip_prefix(n)
+                    .is_some_and(|rest| rest.starts_with(' ') && !n.contains(' ') && !rest.trim().starts_with("WITH"))
         })
     };
     RULES
@@ -243,10 +237,7 @@ pub fn type_from_data(stats: &ColumnStats) -> (ColumnType, String) {
     } else if stats.blobs > 0 && stats.integers + stats.reals == 0 {
         (ColumnType::Bytes, format!("holds {classes}: bytes"))
     } else if stats.blobs > 0 {
-        (
-            ColumnType::Bytes,
-            format!("holds {classes}: bytes (numbers would not survive as another type)"),
-        )
+        (ColumnType::Bytes, format!("holds {classes}: bytes (numbers would not survive as another type)"))
     } else if stats.reals > 0 {
         (ColumnType::Double, format!("holds {classes}: double"))
     } else {
@@ -256,16 +247,11 @@ pub fn type_from_data(stats: &ColumnStats) -> (ColumnType, String) {
 
 /// "120 integer, 3 real" — the non-null storage classes of a column.
 pub fn describe_classes(s: &ColumnStats) -> String {
-    let parts: Vec<String> = [
-        ("integer", s.integers),
-        ("real", s.reals),
-        ("text", s.texts),
-        ("blob", s.blobs),
-    ]
-    .iter()
-    .filter(|(_, n)| *n > 0)
-    .map(|(name, n)| format!("{n} {name}"))
-    .collect();
+    let parts: Vec<String> = [("integer", s.integers), ("real", s.reals), ("text", s.texts), ("blob", s.blobs)]
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(name, n)| format!("{n} {name}"))
+        .collect();
     if parts.is_empty() {
         "only NULLs".into()
     } else {
@@ -275,11 +261,7 @@ pub fn describe_classes(s: &ColumnStats) -> String {
 
 /// The epoch unit that makes a date/time column's integers land in a plausible range.
 pub fn epoch_unit_for(stats: &ColumnStats) -> EpochUnit {
-    let largest = stats
-        .min_integer
-        .unwrap_or(0)
-        .unsigned_abs()
-        .max(stats.max_integer.unwrap_or(0).unsigned_abs());
+    let largest = stats.min_integer.unwrap_or(0).unsigned_abs().max(stats.max_integer.unwrap_or(0).unsigned_abs());
     // Seconds reach 1e11 only after the year 5000; milliseconds reach 1e14 after 5000 too.
     if largest < 100_000_000_000 {
         EpochUnit::S
@@ -293,7 +275,9 @@ pub fn epoch_unit_for(stats: &ColumnStats) -> EpochUnit {
 /// The markdown table of the rules, for `cutover types` and docs/type-mapping.md.
 pub fn rules_markdown() -> String {
     use crate::target::Dialect;
-    let mut out = String::from("| # | rule | declared types | PostgreSQL | MariaDB | SQLite target | notes |\n|---|---|---|---|---|---|---|\n");
+    let mut out = String::from(
+        "| # | rule | declared types | PostgreSQL | MariaDB | SQLite target | notes |\n|---|---|---|---|---|---|---|\n",
+    );
     for (i, r) in RULES.iter().enumerate() {
         let render = |d: Dialect| match r.decide {
             Decide::Fixed(ty) | Decide::Temporal(ty) => {
@@ -309,15 +293,9 @@ pub fn rules_markdown() -> String {
             }
             Decide::DecimalArgs => d
                 .engine()
-                .render_type(&ColumnType::Decimal {
-                    precision: Some(10),
-                    scale: Some(2),
-                })
+                .render_type(&ColumnType::Decimal { precision: Some(10), scale: Some(2) })
                 .replace("10,2", "p,s"),
-            Decide::VarcharArgs => d
-                .engine()
-                .render_type(&ColumnType::Varchar { length: 1 })
-                .replace('1', "n"),
+            Decide::VarcharArgs => d.engine().render_type(&ColumnType::Varchar { length: 1 }).replace('1', "n"),
             Decide::ByData => "from the data".to_string(),
         };
         out.push_str(&format!(
@@ -405,13 +383,7 @@ mod tests {
 
     #[test]
     fn data_decides_open_types() {
-        let s = |i, r, t, b| ColumnStats {
-            integers: i,
-            reals: r,
-            texts: t,
-            blobs: b,
-            ..Default::default()
-        };
+        let s = |i, r, t, b| ColumnStats { integers: i, reals: r, texts: t, blobs: b, ..Default::default() };
         assert_eq!(type_from_data(&s(5, 0, 0, 0)).0, ColumnType::BIGINT);
         assert_eq!(type_from_data(&s(5, 2, 0, 0)).0, ColumnType::Double);
         assert_eq!(type_from_data(&s(5, 2, 1, 0)).0, ColumnType::Text);
@@ -421,11 +393,7 @@ mod tests {
 
     #[test]
     fn epoch_units_follow_magnitude() {
-        let s = |max| ColumnStats {
-            min_integer: Some(0),
-            max_integer: Some(max),
-            ..Default::default()
-        };
+        let s = |max| ColumnStats { min_integer: Some(0), max_integer: Some(max), ..Default::default() };
         assert_eq!(epoch_unit_for(&s(1_700_000_000)), EpochUnit::S);
         assert_eq!(epoch_unit_for(&s(1_700_000_000_000)), EpochUnit::Ms);
         assert_eq!(epoch_unit_for(&s(1_700_000_000_000_000)), EpochUnit::Us);

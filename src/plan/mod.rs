@@ -47,18 +47,8 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn new(
-        level: Level,
-        code: &str,
-        object: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Finding {
-        Finding {
-            level,
-            code: code.into(),
-            object: object.into(),
-            message: message.into(),
-        }
+    pub fn new(level: Level, code: &str, object: impl Into<String>, message: impl Into<String>) -> Finding {
+        Finding { level, code: code.into(), object: object.into(), message: message.into() }
     }
 }
 
@@ -228,9 +218,7 @@ pub struct PlanOptions<'a> {
 pub enum PlanError {
     #[error("cutover.toml names table {0:?}, which the source does not have (tables are matched by their exact SQLite name)")]
     UnknownTable(String),
-    #[error(
-        "cutover.toml names column {column:?} of table {table:?}, which the table does not have"
-    )]
+    #[error("cutover.toml names column {column:?} of table {table:?}, which the table does not have")]
     UnknownColumn { table: String, column: String },
 }
 
@@ -239,11 +227,7 @@ pub fn build(schema: &SourceSchema, opts: &PlanOptions) -> Result<Plan, PlanErro
     check_overrides(schema, opts.config)?;
     let engine = opts.dialect.engine();
     let target_schema = match opts.dialect {
-        Dialect::Postgres => Some(
-            opts.target_schema
-                .clone()
-                .unwrap_or_else(|| "public".into()),
-        ),
+        Dialect::Postgres => Some(opts.target_schema.clone().unwrap_or_else(|| "public".into())),
         _ => None,
     };
     let mut findings = Vec::new();
@@ -268,11 +252,7 @@ pub fn build(schema: &SourceSchema, opts: &PlanOptions) -> Result<Plan, PlanErro
     let mut relation_names = names::Namespace::default();
     let mut tables: Vec<TablePlan> = Vec::new();
     for t in &selected {
-        let wanted = opts
-            .config
-            .table(&t.name)
-            .and_then(|c| c.name.clone())
-            .unwrap_or_else(|| t.name.clone());
+        let wanted = opts.config.table(&t.name).and_then(|c| c.name.clone()).unwrap_or_else(|| t.name.clone());
         let target_name = fit_name(&wanted, engine, &format!("table {}", t.name), &mut findings);
         if let Some(first) = relation_names.claim(&target_name, &format!("table {}", t.name)) {
             findings.push(Finding::new(
@@ -312,23 +292,8 @@ pub fn build(schema: &SourceSchema, opts: &PlanOptions) -> Result<Plan, PlanErro
     for (t, tp) in selected.iter().zip(0..) {
         let (idx, fks) = {
             let this = &tables[tp];
-            let idx = ddl::plan_indexes(
-                t,
-                this,
-                engine,
-                &mut index_names,
-                opts.dialect,
-                &mut findings,
-            );
-            let fks = ddl::plan_foreign_keys(
-                t,
-                this,
-                &selected,
-                &tables,
-                engine,
-                &mut fk_names,
-                &mut findings,
-            );
+            let idx = ddl::plan_indexes(t, this, engine, &mut index_names, opts.dialect, &mut findings);
+            let fks = ddl::plan_foreign_keys(t, this, &selected, &tables, engine, &mut fk_names, &mut findings);
             (idx, fks)
         };
         tables[tp].indexes = idx;
@@ -345,14 +310,11 @@ pub fn build(schema: &SourceSchema, opts: &PlanOptions) -> Result<Plan, PlanErro
     let edges: Vec<tiers::Edge> = selected
         .iter()
         .flat_map(|t| {
-            t.foreign_keys
-                .iter()
-                .filter(|fk| selected_names.contains(fk.parent_table.as_str()))
-                .map(|fk| tiers::Edge {
-                    child: t.name.clone(),
-                    parent: fk.parent_table.clone(),
-                    fk: fk.id,
-                })
+            t.foreign_keys.iter().filter(|fk| selected_names.contains(fk.parent_table.as_str())).map(|fk| tiers::Edge {
+                child: t.name.clone(),
+                parent: fk.parent_table.clone(),
+                fk: fk.id,
+            })
         })
         .collect();
     let names_list: Vec<String> = selected.iter().map(|t| t.name.clone()).collect();
@@ -369,16 +331,9 @@ pub fn build(schema: &SourceSchema, opts: &PlanOptions) -> Result<Plan, PlanErro
             };
             deferred.push(fk.describe(&src.name));
             if let Some(tp) = tables.iter_mut().find(|tp| tp.source_name == e.child) {
-                let child_cols: Vec<String> = fk
-                    .columns
-                    .iter()
-                    .filter_map(|c| tp.column(c).map(|m| m.target_name.clone()))
-                    .collect();
-                for f in tp
-                    .foreign_keys
-                    .iter_mut()
-                    .filter(|f| f.columns == child_cols)
-                {
+                let child_cols: Vec<String> =
+                    fk.columns.iter().filter_map(|c| tp.column(c).map(|m| m.target_name.clone())).collect();
+                for f in tp.foreign_keys.iter_mut().filter(|f| f.columns == child_cols) {
                     f.breaks_cycle = true;
                 }
             }
@@ -393,10 +348,7 @@ pub fn build(schema: &SourceSchema, opts: &PlanOptions) -> Result<Plan, PlanErro
                 deferred.join("; ")
             ),
         ));
-        cycles.push(CyclePlan {
-            tables: members.clone(),
-            deferred,
-        });
+        cycles.push(CyclePlan { tables: members.clone(), deferred });
     }
     let mut tier_plans = Vec::new();
     for (i, tier_tables) in ordering.tiers.iter().enumerate() {
@@ -409,11 +361,7 @@ pub fn build(schema: &SourceSchema, opts: &PlanOptions) -> Result<Plan, PlanErro
                 targets.push(tp.source_name.clone());
             }
         }
-        tier_plans.push(TierPlan {
-            tier: i,
-            tables: targets,
-            rows,
-        });
+        tier_plans.push(TierPlan { tier: i, tables: targets, rows });
     }
     tables.sort_by(|a, b| (a.tier, &a.source_name).cmp(&(b.tier, &b.source_name)));
 
@@ -431,32 +379,19 @@ pub fn build(schema: &SourceSchema, opts: &PlanOptions) -> Result<Plan, PlanErro
     let mut extra = Vec::new();
     plan.statements = ddl::statements(&plan, schema, engine, &mut extra);
     plan.findings.extend(extra);
-    plan.findings.sort_by(|a, b| {
-        b.level
-            .cmp(&a.level)
-            .then(a.object.cmp(&b.object))
-            .then(a.code.cmp(&b.code))
-    });
+    plan.findings.sort_by(|a, b| b.level.cmp(&a.level).then(a.object.cmp(&b.object)).then(a.code.cmp(&b.code)));
     Ok(plan)
 }
 
 /// Fit a name to the engine's limit, reporting when it had to be shortened.
-fn fit_name(
-    wanted: &str,
-    engine: &dyn SqlDialect,
-    what: &str,
-    findings: &mut Vec<Finding>,
-) -> String {
+fn fit_name(wanted: &str, engine: &dyn SqlDialect, what: &str, findings: &mut Vec<Finding>) -> String {
     let fitted = names::fit(wanted, engine.name_limit());
     if fitted != wanted {
         findings.push(Finding::new(
             Level::Warning,
             "name_shortened",
             what,
-            format!(
-                "{what}: name is longer than {} allows; shortened to {fitted:?}",
-                engine.dialect()
-            ),
+            format!("{what}: name is longer than {} allows; shortened to {fitted:?}", engine.dialect()),
         ));
     }
     fitted
@@ -469,10 +404,7 @@ fn check_overrides(schema: &SourceSchema, config: &Config) -> Result<(), PlanErr
         };
         for col in t.columns.keys() {
             if table.column(col).is_none() {
-                return Err(PlanError::UnknownColumn {
-                    table: name.clone(),
-                    column: col.clone(),
-                });
+                return Err(PlanError::UnknownColumn { table: name.clone(), column: col.clone() });
             }
         }
     }
@@ -520,20 +452,13 @@ fn plan_keys(t: &Table, tp: &mut TablePlan, findings: &mut Vec<Finding>) {
         ));
         return;
     };
-    tp.primary_key = pk
-        .columns
-        .iter()
-        .filter_map(|c| tp.column(c).map(|m| m.target_name.clone()))
-        .collect();
+    tp.primary_key = pk.columns.iter().filter_map(|c| tp.column(c).map(|m| m.target_name.clone())).collect();
     if pk.rowid_alias {
         if let Some(m) = tp.columns.iter().find(|m| m.source_name == pk.columns[0]) {
             let highest = t.max_rowid.unwrap_or(0).max(t.sequence.unwrap_or(0));
             let next = highest.saturating_add(1).max(1);
-            tp.identity = Some(Identity {
-                column: m.target_name.clone(),
-                next_value: next,
-                autoincrement: pk.autoincrement,
-            });
+            tp.identity =
+                Some(Identity { column: m.target_name.clone(), next_value: next, autoincrement: pk.autoincrement });
         }
     }
 }
@@ -543,9 +468,7 @@ pub(crate) fn known_names(plan: &Plan, schema: &SourceSchema) -> BTreeMap<String
     let mut known = BTreeMap::new();
     for tp in &plan.tables {
         for c in &tp.columns {
-            known
-                .entry(c.source_name.to_lowercase())
-                .or_insert_with(|| c.target_name.clone());
+            known.entry(c.source_name.to_lowercase()).or_insert_with(|| c.target_name.clone());
         }
     }
     for tp in &plan.tables {

@@ -62,8 +62,7 @@ impl Namespace {
             candidate = fit(&format!("{wanted}_{n}"), limit);
             n += 1;
         }
-        self.seen
-            .insert(candidate.to_lowercase(), wanted.to_string());
+        self.seen.insert(candidate.to_lowercase(), wanted.to_string());
         candidate
     }
 }
@@ -84,20 +83,14 @@ mod tests {
         let fa = fit(&a, NameLimit::Bytes(63));
         let fb = fit(&b, NameLimit::Bytes(63));
         assert_eq!(fa.len(), 63);
-        assert_ne!(
-            fa, fb,
-            "names equal in their first 63 bytes must still differ"
-        );
+        assert_ne!(fa, fb, "names equal in their first 63 bytes must still differ");
         assert_eq!(fa, fit(&a, NameLimit::Bytes(63)), "deterministic");
         // Multi-byte characters are never split, and MariaDB counts characters.
         let greek = "λ".repeat(40);
         let pg = fit(&greek, NameLimit::Bytes(63));
         assert!(pg.len() <= 63 && pg.is_char_boundary(pg.len()));
         assert_eq!(fit(&greek, NameLimit::Chars(64)), greek);
-        assert_eq!(
-            fit(&"λ".repeat(70), NameLimit::Chars(64)).chars().count(),
-            64
-        );
+        assert_eq!(fit(&"λ".repeat(70), NameLimit::Chars(64)).chars().count(), 64);
     }
 
     #[test]

@@ -29,10 +29,7 @@ pub fn order(tables: &[String], edges: &[Edge]) -> Ordering {
     let names: BTreeSet<&str> = tables.iter().map(String::as_str).collect();
     let mut parents: BTreeMap<&str, Vec<&Edge>> = names.iter().map(|n| (*n, Vec::new())).collect();
     for e in edges {
-        if e.child != e.parent
-            && names.contains(e.child.as_str())
-            && names.contains(e.parent.as_str())
-        {
+        if e.child != e.parent && names.contains(e.child.as_str()) && names.contains(e.parent.as_str()) {
             if let Some(list) = parents.get_mut(e.child.as_str()) {
                 list.push(e);
             }
@@ -56,10 +53,7 @@ pub fn order(tables: &[String], edges: &[Edge]) -> Ordering {
         }
         broken.sort();
         deferred.extend(broken.iter().copied());
-        cycles.push((
-            members.iter().map(|s| s.to_string()).collect(),
-            broken.into_iter().cloned().collect(),
-        ));
+        cycles.push((members.iter().map(|s| s.to_string()).collect(), broken.into_iter().cloned().collect()));
     }
     cycles.sort();
 
@@ -186,11 +180,7 @@ mod tests {
     use super::*;
 
     fn e(child: &str, parent: &str, fk: i64) -> Edge {
-        Edge {
-            child: child.into(),
-            parent: parent.into(),
-            fk,
-        }
+        Edge { child: child.into(), parent: parent.into(), fk }
     }
 
     fn names(v: &[&str]) -> Vec<String> {
@@ -207,36 +197,21 @@ mod tests {
             e("line", "invoice", 0),
         ];
         let o = order(&tables, &edges);
-        assert_eq!(
-            o.tiers,
-            vec![
-                names(&["employee"]),
-                names(&["customer"]),
-                names(&["invoice"]),
-                names(&["line"])
-            ]
-        );
+        assert_eq!(o.tiers, vec![names(&["employee"]), names(&["customer"]), names(&["invoice"]), names(&["line"])]);
         assert!(o.cycles.is_empty());
     }
 
     #[test]
     fn sakila_store_staff_cycle_is_broken_deterministically() {
         let tables = names(&["address", "staff", "store"]);
-        let edges = vec![
-            e("store", "staff", 0),
-            e("store", "address", 1),
-            e("staff", "store", 0),
-            e("staff", "address", 1),
-        ];
+        let edges =
+            vec![e("store", "staff", 0), e("store", "address", 1), e("staff", "store", 0), e("staff", "address", 1)];
         let o = order(&tables, &edges);
         assert_eq!(o.cycles.len(), 1);
         assert_eq!(o.cycles[0].0, names(&["staff", "store"]));
         // The walk starts at `staff`, goes to `store`, whose edge back to `staff` closes the loop.
         assert_eq!(o.cycles[0].1, vec![e("store", "staff", 0)]);
-        assert_eq!(
-            o.tiers,
-            vec![names(&["address"]), names(&["store"]), names(&["staff"])]
-        );
+        assert_eq!(o.tiers, vec![names(&["address"]), names(&["store"]), names(&["staff"])]);
         // Same answer whatever order the input comes in.
         let mut rev = edges.clone();
         rev.reverse();
@@ -248,29 +223,15 @@ mod tests {
     #[test]
     fn three_way_cycle_and_unknown_parents() {
         let tables = names(&["a", "b", "c", "d"]);
-        let edges = vec![
-            e("a", "b", 0),
-            e("b", "c", 0),
-            e("c", "a", 0),
-            e("d", "c", 0),
-            e("d", "missing", 1),
-        ];
+        let edges = vec![e("a", "b", 0), e("b", "c", 0), e("c", "a", 0), e("d", "c", 0), e("d", "missing", 1)];
         let o = order(&tables, &edges);
         assert_eq!(o.cycles.len(), 1);
         assert_eq!(o.cycles[0].1.len(), 1);
         let total: usize = o.tiers.iter().map(Vec::len).sum();
         assert_eq!(total, 4);
         // Every remaining edge points to a strictly lower tier.
-        let tier_of = |n: &str| {
-            o.tiers
-                .iter()
-                .position(|t| t.iter().any(|x| x == n))
-                .unwrap()
-        };
-        for ed in edges
-            .iter()
-            .filter(|ed| ed.parent != "missing" && !o.cycles[0].1.contains(ed))
-        {
+        let tier_of = |n: &str| o.tiers.iter().position(|t| t.iter().any(|x| x == n)).unwrap();
+        for ed in edges.iter().filter(|ed| ed.parent != "missing" && !o.cycles[0].1.contains(ed)) {
             assert!(tier_of(&ed.child) > tier_of(&ed.parent), "{ed:?}");
         }
     }

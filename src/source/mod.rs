@@ -20,8 +20,8 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::hash::Fnv64;
 use crate::schema::{
-    Collation, Column, ForeignKey, Generated, Index, IndexColumn, PrimaryKey, SourceSchema, Table,
-    Trigger, View, VirtualTable,
+    Collation, Column, ForeignKey, Generated, Index, IndexColumn, PrimaryKey, SourceSchema, Table, Trigger, View,
+    VirtualTable,
 };
 
 /// Why a source could not be read.
@@ -29,9 +29,7 @@ use crate::schema::{
 pub enum SourceError {
     #[error("{path}: no such file; check the path (SOURCE is a SQLite file or a .sql dump)")]
     NotFound { path: PathBuf },
-    #[error(
-        "{path}: the file is empty; an empty file is not a SQLite database (did the copy fail?)"
-    )]
+    #[error("{path}: the file is empty; an empty file is not a SQLite database (did the copy fail?)")]
     Empty { path: PathBuf },
     #[error("{path}: not a SQLite database ({detail}); if it is encrypted (SQLCipher, SEE), decrypt it first; if it is a SQL dump, give it a .sql extension")]
     NotSqlite { path: PathBuf, detail: String },
@@ -75,62 +73,38 @@ impl std::fmt::Debug for Source {
 
 /// What kind of file a SOURCE path holds, judged by its first bytes and its name.
 fn sniff(path: &Path) -> Result<Sniffed, SourceError> {
-    let io = |source| SourceError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
+    let io = |source| SourceError::Io { path: path.to_path_buf(), source };
     let meta = fs::metadata(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => SourceError::NotFound {
-            path: path.to_path_buf(),
-        },
+        std::io::ErrorKind::NotFound => SourceError::NotFound { path: path.to_path_buf() },
         _ => io(e),
     })?;
     if meta.is_dir() {
-        return Err(SourceError::NotSqlite {
-            path: path.to_path_buf(),
-            detail: "it is a directory".into(),
-        });
+        return Err(SourceError::NotSqlite { path: path.to_path_buf(), detail: "it is a directory".into() });
     }
     if meta.len() == 0 {
-        return Err(SourceError::Empty {
-            path: path.to_path_buf(),
-        });
+        return Err(SourceError::Empty { path: path.to_path_buf() });
     }
     let mut head = [0u8; 512];
-    let n = fs::File::open(path)
-        .and_then(|mut f| f.read(&mut head))
-        .map_err(io)?;
+    let n = fs::File::open(path).and_then(|mut f| f.read(&mut head)).map_err(io)?;
     let head = &head[..n];
     if head.starts_with(SQLITE_HEADER) {
         return Ok(Sniffed::Database);
     }
-    let is_sql_name = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("sql"));
+    let is_sql_name = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("sql"));
     let text = std::str::from_utf8(head).map(str::trim_start).unwrap_or("");
     let looks_like_sql = ["PRAGMA", "BEGIN", "CREATE", "--", "INSERT"]
         .iter()
-        .any(|w| {
-            text.get(..w.len())
-                .is_some_and(|p| p.eq_ignore_ascii_case(w))
-        });
+        .any(|w| text.get(..w.len()).is_some_and(|p| p.eq_ignore_ascii_case(w)));
     if is_sql_name || looks_like_sql {
         return Ok(Sniffed::Dump);
     }
-    let printable = head
-        .iter()
-        .filter(|b| b.is_ascii_graphic() || b.is_ascii_whitespace())
-        .count();
+    let printable = head.iter().filter(|b| b.is_ascii_graphic() || b.is_ascii_whitespace()).count();
     let detail = if printable * 10 < head.len() * 6 {
-        "its first bytes are not the SQLite header and look random, as an encrypted database's do"
-            .to_string()
+        "its first bytes are not the SQLite header and look random, as an encrypted database's do".to_string()
     } else {
         "its first bytes are not the SQLite header `SQLite format 3`".to_string()
     };
-    Err(SourceError::NotSqlite {
-        path: path.to_path_buf(),
-        detail,
-    })
+    Err(SourceError::NotSqlite { path: path.to_path_buf(), detail })
 }
 
 enum Sniffed {
@@ -144,20 +118,12 @@ impl Source {
         match sniff(path)? {
             Sniffed::Database => {
                 let conn = open_read_only(path)?;
-                Ok(Source {
-                    conn,
-                    path: path.to_path_buf(),
-                    _loaded_dump: None,
-                })
+                Ok(Source { conn, path: path.to_path_buf(), _loaded_dump: None })
             }
             Sniffed::Dump => {
                 let temp = load_dump(path)?;
                 let conn = open_read_only(&temp)?;
-                Ok(Source {
-                    conn,
-                    path: path.to_path_buf(),
-                    _loaded_dump: Some(temp),
-                })
+                Ok(Source { conn, path: path.to_path_buf(), _loaded_dump: Some(temp) })
             }
         }
     }
@@ -177,66 +143,43 @@ impl Source {
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Deferred)
             .map_err(|e| classify(&path, "starting a read transaction", e))?;
-        let schema = Reader {
-            conn: &tx,
-            path: &path,
-        }
-        .read()?;
-        tx.commit()
-            .map_err(|e| classify(&path, "ending the read transaction", e))?;
+        let schema = Reader { conn: &tx, path: &path }.read()?;
+        tx.commit().map_err(|e| classify(&path, "ending the read transaction", e))?;
         Ok(schema)
     }
 }
 
 fn open_read_only(path: &Path) -> Result<Connection, SourceError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn =
-        Connection::open_with_flags(path, flags).map_err(|e| classify(path, "opening", e))?;
-    conn.busy_timeout(BUSY_TIMEOUT)
-        .map_err(|e| classify(path, "setting the busy timeout", e))?;
+    let conn = Connection::open_with_flags(path, flags).map_err(|e| classify(path, "opening", e))?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| classify(path, "setting the busy timeout", e))?;
     // Touch the schema now, so that "not a database" and "locked" surface at open time.
-    conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| {
-        r.get::<_, i64>(0)
-    })
-    .map_err(|e| classify(path, "reading the schema", e))?;
+    conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get::<_, i64>(0))
+        .map_err(|e| classify(path, "reading the schema", e))?;
     Ok(conn)
 }
 
 fn load_dump(path: &Path) -> Result<tempfile::TempPath, SourceError> {
-    let bytes = fs::read(path).map_err(|source| SourceError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let bytes = fs::read(path).map_err(|source| SourceError::Io { path: path.to_path_buf(), source })?;
     let sql = String::from_utf8(bytes).map_err(|e| SourceError::Dump {
         path: path.to_path_buf(),
-        detail: format!(
-            "the file is not UTF-8 text (invalid byte at offset {})",
-            e.utf8_error().valid_up_to()
-        ),
+        detail: format!("the file is not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()),
     })?;
     let temp = tempfile::Builder::new()
         .prefix("cutover-dump-")
         .suffix(".sqlite")
         .tempfile()
-        .map_err(|source| SourceError::Io {
-            path: std::env::temp_dir(),
-            source,
-        })?
+        .map_err(|source| SourceError::Io { path: std::env::temp_dir(), source })?
         .into_temp_path();
-    let conn = Connection::open(&temp)
-        .map_err(|e| classify(&temp, "creating the temporary database", e))?;
+    let conn = Connection::open(&temp).map_err(|e| classify(&temp, "creating the temporary database", e))?;
     conn.execute_batch("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;")
         .map_err(|e| classify(&temp, "preparing the temporary database", e))?;
-    conn.execute_batch(&sql).map_err(|e| SourceError::Dump {
-        path: path.to_path_buf(),
-        detail: e.to_string(),
-    })?;
+    conn.execute_batch(&sql).map_err(|e| SourceError::Dump { path: path.to_path_buf(), detail: e.to_string() })?;
     // A dump cut short leaves its transaction open: that is a truncated file, not a source.
     if !conn.is_autocommit() {
         return Err(SourceError::Dump {
             path: path.to_path_buf(),
-            detail: "the dump ends inside a transaction (no COMMIT): the file looks truncated"
-                .into(),
+            detail: "the dump ends inside a transaction (no COMMIT): the file looks truncated".into(),
         });
     }
     drop(conn);
@@ -253,19 +196,12 @@ fn classify(path: &Path, context: &str, e: rusqlite::Error) -> SourceError {
             ErrorCode::NotADatabase => return SourceError::NotSqlite { path, detail },
             ErrorCode::DatabaseCorrupt => return SourceError::Corrupt { path, detail },
             ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
-                return SourceError::Locked {
-                    path,
-                    waited_s: BUSY_TIMEOUT.as_secs(),
-                }
+                return SourceError::Locked { path, waited_s: BUSY_TIMEOUT.as_secs() }
             }
             _ => {}
         }
     }
-    SourceError::Sqlite {
-        path,
-        context: context.to_string(),
-        source: e,
-    }
+    SourceError::Sqlite { path, context: context.to_string(), source: e }
 }
 
 /// Quote an identifier for SQLite's own SQL.
@@ -298,45 +234,26 @@ impl<'c> Reader<'c> {
         let entries = self.entries()?;
         let sequences = self.sequences()?;
         let virtual_tables = self.virtual_tables(&entries);
-        let shadow: Vec<&str> = virtual_tables
-            .iter()
-            .flat_map(|v| v.shadow_tables.iter().map(String::as_str))
-            .collect();
+        let shadow: Vec<&str> =
+            virtual_tables.iter().flat_map(|v| v.shadow_tables.iter().map(String::as_str)).collect();
         let mut tables = Vec::new();
-        for e in entries
-            .iter()
-            .filter(|e| e.kind == "table" && !shadow.contains(&e.name.as_str()))
-        {
+        for e in entries.iter().filter(|e| e.kind == "table" && !shadow.contains(&e.name.as_str())) {
             tables.push(self.table(e, &sequences)?);
         }
         resolve_implicit_parent_columns(&mut tables);
         let views = entries
             .iter()
             .filter(|e| e.kind == "view")
-            .map(|e| View {
-                name: e.name.clone(),
-                sql: e.sql.clone(),
-            })
+            .map(|e| View { name: e.name.clone(), sql: e.sql.clone() })
             .collect();
         let triggers = entries
             .iter()
             .filter(|e| e.kind == "trigger")
-            .map(|e| Trigger {
-                name: e.name.clone(),
-                table: e.tbl_name.clone(),
-                sql: e.sql.clone(),
-            })
+            .map(|e| Trigger { name: e.name.clone(), table: e.tbl_name.clone(), sql: e.sql.clone() })
             .collect();
         let sqlite_version = rusqlite::version().to_string();
         let fingerprint = self.fingerprint(&entries, &tables)?;
-        Ok(SourceSchema {
-            tables,
-            views,
-            triggers,
-            virtual_tables,
-            sqlite_version,
-            fingerprint,
-        })
+        Ok(SourceSchema { tables, views, triggers, virtual_tables, sqlite_version, fingerprint })
     }
 
     /// Every schema object, with the flags `pragma table_list` adds for tables.
@@ -344,17 +261,11 @@ impl<'c> Reader<'c> {
         let mut flags: BTreeMap<String, (String, bool, bool)> = BTreeMap::new();
         // `pragma table_list` knows shadow tables and STRICT; it fails when a virtual table's
         // module is unknown, and then the sqlite_schema text is all we have.
-        if let Ok(mut st) = self
-            .conn
-            .prepare("SELECT name, type, wr, strict FROM pragma_table_list WHERE schema = 'main'")
+        if let Ok(mut st) =
+            self.conn.prepare("SELECT name, type, wr, strict FROM pragma_table_list WHERE schema = 'main'")
         {
             let rows = st.query_map([], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, bool>(2)?,
-                    r.get::<_, bool>(3)?,
-                ))
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, bool>(2)?, r.get::<_, bool>(3)?))
             });
             if let Ok(rows) = rows {
                 for (name, kind, wr, strict) in rows.flatten() {
@@ -368,12 +279,7 @@ impl<'c> Reader<'c> {
             .map_err(self.err("reading sqlite_schema"))?;
         let rows = st
             .query_map([], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                ))
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
             })
             .map_err(self.err("reading sqlite_schema"))?;
         let mut entries = Vec::new();
@@ -384,19 +290,10 @@ impl<'c> Reader<'c> {
             }
             let (kind, without_rowid, strict) = match flags.get(&name) {
                 Some((k, wr, strict)) if kind == "table" => (k.clone(), *wr, *strict),
-                _ if kind == "table" && is_virtual_sql(&sql) => {
-                    ("virtual".to_string(), false, false)
-                }
+                _ if kind == "table" && is_virtual_sql(&sql) => ("virtual".to_string(), false, false),
                 _ => (kind, false, false),
             };
-            entries.push(Entry {
-                kind,
-                name,
-                tbl_name,
-                sql,
-                without_rowid,
-                strict,
-            });
+            entries.push(Entry { kind, name, tbl_name, sql, without_rowid, strict });
         }
         Ok(entries)
     }
@@ -405,24 +302,15 @@ impl<'c> Reader<'c> {
         let mut vts: Vec<VirtualTable> = entries
             .iter()
             .filter(|e| e.kind == "virtual")
-            .map(|e| VirtualTable {
-                name: e.name.clone(),
-                module: virtual_module(&e.sql),
-                shadow_tables: Vec::new(),
-            })
+            .map(|e| VirtualTable { name: e.name.clone(), module: virtual_module(&e.sql), shadow_tables: Vec::new() })
             .collect();
         const SHADOW_SUFFIXES: [&str; 12] = [
-            "node", "rowid", "parent", "data", "idx", "content", "docsize", "config", "segments",
-            "segdir", "stat", "stat1",
+            "node", "rowid", "parent", "data", "idx", "content", "docsize", "config", "segments", "segdir", "stat",
+            "stat1",
         ];
-        for e in entries
-            .iter()
-            .filter(|e| e.kind == "shadow" || e.kind == "table")
-        {
-            let owner = vts
-                .iter_mut()
-                .filter(|v| e.name.starts_with(&format!("{}_", v.name)))
-                .max_by_key(|v| v.name.len());
+        for e in entries.iter().filter(|e| e.kind == "shadow" || e.kind == "table") {
+            let owner =
+                vts.iter_mut().filter(|v| e.name.starts_with(&format!("{}_", v.name))).max_by_key(|v| v.name.len());
             if let Some(v) = owner {
                 let suffix = &e.name[v.name.len() + 1..];
                 if e.kind == "shadow" || SHADOW_SUFFIXES.contains(&suffix) {
@@ -436,11 +324,7 @@ impl<'c> Reader<'c> {
     fn sequences(&self) -> Result<BTreeMap<String, i64>, SourceError> {
         let exists: bool = self
             .conn
-            .query_row(
-                "SELECT count(*) FROM sqlite_schema WHERE name = 'sqlite_sequence'",
-                [],
-                |r| r.get::<_, i64>(0),
-            )
+            .query_row("SELECT count(*) FROM sqlite_schema WHERE name = 'sqlite_sequence'", [], |r| r.get::<_, i64>(0))
             .map_err(self.err("reading sqlite_schema"))?
             > 0;
         let mut out = BTreeMap::new();
@@ -484,34 +368,23 @@ impl<'c> Reader<'c> {
                 })
                 .map_err(self.err(ctx.clone()))?;
             for row in rows {
-                let (col, declared_type, not_null, default, pk_pos, hidden) =
-                    row.map_err(self.err(ctx.clone()))?;
+                let (col, declared_type, not_null, default, pk_pos, hidden) = row.map_err(self.err(ctx.clone()))?;
                 if hidden == 1 {
                     continue;
                 }
-                let (collation, autoinc) =
-                    match self
-                        .conn
-                        .column_metadata(None::<&str>, name.as_str(), col.as_str())
-                    {
-                        Ok((_, coll, _, _, autoinc)) => (
-                            coll.and_then(|c| c.to_str().ok())
-                                .map_or(Collation::Binary, Collation::from_sqlite),
-                            autoinc,
-                        ),
-                        Err(_) => (Collation::Binary, false),
-                    };
+                let (collation, autoinc) = match self.conn.column_metadata(None::<&str>, name.as_str(), col.as_str()) {
+                    Ok((_, coll, _, _, autoinc)) => {
+                        (coll.and_then(|c| c.to_str().ok()).map_or(Collation::Binary, Collation::from_sqlite), autoinc)
+                    }
+                    Err(_) => (Collation::Binary, false),
+                };
                 autoincrement |= autoinc;
                 if pk_pos > 0 {
                     pk.push((pk_pos, col.clone()));
                 }
                 let generated = (hidden == 2 || hidden == 3).then(|| Generated {
                     stored: hidden == 3,
-                    expression: text
-                        .generated
-                        .iter()
-                        .find(|(c, _)| *c == col)
-                        .map(|(_, x)| x.clone()),
+                    expression: text.generated.iter().find(|(c, _)| *c == col).map(|(_, x)| x.clone()),
                 });
                 columns.push(Column {
                     name: col,
@@ -529,24 +402,14 @@ impl<'c> Reader<'c> {
             let cols: Vec<String> = pk.into_iter().map(|(_, c)| c).collect();
             let rowid_alias = !e.without_rowid
                 && cols.len() == 1
-                && columns
-                    .iter()
-                    .any(|c| c.name == cols[0] && c.declared_type.eq_ignore_ascii_case("INTEGER"));
-            PrimaryKey {
-                columns: cols,
-                rowid_alias,
-                autoincrement,
-            }
+                && columns.iter().any(|c| c.name == cols[0] && c.declared_type.eq_ignore_ascii_case("INTEGER"));
+            PrimaryKey { columns: cols, rowid_alias, autoincrement }
         });
         let indexes = self.indexes(name)?;
         let foreign_keys = self.foreign_keys(name, &text)?;
         let row_count: u64 = self
             .conn
-            .query_row(
-                &format!("SELECT count(*) FROM {}", quote_sqlite(name)),
-                [],
-                |r| r.get::<_, i64>(0),
-            )
+            .query_row(&format!("SELECT count(*) FROM {}", quote_sqlite(name)), [], |r| r.get::<_, i64>(0))
             .map_err(self.err(format!("counting the rows of table {name}")))?
             .try_into()
             .unwrap_or(0);
@@ -565,8 +428,7 @@ impl<'c> Reader<'c> {
             sql: e.sql.clone(),
         };
         table.max_rowid = self.max_rowid(&table)?;
-        stats::read(self.conn, &mut table)
-            .map_err(self.err(format!("reading the statistics of table {name}")))?;
+        stats::read(self.conn, &mut table).map_err(self.err(format!("reading the statistics of table {name}")))?;
         Ok(table)
     }
 
@@ -577,20 +439,13 @@ impl<'c> Reader<'c> {
         let key = match t.rowid_alias() {
             Some(c) => quote_sqlite(&c.name),
             // `rowid` may be shadowed by a real column of that name; try the other aliases.
-            None => match ["rowid", "_rowid_", "oid"]
-                .iter()
-                .find(|a| t.column(a).is_none())
-            {
+            None => match ["rowid", "_rowid_", "oid"].iter().find(|a| t.column(a).is_none()) {
                 Some(a) => (*a).to_string(),
                 None => return Ok(None),
             },
         };
         self.conn
-            .query_row(
-                &format!("SELECT max({key}) FROM {}", quote_sqlite(&t.name)),
-                [],
-                |r| r.get::<_, Option<i64>>(0),
-            )
+            .query_row(&format!("SELECT max({key}) FROM {}", quote_sqlite(&t.name)), [], |r| r.get::<_, Option<i64>>(0))
             .map_err(self.err(format!("reading the largest rowid of table {}", t.name)))
     }
 
@@ -603,13 +458,7 @@ impl<'c> Reader<'c> {
                 .prepare("SELECT name, \"unique\", origin FROM pragma_index_list(?1) ORDER BY name")
                 .map_err(self.err(ctx.clone()))?;
             let rows = st
-                .query_map([table], |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, bool>(1)?,
-                        r.get::<_, String>(2)?,
-                    ))
-                })
+                .query_map([table], |r| Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?, r.get::<_, String>(2)?)))
                 .map_err(self.err(ctx.clone()))?;
             for row in rows {
                 let (name, unique, origin) = row.map_err(self.err(ctx.clone()))?;
@@ -622,16 +471,9 @@ impl<'c> Reader<'c> {
         for (name, unique, constraint) in list {
             let sql: Option<String> = self
                 .conn
-                .query_row(
-                    "SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = ?1",
-                    [&name],
-                    |r| r.get(0),
-                )
+                .query_row("SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = ?1", [&name], |r| r.get(0))
                 .unwrap_or(None);
-            let (exprs, partial) = sql
-                .as_deref()
-                .map(sqltext::parse_create_index)
-                .unwrap_or_default();
+            let (exprs, partial) = sql.as_deref().map(sqltext::parse_create_index).unwrap_or_default();
             let mut st = self
                 .conn
                 .prepare("SELECT cid, name, \"desc\", coll FROM pragma_index_xinfo(?1) WHERE key = 1 ORDER BY seqno")
@@ -657,22 +499,12 @@ impl<'c> Reader<'c> {
                     collation: coll.unwrap_or_else(|| "BINARY".into()),
                 });
             }
-            out.push(Index {
-                name,
-                unique,
-                constraint,
-                columns,
-                partial,
-            });
+            out.push(Index { name, unique, constraint, columns, partial });
         }
         Ok(out)
     }
 
-    fn foreign_keys(
-        &self,
-        table: &str,
-        text: &sqltext::TableText,
-    ) -> Result<Vec<ForeignKey>, SourceError> {
+    fn foreign_keys(&self, table: &str, text: &sqltext::TableText) -> Result<Vec<ForeignKey>, SourceError> {
         let ctx = format!("reading the foreign keys of table {table}");
         let mut st = self
             .conn
@@ -692,8 +524,7 @@ impl<'c> Reader<'c> {
             .map_err(self.err(ctx.clone()))?;
         let mut fks: Vec<ForeignKey> = Vec::new();
         for row in rows {
-            let (id, parent, from, to, on_update, on_delete) =
-                row.map_err(self.err(ctx.clone()))?;
+            let (id, parent, from, to, on_update, on_delete) = row.map_err(self.err(ctx.clone()))?;
             match fks.last_mut() {
                 Some(fk) if fk.id == id => {
                     fk.columns.push(from);
@@ -714,10 +545,7 @@ impl<'c> Reader<'c> {
             fk.deferrable = text.deferrable.iter().any(|(cols, parent)| {
                 parent.eq_ignore_ascii_case(&fk.parent_table)
                     && cols.len() == fk.columns.len()
-                    && cols
-                        .iter()
-                        .zip(&fk.columns)
-                        .all(|(a, b)| a.eq_ignore_ascii_case(b))
+                    && cols.iter().zip(&fk.columns).all(|(a, b)| a.eq_ignore_ascii_case(b))
             });
         }
         // SQLite numbers constraints from the last declared; list them as declared.
@@ -730,9 +558,7 @@ impl<'c> Reader<'c> {
     fn fingerprint(&self, entries: &[Entry], tables: &[Table]) -> Result<String, SourceError> {
         let mut h = Fnv64::default();
         for e in entries {
-            h.field(e.kind.as_bytes())
-                .field(e.name.as_bytes())
-                .field(e.sql.as_bytes());
+            h.field(e.kind.as_bytes()).field(e.name.as_bytes()).field(e.sql.as_bytes());
         }
         for t in tables {
             h.field(t.name.as_bytes())
@@ -750,11 +576,8 @@ impl<'c> Reader<'c> {
 }
 
 fn is_virtual_sql(sql: &str) -> bool {
-    let toks: Vec<_> = sqltext::tokenize(sql)
-        .into_iter()
-        .filter(|t| t.kind == sqltext::TokenKind::Word)
-        .take(2)
-        .collect();
+    let toks: Vec<_> =
+        sqltext::tokenize(sql).into_iter().filter(|t| t.kind == sqltext::TokenKind::Word).take(2).collect();
     toks.len() == 2 && toks[0].is_word("CREATE") && toks[1].is_word("VIRTUAL")
 }
 
@@ -762,10 +585,7 @@ fn virtual_module(sql: &str) -> String {
     let toks = sqltext::tokenize(sql);
     let mut words = toks.iter().filter(|t| t.kind == sqltext::TokenKind::Word);
     words.by_ref().find(|t| t.is_word("USING"));
-    words
-        .next()
-        .map(|t| t.text.to_lowercase())
-        .unwrap_or_default()
+    words.next().map(|t| t.text.to_lowercase()).unwrap_or_default()
 }
 
 /// A foreign key that names no parent columns references the parent's primary key.
@@ -773,17 +593,10 @@ fn virtual_module(sql: &str) -> String {
 fn resolve_implicit_parent_columns(tables: &mut [Table]) {
     let pks: BTreeMap<String, Vec<String>> = tables
         .iter()
-        .filter_map(|t| {
-            t.primary_key
-                .as_ref()
-                .map(|pk| (t.name.to_lowercase(), pk.columns.clone()))
-        })
+        .filter_map(|t| t.primary_key.as_ref().map(|pk| (t.name.to_lowercase(), pk.columns.clone())))
         .collect();
     // SQLite matches table names without regard to ASCII case; use the table's own spelling.
-    let names: BTreeMap<String, String> = tables
-        .iter()
-        .map(|t| (t.name.to_lowercase(), t.name.clone()))
-        .collect();
+    let names: BTreeMap<String, String> = tables.iter().map(|t| (t.name.to_lowercase(), t.name.clone())).collect();
     for t in tables.iter_mut() {
         for fk in t.foreign_keys.iter_mut() {
             if let Some(actual) = names.get(&fk.parent_table.to_lowercase()) {

@@ -6,7 +6,7 @@
 //! another dialect with their identifiers re-quoted. Tokens keep their exact source
 //! text, so untouched parts are reproduced byte for byte.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenKind {
@@ -123,10 +123,7 @@ pub fn tokenize(sql: &str) -> Vec<Token<'_>> {
             }
             c if c == b'_' || c == b'$' || c.is_ascii_alphabetic() || c >= 0x80 => {
                 while i < bytes.len()
-                    && (bytes[i] == b'_'
-                        || bytes[i] == b'$'
-                        || bytes[i].is_ascii_alphanumeric()
-                        || bytes[i] >= 0x80)
+                    && (bytes[i] == b'_' || bytes[i] == b'$' || bytes[i].is_ascii_alphanumeric() || bytes[i] >= 0x80)
                 {
                     i += 1;
                 }
@@ -148,10 +145,7 @@ pub fn tokenize(sql: &str) -> Vec<Token<'_>> {
                 TokenKind::Punct
             }
         };
-        tokens.push(Token {
-            kind,
-            text: &sql[start..i],
-        });
+        tokens.push(Token { kind, text: &sql[start..i] });
     }
     tokens
 }
@@ -201,14 +195,44 @@ fn end_of_number(bytes: &[u8], mut i: usize) -> usize {
 /// an unquoted word is re-quoted when `known` (keyed by lower-case name) says it names
 /// a table or column and it is not a function call, so that case-folding targets
 /// (PostgreSQL folds unquoted names to lower case) find the exactly-named objects.
-pub fn requote(
+pub fn requote(sql: &str, known: &HashMap<String, String>, quote: &dyn Fn(&str) -> String) -> String {
+    requote_booleans(sql, known, quote, &HashSet::new())
+}
+
+/// `requote`, and also: a comparison of one of the `booleans` columns (lower-case
+/// names) with the integer 0 or 1 compares with FALSE / TRUE instead, and SQLite's `==`
+/// becomes `=` — PostgreSQL has no boolean = integer operator.
+pub fn requote_booleans(
     sql: &str,
     known: &HashMap<String, String>,
     quote: &dyn Fn(&str) -> String,
+    booleans: &HashSet<String>,
 ) -> String {
     let tokens = tokenize(sql);
     let mut out = String::with_capacity(sql.len() + 16);
+    let significant: Vec<usize> = (0..tokens.len()).filter(|i| !tokens[*i].is_trivia()).collect();
+    let mut as_bool: HashSet<usize> = HashSet::new();
+    let names_bool = |t: &Token| t.ident().is_some_and(|n| booleans.contains(&n.to_lowercase()));
+    let is_01 = |t: &Token| t.kind == TokenKind::Number && (t.text == "0" || t.text == "1");
+    for w in significant.windows(3) {
+        let (a, op, b) = (&tokens[w[0]], &tokens[w[1]], &tokens[w[2]]);
+        if ["=", "==", "<>", "!="].contains(&op.text) {
+            if names_bool(a) && is_01(b) {
+                as_bool.insert(w[2]);
+            } else if is_01(a) && names_bool(b) {
+                as_bool.insert(w[0]);
+            }
+        }
+    }
     for (i, t) in tokens.iter().enumerate() {
+        if as_bool.contains(&i) {
+            out.push_str(if t.text == "1" { "TRUE" } else { "FALSE" });
+            continue;
+        }
+        if !booleans.is_empty() && t.is_punct("==") {
+            out.push('=');
+            continue;
+        }
         match t.kind {
             TokenKind::QuotedIdent => out.push_str(&quote(&unquote(t.text))),
             TokenKind::Word => {
@@ -240,18 +264,14 @@ const TABLE_CONSTRAINT_WORDS: [&str; 5] = ["CONSTRAINT", "PRIMARY", "UNIQUE", "C
 
 /// Parse the parts of a CREATE TABLE statement that the pragmas do not report.
 pub fn parse_create_table(sql: &str) -> TableText {
-    let tokens: Vec<Token> = tokenize(sql)
-        .into_iter()
-        .filter(|t| !t.is_trivia())
-        .collect();
+    let tokens: Vec<Token> = tokenize(sql).into_iter().filter(|t| !t.is_trivia()).collect();
     let mut text = TableText::default();
     let Some(open) = tokens.iter().position(|t| t.is_punct("(")) else {
         return text;
     };
     for def in split_top_level(&tokens[open + 1..]) {
         let Some(first) = def.first() else { continue };
-        let table_level = first.kind == TokenKind::Word
-            && TABLE_CONSTRAINT_WORDS.iter().any(|w| first.is_word(w));
+        let table_level = first.kind == TokenKind::Word && TABLE_CONSTRAINT_WORDS.iter().any(|w| first.is_word(w));
         let column = if table_level { None } else { first.ident() };
         let mut k = if table_level { 0 } else { 1 };
         while k < def.len() {
@@ -272,17 +292,13 @@ pub fn parse_create_table(sql: &str) -> TableText {
             }
             if t.is_word("REFERENCES") {
                 let parent = def.get(k + 1).and_then(Token::ident).unwrap_or_default();
-                let deferrable = def[k..].windows(2).any(|w| {
-                    w[0].is_word("DEFERRABLE") && !w.first().is_some_and(|p| p.is_word("NOT"))
-                }) && !def[k..]
+                let deferrable = def[k..]
                     .windows(2)
-                    .any(|w| w[0].is_word("NOT") && w[1].is_word("DEFERRABLE"));
+                    .any(|w| w[0].is_word("DEFERRABLE") && !w.first().is_some_and(|p| p.is_word("NOT")))
+                    && !def[k..].windows(2).any(|w| w[0].is_word("NOT") && w[1].is_word("DEFERRABLE"));
                 if deferrable {
-                    let children = if table_level {
-                        fk_child_columns(def)
-                    } else {
-                        column.clone().into_iter().collect()
-                    };
+                    let children =
+                        if table_level { fk_child_columns(def) } else { column.clone().into_iter().collect() };
                     text.deferrable.push((children, parent));
                 }
             }
@@ -361,10 +377,7 @@ fn parenthesised(tokens: &[Token], open: usize) -> (String, usize) {
 
 fn needs_space(body: &str, t: &Token) -> bool {
     let last = body.chars().last().unwrap_or(' ');
-    !(last == '('
-        || t.is_punct(")")
-        || t.is_punct(",")
-        || t.is_punct("(") && last.is_alphanumeric())
+    !(last == '(' || t.is_punct(")") || t.is_punct(",") || t.is_punct("(") && last.is_alphanumeric())
 }
 
 /// The expressions of a CREATE INDEX statement's column list, in order, and its WHERE clause.
@@ -399,14 +412,7 @@ pub fn parse_create_index(sql: &str) -> (Vec<String>, Option<String>) {
     let parts = parts.into_iter().map(|p| p.trim().to_string()).collect();
     let rest = &tokens[end.min(tokens.len())..];
     let where_clause = rest.iter().position(|t| t.is_word("WHERE")).map(|w| {
-        rest[w + 1..]
-            .iter()
-            .map(|t| t.text)
-            .collect::<String>()
-            .trim()
-            .trim_end_matches(';')
-            .trim()
-            .to_string()
+        rest[w + 1..].iter().map(|t| t.text).collect::<String>().trim().trim_end_matches(';').trim().to_string()
     });
     (parts, where_clause)
 }
@@ -421,36 +427,32 @@ mod tests {
         let toks = tokenize(sql);
         let rebuilt: String = toks.iter().map(|t| t.text).collect();
         assert_eq!(rebuilt, sql);
-        let idents: Vec<String> = toks
-            .iter()
-            .filter(|t| t.kind == TokenKind::QuotedIdent)
-            .map(|t| unquote(t.text))
-            .collect();
+        let idents: Vec<String> =
+            toks.iter().filter(|t| t.kind == TokenKind::QuotedIdent).map(|t| unquote(t.text)).collect();
         assert_eq!(idents, vec!["a b", "c\"d", "e`f"]);
-        let strings: Vec<&str> = toks
-            .iter()
-            .filter(|t| t.kind == TokenKind::String)
-            .map(|t| t.text)
-            .collect();
+        let strings: Vec<&str> = toks.iter().filter(|t| t.kind == TokenKind::String).map(|t| t.text).collect();
         assert_eq!(strings, vec!["'g''h'", "x'00ff'"]);
-        assert!(toks
-            .iter()
-            .any(|t| t.kind == TokenKind::Number && t.text == "1.5e3"));
+        assert!(toks.iter().any(|t| t.kind == TokenKind::Number && t.text == "1.5e3"));
     }
 
     #[test]
     fn requote_quotes_known_names_but_not_functions_or_strings() {
-        let known: HashMap<String, String> = [("album", "Album"), ("title", "Title")]
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let known: HashMap<String, String> =
+            [("album", "Album"), ("title", "Title")].iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let q = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
-        let out = requote(
-            "SELECT title, upper(Title) AS [t x] FROM Album WHERE title <> 'album'",
-            &known,
-            &q,
-        );
+        let out = requote("SELECT title, upper(Title) AS [t x] FROM Album WHERE title <> 'album'", &known, &q);
         assert_eq!(out, "SELECT \"Title\", upper(\"Title\") AS \"t x\" FROM \"Album\" WHERE \"Title\" <> 'album'");
+    }
+
+    #[test]
+    fn boolean_comparisons_become_true_false() {
+        let known: HashMap<String, String> = [("revoked".to_string(), "revoked".to_string())].into_iter().collect();
+        let bools: HashSet<String> = ["revoked".to_string()].into_iter().collect();
+        let q = |s: &str| format!("\"{s}\"");
+        assert_eq!(
+            requote_booleans("revoked = 0 AND 1 == revoked AND n = 1", &known, &q, &bools),
+            "\"revoked\" = FALSE AND TRUE = \"revoked\" AND n = 1"
+        );
     }
 
     #[test]
@@ -466,21 +468,13 @@ mod tests {
         )"#;
         let t = parse_create_table(sql);
         assert_eq!(t.checks, vec!["CHECK (qty > 0)", "CHECK (a < b)"]);
-        assert_eq!(
-            t.generated,
-            vec![("total".to_string(), "qty * 2.5".to_string())]
-        );
-        assert_eq!(
-            t.deferrable,
-            vec![(vec!["user_id".to_string()], "users".to_string())]
-        );
+        assert_eq!(t.generated, vec![("total".to_string(), "qty * 2.5".to_string())]);
+        assert_eq!(t.deferrable, vec![(vec!["user_id".to_string()], "users".to_string())]);
     }
 
     #[test]
     fn create_index_expressions_and_where() {
-        let (cols, w) = parse_create_index(
-            "CREATE UNIQUE INDEX ix ON t (lower(name), \"b\" DESC) WHERE deleted = 0;",
-        );
+        let (cols, w) = parse_create_index("CREATE UNIQUE INDEX ix ON t (lower(name), \"b\" DESC) WHERE deleted = 0;");
         assert_eq!(cols, vec!["lower(name)", "\"b\" DESC"]);
         assert_eq!(w.as_deref(), Some("deleted = 0"));
     }

@@ -26,24 +26,17 @@ fn is_unsized_numeric(declared: &str) -> bool {
 
 pub(super) fn read(conn: &Connection, table: &mut Table) -> rusqlite::Result<()> {
     let from = quote_sqlite(&table.name);
-    let cols: Vec<(String, bool)> = table
-        .columns
-        .iter()
-        .map(|c| (quote_sqlite(&c.name), is_temporal(&c.declared_type)))
-        .collect();
+    let cols: Vec<(String, bool)> =
+        table.columns.iter().map(|c| (quote_sqlite(&c.name), is_temporal(&c.declared_type))).collect();
     let mut all = Vec::with_capacity(cols.len());
     for chunk in cols.chunks(COLUMNS_PER_QUERY) {
-        let exprs: Vec<String> = chunk
-            .iter()
-            .map(|(c, temporal)| aggregates(c, *temporal))
-            .collect();
+        let exprs: Vec<String> = chunk.iter().map(|(c, temporal)| aggregates(c, *temporal)).collect();
         let sql = format!("SELECT {} FROM {from}", exprs.join(", "));
         conn.query_row(&sql, [], |r| {
             for i in 0..chunk.len() {
                 let base = i * EXPRS_PER_COLUMN;
                 let n = |k: usize| {
-                    r.get::<_, Option<i64>>(base + k)
-                        .map(|v| v.and_then(|v| u64::try_from(v).ok()).unwrap_or(0))
+                    r.get::<_, Option<i64>>(base + k).map(|v| v.and_then(|v| u64::try_from(v).ok()).unwrap_or(0))
                 };
                 all.push(ColumnStats {
                     nulls: n(0)?,
@@ -52,9 +45,7 @@ pub(super) fn read(conn: &Connection, table: &mut Table) -> rusqlite::Result<()>
                     texts: n(3)?,
                     blobs: n(4)?,
                     fractional_reals: n(5)?,
-                    max_text_chars: r
-                        .get::<_, Option<i64>>(base + 6)?
-                        .and_then(|v| u64::try_from(v).ok()),
+                    max_text_chars: r.get::<_, Option<i64>>(base + 6)?.and_then(|v| u64::try_from(v).ok()),
                     min_integer: r.get(base + 7)?,
                     max_integer: r.get(base + 8)?,
                     texts_with_offset: n(9)?,
@@ -70,8 +61,7 @@ pub(super) fn read(conn: &Connection, table: &mut Table) -> rusqlite::Result<()>
     }
     for i in 0..table.columns.len() {
         if is_unsized_numeric(&table.columns[i].declared_type) {
-            let (int_digits, frac_digits) =
-                digits(conn, &from, &quote_sqlite(&table.columns[i].name))?;
+            let (int_digits, frac_digits) = digits(conn, &from, &quote_sqlite(&table.columns[i].name))?;
             table.columns[i].stats.max_integer_digits = Some(int_digits);
             table.columns[i].stats.max_fraction_digits = Some(frac_digits);
         }
@@ -97,9 +87,8 @@ fn aggregates(c: &str, temporal: bool) -> String {
 /// Widest integer part and widest fraction of the numeric values of one column, counted
 /// on the text each value converts through (the shortest round-trip text of a REAL).
 fn digits(conn: &Connection, from: &str, col: &str) -> rusqlite::Result<(u32, u32)> {
-    let mut st = conn.prepare(&format!(
-        "SELECT {col} FROM {from} WHERE typeof({col}) IN ('integer', 'real', 'text')"
-    ))?;
+    let mut st =
+        conn.prepare(&format!("SELECT {col} FROM {from} WHERE typeof({col}) IN ('integer', 'real', 'text')"))?;
     let mut rows = st.query([])?;
     let (mut int_max, mut frac_max) = (1u32, 0u32);
     while let Some(row) = rows.next()? {

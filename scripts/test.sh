@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Run the whole test suite against real PostgreSQL, MariaDB and SQLite on loopback.
+# Starts (and if needed installs) the servers first. Extra arguments go to nextest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/services.sh
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --no-fail-fast "$@"
+  # nextest does not run doctests.
+  cargo test --doc --quiet
+else
+  cargo test --workspace --no-fail-fast "$@"
+fi
