@@ -102,6 +102,33 @@ impl CliError {
     }
 }
 
+/// The command reference: `--help` of cutover and of every subcommand, as Markdown.
+/// docs/cli.md is this text; a test keeps the two equal.
+pub fn reference_markdown() -> String {
+    use clap::CommandFactory;
+    let mut root = Cli::command().term_width(100);
+    let mut out = String::from("# Command reference\n\nGenerated from `--help` (`UPDATE_DOCS=1 cargo test --test docs_in_sync` rewrites it).\n\n");
+    out.push_str(&format!("## cutover\n\n```text\n{}\n```\n", root.render_long_help().to_string().trim_end()));
+    let names: Vec<String> = root.get_subcommands().map(|c| c.get_name().to_string()).filter(|n| n != "help").collect();
+    for name in names {
+        if let Some(sub) = root.find_subcommand_mut(&name) {
+            let mut sub = sub.clone().bin_name(format!("cutover {name}")).term_width(100);
+            out.push_str(&format!("\n## cutover {name}\n\n```text\n{}\n```\n", sub.render_long_help().to_string().trim_end()));
+        }
+    }
+    out
+}
+
+/// JSON Schemas of the files and reports cutover reads or writes, by file name in `schema/`.
+pub fn json_schemas() -> Vec<(&'static str, String)> {
+    let render = |s: schemars::schema::RootSchema| serde_json::to_string_pretty(&s).unwrap_or_default() + "\n";
+    vec![
+        ("config.schema.json", render(schemars::schema_for!(crate::config::Config))),
+        ("plan.schema.json", render(schemars::schema_for!(crate::plan::Plan))),
+        ("inspect.schema.json", render(schemars::schema_for!(inspect::InspectReport))),
+    ]
+}
+
 pub fn usage(msg: impl Into<String>) -> CliError {
     CliError::Usage(anyhow::anyhow!(msg.into()))
 }
