@@ -49,7 +49,8 @@ fn inspect_and_plan_every_corpus_database_for_both_servers() {
         let p = path.display().to_string();
         stdout_of(&["inspect", &p]);
         for dialect in ["postgres", "mariadb", "sqlite"] {
-            let plan: serde_json::Value = serde_json::from_str(&stdout_of(&["plan", &p, "--dialect", dialect, "--json"])).unwrap();
+            let plan: serde_json::Value =
+                serde_json::from_str(&stdout_of(&["plan", &p, "--dialect", dialect, "--json"])).unwrap();
             assert!(
                 plan["findings"].as_array().unwrap().iter().all(|f| f["level"] != "error"),
                 "{p} {dialect}: {}",
@@ -65,7 +66,8 @@ fn sakila_cycle_is_reported_and_broken() {
     let text = stdout_of(&["inspect", &sakila]);
     assert!(text.contains("staff <-> store"), "{text}");
     assert!(text.contains("store(manager_staff_id) -> staff(staff_id)"), "{text}");
-    let plan: serde_json::Value = serde_json::from_str(&stdout_of(&["plan", &sakila, "--dialect", "postgres", "--json"])).unwrap();
+    let plan: serde_json::Value =
+        serde_json::from_str(&stdout_of(&["plan", &sakila, "--dialect", "postgres", "--json"])).unwrap();
     assert_eq!(plan["cycles"][0]["tables"], serde_json::json!(["staff", "store"]));
     let store = plan["tables"].as_array().unwrap().iter().find(|t| t["source_name"] == "store").unwrap();
     let staff = plan["tables"].as_array().unwrap().iter().find(|t| t["source_name"] == "staff").unwrap();
@@ -96,7 +98,8 @@ fn gpkg_virtual_tables_and_shadows_are_left_out() {
 #[test]
 fn long_column_names_are_shortened_without_collision() {
     let p = repo().join("../shared/corpus/pgloader-collision.db").display().to_string();
-    let plan: serde_json::Value = serde_json::from_str(&stdout_of(&["plan", &p, "--dialect", "postgres", "--json"])).unwrap();
+    let plan: serde_json::Value =
+        serde_json::from_str(&stdout_of(&["plan", &p, "--dialect", "postgres", "--json"])).unwrap();
     let cols = plan["tables"][0]["columns"].as_array().unwrap();
     let names: Vec<&str> = cols.iter().map(|c| c["target_name"].as_str().unwrap()).collect();
     assert!(names.iter().all(|n| n.len() <= 63), "{names:?}");
@@ -189,7 +192,8 @@ fn config_file_values_and_flags_that_override_them() {
         ),
     )
     .unwrap();
-    let plan: serde_json::Value = serde_json::from_str(&stdout_of(&["plan", "--config", cfg.to_str().unwrap(), "--json"])).unwrap();
+    let plan: serde_json::Value =
+        serde_json::from_str(&stdout_of(&["plan", "--config", cfg.to_str().unwrap(), "--json"])).unwrap();
     assert_eq!(plan["dialect"], "mariadb");
     let kpi = plan["tables"].as_array().unwrap().iter().find(|t| t["source_name"] == "kpi_snapshots").unwrap();
     let col = kpi["columns"].as_array().unwrap().iter().find(|c| c["source_name"] == "efficiency_pct").unwrap();
@@ -197,8 +201,15 @@ fn config_file_values_and_flags_that_override_them() {
     assert_eq!(col["target_type"], "DECIMAL(9,4)");
     assert!(plan["tables"].as_array().unwrap().iter().all(|t| t["source_name"] != "alembic_version"));
     // A flag wins over the file.
-    let plan: serde_json::Value =
-        serde_json::from_str(&stdout_of(&["plan", "--config", cfg.to_str().unwrap(), "--dialect", "postgres", "--json"])).unwrap();
+    let plan: serde_json::Value = serde_json::from_str(&stdout_of(&[
+        "plan",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--dialect",
+        "postgres",
+        "--json",
+    ]))
+    .unwrap();
     assert_eq!(plan["dialect"], "postgres");
     // A misspelt key or an unknown table is an error, not silently ignored.
     std::fs::write(&cfg, format!("source = {:?}\ndialekt = \"mariadb\"\n", demo())).unwrap();
@@ -220,7 +231,9 @@ fn init_writes_a_private_config_without_the_password() {
     let text = std::fs::read_to_string(&out).unwrap();
     assert!(!text.contains("S3cret"), "{text}");
     assert!(text.contains("${CUTOVER_TARGET_PASSWORD}"), "{text}");
-    for expected in ["\"e2e_admin\"", "\"supervisor3\"", "\"poweruser\"", "\"DEMO-001\"", "\"ACME-MFG\"", "kind = \"deactivate\""] {
+    for expected in
+        ["\"e2e_admin\"", "\"supervisor3\"", "\"poweruser\"", "\"DEMO-001\"", "\"ACME-MFG\"", "kind = \"deactivate\""]
+    {
         assert!(text.contains(expected), "missing {expected} in:\n{text}");
     }
     assert!(text.contains("# \"jose.garcia\""), "real staff accounts are listed for review, not deactivated");
@@ -245,5 +258,7 @@ fn init_writes_a_private_config_without_the_password() {
 #[test]
 fn types_prints_the_rule_table() {
     let text = stdout_of(&["types"]);
-    assert!(text.contains("`rowid_alias`") && text.contains("bigint identity") && text.contains("BIGINT AUTO_INCREMENT"));
+    assert!(
+        text.contains("`rowid_alias`") && text.contains("bigint identity") && text.contains("BIGINT AUTO_INCREMENT")
+    );
 }

@@ -36,7 +36,11 @@ fn type_mapping_doc_matches_the_rules() {
         let start = doc.find("<!-- rules:start -->");
         let end = doc.find("<!-- rules:end -->");
         if let (Some(s), Some(e)) = (start, end) {
-            let new = format!("{}<!-- rules:start -->\n{table}<!-- rules:end -->{}", &doc[..s], &doc[e + "<!-- rules:end -->".len()..]);
+            let new = format!(
+                "{}<!-- rules:start -->\n{table}<!-- rules:end -->{}",
+                &doc[..s],
+                &doc[e + "<!-- rules:end -->".len()..]
+            );
             std::fs::write(&path, new).unwrap();
         }
         return;

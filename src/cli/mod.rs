@@ -113,7 +113,10 @@ pub fn reference_markdown() -> String {
     for name in names {
         if let Some(sub) = root.find_subcommand_mut(&name) {
             let mut sub = sub.clone().bin_name(format!("cutover {name}")).term_width(100);
-            out.push_str(&format!("\n## cutover {name}\n\n```text\n{}\n```\n", sub.render_long_help().to_string().trim_end()));
+            out.push_str(&format!(
+                "\n## cutover {name}\n\n```text\n{}\n```\n",
+                sub.render_long_help().to_string().trim_end()
+            ));
         }
     }
     out

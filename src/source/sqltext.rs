@@ -191,6 +191,90 @@ fn end_of_number(bytes: &[u8], mut i: usize) -> usize {
     i
 }
 
+/// Words that, unquoted, are always keywords in SQLite's grammar: never identifiers to re-quote,
+/// even when a table or column has that name (its uses are then quoted in the source).
+const RESERVED: &[&str] = &[
+    "ALL",
+    "ALTER",
+    "AND",
+    "AS",
+    "ASC",
+    "BETWEEN",
+    "BY",
+    "CASE",
+    "CAST",
+    "CHECK",
+    "COLLATE",
+    "CONSTRAINT",
+    "CREATE",
+    "CROSS",
+    "CURRENT_DATE",
+    "CURRENT_TIME",
+    "CURRENT_TIMESTAMP",
+    "DEFAULT",
+    "DELETE",
+    "DESC",
+    "DISTINCT",
+    "DROP",
+    "ELSE",
+    "END",
+    "ESCAPE",
+    "EXCEPT",
+    "EXISTS",
+    "FALSE",
+    "FILTER",
+    "FOREIGN",
+    "FROM",
+    "GLOB",
+    "GROUP",
+    "HAVING",
+    "IN",
+    "INDEX",
+    "INNER",
+    "INSERT",
+    "INTERSECT",
+    "INTO",
+    "IS",
+    "ISNULL",
+    "JOIN",
+    "LEFT",
+    "LIKE",
+    "LIMIT",
+    "MATCH",
+    "NATURAL",
+    "NOT",
+    "NOTNULL",
+    "NULL",
+    "OFFSET",
+    "ON",
+    "OR",
+    "ORDER",
+    "OUTER",
+    "OVER",
+    "PARTITION",
+    "PRIMARY",
+    "RECURSIVE",
+    "REFERENCES",
+    "REGEXP",
+    "RIGHT",
+    "SELECT",
+    "SET",
+    "TABLE",
+    "THEN",
+    "TRIGGER",
+    "TRUE",
+    "UNION",
+    "UNIQUE",
+    "UPDATE",
+    "USING",
+    "VALUES",
+    "VIEW",
+    "WHEN",
+    "WHERE",
+    "WINDOW",
+    "WITH",
+];
+
 /// Rewrite identifiers for another dialect. Quoted identifiers are always re-quoted;
 /// an unquoted word is re-quoted when `known` (keyed by lower-case name) says it names
 /// a table or column and it is not a function call, so that case-folding targets
@@ -238,8 +322,9 @@ pub fn requote_booleans(
             TokenKind::Word => {
                 let next = tokens[i + 1..].iter().find(|n| !n.is_trivia());
                 let is_call = next.is_some_and(|n| n.is_punct("("));
+                let reserved = RESERVED.iter().any(|k| t.text.eq_ignore_ascii_case(k));
                 match known.get(&t.text.to_lowercase()) {
-                    Some(name) if !is_call => out.push_str(&quote(name)),
+                    Some(name) if !is_call && !reserved => out.push_str(&quote(name)),
                     _ => out.push_str(t.text),
                 }
             }
@@ -442,6 +527,19 @@ mod tests {
         let q = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
         let out = requote("SELECT title, upper(Title) AS [t x] FROM Album WHERE title <> 'album'", &known, &q);
         assert_eq!(out, "SELECT \"Title\", upper(\"Title\") AS \"t x\" FROM \"Album\" WHERE \"Title\" <> 'album'");
+    }
+
+    #[test]
+    fn keywords_are_never_requoted_even_when_a_table_has_their_name() {
+        let known: HashMap<String, String> = [("select", "select"), ("from", "from"), ("order", "order")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let q = |s: &str| format!("`{s}`");
+        assert_eq!(
+            requote("SELECT \"select\" FROM \"order\" ORDER BY 1", &known, &q),
+            "SELECT `select` FROM `order` ORDER BY 1"
+        );
     }
 
     #[test]
