@@ -443,6 +443,14 @@ fn report_left_out(schema: &SourceSchema, left_out: &mut Vec<LeftOut>) {
 
 /// Primary key and identity of one table.
 fn plan_keys(t: &Table, tp: &mut TablePlan, findings: &mut Vec<Finding>) {
+    for check in &t.check_constraints {
+        findings.push(Finding::new(
+            Level::Info,
+            "check_not_migrated",
+            &t.name,
+            format!("{check} is not created on the target (SQLite expressions are not translated); the data is converted and checked by cutover's own rules"),
+        ));
+    }
     let Some(pk) = &t.primary_key else {
         findings.push(Finding::new(
             Level::Info,

@@ -1,0 +1,129 @@
+//! MariaDB (and MySQL 8): InnoDB, utf8mb4, strict types; text in keys must be sized.
+
+use super::{CollationSettings, Dialect, NameLimit, SqlDialect};
+use crate::schema::Collation;
+use crate::types::{ColumnType, IntWidth};
+
+pub struct MariaDb;
+
+/// InnoDB's limit on the bytes of one index key (DYNAMIC row format).
+pub const MAX_KEY_BYTES: u32 = 3072;
+/// Bytes per character in utf8mb4.
+pub const BYTES_PER_CHAR: u32 = 4;
+/// Longest VARCHAR that fits a whole key by itself.
+pub const MAX_KEY_CHARS: u32 = MAX_KEY_BYTES / BYTES_PER_CHAR;
+/// Row limit for the in-row parts of all columns (BLOB/TEXT count only a pointer).
+pub const MAX_ROW_BYTES: u32 = 65_535;
+
+impl SqlDialect for MariaDb {
+    fn dialect(&self) -> Dialect {
+        Dialect::MariaDb
+    }
+
+    fn quote(&self, name: &str) -> String {
+        format!("`{}`", name.replace('`', "``"))
+    }
+
+    fn name_limit(&self) -> NameLimit {
+        NameLimit::Chars(64)
+    }
+
+    fn table_ref(&self, _schema: Option<&str>, table: &str) -> String {
+        // The database in the URL is the schema; tables are never qualified.
+        self.quote(table)
+    }
+
+    fn render_type(&self, ty: &ColumnType) -> String {
+        match ty {
+            ColumnType::Boolean => "TINYINT(1)".into(),
+            ColumnType::Integer { width, unsigned } => {
+                let base = match width {
+                    IntWidth::I8 => "TINYINT",
+                    IntWidth::I16 => "SMALLINT",
+                    IntWidth::I24 => "MEDIUMINT",
+                    IntWidth::I32 => "INT",
+                    IntWidth::I64 => "BIGINT",
+                };
+                if *unsigned {
+                    format!("{base} UNSIGNED")
+                } else {
+                    base.into()
+                }
+            }
+            ColumnType::Double => "DOUBLE".into(),
+            ColumnType::Decimal { precision: Some(p), scale } => format!("DECIMAL({p},{})", scale.unwrap_or(0)),
+            // The planner sizes unconstrained decimals from the data; this is the fallback.
+            ColumnType::Decimal { .. } => "DECIMAL(65,30)".into(),
+            ColumnType::Varchar { length } => format!("VARCHAR({length})"),
+            ColumnType::Char { length } => format!("CHAR({length})"),
+            ColumnType::Text => "LONGTEXT".into(),
+            ColumnType::Timestamp { .. } => "DATETIME(6)".into(),
+            ColumnType::Date => "DATE".into(),
+            ColumnType::Time => "TIME(6)".into(),
+            ColumnType::Json => "JSON".into(),
+            ColumnType::Bytes => "LONGBLOB".into(),
+            ColumnType::Uuid => "UUID".into(),
+        }
+    }
+
+    fn identity_column(&self, column: &str) -> String {
+        format!("{} BIGINT NOT NULL AUTO_INCREMENT", self.quote(column))
+    }
+
+    fn string_literal(&self, s: &str) -> String {
+        // Backslash is an escape character in MariaDB strings unless NO_BACKSLASH_ESCAPES.
+        format!("'{}'", s.replace('\\', "\\\\").replace('\'', "''"))
+    }
+
+    fn current_default(&self, keyword: &str, ty: &ColumnType) -> Option<String> {
+        // SQLite's CURRENT_* are UTC; MariaDB's are session-local, so use the UTC functions.
+        match (keyword, ty) {
+            ("CURRENT_TIMESTAMP", ColumnType::Timestamp { .. }) => Some("(UTC_TIMESTAMP(6))".into()),
+            ("CURRENT_DATE", ColumnType::Date) => Some("(UTC_DATE())".into()),
+            ("CURRENT_TIME", ColumnType::Time) => Some("(UTC_TIME())".into()),
+            _ => None,
+        }
+    }
+
+    fn collation(&self, c: &Collation, settings: &CollationSettings) -> Option<String> {
+        Some(match c {
+            Collation::Binary | Collation::Other(_) => settings.binary.clone(),
+            Collation::Nocase => settings.nocase.clone(),
+            Collation::Rtrim => settings.rtrim.clone(),
+        })
+    }
+
+    fn reset_identity(&self, table_ref: &str, _column: &str, next: i64) -> Option<String> {
+        Some(format!("ALTER TABLE {table_ref} AUTO_INCREMENT = {next}"))
+    }
+
+    fn table_options(&self) -> &'static str {
+        " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
+    }
+
+    fn indexable(&self, ty: &ColumnType) -> bool {
+        !matches!(ty, ColumnType::Text | ColumnType::Bytes | ColumnType::Json)
+    }
+
+    fn supports_partial_indexes(&self) -> bool {
+        false
+    }
+
+    fn supports_expression_indexes(&self) -> bool {
+        false
+    }
+
+    fn session_setup(&self) -> &'static [&'static str] {
+        // Strict: errors instead of clamped integers, cut strings or zero dates.
+        // PIPES_AS_CONCAT keeps SQLite's `||` in views a concatenation.
+        &[
+            "SET NAMES utf8mb4",
+            "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION,PIPES_AS_CONCAT'",
+        ]
+    }
+
+    fn supports_fk_action(&self, action: &str) -> bool {
+        // InnoDB parses SET DEFAULT but rejects it.
+        !action.eq_ignore_ascii_case("SET DEFAULT")
+    }
+}

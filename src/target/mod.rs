@@ -1,0 +1,248 @@
+//! Target engines: one module per engine behind one small trait.
+//!
+//! The plan is engine-neutral; everything that differs between PostgreSQL, MariaDB and
+//! the embedded SQLite target — identifier quoting and length limits, how a neutral
+//! `ColumnType` is spelled, literals, identity columns and counters, collations,
+//! whether foreign keys can be added after the load — is a method of `SqlDialect`.
+//! Defaults hold for most engines; each engine overrides what it does differently.
+//! The engine is chosen from the target URL's scheme (`url`).
+
+pub mod mariadb;
+pub mod postgres;
+pub mod sqlite;
+pub mod url;
+
+use std::fmt;
+use std::str::FromStr;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::schema::Collation;
+use crate::types::ColumnType;
+use crate::value::Value;
+
+/// The target engine family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Dialect {
+    /// PostgreSQL 12 or later.
+    Postgres,
+    /// MariaDB 10.6 or later (MySQL 8 speaks the same protocol).
+    #[value(name = "mariadb", alias = "mysql")]
+    #[serde(rename = "mariadb")]
+    MariaDb,
+    /// A new SQLite file: the embedded target, no server needed.
+    Sqlite,
+}
+
+impl Dialect {
+    pub fn engine(self) -> &'static dyn SqlDialect {
+        match self {
+            Dialect::Postgres => &postgres::Postgres,
+            Dialect::MariaDb => &mariadb::MariaDb,
+            Dialect::Sqlite => &sqlite::Sqlite,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Dialect::Postgres => "postgres",
+            Dialect::MariaDb => "mariadb",
+            Dialect::Sqlite => "sqlite",
+        }
+    }
+}
+
+impl fmt::Display for Dialect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Dialect {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "postgres" | "postgresql" | "pg" => Ok(Dialect::Postgres),
+            "mariadb" | "mysql" => Ok(Dialect::MariaDb),
+            "sqlite" => Ok(Dialect::Sqlite),
+            other => Err(format!("unknown dialect `{other}`; use postgres, mariadb or sqlite")),
+        }
+    }
+}
+
+/// How long an identifier may be, and in what unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameLimit {
+    Bytes(usize),
+    Chars(usize),
+    Unlimited,
+}
+
+/// Collation choices a user can set in cutover.toml (`[mariadb]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CollationSettings {
+    /// MariaDB collation for SQLite BINARY (the default) text columns.
+    #[serde(default = "default_binary")]
+    pub binary: String,
+    /// MariaDB collation for SQLite NOCASE columns.
+    #[serde(default = "default_nocase")]
+    pub nocase: String,
+    /// MariaDB collation for SQLite RTRIM columns.
+    #[serde(default = "default_rtrim")]
+    pub rtrim: String,
+}
+
+fn default_binary() -> String {
+    "utf8mb4_nopad_bin".into()
+}
+fn default_nocase() -> String {
+    "utf8mb4_general_nopad_ci".into()
+}
+fn default_rtrim() -> String {
+    "utf8mb4_bin".into()
+}
+
+impl Default for CollationSettings {
+    fn default() -> Self {
+        CollationSettings { binary: default_binary(), nocase: default_nocase(), rtrim: default_rtrim() }
+    }
+}
+
+/// Everything that differs between target engines when writing DDL.
+pub trait SqlDialect: Sync {
+    fn dialect(&self) -> Dialect;
+
+    /// Quote an identifier (always: names are kept exactly as in SQLite).
+    fn quote(&self, name: &str) -> String {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
+
+    fn name_limit(&self) -> NameLimit;
+
+    /// The schema-qualified name of a table.
+    fn table_ref(&self, schema: Option<&str>, table: &str) -> String {
+        match schema {
+            Some(s) => format!("{}.{}", self.quote(s), self.quote(table)),
+            None => self.quote(table),
+        }
+    }
+
+    /// The engine's spelling of a neutral column type.
+    fn render_type(&self, ty: &ColumnType) -> String;
+
+    /// The column clause that makes an integer primary key generate its own values.
+    fn identity_column(&self, column: &str) -> String;
+
+    /// A string literal.
+    fn string_literal(&self, s: &str) -> String {
+        format!("'{}'", s.replace('\'', "''"))
+    }
+
+    /// A literal of a converted value, for DEFAULT clauses.
+    fn literal(&self, v: &Value) -> String {
+        standard_literal(v, &|s| self.string_literal(s))
+    }
+
+    /// The DEFAULT expression for SQLite's CURRENT_TIMESTAMP / CURRENT_DATE / CURRENT_TIME
+    /// on a column of this type (SQLite's are UTC), or None when the engine cannot express it.
+    fn current_default(&self, keyword: &str, ty: &ColumnType) -> Option<String>;
+
+    /// The COLLATE clause for a text column, if the engine needs one.
+    fn collation(&self, c: &Collation, settings: &CollationSettings) -> Option<String>;
+
+    /// Statement that sets the next generated value of an identity column.
+    fn reset_identity(&self, table_ref: &str, column: &str, next: i64) -> Option<String>;
+
+    /// Table options appended after the column list.
+    fn table_options(&self) -> &'static str {
+        ""
+    }
+
+    /// True when foreign keys must be declared inside CREATE TABLE (SQLite cannot add them later).
+    fn inline_foreign_keys(&self) -> bool {
+        false
+    }
+
+    /// True when the engine can index a column of this neutral type without a prefix length.
+    fn indexable(&self, _ty: &ColumnType) -> bool {
+        true
+    }
+
+    fn supports_partial_indexes(&self) -> bool {
+        true
+    }
+
+    fn supports_expression_indexes(&self) -> bool {
+        true
+    }
+
+    /// Statements every session runs before cutover's own (strictness, encoding).
+    fn session_setup(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// ON DELETE / ON UPDATE actions the engine supports, as SQLite spells them.
+    fn supports_fk_action(&self, _action: &str) -> bool {
+        true
+    }
+}
+
+/// The SQL-standard spelling of a value, with the engine's own string literals.
+pub fn standard_literal(v: &Value, string: &dyn Fn(&str) -> String) -> String {
+    match v {
+        Value::Null => "NULL".into(),
+        Value::Bool(b) => if *b { "TRUE" } else { "FALSE" }.into(),
+        Value::Int(i) => i.to_string(),
+        Value::Float(f) if f.is_finite() => format!("{f:?}"),
+        Value::Float(f) => string(&f.to_string()),
+        Value::Decimal(d) => d.to_string(),
+        Value::Text(s) | Value::Json(s) => string(s),
+        Value::Bytes(b) => format!("X'{}'", hex(b)),
+        Value::Timestamp(t) => string(&t.format("%Y-%m-%d %H:%M:%S%.f").to_string()),
+        Value::TimestampTz(t) => string(&t.format("%Y-%m-%d %H:%M:%S%.f+00:00").to_string()),
+        Value::Date(d) => string(&d.format("%Y-%m-%d").to_string()),
+        Value::Time(t) => string(&t.format("%H:%M:%S%.f").to_string()),
+        Value::Uuid(u) => string(&format_uuid(*u)),
+    }
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+pub fn format_uuid(u: u128) -> String {
+    let h = format!("{u:032x}");
+    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_dialect_quotes_hostile_names() {
+        let hostile = "we\"ird `name` [x] 'y'";
+        assert_eq!(Dialect::Postgres.engine().quote(hostile), "\"we\"\"ird `name` [x] 'y'\"");
+        assert_eq!(Dialect::MariaDb.engine().quote(hostile), "`we\"ird ``name`` [x] 'y'`");
+        assert_eq!(Dialect::Sqlite.engine().quote(hostile), "\"we\"\"ird `name` [x] 'y'\"");
+    }
+
+    #[test]
+    fn mariadb_string_literals_escape_backslashes() {
+        assert_eq!(Dialect::MariaDb.engine().string_literal("a\\'b"), "'a\\\\''b'");
+        assert_eq!(Dialect::Postgres.engine().string_literal("a\\'b"), "'a\\''b'");
+    }
+
+    #[test]
+    fn uuid_format() {
+        assert_eq!(format_uuid(0x0123_4567_89ab_cdef_0123_4567_89ab_cdef), "01234567-89ab-cdef-0123-456789abcdef");
+    }
+}

@@ -1,0 +1,78 @@
+//! The embedded target: a new SQLite file with canonical values, for demos, tests and
+//! quick rehearsals with no server.
+
+use super::{CollationSettings, Dialect, NameLimit, SqlDialect};
+use crate::schema::Collation;
+use crate::types::ColumnType;
+use crate::value::Value;
+
+pub struct Sqlite;
+
+impl SqlDialect for Sqlite {
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+
+    fn name_limit(&self) -> NameLimit {
+        NameLimit::Unlimited
+    }
+
+    fn table_ref(&self, _schema: Option<&str>, table: &str) -> String {
+        self.quote(table)
+    }
+
+    fn render_type(&self, ty: &ColumnType) -> String {
+        // Declared types that give each value the affinity that keeps it canonical.
+        match ty {
+            ColumnType::Boolean => "BOOLEAN".into(),
+            ColumnType::Integer { .. } => "INTEGER".into(),
+            ColumnType::Double => "REAL".into(),
+            ColumnType::Decimal { precision: Some(p), scale } => format!("DECIMAL({p},{})", scale.unwrap_or(0)),
+            ColumnType::Decimal { .. } => "DECIMAL".into(),
+            ColumnType::Varchar { length } => format!("VARCHAR({length})"),
+            ColumnType::Char { length } => format!("CHAR({length})"),
+            ColumnType::Text => "TEXT".into(),
+            ColumnType::Timestamp { .. } => "DATETIME".into(),
+            ColumnType::Date => "DATE".into(),
+            ColumnType::Time => "TIME".into(),
+            ColumnType::Json => "JSON".into(),
+            ColumnType::Bytes => "BLOB".into(),
+            ColumnType::Uuid => "UUID".into(),
+        }
+    }
+
+    fn identity_column(&self, column: &str) -> String {
+        format!("{} INTEGER", self.quote(column))
+    }
+
+    fn literal(&self, v: &Value) -> String {
+        match v {
+            Value::Bool(b) => i32::from(*b).to_string(),
+            other => super::standard_literal(other, &|s| self.string_literal(s)),
+        }
+    }
+
+    fn current_default(&self, keyword: &str, _ty: &ColumnType) -> Option<String> {
+        Some(keyword.to_string())
+    }
+
+    fn collation(&self, c: &Collation, _settings: &CollationSettings) -> Option<String> {
+        match c {
+            Collation::Binary => None,
+            Collation::Nocase => Some("NOCASE".into()),
+            Collation::Rtrim => Some("RTRIM".into()),
+            // An application-defined collation does not exist in a fresh file; the planner warns.
+            Collation::Other(_) => None,
+        }
+    }
+
+    fn reset_identity(&self, table_ref: &str, _column: &str, next: i64) -> Option<String> {
+        // Only AUTOINCREMENT tables keep a counter; the planner calls this for those only.
+        let name = table_ref.trim_matches('"').replace("\"\"", "\"");
+        Some(format!("INSERT INTO sqlite_sequence (name, seq) VALUES ({}, {})", self.string_literal(&name), next - 1))
+    }
+
+    fn inline_foreign_keys(&self) -> bool {
+        true
+    }
+}

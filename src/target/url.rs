@@ -1,0 +1,174 @@
+//! Target URLs: `postgres://…`, `mysql://…` / `mariadb://…`, `sqlite://path`.
+//!
+//! The URL picks the engine. Its password never appears in output: `Display` shows it
+//! as `***`, and every message that names a target uses that form.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use super::Dialect;
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct TargetUrl {
+    raw: String,
+    pub dialect: Dialect,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum UrlError {
+    #[error("target URL `{0}` has no scheme; write postgres://user@host:5432/db, mariadb://user@host:3306/db or sqlite://path/to/file.sqlite")]
+    NoScheme(String),
+    #[error("target URL scheme `{scheme}` is not supported (in `{url}`); use postgres://, postgresql://, mysql://, mariadb:// or sqlite://")]
+    UnknownScheme { scheme: String, url: String },
+    #[error("target URL `{url}` is malformed: {reason}")]
+    Malformed { url: String, reason: String },
+}
+
+impl TargetUrl {
+    pub fn parse(raw: &str) -> Result<TargetUrl, UrlError> {
+        let raw = raw.trim();
+        let Some((scheme, rest)) = raw.split_once("://") else {
+            return Err(UrlError::NoScheme(redact(raw)));
+        };
+        let dialect = match scheme.to_ascii_lowercase().as_str() {
+            "postgres" | "postgresql" => Dialect::Postgres,
+            "mysql" | "mariadb" => Dialect::MariaDb,
+            "sqlite" => Dialect::Sqlite,
+            other => return Err(UrlError::UnknownScheme { scheme: other.to_string(), url: redact(raw) }),
+        };
+        if dialect == Dialect::Sqlite {
+            if rest.is_empty() {
+                return Err(UrlError::Malformed {
+                    url: raw.to_string(),
+                    reason: "no file path after sqlite://".into(),
+                });
+            }
+        } else {
+            let parsed =
+                ::url::Url::parse(raw).map_err(|e| UrlError::Malformed { url: redact(raw), reason: e.to_string() })?;
+            if parsed.host_str().is_none_or(str::is_empty) {
+                return Err(UrlError::Malformed { url: redact(raw), reason: "no host".into() });
+            }
+        }
+        Ok(TargetUrl { raw: raw.to_string(), dialect })
+    }
+
+    /// The full URL, password included: for the driver only, never for output.
+    pub fn expose(&self) -> &str {
+        &self.raw
+    }
+
+    /// For sqlite:// targets, the file path.
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        (self.dialect == Dialect::Sqlite).then(|| {
+            let rest = self.raw.split_once("://").map_or("", |(_, r)| r);
+            PathBuf::from(rest.split('?').next().unwrap_or(rest))
+        })
+    }
+
+    /// The database name in the URL path, for server targets.
+    pub fn database(&self) -> Option<String> {
+        let parsed = ::url::Url::parse(&self.raw).ok()?;
+        let db = parsed.path().trim_start_matches('/');
+        (!db.is_empty()).then(|| percent_decode(db))
+    }
+
+    /// The same URL with another database name (tests and scratch databases).
+    pub fn with_database(&self, db: &str) -> TargetUrl {
+        match ::url::Url::parse(&self.raw) {
+            Ok(mut u) => {
+                u.set_path(&format!("/{db}"));
+                TargetUrl { raw: u.to_string(), dialect: self.dialect }
+            }
+            Err(_) => self.clone(),
+        }
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Replace the password of any URL-looking string with `***`.
+pub fn redact(raw: &str) -> String {
+    let Some((scheme, rest)) = raw.split_once("://") else {
+        return raw.to_string();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    match authority.rfind('@') {
+        Some(at) => {
+            let userinfo = &authority[..at];
+            match userinfo.split_once(':') {
+                Some((user, _password)) => {
+                    format!("{scheme}://{user}:***@{}{}", &authority[at + 1..], &rest[authority_end..])
+                }
+                None => raw.to_string(),
+            }
+        }
+        None => raw.to_string(),
+    }
+}
+
+impl fmt::Display for TargetUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&redact(&self.raw))
+    }
+}
+
+impl fmt::Debug for TargetUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "TargetUrl({})", redact(&self.raw))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schemes_pick_the_engine() {
+        for (u, d) in [
+            ("postgres://u@h/db", Dialect::Postgres),
+            ("postgresql://u@h:5432/db", Dialect::Postgres),
+            ("mysql://root@127.0.0.1:3306/app", Dialect::MariaDb),
+            ("mariadb://root@h/app", Dialect::MariaDb),
+            ("sqlite://out/demo.sqlite", Dialect::Sqlite),
+        ] {
+            assert_eq!(TargetUrl::parse(u).unwrap().dialect, d, "{u}");
+        }
+        assert_eq!(TargetUrl::parse("sqlite:///tmp/x.db").unwrap().sqlite_path().unwrap(), PathBuf::from("/tmp/x.db"));
+    }
+
+    #[test]
+    fn passwords_never_show() {
+        let u = TargetUrl::parse("postgres://app:s3cr%40t@db.example:5432/prod").unwrap();
+        assert_eq!(u.to_string(), "postgres://app:***@db.example:5432/prod");
+        assert!(!format!("{u:?}").contains("s3cr"));
+        assert_eq!(u.database().as_deref(), Some("prod"));
+        let err = TargetUrl::parse("oracle://sys:hunter2@h/db").unwrap_err().to_string();
+        assert!(!err.contains("hunter2"), "{err}");
+        assert!(err.contains("oracle"), "{err}");
+    }
+
+    #[test]
+    fn bad_urls_are_explained() {
+        assert!(matches!(TargetUrl::parse("localhost:5432/db"), Err(UrlError::NoScheme(_))));
+        assert!(matches!(TargetUrl::parse("postgres:///db"), Err(UrlError::Malformed { .. })));
+        assert!(matches!(TargetUrl::parse("sqlite://"), Err(UrlError::Malformed { .. })));
+    }
+}
