@@ -6,8 +6,6 @@ cd "$(dirname "$0")/.."
 scripts/services.sh
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast "$@"
-  # nextest does not run doctests.
-  cargo test --doc --quiet
 else
   cargo test --workspace --no-fail-fast "$@"
 fi

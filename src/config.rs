@@ -32,9 +32,12 @@ pub struct Config {
     /// Per-table decisions, keyed by the table's SQLite name.
     #[serde(default)]
     pub tables: BTreeMap<String, TableConfig>,
-    /// The hardening profile (see docs/hardening.md); `init` writes a starter.
+    /// The hardening profile; `init` writes a starter (read by `cutover harden`, not yet available).
     #[schemars(with = "Option<serde_json::Value>")]
     pub harden: Option<toml::Value>,
+    /// The file this was read from.
+    #[serde(skip)]
+    pub path: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
@@ -104,10 +107,7 @@ impl Config {
                 config.source = Some(base.join(src));
             }
         }
-        if let Some(target) = &config.target {
-            config.target =
-                Some(expand_env(target).map_err(|var| ConfigError::MissingEnv { path: path.to_path_buf(), var })?);
-        }
+        config.path = Some(path.to_path_buf());
         config.validate(path)?;
         Ok(config)
     }
@@ -126,6 +126,14 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// The target URL with `${VAR}` read from the environment (only when it is used, so
+    /// that planning with `--dialect` needs no password in the environment).
+    pub fn target_url(&self) -> Result<Option<String>, ConfigError> {
+        let Some(raw) = &self.target else { return Ok(None) };
+        let path = self.path.clone().unwrap_or_else(|| PathBuf::from("cutover.toml"));
+        expand_env(raw).map(Some).map_err(|var| ConfigError::MissingEnv { path, var })
     }
 
     pub fn column(&self, table: &str, column: &str) -> Option<&ColumnConfig> {
@@ -179,9 +187,10 @@ mod tests {
         std::env::set_var("CUTOVER_TEST_PW", "pw");
         std::fs::write(&p, "source = 'client.sqlite'\ntarget = 'postgres://app:${CUTOVER_TEST_PW}@h/db'\n").unwrap();
         let c = Config::load(&p).unwrap();
-        assert_eq!(c.source.unwrap(), dir.path().join("client.sqlite"));
-        assert_eq!(c.target.unwrap(), "postgres://app:pw@h/db");
+        assert_eq!(c.source.clone().unwrap(), dir.path().join("client.sqlite"));
+        assert_eq!(c.target_url().unwrap().unwrap(), "postgres://app:pw@h/db");
         std::fs::write(&p, "target = 'postgres://app:${CUTOVER_NOT_SET_X}@h/db'\n").unwrap();
-        assert!(matches!(Config::load(&p), Err(ConfigError::MissingEnv { .. })));
+        let c = Config::load(&p).unwrap();
+        assert!(matches!(c.target_url(), Err(ConfigError::MissingEnv { .. })));
     }
 }

@@ -102,7 +102,9 @@ fn render(
     let _ = writeln!(s, "# cutover.toml: one client's migration. Written by `cutover init`; edit freely.");
     let _ = writeln!(s, "# Every key can also be given on the command line, which wins over this file.");
     let _ = writeln!(s, "# Reference: docs/configuration.md\n");
-    let _ = writeln!(s, "source = {}", toml_str(&args.source.display().to_string()));
+    // Absolute, because the config reads a relative source from its own folder.
+    let source = std::fs::canonicalize(&args.source).unwrap_or_else(|_| args.source.clone());
+    let _ = writeln!(s, "source = {}", toml_str(&source.display().to_string()));
     match url {
         Some(u) => {
             let shown = u.to_string().replace(":***@", ":${CUTOVER_TARGET_PASSWORD}@");
@@ -139,7 +141,7 @@ fn render(
 /// A starter `[harden]` profile from the user and client tables found in the source.
 fn harden_starter(schema: &SourceSchema, conn: &Connection) -> String {
     let mut s = String::from(
-        "# Starter hardening profile (see docs/hardening.md). Review every line before go-live.\n[harden]\n",
+        "# Starter hardening profile: the demo accounts and clients found in the source.\n# `cutover harden` (not yet available) will read it; review every line before go-live.\n[harden]\n",
     );
     let users = find_table(
         schema,

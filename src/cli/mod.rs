@@ -86,10 +86,10 @@ pub enum Outcome {
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
     /// Usage or configuration (exit 2).
-    #[error("{0:#}")]
+    #[error("{0}")]
     Usage(anyhow::Error),
     /// Runtime failure: I/O, source, connection (exit 3).
-    #[error("{0:#}")]
+    #[error("{0}")]
     Runtime(anyhow::Error),
 }
 
@@ -164,11 +164,10 @@ pub fn resolve_source(opts: &SourceOpts) -> Result<Resolved, CliError> {
 
 /// The dialect (and URL, when given) from flags, then the config file.
 pub fn resolve_target(opts: &TargetOpts, config: &Config) -> Result<(Dialect, Option<TargetUrl>), CliError> {
-    let url = match (&opts.to, opts.dialect, &config.target) {
-        (Some(u), _, _) => Some(u.clone()),
-        (None, Some(_), _) => None,
-        (None, None, Some(u)) => Some(u.clone()),
-        (None, None, None) => None,
+    let url = match (&opts.to, opts.dialect) {
+        (Some(u), _) => Some(u.clone()),
+        (None, Some(_)) => None,
+        (None, None) => config.target_url().map_err(|e| CliError::Usage(e.into()))?,
     };
     if let Some(u) = url {
         let url = TargetUrl::parse(&u).map_err(|e| CliError::Usage(e.into()))?;

@@ -43,11 +43,14 @@ pub fn plan_columns(
             ));
         }
         let is_alias = alias.as_deref() == Some(c.name.as_str());
+        let before = findings.len();
         let decision = decide_type(t, c, is_alias, engine.dialect(), findings);
         let (mut ty, mut rule, mut reason, mut epoch_unit) = decision;
         if let Some(o) = over {
             if let Some(Ok(forced)) = o.type_.as_deref().map(str::parse::<ColumnType>) {
                 reason = format!("cutover.toml sets type = \"{forced}\" (the rule `{rule}` chose {ty})");
+                // What the data said about the rule's choice no longer applies.
+                findings.truncate(before);
                 ty = forced;
                 rule = "override".into();
             }
@@ -271,12 +274,24 @@ fn collation_for(
             "collation_not_kept",
             object,
             format!(
-                "COLLATE {:?} has no built-in PostgreSQL equivalent: comparisons, ORDER BY and unique keys become case- and space-sensitive (consider citext or a nondeterministic ICU collation)",
-                c.collation
+                "COLLATE {} has no built-in PostgreSQL equivalent: comparisons, ORDER BY and unique keys become case- and space-sensitive (consider citext or a nondeterministic ICU collation)",
+                if c.collation == Collation::Nocase { "NOCASE" } else { "RTRIM" }
             ),
         ));
     }
-    engine.collation(&c.collation, &config.mariadb.collations)
+    let settings = &config.mariadb.collations;
+    if engine.dialect() == Dialect::MariaDb && c.collation == Collation::Nocase && settings.nocase.contains("general") {
+        findings.push(Finding::new(
+            Level::Warning,
+            "nocase_folds_accents",
+            object,
+            format!(
+                "COLLATE NOCASE becomes {}, which also treats accented letters as equal ('José' = 'Jose'), unlike SQLite's ASCII-only NOCASE; a unique key may reject rows SQLite accepted. Set [mariadb.collations] nocase in cutover.toml to choose another",
+                settings.nocase
+            ),
+        ));
+    }
+    engine.collation(&c.collation, settings)
 }
 
 /// The target DEFAULT for a column: literals go through the same conversion as data.

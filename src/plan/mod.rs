@@ -391,7 +391,7 @@ fn fit_name(wanted: &str, engine: &dyn SqlDialect, what: &str, findings: &mut Ve
             Level::Warning,
             "name_shortened",
             what,
-            format!("{what}: name is longer than {} allows; shortened to {fitted:?}", engine.dialect()),
+            format!("name is longer than {} allows; shortened to {fitted:?}", engine.dialect()),
         ));
     }
     fitted

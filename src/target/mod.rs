@@ -30,7 +30,7 @@ pub enum Dialect {
     Postgres,
     /// MariaDB 10.6 or later (MySQL 8 speaks the same protocol).
     #[value(name = "mariadb", alias = "mysql")]
-    #[serde(rename = "mariadb")]
+    #[serde(rename = "mariadb", alias = "mysql")]
     MariaDb,
     /// A new SQLite file: the embedded target, no server needed.
     Sqlite,
