@@ -9,8 +9,10 @@
 pub mod cli;
 pub mod config;
 pub mod convert;
+pub mod copy;
 pub mod hash;
 pub mod plan;
+pub mod report;
 pub mod schema;
 pub mod source;
 pub mod target;

@@ -57,7 +57,12 @@ pub fn run(args: InitArgs) -> Result<Outcome, CliError> {
     let mut source = Source::open(&args.source).map_err(|e| CliError::Runtime(e.into()))?;
     let schema = source.read_schema().map_err(|e| CliError::Runtime(e.into()))?;
     let config = Default::default();
-    let opts = PlanOptions { dialect, target_schema: args.target.target_schema.clone(), config: &config };
+    let opts = PlanOptions {
+        dialect,
+        target_schema: args.target.target_schema.clone(),
+        config: &config,
+        excluded: Default::default(),
+    };
     let plan = plan::build(&schema, &opts).map_err(|e| CliError::Usage(e.into()))?;
     let text = render(&args, url.as_ref(), dialect, &schema, &plan, source.connection());
     write_private(&args.output, &text)

@@ -5,7 +5,8 @@
 
 mod init;
 mod inspect;
-mod output;
+mod migrate;
+pub mod output;
 mod plan;
 mod types;
 
@@ -36,6 +37,7 @@ pub struct Cli {
 pub enum Command {
     Inspect(inspect::InspectArgs),
     Plan(plan::PlanArgs),
+    Migrate(migrate::MigrateArgs),
     Init(init::InitArgs),
     Types(types::TypesArgs),
 }
@@ -129,6 +131,8 @@ pub fn json_schemas() -> Vec<(&'static str, String)> {
         ("config.schema.json", render(schemars::schema_for!(crate::config::Config))),
         ("plan.schema.json", render(schemars::schema_for!(crate::plan::Plan))),
         ("inspect.schema.json", render(schemars::schema_for!(inspect::InspectReport))),
+        ("report.schema.json", render(schemars::schema_for!(crate::report::MigrationReport))),
+        ("state.schema.json", render(schemars::schema_for!(crate::copy::state::State))),
     ]
 }
 
@@ -140,6 +144,7 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
     match cli.command {
         Command::Inspect(a) => inspect::run(a),
         Command::Plan(a) => plan::run(a),
+        Command::Migrate(a) => migrate::run(a),
         Command::Init(a) => init::run(a),
         Command::Types(a) => types::run(a),
     }

@@ -34,6 +34,7 @@ pub fn run(args: PlanArgs) -> Result<Outcome, CliError> {
         dialect,
         target_schema: args.target.target_schema.clone().or_else(|| resolved.config.target_schema.clone()),
         config: &resolved.config,
+        excluded: Default::default(),
     };
     let plan = plan::build(&schema, &opts).map_err(|e| CliError::Usage(e.into()))?;
     if args.output.json {

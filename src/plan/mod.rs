@@ -212,6 +212,8 @@ pub struct PlanOptions<'a> {
     pub dialect: Dialect,
     pub target_schema: Option<String>,
     pub config: &'a Config,
+    /// Tables left out by `--tables` / `--exclude`.
+    pub excluded: BTreeSet<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -243,8 +245,14 @@ pub fn build(schema: &SourceSchema, opts: &PlanOptions) -> Result<Plan, PlanErro
                     name: t.name.clone(),
                     reason: "skip = true in cutover.toml".into(),
                 });
+            } else if opts.excluded.contains(&t.name) {
+                left_out.push(LeftOut {
+                    kind: "table".into(),
+                    name: t.name.clone(),
+                    reason: "not selected by --tables / --exclude".into(),
+                });
             }
-            !skip
+            !skip && !opts.excluded.contains(&t.name)
         })
         .collect();
     report_left_out(schema, &mut left_out);

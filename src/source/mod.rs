@@ -138,14 +138,31 @@ impl Source {
 
     /// Read the whole schema, counts and statistics inside one read transaction.
     pub fn read_schema(&mut self) -> Result<SourceSchema, SourceError> {
-        let path = self.path.clone();
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Deferred)
-            .map_err(|e| classify(&path, "starting a read transaction", e))?;
-        let schema = Reader { conn: &tx, path: &path }.read()?;
-        tx.commit().map_err(|e| classify(&path, "ending the read transaction", e))?;
+        let schema = self.snapshot()?;
+        self.release()?;
         Ok(schema)
+    }
+
+    /// Start a read transaction, read the schema in it, and keep it open: every later
+    /// read on this source (the copy) sees the same snapshot until `release`.
+    pub fn snapshot(&mut self) -> Result<SourceSchema, SourceError> {
+        self.conn
+            .execute_batch("BEGIN DEFERRED")
+            .map_err(|e| classify(&self.path, "starting a read transaction", e))?;
+        Reader { conn: &self.conn, path: &self.path }.read()
+    }
+
+    /// End the read transaction that `snapshot` started.
+    pub fn release(&mut self) -> Result<(), SourceError> {
+        if !self.conn.is_autocommit() {
+            self.conn.execute_batch("COMMIT").map_err(|e| classify(&self.path, "ending the read transaction", e))?;
+        }
+        Ok(())
+    }
+
+    /// Map a SQLite error met while reading table `table` to a source error.
+    pub fn read_error(&self, table: &str, e: rusqlite::Error) -> SourceError {
+        classify(&self.path, &format!("reading table {table}"), e)
     }
 }
 

@@ -7,7 +7,9 @@
 //! Defaults hold for most engines; each engine overrides what it does differently.
 //! The engine is chosen from the target URL's scheme (`url`).
 
+pub mod conn;
 pub mod mariadb;
+pub mod pgbinary;
 pub mod postgres;
 pub mod sqlite;
 pub mod url;

@@ -161,6 +161,7 @@ pub fn plan_for(path: &Path, dialect: Dialect) -> cutover::plan::Plan {
     let mut src = cutover::source::Source::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let schema = src.read_schema().unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let config = cutover::config::Config::default();
-    let opts = cutover::plan::PlanOptions { dialect, target_schema: None, config: &config };
+    let opts =
+        cutover::plan::PlanOptions { dialect, target_schema: None, config: &config, excluded: Default::default() };
     cutover::plan::build(&schema, &opts).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }

@@ -1,0 +1,146 @@
+//! `cutover migrate`: copy the source into the target, tier by tier, and account for every row.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::output::{json, write_stdout};
+use super::{resolve_source, usage, CliError, Outcome, OutputOpts, SourceOpts};
+use crate::copy::progress::ProgressMode;
+use crate::copy::{self, MigrateError, MigrateOptions, OnError, SchemaMode};
+use crate::target::url::TargetUrl;
+
+/// Copy SOURCE into the target: tables, then the data tier by tier (tables of a tier in
+/// parallel), then indexes, foreign keys, identity resets and views. Every value goes
+/// through the conversion rules; the first one that does not convert stops the run
+/// with its table, row key and column (exit 3), unless `--on-error reject`.
+///
+/// A table is committed whole with its count checked, or not at all. The state file
+/// records each committed table so that a run stopped at any point continues with
+/// `--resume`. The target's password is never printed.
+///
+/// Example: `cutover migrate fixtures/demo/demo.sql --to sqlite://demo.sqlite`
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    #[command(flatten)]
+    pub source: SourceOpts,
+    /// Target URL: postgres://user@host:5432/db or sqlite://file.sqlite (MariaDB: planned).
+    #[arg(long, value_name = "URL")]
+    pub to: Option<String>,
+    /// PostgreSQL schema for the tables (default: public).
+    #[arg(long, value_name = "SCHEMA")]
+    pub target_schema: Option<String>,
+    /// `create`: cutover writes the DDL; `existing`: the application's migrations built the
+    /// target, and columns are matched by name and converted to their real types.
+    #[arg(long = "schema", value_enum, default_value = "create")]
+    pub schema_mode: SchemaMode,
+    /// Tables of one tier loaded at once, each on its own connection (default: number of cores).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Existing mode: empty non-empty target tables first (inside the load transaction).
+    #[arg(long)]
+    pub truncate: bool,
+    /// `strict` stops at the first bad value; `reject` writes bad rows to --reject-file and loads the rest.
+    #[arg(long, value_enum, default_value = "strict")]
+    pub on_error: OnError,
+    /// JSON-lines file for rejected rows (table, key, column, value, reason).
+    #[arg(long, value_name = "FILE")]
+    pub reject_file: Option<PathBuf>,
+    /// State file that records the run, for --resume.
+    #[arg(long, value_name = "FILE", default_value = "cutover-state.json")]
+    pub state: PathBuf,
+    /// Continue the run recorded in the state file: finished tables are skipped after their
+    /// counts are checked, unfinished ones are redone.
+    #[arg(long)]
+    pub resume: bool,
+    /// Read and convert every row and run every check, write nothing; list every value that would fail.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Only these tables (glob patterns, comma-separated or repeated).
+    #[arg(long, value_delimiter = ',', value_name = "GLOB")]
+    pub tables: Vec<String>,
+    /// Leave these tables out (glob patterns).
+    #[arg(long, value_delimiter = ',', value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Existing mode: leave out source columns that the target table does not have.
+    #[arg(long)]
+    pub ignore_missing_columns: bool,
+    /// Progress on stderr: bars on a terminal, plain lines, JSON lines, or none.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub progress: ProgressMode,
+    /// Write the report as JSON to this file (schema/report.schema.json).
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputOpts,
+}
+
+pub fn run(args: MigrateArgs) -> Result<Outcome, CliError> {
+    let resolved = resolve_source(&args.source)?;
+    let url = match args.to.clone() {
+        Some(u) => u,
+        None => resolved.config.target_url().map_err(|e| CliError::Usage(e.into()))?.ok_or_else(|| {
+            usage("no target: pass --to URL (postgres://…, sqlite://…) or set `target` in cutover.toml")
+        })?,
+    };
+    let target = TargetUrl::parse(&url).map_err(|e| CliError::Usage(e.into()))?;
+    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let opts = MigrateOptions {
+        source: resolved.source.clone(),
+        target,
+        config: &resolved.config,
+        target_schema: args.target_schema.clone().or_else(|| resolved.config.target_schema.clone()),
+        schema_mode: args.schema_mode,
+        jobs,
+        truncate: args.truncate,
+        on_error: args.on_error,
+        reject_file: args.reject_file.clone(),
+        state_file: args.state.clone(),
+        resume: args.resume,
+        dry_run: args.dry_run,
+        include: args.tables.clone(),
+        exclude: args.exclude.clone(),
+        ignore_missing_columns: args.ignore_missing_columns,
+        progress: args.progress,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(jobs.clamp(2, 8))
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Runtime(e.into()))?;
+    let result = runtime.block_on(copy::migrate(&opts));
+    match result {
+        Ok(report) => {
+            if let Some(p) = &args.report {
+                write_report(p, &report)?;
+            }
+            if args.output.json {
+                json(&report)?;
+            } else {
+                write_stdout(&report.render())?;
+            }
+            let failed = report.dry_run && report.rejects_total > 0;
+            Ok(if failed { Outcome::ChecksFailed } else { Outcome::Success })
+        }
+        Err(e) => {
+            if let (Some(p), MigrateError::Conversion { report, .. } | MigrateError::Load { report, .. }) =
+                (&args.report, &e)
+            {
+                write_report(p, report)?;
+            }
+            if let MigrateError::Conversion { report, .. } | MigrateError::Load { report, .. } = &e {
+                let _ = write_stdout(&report.render());
+            }
+            if e.is_refusal() {
+                Err(CliError::Usage(e.into()))
+            } else {
+                Err(CliError::Runtime(e.into()))
+            }
+        }
+    }
+}
+
+fn write_report(path: &std::path::Path, report: &crate::report::MigrationReport) -> Result<(), CliError> {
+    let text = serde_json::to_string_pretty(report).map_err(|e| CliError::Runtime(e.into()))?;
+    std::fs::write(path, text + "\n").map_err(|e| CliError::Runtime(anyhow::anyhow!("{}: {e}", path.display())))
+}

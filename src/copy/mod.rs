@@ -1,0 +1,1058 @@
+//! Copying the data: the heart of `cutover migrate`.
+//!
+//! One reader thread holds the source's read transaction (one consistent snapshot for
+//! the whole run) and steps the tables of a tier round-robin, converting every value by
+//! the plan's rules; each table's rows flow through a bounded channel to its own writer
+//! on its own target connection, so memory stays flat and tables of a tier load in
+//! parallel (`--jobs`). A table is committed only when the reader has read all of it
+//! and the target's count equals what was sent; otherwise it is rolled back and stays
+//! `pending` in the state file for `--resume`.
+
+pub mod progress;
+pub mod state;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use rusqlite::Connection;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::config::Config;
+use crate::convert::{convert, shorten, ConvertContext};
+use crate::plan::{self, Phase, Plan, PlanOptions, TablePlan};
+use crate::report::{MigrationReport, Reject, TableReport};
+use crate::schema::{SourceSchema, Table};
+use crate::source::{quote_sqlite, Source, SourceError};
+use crate::target::conn::{CatalogColumn, TargetConn, TargetError};
+use crate::target::url::TargetUrl;
+use crate::target::Dialect;
+use crate::types::{ColumnType, EpochUnit, IntWidth};
+use crate::value::{SourceValue, Value};
+use progress::{Progress, ProgressMode};
+use state::{State, StateError, TableState, TableStatus};
+
+const BATCH_ROWS: usize = 2048;
+const CHANNEL_BATCHES: usize = 4;
+const MAX_LISTED_REJECTS: usize = 1000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SchemaMode {
+    /// cutover writes the target DDL from the SQLite schema.
+    Create,
+    /// The application's migrations built the target; match columns by name.
+    Existing,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OnError {
+    /// Stop at the first value that does not convert.
+    Strict,
+    /// Write bad rows to the reject file and load the rest.
+    Reject,
+}
+
+pub struct MigrateOptions<'a> {
+    pub source: PathBuf,
+    pub target: TargetUrl,
+    pub config: &'a Config,
+    pub target_schema: Option<String>,
+    pub schema_mode: SchemaMode,
+    pub jobs: usize,
+    pub truncate: bool,
+    pub on_error: OnError,
+    pub reject_file: Option<PathBuf>,
+    pub state_file: PathBuf,
+    pub resume: bool,
+    pub dry_run: bool,
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
+    pub ignore_missing_columns: bool,
+    pub progress: ProgressMode,
+}
+
+/// The first value that did not convert, in strict mode.
+#[derive(Debug, Clone)]
+pub struct RowFailure(pub Reject);
+
+#[derive(Debug, thiserror::Error)]
+pub enum MigrateError {
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error(transparent)]
+    Target(#[from] TargetError),
+    #[error(transparent)]
+    State(#[from] StateError),
+    #[error(transparent)]
+    Plan(#[from] plan::PlanError),
+    /// The run was refused before anything was written (safety, configuration).
+    #[error("{0}")]
+    Refused(String),
+    #[error("table {table}, row {key}, column {column}: {reason}\nnothing of table {table} was committed; fix the value, override the column type in cutover.toml, or run with --on-error reject --reject-file rejects.jsonl; then run again with --resume")]
+    Conversion { table: String, key: String, column: String, reason: String, report: Box<MigrationReport> },
+    #[error("{message}\nthe state file records what was done; run again with --resume")]
+    Load { message: String, report: Box<MigrationReport> },
+    #[error("{path}: {reason}")]
+    Io { path: PathBuf, reason: String },
+}
+
+impl MigrateError {
+    /// Refusals are usage or configuration errors (exit 2); the rest are runtime failures (exit 3).
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, MigrateError::Refused(_) | MigrateError::Plan(_))
+    }
+}
+
+/// How one table is read and written.
+struct TableJob {
+    source_name: String,
+    target_name: String,
+    tier: usize,
+    rows_source: u64,
+    /// SELECT of the source columns, in target column order (key columns first when rowid is needed).
+    select: String,
+    /// Target column names, parallel to `types`.
+    columns: Vec<String>,
+    source_columns: Vec<String>,
+    types: Vec<(ColumnType, ConvertContext)>,
+    not_null: Vec<bool>,
+    /// How to name a row in messages: the columns (by index into the select) and their names.
+    key: KeySpec,
+    /// Empty the table inside the load transaction first.
+    truncate: bool,
+}
+
+enum KeySpec {
+    /// The SELECT's first column is the rowid.
+    Rowid,
+    /// Primary key columns: (index in the row, name).
+    Columns(Vec<(usize, String)>),
+}
+
+struct ReadStats {
+    read: u64,
+    rejected: u64,
+}
+
+/// Run a migration.
+pub async fn migrate(opts: &MigrateOptions<'_>) -> Result<MigrationReport, MigrateError> {
+    let started = Instant::now();
+    let progress = Progress::new(opts.progress);
+    let mut source = Source::open(&opts.source)?;
+    let schema = source.snapshot()?;
+    let excluded = select_tables(&schema, &opts.include, &opts.exclude)?;
+    let plan = plan::build(
+        &schema,
+        &PlanOptions {
+            dialect: opts.target.dialect,
+            target_schema: opts.target_schema.clone(),
+            config: opts.config,
+            excluded,
+        },
+    )?;
+    if plan.has_errors() {
+        let errors: Vec<String> = plan
+            .findings
+            .iter()
+            .filter(|f| f.level == plan::Level::Error)
+            .map(|f| format!("{}: {}", f.object, f.message))
+            .collect();
+        return Err(MigrateError::Refused(format!(
+            "the plan has errors; run `cutover plan` to see them:\n  {}",
+            errors.join("\n  ")
+        )));
+    }
+    let target_schema = plan.target_schema.clone();
+    let mut report = MigrationReport {
+        source: opts.source.display().to_string(),
+        source_fingerprint: schema.fingerprint.clone(),
+        target: opts.target.to_string(),
+        schema_mode: format!("{:?}", opts.schema_mode).to_lowercase(),
+        dry_run: opts.dry_run,
+        started_at: state::now(),
+        findings: plan.findings.clone(),
+        ..Default::default()
+    };
+    let mut state = prepare_state(opts, &schema, &report)?;
+
+    let jobs_n = if opts.target.dialect == Dialect::Sqlite || opts.dry_run { 1 } else { opts.jobs.max(1) };
+    let mut conns = Vec::new();
+    if !(opts.dry_run && opts.target.dialect == Dialect::Sqlite) {
+        for _ in 0..jobs_n {
+            conns.push(TargetConn::connect(&opts.target).await?);
+        }
+    }
+    let schema_ref = target_schema.as_deref();
+
+    // Tables: create them (create mode) or read and match the catalog (existing mode).
+    let mut table_jobs = match opts.schema_mode {
+        SchemaMode::Create => create_tables(opts, &plan, &schema, &mut conns, &mut state, &progress).await?,
+        SchemaMode::Existing => existing_tables(opts, &plan, &schema, &mut conns, &progress).await?,
+    };
+    table_jobs.sort_by(|a, b| (a.tier, &a.source_name).cmp(&(b.tier, &b.source_name)));
+
+    let mut rejects = RejectSink::open(opts)?;
+    progress.phase("copying data");
+    let tiers: BTreeSet<usize> = table_jobs.iter().map(|j| j.tier).collect();
+    for tier in tiers {
+        let tier_jobs: Vec<TableJob> = table_jobs.iter().filter(|j| j.tier == tier).map(clone_job).collect();
+        for chunk in tier_jobs.chunks(jobs_n) {
+            let mut to_run = Vec::new();
+            for job in chunk {
+                if let Some(done) = resumable(opts, &mut conns, schema_ref, &state, job).await? {
+                    report.tables.push(done);
+                    continue;
+                }
+                to_run.push(clone_job(job));
+            }
+            if to_run.is_empty() {
+                continue;
+            }
+            let outcome = copy_chunk(opts, &mut source, &mut conns, schema_ref, &to_run, &mut rejects, &progress).await;
+            for (job, result) in to_run.iter().zip(outcome.results) {
+                let entry = state.tables.entry(job.source_name.clone()).or_insert_with(|| TableState {
+                    status: TableStatus::Pending,
+                    rows_read: 0,
+                    rows_written: 0,
+                    rows_rejected: 0,
+                    created_by_cutover: false,
+                });
+                let tr = TableReport {
+                    table: job.source_name.clone(),
+                    target_table: job.target_name.clone(),
+                    tier: job.tier,
+                    rows_source: job.rows_source,
+                    rows_read: result.read,
+                    rows_written: result.written,
+                    rows_rejected: result.rejected,
+                    seconds: result.seconds,
+                    status: result.status.clone(),
+                    count_checked: result.count_checked,
+                };
+                if result.count_checked && !opts.dry_run {
+                    entry.status = TableStatus::Done;
+                    entry.rows_read = result.read;
+                    entry.rows_written = result.written;
+                    entry.rows_rejected = result.rejected;
+                }
+                report.tables.push(tr);
+            }
+            if !opts.dry_run {
+                state.save(&opts.state_file)?;
+            }
+            report.rejects_total = rejects.total;
+            report.rejects = rejects.listed.clone();
+            if let Some(failure) = outcome.failure {
+                report.seconds = started.elapsed().as_secs_f64();
+                source.release()?;
+                return Err(match failure {
+                    ChunkFailure::Conversion(r) => MigrateError::Conversion {
+                        table: r.0.table.clone(),
+                        key: r.0.key.clone(),
+                        column: r.0.column.clone(),
+                        reason: r.0.reason.clone(),
+                        report: Box::new(report),
+                    },
+                    ChunkFailure::Other(message) => MigrateError::Load { message, report: Box::new(report) },
+                });
+            }
+        }
+    }
+    source.release()?;
+    rejects.finish()?;
+
+    if !opts.dry_run {
+        progress.phase("after the data: indexes, foreign keys, identity resets, views");
+        match opts.schema_mode {
+            SchemaMode::Create => post_load(opts, &plan, &mut conns, &mut state, &mut report).await?,
+            SchemaMode::Existing => reset_sequences(&mut conns, schema_ref, &table_jobs).await?,
+        }
+        state.finished = true;
+        state.save(&opts.state_file)?;
+    }
+    report.rejects_total = rejects.total;
+    report.rejects = rejects.listed;
+    report.complete = report.tables.iter().all(|t| t.count_checked);
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+fn clone_job(j: &TableJob) -> TableJob {
+    TableJob {
+        source_name: j.source_name.clone(),
+        target_name: j.target_name.clone(),
+        tier: j.tier,
+        rows_source: j.rows_source,
+        select: j.select.clone(),
+        columns: j.columns.clone(),
+        source_columns: j.source_columns.clone(),
+        types: j.types.clone(),
+        not_null: j.not_null.clone(),
+        key: match &j.key {
+            KeySpec::Rowid => KeySpec::Rowid,
+            KeySpec::Columns(c) => KeySpec::Columns(c.clone()),
+        },
+        truncate: j.truncate,
+    }
+}
+
+/// Tables left out by `--tables` / `--exclude` globs.
+fn select_tables(
+    schema: &SourceSchema,
+    include: &[String],
+    exclude: &[String],
+) -> Result<BTreeSet<String>, MigrateError> {
+    for pattern in include.iter().chain(exclude) {
+        if !schema.tables.iter().any(|t| glob(pattern, &t.name)) {
+            return Err(MigrateError::Refused(format!(
+                "--tables/--exclude pattern {pattern:?} matches no table of the source; `cutover inspect` lists them"
+            )));
+        }
+    }
+    Ok(schema
+        .tables
+        .iter()
+        .filter(|t| {
+            (!include.is_empty() && !include.iter().any(|p| glob(p, &t.name)))
+                || exclude.iter().any(|p| glob(p, &t.name))
+        })
+        .map(|t| t.name.clone())
+        .collect())
+}
+
+/// `*` and `?` globs, case-sensitive, as table names are.
+pub fn glob(pattern: &str, name: &str) -> bool {
+    fn go(p: &[char], n: &[char]) -> bool {
+        match (p.first(), n.first()) {
+            (None, None) => true,
+            (Some('*'), _) => go(&p[1..], n) || (!n.is_empty() && go(p, &n[1..])),
+            (Some('?'), Some(_)) => go(&p[1..], &n[1..]),
+            (Some(a), Some(b)) if a == b => go(&p[1..], &n[1..]),
+            _ => false,
+        }
+    }
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    go(&p, &n)
+}
+
+fn prepare_state(
+    opts: &MigrateOptions,
+    schema: &SourceSchema,
+    report: &MigrationReport,
+) -> Result<State, MigrateError> {
+    let fresh = || State {
+        version: state::VERSION,
+        source: report.source.clone(),
+        source_fingerprint: schema.fingerprint.clone(),
+        target: report.target.clone(),
+        schema_mode: report.schema_mode.clone(),
+        started_at: state::now(),
+        updated_at: state::now(),
+        post_load_next: 0,
+        finished: false,
+        tables: BTreeMap::new(),
+    };
+    if opts.dry_run {
+        return Ok(fresh());
+    }
+    let exists = opts.state_file.exists();
+    if opts.resume {
+        if !exists {
+            return Err(MigrateError::Refused(format!(
+                "--resume: no state file {}; run without --resume to start a migration",
+                opts.state_file.display()
+            )));
+        }
+        let st = State::load(&opts.state_file)?;
+        if st.source_fingerprint != schema.fingerprint {
+            return Err(MigrateError::Refused(format!(
+                "--resume: the source changed since the run recorded in {} (fingerprint {} then, {} now); start again without --resume into an empty target",
+                opts.state_file.display(),
+                st.source_fingerprint,
+                schema.fingerprint
+            )));
+        }
+        if st.target != report.target {
+            return Err(MigrateError::Refused(format!(
+                "--resume: {} records a run into {}, not {}",
+                opts.state_file.display(),
+                st.target,
+                report.target
+            )));
+        }
+        return Ok(st);
+    }
+    if exists {
+        let st = State::load(&opts.state_file)?;
+        if !st.finished {
+            return Err(MigrateError::Refused(format!(
+                "{} records an unfinished run into {}; continue it with --resume, or delete the file to start over",
+                opts.state_file.display(),
+                st.target
+            )));
+        }
+    }
+    let mut st = fresh();
+    st.save(&opts.state_file)?;
+    Ok(st)
+}
+
+/// Create mode: check that no planned table exists (unless this run created it), create the rest.
+async fn create_tables(
+    opts: &MigrateOptions<'_>,
+    plan: &Plan,
+    schema: &SourceSchema,
+    conns: &mut [TargetConn],
+    state: &mut State,
+    progress: &Progress,
+) -> Result<Vec<TableJob>, MigrateError> {
+    progress.phase("creating tables");
+    let schema_ref = plan.target_schema.as_deref();
+    let mut existing = Vec::new();
+    if let Some(conn) = conns.first_mut() {
+        for tp in &plan.tables {
+            let ours = state.tables.get(&tp.source_name).is_some_and(|t| t.created_by_cutover);
+            if conn.table_exists(schema_ref, &tp.target_name).await? && !ours {
+                existing.push(tp.target_name.clone());
+            }
+        }
+    }
+    if !existing.is_empty() {
+        return Err(MigrateError::Refused(format!(
+            "the target already has table(s) {}; cutover never drops or fills tables it did not create: drop them, migrate into an empty database or schema (--target-schema), or use --schema existing",
+            existing.join(", ")
+        )));
+    }
+    for st in plan.statements.iter().filter(|s| s.phase == Phase::Tables) {
+        let Some(conn) = conns.first_mut() else { break };
+        let is_table = plan.tables.iter().find(|t| t.target_name == st.object);
+        if let Some(tp) = is_table {
+            if state.tables.get(&tp.source_name).is_some_and(|t| t.created_by_cutover)
+                && conn.table_exists(schema_ref, &tp.target_name).await?
+            {
+                continue;
+            }
+        }
+        if !opts.dry_run {
+            conn.execute(&st.sql).await?;
+        }
+        if let Some(tp) = is_table {
+            state.tables.insert(
+                tp.source_name.clone(),
+                TableState {
+                    status: TableStatus::Pending,
+                    rows_read: 0,
+                    rows_written: 0,
+                    rows_rejected: 0,
+                    created_by_cutover: true,
+                },
+            );
+        }
+    }
+    if !opts.dry_run {
+        state.save(&opts.state_file)?;
+    }
+    plan.tables
+        .iter()
+        .map(|tp| {
+            let t = schema
+                .table(&tp.source_name)
+                .ok_or_else(|| MigrateError::Refused(format!("table {} vanished", tp.source_name)))?;
+            let columns: Vec<(String, String, ColumnType, EpochUnit, bool)> = tp
+                .columns
+                .iter()
+                .map(|c| {
+                    (c.source_name.clone(), c.target_name.clone(), c.ty, c.epoch_unit.unwrap_or_default(), !c.nullable)
+                })
+                .collect();
+            Ok(job_for(t, tp, &columns, opts.target.dialect, true))
+        })
+        .collect()
+}
+
+/// Build the read/write description of one table.
+fn job_for(
+    t: &Table,
+    tp: &TablePlan,
+    columns: &[(String, String, ColumnType, EpochUnit, bool)],
+    dialect: Dialect,
+    truncate: bool,
+) -> TableJob {
+    let rowid = !t.without_rowid && t.primary_key.is_none();
+    let mut select_cols: Vec<String> = Vec::new();
+    if rowid {
+        let alias = ["rowid", "_rowid_", "oid"].into_iter().find(|a| t.column(a).is_none()).unwrap_or("rowid");
+        select_cols.push(alias.to_string());
+    }
+    let offset = usize::from(rowid);
+    select_cols.extend(columns.iter().map(|c| quote_sqlite(&c.0)));
+    let key = match &t.primary_key {
+        Some(pk) if !rowid => KeySpec::Columns(
+            pk.columns
+                .iter()
+                .filter_map(|k| columns.iter().position(|c| &c.0 == k).map(|i| (i + offset, k.clone())))
+                .collect(),
+        ),
+        _ => KeySpec::Rowid,
+    };
+    let order = if rowid || t.rowid_alias().is_some() {
+        format!(" ORDER BY {}", if rowid { select_cols[0].clone() } else { "rowid".into() })
+    } else {
+        String::new()
+    };
+    TableJob {
+        source_name: t.name.clone(),
+        target_name: tp.target_name.clone(),
+        tier: tp.tier,
+        rows_source: t.row_count,
+        select: format!("SELECT {} FROM {}{order}", select_cols.join(", "), quote_sqlite(&t.name)),
+        columns: columns.iter().map(|c| c.1.clone()).collect(),
+        source_columns: columns.iter().map(|c| c.0.clone()).collect(),
+        types: columns.iter().map(|c| (c.2, ConvertContext { dialect, epoch_unit: c.3 })).collect(),
+        not_null: columns.iter().map(|c| c.4).collect(),
+        key,
+        truncate,
+    }
+}
+
+/// Existing mode: match each planned table to the target's catalog by column name.
+async fn existing_tables(
+    opts: &MigrateOptions<'_>,
+    plan: &Plan,
+    schema: &SourceSchema,
+    conns: &mut [TargetConn],
+    progress: &Progress,
+) -> Result<Vec<TableJob>, MigrateError> {
+    progress.phase("reading the target's catalog");
+    let schema_ref = plan.target_schema.as_deref();
+    let Some(conn) = conns.first_mut() else {
+        return Err(MigrateError::Refused(
+            "--schema existing needs a target to read; a dry run into a new SQLite file has none".into(),
+        ));
+    };
+    let mut problems = Vec::new();
+    let mut jobs = Vec::new();
+    let mut edges = Vec::new();
+    for tp in &plan.tables {
+        let Some(t) = schema.table(&tp.source_name) else { continue };
+        if !conn.table_exists(schema_ref, &tp.target_name).await? {
+            problems.push(format!("table {} does not exist in the target", tp.target_name));
+            continue;
+        }
+        let catalog = conn.columns(schema_ref, &tp.target_name).await?;
+        let mut columns = Vec::new();
+        for c in &t.columns {
+            let m = tp.column(&c.name).map_or(c.name.as_str(), |m| m.target_name.as_str());
+            let found = catalog
+                .iter()
+                .find(|k| k.name == m)
+                .or_else(|| catalog.iter().find(|k| k.name.eq_ignore_ascii_case(m)));
+            match found {
+                Some(k) => match neutral_type(&k.type_name) {
+                    Some(ty) => {
+                        let unit = tp.column(&c.name).and_then(|m| m.epoch_unit).unwrap_or_default();
+                        columns.push((c.name.clone(), k.name.clone(), ty, unit, !k.nullable));
+                    }
+                    None => problems.push(format!(
+                        "{}.{}: target type {} is not supported yet",
+                        tp.target_name, k.name, k.type_name
+                    )),
+                },
+                None if opts.ignore_missing_columns => {}
+                None => problems.push(format!(
+                    "source column {}.{} has no column in the target (pass --ignore-missing-columns to leave it out)",
+                    t.name, c.name
+                )),
+            }
+        }
+        for k in catalog.iter().filter(|k: &&CatalogColumn| !k.nullable && !k.has_default) {
+            if !columns.iter().any(|c| c.1 == k.name) {
+                problems.push(format!(
+                    "target column {}.{} is NOT NULL without a default, and the source has no such column",
+                    tp.target_name, k.name
+                ));
+            }
+        }
+        let rows = conn.count(schema_ref, &tp.target_name).await?;
+        if rows > 0 && !opts.truncate {
+            problems.push(format!(
+                "target table {} already holds {rows} rows (pass --truncate to empty it first)",
+                tp.target_name
+            ));
+        }
+        for fk in &tp.foreign_keys {
+            edges.push((tp.source_name.clone(), fk.parent_table.clone()));
+        }
+        jobs.push(job_for(t, tp, &columns, opts.target.dialect, opts.truncate));
+    }
+    if !problems.is_empty() {
+        return Err(MigrateError::Refused(format!(
+            "the target schema does not match the source:\n  {}",
+            problems.join("\n  ")
+        )));
+    }
+    Ok(jobs)
+}
+
+/// The neutral type of a PostgreSQL catalog type (existing mode), so conversion checks its real width.
+pub fn neutral_type(pg: &str) -> Option<ColumnType> {
+    let args = crate::plan::mapping::type_args(pg);
+    let base = pg.split('(').next().unwrap_or(pg).trim();
+    let int = |width| Some(ColumnType::Integer { width, unsigned: false });
+    match base {
+        "boolean" => Some(ColumnType::Boolean),
+        "smallint" => int(IntWidth::I16),
+        "integer" => int(IntWidth::I32),
+        "bigint" => int(IntWidth::I64),
+        "double precision" => Some(ColumnType::Double),
+        "numeric" => Some(ColumnType::Decimal {
+            precision: args.first().copied(),
+            scale: args.first().map(|_| args.get(1).copied().unwrap_or(0)),
+        }),
+        "character varying" => Some(args.first().map_or(ColumnType::Text, |n| ColumnType::Varchar { length: *n })),
+        "character" => Some(ColumnType::Char { length: args.first().copied().unwrap_or(1) }),
+        "text" | "citext" => Some(ColumnType::Text),
+        "bytea" => Some(ColumnType::Bytes),
+        "timestamp without time zone" => Some(ColumnType::Timestamp { tz: false }),
+        "timestamp with time zone" => Some(ColumnType::Timestamp { tz: true }),
+        "date" => Some(ColumnType::Date),
+        "time without time zone" => Some(ColumnType::Time),
+        "json" | "jsonb" => Some(ColumnType::Json),
+        "uuid" => Some(ColumnType::Uuid),
+        _ => None,
+    }
+}
+
+/// On resume, a table recorded as done whose target count still matches is skipped.
+async fn resumable(
+    opts: &MigrateOptions<'_>,
+    conns: &mut [TargetConn],
+    schema: Option<&str>,
+    state: &State,
+    job: &TableJob,
+) -> Result<Option<TableReport>, MigrateError> {
+    if !opts.resume {
+        return Ok(None);
+    }
+    let Some(ts) = state.tables.get(&job.source_name).filter(|t| t.status == TableStatus::Done) else {
+        return Ok(None);
+    };
+    let Some(conn) = conns.first_mut() else { return Ok(None) };
+    let n = conn.count(schema, &job.target_name).await?;
+    if n != ts.rows_written {
+        return Ok(None);
+    }
+    Ok(Some(TableReport {
+        table: job.source_name.clone(),
+        target_table: job.target_name.clone(),
+        tier: job.tier,
+        rows_source: job.rows_source,
+        rows_read: ts.rows_read,
+        rows_written: ts.rows_written,
+        rows_rejected: ts.rows_rejected,
+        seconds: 0.0,
+        status: "skipped (resume)".into(),
+        count_checked: true,
+    }))
+}
+
+struct TableResult {
+    read: u64,
+    written: u64,
+    rejected: u64,
+    seconds: f64,
+    status: String,
+    count_checked: bool,
+}
+
+enum ChunkFailure {
+    Conversion(RowFailure),
+    Other(String),
+}
+
+struct ChunkOutcome {
+    results: Vec<TableResult>,
+    failure: Option<ChunkFailure>,
+}
+
+/// Copy a few tables at once: one reader, one writer per table.
+async fn copy_chunk(
+    opts: &MigrateOptions<'_>,
+    source: &mut Source,
+    conns: &mut Vec<TargetConn>,
+    schema: Option<&str>,
+    jobs: &[TableJob],
+    rejects: &mut RejectSink,
+    progress: &Progress,
+) -> ChunkOutcome {
+    let started = Instant::now();
+    for j in jobs {
+        progress.table_started(&j.source_name, j.rows_source);
+    }
+    let mut senders = Vec::new();
+    let mut writers = Vec::new();
+    let mut verdicts = Vec::new();
+    for job in jobs {
+        let (tx, rx) = mpsc::channel::<Vec<Vec<Value>>>(CHANNEL_BATCHES);
+        if opts.dry_run {
+            drop(rx);
+            senders.push(None);
+            continue;
+        }
+        senders.push(Some(tx));
+        let (vtx, vrx) = oneshot::channel::<Option<u64>>();
+        verdicts.push(vtx);
+        let Some(mut conn) = conns.pop() else { break };
+        let table = job.target_name.clone();
+        let columns = job.columns.clone();
+        let schema = schema.map(String::from);
+        let prelude = job.truncate.then(|| match conn {
+            TargetConn::Postgres { .. } => format!("TRUNCATE {}", conn.table_ref(schema.as_deref(), &table)),
+            TargetConn::Sqlite { .. } => format!("DELETE FROM {}", conn.table_ref(schema.as_deref(), &table)),
+        });
+        writers.push(tokio::spawn(async move {
+            let result = write_table(&mut conn, schema.as_deref(), &table, &columns, prelude.as_deref(), rx, vrx).await;
+            (conn, result)
+        }));
+    }
+    // The reader runs on its own thread with the source's snapshot.
+    let on_error = opts.on_error;
+    let dry_run = opts.dry_run;
+    let reader_jobs: Vec<TableJob> = jobs.iter().map(clone_job).collect();
+    // Reading runs on this thread, in the source's snapshot; block_in_place lets the
+    // runtime move the writers to other threads meanwhile.
+    let read = tokio::task::block_in_place(|| {
+        read_tables(source.connection(), &reader_jobs, senders, on_error, dry_run, rejects, progress)
+    });
+    let (stats, failure) = match read {
+        Ok(stats) => (stats, None),
+        Err(ReadFailure::Conversion(r, stats)) => (stats, Some(ChunkFailure::Conversion(r))),
+        Err(ReadFailure::Other(m)) => (Vec::new(), Some(ChunkFailure::Other(m))),
+    };
+    for (i, v) in verdicts.into_iter().enumerate() {
+        let ok = failure.is_none();
+        let expected = stats.get(i).map(|s| s.read - s.rejected);
+        let _ = v.send(if ok { expected } else { None });
+    }
+    let mut results = Vec::new();
+    let mut failure = failure;
+    let mut written = vec![None; jobs.len()];
+    for (i, w) in writers.into_iter().enumerate() {
+        match w.await {
+            Ok((conn, r)) => {
+                conns.push(conn);
+                match r {
+                    Ok(n) => written[i] = Some(n),
+                    Err(e) if failure.is_none() => failure = Some(ChunkFailure::Other(e.to_string())),
+                    Err(_) => {}
+                }
+            }
+            Err(e) => failure = failure.or(Some(ChunkFailure::Other(format!("a writer task failed: {e}")))),
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    for (i, job) in jobs.iter().enumerate() {
+        let s = stats.get(i);
+        let (read, rejected) = s.map_or((0, 0), |s| (s.read, s.rejected));
+        let ok = failure.is_none() && (dry_run || written[i].is_some());
+        let w = written[i].unwrap_or(0);
+        progress.table_done(&job.source_name, w, rejected, seconds);
+        results.push(TableResult {
+            read,
+            written: w,
+            rejected,
+            seconds,
+            status: if dry_run {
+                "dry run".into()
+            } else if ok {
+                "ok".into()
+            } else {
+                "not committed".into()
+            },
+            count_checked: ok && !dry_run,
+        });
+    }
+    ChunkOutcome { results, failure }
+}
+
+/// Load one table and commit it only when the reader read all of it and the count matches.
+async fn write_table(
+    conn: &mut TargetConn,
+    schema: Option<&str>,
+    table: &str,
+    columns: &[String],
+    prelude: Option<&str>,
+    rx: mpsc::Receiver<Vec<Vec<Value>>>,
+    verdict: oneshot::Receiver<Option<u64>>,
+) -> Result<u64, TargetError> {
+    let loaded = conn.load(schema, table, columns, prelude, rx).await;
+    let n = match loaded {
+        Ok(n) => n,
+        Err(e) => {
+            conn.rollback().await;
+            return Err(e);
+        }
+    };
+    let expected = verdict.await.ok().flatten();
+    match expected {
+        Some(expected) if expected == n => {
+            let counted = conn.count(schema, table).await?;
+            if counted != n {
+                conn.rollback().await;
+                return Err(TargetError::Server {
+                    target: String::new(),
+                    what: format!("count check of {table}"),
+                    reason: format!("{n} rows sent but the table holds {counted}; rolled back"),
+                });
+            }
+            conn.commit().await?;
+            Ok(n)
+        }
+        _ => {
+            conn.rollback().await;
+            Err(TargetError::Server {
+                target: String::new(),
+                what: format!("loading {table}"),
+                reason: "the copy stopped; rolled back".into(),
+            })
+        }
+    }
+}
+
+enum ReadFailure {
+    Conversion(RowFailure, Vec<ReadStats>),
+    Other(String),
+}
+
+/// Read every row of the chunk's tables round-robin, convert, and send to the writers.
+fn read_tables(
+    conn: &Connection,
+    jobs: &[TableJob],
+    senders: Vec<Option<mpsc::Sender<Vec<Vec<Value>>>>>,
+    on_error: OnError,
+    dry_run: bool,
+    rejects: &mut RejectSink,
+    progress: &Progress,
+) -> Result<Vec<ReadStats>, ReadFailure> {
+    let mut stmts = Vec::new();
+    for j in jobs {
+        stmts.push(
+            conn.prepare(&j.select).map_err(|e| ReadFailure::Other(format!("reading table {}: {e}", j.source_name)))?,
+        );
+    }
+    let mut cursors = Vec::new();
+    for (s, j) in stmts.iter_mut().zip(jobs) {
+        cursors
+            .push(Some(s.query([]).map_err(|e| ReadFailure::Other(format!("reading table {}: {e}", j.source_name)))?));
+    }
+    let mut senders = senders;
+    let mut stats: Vec<ReadStats> = jobs.iter().map(|_| ReadStats { read: 0, rejected: 0 }).collect();
+    let strict = on_error == OnError::Strict && !dry_run;
+    while cursors.iter().any(Option::is_some) {
+        for i in 0..jobs.len() {
+            let Some(rows) = cursors[i].as_mut() else { continue };
+            let job = &jobs[i];
+            let offset = usize::from(
+                matches!(job.key, KeySpec::Rowid) && job.select.starts_with("SELECT rowid")
+                    || job.select.starts_with("SELECT _rowid_")
+                    || job.select.starts_with("SELECT oid"),
+            );
+            let mut batch = Vec::with_capacity(BATCH_ROWS);
+            let mut finished = false;
+            while batch.len() < BATCH_ROWS {
+                let row = match rows.next() {
+                    Ok(Some(r)) => r,
+                    Ok(None) => {
+                        finished = true;
+                        break;
+                    }
+                    Err(e) => return Err(ReadFailure::Other(format!("reading table {}: {e}", job.source_name))),
+                };
+                stats[i].read += 1;
+                match convert_row(row, job, offset) {
+                    Ok(values) => batch.push(values),
+                    Err(reject) => {
+                        stats[i].rejected += 1;
+                        if strict {
+                            drop(senders);
+                            return Err(ReadFailure::Conversion(RowFailure(reject), stats));
+                        }
+                        if let Err(e) = rejects.write(reject) {
+                            return Err(ReadFailure::Other(e));
+                        }
+                    }
+                }
+            }
+            progress.rows(&job.source_name, u64::try_from(batch.len()).unwrap_or(0) + 0);
+            if let Some(tx) = senders[i].as_ref() {
+                if !batch.is_empty() && tx.blocking_send(batch).is_err() {
+                    // The writer stopped (its error is reported by the writer).
+                    return Err(ReadFailure::Other(format!(
+                        "the target stopped accepting rows of {}",
+                        job.target_name
+                    )));
+                }
+            }
+            if finished {
+                cursors[i] = None;
+                senders[i] = None;
+            }
+        }
+    }
+    Ok(stats)
+}
+
+/// Convert one source row into target values, or say which value did not convert.
+fn convert_row(row: &rusqlite::Row<'_>, job: &TableJob, offset: usize) -> Result<Vec<Value>, Reject> {
+    let mut out = Vec::with_capacity(job.types.len());
+    for (c, (ty, ctx)) in job.types.iter().enumerate() {
+        let raw = row.get_ref(c + offset).map(SourceValue::from).unwrap_or(SourceValue::Null);
+        let value = convert(raw, ty, ctx).map_err(|e| Reject {
+            table: job.source_name.clone(),
+            key: row_key(row, job),
+            column: job.source_columns[c].clone(),
+            value: describe(raw),
+            kind: e.kind().to_string(),
+            reason: e.to_string(),
+        })?;
+        if value == Value::Null && job.not_null[c] {
+            return Err(Reject {
+                table: job.source_name.clone(),
+                key: row_key(row, job),
+                column: job.source_columns[c].clone(),
+                value: "NULL".into(),
+                kind: "null_in_not_null".into(),
+                reason: "NULL in a NOT NULL column".into(),
+            });
+        }
+        out.push(value);
+    }
+    Ok(out)
+}
+
+fn describe(v: SourceValue) -> String {
+    match v {
+        SourceValue::Null => "NULL".into(),
+        SourceValue::Integer(i) => i.to_string(),
+        SourceValue::Real(f) => format!("{f:?}"),
+        SourceValue::Text(t) => format!("'{}'", shorten(&String::from_utf8_lossy(t), 60)),
+        SourceValue::Blob(b) => format!("x'{}' ({} bytes)", crate::target::hex(&b[..b.len().min(16)]), b.len()),
+    }
+}
+
+fn row_key(row: &rusqlite::Row<'_>, job: &TableJob) -> String {
+    let show = |i: usize| row.get_ref(i).map(|v| describe(SourceValue::from(v))).unwrap_or_else(|_| "?".into());
+    match &job.key {
+        KeySpec::Rowid => format!("rowid={}", show(0)),
+        KeySpec::Columns(cols) => {
+            cols.iter().map(|(i, name)| format!("{name}={}", show(*i))).collect::<Vec<_>>().join(", ")
+        }
+    }
+}
+
+/// The reject file (JSON lines) and the rejects listed in the report.
+struct RejectSink {
+    file: Option<(PathBuf, std::io::BufWriter<std::fs::File>)>,
+    listed: Vec<Reject>,
+    total: u64,
+}
+
+impl RejectSink {
+    fn open(opts: &MigrateOptions) -> Result<RejectSink, MigrateError> {
+        if opts.on_error == OnError::Reject && opts.reject_file.is_none() && !opts.dry_run {
+            return Err(MigrateError::Refused(
+                "--on-error reject needs --reject-file FILE to write the bad rows to".into(),
+            ));
+        }
+        let file = match (&opts.reject_file, opts.dry_run) {
+            (Some(p), false) => {
+                let f = std::fs::File::create(p)
+                    .map_err(|e| MigrateError::Io { path: p.clone(), reason: e.to_string() })?;
+                Some((p.clone(), std::io::BufWriter::new(f)))
+            }
+            _ => None,
+        };
+        Ok(RejectSink { file, listed: Vec::new(), total: 0 })
+    }
+
+    fn write(&mut self, r: Reject) -> Result<(), String> {
+        self.total += 1;
+        if let Some((path, f)) = self.file.as_mut() {
+            let line = serde_json::to_string(&r).map_err(|e| e.to_string())?;
+            writeln!(f, "{line}").map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+        if self.listed.len() < MAX_LISTED_REJECTS {
+            self.listed.push(r);
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<(), MigrateError> {
+        if let Some((path, f)) = self.file.as_mut() {
+            f.flush().map_err(|e| MigrateError::Io { path: path.clone(), reason: e.to_string() })?;
+        }
+        Ok(())
+    }
+}
+
+/// Create mode, after the data: indexes, foreign keys, identity resets (errors stop the
+/// run), then views (a failure is a warning that names the view and quotes the server).
+async fn post_load(
+    _opts: &MigrateOptions<'_>,
+    plan: &Plan,
+    conns: &mut [TargetConn],
+    state: &mut State,
+    report: &mut MigrationReport,
+) -> Result<(), MigrateError> {
+    let Some(conn) = conns.first_mut() else { return Ok(()) };
+    let post: Vec<&plan::Statement> = plan.statements.iter().filter(|s| s.phase != Phase::Tables).collect();
+    for (i, st) in post.iter().enumerate().skip(state.post_load_next) {
+        match conn.execute(&st.sql).await {
+            Ok(()) => {}
+            Err(e) if st.best_effort => report.warnings.push(format!("view {} was not created: {e}", st.object)),
+            Err(e) => return Err(MigrateError::Target(e)),
+        }
+        state.post_load_next = i + 1;
+    }
+    Ok(())
+}
+
+/// Existing mode: move every sequence / identity of the loaded tables above the largest key.
+async fn reset_sequences(
+    conns: &mut [TargetConn],
+    schema: Option<&str>,
+    jobs: &[TableJob],
+) -> Result<(), MigrateError> {
+    let Some(conn) = conns.first_mut() else { return Ok(()) };
+    if !matches!(conn, TargetConn::Postgres { .. }) {
+        return Ok(());
+    }
+    for j in jobs {
+        let tref = conn.table_ref(schema, &j.target_name);
+        for c in &j.columns {
+            let col = Dialect::Postgres.engine().quote(c);
+            let lit = |s: &str| format!("'{}'", s.replace('\'', "''"));
+            let sql = format!(
+                "SELECT setval(s, GREATEST((SELECT max({col}) FROM {tref}), 0) + 1, false) FROM pg_get_serial_sequence({}, {}) AS s WHERE s IS NOT NULL",
+                lit(&tref),
+                lit(c)
+            );
+            conn.execute(&sql).await?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn globs() {
+        assert!(super::glob("user*", "users"));
+        assert!(super::glob("*_log", "audit_log"));
+        assert!(super::glob("t?", "t1"));
+        assert!(!super::glob("user*", "app_users"));
+        assert!(super::glob("Order Details", "Order Details"));
+    }
+}

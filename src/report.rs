@@ -1,0 +1,116 @@
+//! The migration report: every table's rows read, written and rejected, time and
+//! throughput, the count check, and what happened after the load. Printed as a table
+//! by tier for people, written as JSON (`--report FILE`, schema/report.schema.json)
+//! for scripts.
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::plan::Finding;
+
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+pub struct MigrationReport {
+    pub source: String,
+    pub source_fingerprint: String,
+    /// Target URL with its password replaced by ***.
+    pub target: String,
+    pub schema_mode: String,
+    pub dry_run: bool,
+    pub started_at: String,
+    pub seconds: f64,
+    pub tables: Vec<TableReport>,
+    /// Post-load statements that failed but do not stop the migration (views).
+    pub warnings: Vec<String>,
+    pub findings: Vec<Finding>,
+    /// Values that did not convert (dry run and reject mode), at most 1000 listed.
+    pub rejects: Vec<Reject>,
+    pub rejects_total: u64,
+    /// True when every table was copied and its count checked.
+    pub complete: bool,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct TableReport {
+    pub table: String,
+    pub target_table: String,
+    pub tier: usize,
+    pub rows_source: u64,
+    pub rows_read: u64,
+    pub rows_written: u64,
+    pub rows_rejected: u64,
+    pub seconds: f64,
+    /// `ok`, `skipped (resume)`, `not run`, `failed`, `dry run`.
+    pub status: String,
+    /// Target count equals rows read minus rejected.
+    pub count_checked: bool,
+}
+
+/// One value that did not convert, as written to the reject file.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Reject {
+    pub table: String,
+    /// The row's key: `id=42`, `rowid=7`, or the primary key columns.
+    pub key: String,
+    pub column: String,
+    /// The value, shortened.
+    pub value: String,
+    pub kind: String,
+    pub reason: String,
+}
+
+impl MigrationReport {
+    pub fn render(&self) -> String {
+        use crate::cli::output::{table, thousands};
+        let mut grid = vec![vec![
+            "tier".to_string(),
+            "table".into(),
+            "read".into(),
+            "written".into(),
+            "rejected".into(),
+            "time".into(),
+            "rows/s".into(),
+            "count".into(),
+        ]];
+        for t in &self.tables {
+            let rate = if t.seconds > 0.0 { thousands((t.rows_read as f64 / t.seconds) as u64) } else { "-".into() };
+            grid.push(vec![
+                t.tier.to_string(),
+                t.table.clone(),
+                thousands(t.rows_read),
+                thousands(t.rows_written),
+                thousands(t.rows_rejected),
+                format!("{:.2}s", t.seconds),
+                rate,
+                if t.count_checked { "ok".into() } else { t.status.clone() },
+            ]);
+        }
+        let read: u64 = self.tables.iter().map(|t| t.rows_read).sum();
+        let written: u64 = self.tables.iter().map(|t| t.rows_written).sum();
+        let mut out = format!(
+            "{}{} -> {}\n",
+            if self.dry_run { "DRY RUN (nothing written): " } else { "" },
+            self.source,
+            self.target
+        );
+        out.push_str(&table(&grid));
+        out.push_str(&format!(
+            "\n{} tables, {} rows read, {} written, {} rejected in {:.2} s ({} rows/s)\n",
+            self.tables.len(),
+            thousands(read),
+            thousands(written),
+            thousands(self.rejects_total),
+            self.seconds,
+            if self.seconds > 0.0 { thousands((read as f64 / self.seconds) as u64) } else { "-".into() }
+        ));
+        for w in &self.warnings {
+            out.push_str(&format!("warning: {w}\n"));
+        }
+        if self.dry_run && !self.rejects.is_empty() {
+            out.push_str(&format!("\n{} values would not convert:\n", self.rejects_total));
+            for r in self.rejects.iter().take(50) {
+                out.push_str(&format!("  {} {} {}: {} ({})\n", r.table, r.key, r.column, r.value, r.reason));
+            }
+        }
+        out
+    }
+}
