@@ -108,7 +108,7 @@ fn problems(schema: &SourceSchema) -> Vec<Problem> {
 
 pub fn run(args: InspectArgs) -> Result<Outcome, CliError> {
     let resolved = resolve_source(&args.source)?;
-    let schema = read_source(&resolved.source)?;
+    let schema = read_source(&resolved.source, crate::source::StatsScope::All)?;
     let r = report(&resolved.source.display().to_string(), schema);
     if args.output.json {
         json(&r)?;

@@ -187,7 +187,10 @@ pub fn resolve_target(opts: &TargetOpts, config: &Config) -> Result<(Dialect, Op
 }
 
 /// Open and read a source, mapping its errors to exit code 3 with the file named.
-pub fn read_source(path: &std::path::Path) -> Result<crate::schema::SourceSchema, CliError> {
+pub fn read_source(
+    path: &std::path::Path,
+    scope: crate::source::StatsScope,
+) -> Result<crate::schema::SourceSchema, CliError> {
     let mut source = crate::source::Source::open(path).map_err(|e| CliError::Runtime(e.into()))?;
-    source.read_schema().map_err(|e| CliError::Runtime(e.into()))
+    source.read_schema_with(scope).map_err(|e| CliError::Runtime(e.into()))
 }

@@ -29,7 +29,7 @@ pub struct PlanArgs {
 pub fn run(args: PlanArgs) -> Result<Outcome, CliError> {
     let resolved = resolve_source(&args.source)?;
     let (dialect, url) = resolve_target(&args.target, &resolved.config)?;
-    let schema = read_source(&resolved.source)?;
+    let schema = read_source(&resolved.source, crate::source::StatsScope::Decisions)?;
     let opts = PlanOptions {
         dialect,
         target_schema: args.target.target_schema.clone().or_else(|| resolved.config.target_schema.clone()),

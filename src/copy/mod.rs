@@ -74,7 +74,7 @@ pub struct MigrateOptions<'a> {
 
 /// The first value that did not convert, in strict mode.
 #[derive(Debug, Clone)]
-pub struct RowFailure(pub Reject);
+pub struct RowFailure(pub Box<Reject>);
 
 #[derive(Debug, thiserror::Error)]
 pub enum MigrateError {
@@ -121,6 +121,8 @@ struct TableJob {
     key: KeySpec,
     /// Empty the table inside the load transaction first.
     truncate: bool,
+    /// Columns before the data in each row read (1 when the rowid comes first).
+    offset: usize,
 }
 
 enum KeySpec {
@@ -294,6 +296,7 @@ fn clone_job(j: &TableJob) -> TableJob {
             KeySpec::Columns(c) => KeySpec::Columns(c.clone()),
         },
         truncate: j.truncate,
+        offset: j.offset,
     }
 }
 
@@ -514,6 +517,7 @@ fn job_for(
         not_null: columns.iter().map(|c| c.4).collect(),
         key,
         truncate,
+        offset,
     }
 }
 
@@ -854,11 +858,7 @@ fn read_tables(
         for i in 0..jobs.len() {
             let Some(rows) = cursors[i].as_mut() else { continue };
             let job = &jobs[i];
-            let offset = usize::from(
-                matches!(job.key, KeySpec::Rowid) && job.select.starts_with("SELECT rowid")
-                    || job.select.starts_with("SELECT _rowid_")
-                    || job.select.starts_with("SELECT oid"),
-            );
+
             let mut batch = Vec::with_capacity(BATCH_ROWS);
             let mut finished = false;
             while batch.len() < BATCH_ROWS {
@@ -871,7 +871,7 @@ fn read_tables(
                     Err(e) => return Err(ReadFailure::Other(format!("reading table {}: {e}", job.source_name))),
                 };
                 stats[i].read += 1;
-                match convert_row(row, job, offset) {
+                match convert_row(row, job) {
                     Ok(values) => batch.push(values),
                     Err(reject) => {
                         stats[i].rejected += 1;
@@ -879,13 +879,13 @@ fn read_tables(
                             drop(senders);
                             return Err(ReadFailure::Conversion(RowFailure(reject), stats));
                         }
-                        if let Err(e) = rejects.write(reject) {
+                        if let Err(e) = rejects.write(*reject) {
                             return Err(ReadFailure::Other(e));
                         }
                     }
                 }
             }
-            progress.rows(&job.source_name, u64::try_from(batch.len()).unwrap_or(0) + 0);
+            progress.rows(&job.source_name, u64::try_from(batch.len()).unwrap_or(0));
             if let Some(tx) = senders[i].as_ref() {
                 if !batch.is_empty() && tx.blocking_send(batch).is_err() {
                     // The writer stopped (its error is reported by the writer).
@@ -905,27 +905,30 @@ fn read_tables(
 }
 
 /// Convert one source row into target values, or say which value did not convert.
-fn convert_row(row: &rusqlite::Row<'_>, job: &TableJob, offset: usize) -> Result<Vec<Value>, Reject> {
+fn convert_row(row: &rusqlite::Row<'_>, job: &TableJob) -> Result<Vec<Value>, Box<Reject>> {
+    let offset = job.offset;
     let mut out = Vec::with_capacity(job.types.len());
     for (c, (ty, ctx)) in job.types.iter().enumerate() {
         let raw = row.get_ref(c + offset).map(SourceValue::from).unwrap_or(SourceValue::Null);
-        let value = convert(raw, ty, ctx).map_err(|e| Reject {
-            table: job.source_name.clone(),
-            key: row_key(row, job),
-            column: job.source_columns[c].clone(),
-            value: describe(raw),
-            kind: e.kind().to_string(),
-            reason: e.to_string(),
+        let value = convert(raw, ty, ctx).map_err(|e| {
+            Box::new(Reject {
+                table: job.source_name.clone(),
+                key: row_key(row, job),
+                column: job.source_columns[c].clone(),
+                value: describe(raw),
+                kind: e.kind().to_string(),
+                reason: e.to_string(),
+            })
         })?;
         if value == Value::Null && job.not_null[c] {
-            return Err(Reject {
+            return Err(Box::new(Reject {
                 table: job.source_name.clone(),
                 key: row_key(row, job),
                 column: job.source_columns[c].clone(),
                 value: "NULL".into(),
                 kind: "null_in_not_null".into(),
                 reason: "NULL in a NOT NULL column".into(),
-            });
+            }));
         }
         out.push(value);
     }

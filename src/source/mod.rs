@@ -10,6 +10,8 @@
 pub mod sqltext;
 mod stats;
 
+pub use stats::StatsScope;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Read;
@@ -138,7 +140,12 @@ impl Source {
 
     /// Read the whole schema, counts and statistics inside one read transaction.
     pub fn read_schema(&mut self) -> Result<SourceSchema, SourceError> {
-        let schema = self.snapshot()?;
+        self.read_schema_with(StatsScope::Decisions)
+    }
+
+    /// `read_schema`, with statistics for the columns `scope` names.
+    pub fn read_schema_with(&mut self, scope: StatsScope) -> Result<SourceSchema, SourceError> {
+        let schema = self.snapshot_with(scope)?;
         self.release()?;
         Ok(schema)
     }
@@ -146,10 +153,14 @@ impl Source {
     /// Start a read transaction, read the schema in it, and keep it open: every later
     /// read on this source (the copy) sees the same snapshot until `release`.
     pub fn snapshot(&mut self) -> Result<SourceSchema, SourceError> {
+        self.snapshot_with(StatsScope::Decisions)
+    }
+
+    fn snapshot_with(&mut self, scope: StatsScope) -> Result<SourceSchema, SourceError> {
         self.conn
             .execute_batch("BEGIN DEFERRED")
             .map_err(|e| classify(&self.path, "starting a read transaction", e))?;
-        Reader { conn: &self.conn, path: &self.path }.read()
+        Reader { conn: &self.conn, path: &self.path, scope }.read()
     }
 
     /// End the read transaction that `snapshot` started.
@@ -229,6 +240,7 @@ pub fn quote_sqlite(name: &str) -> String {
 struct Reader<'c> {
     conn: &'c Connection,
     path: &'c Path,
+    scope: StatsScope,
 }
 
 /// One row of `pragma table_list` / sqlite_schema, before it is read in detail.
@@ -258,6 +270,18 @@ impl<'c> Reader<'c> {
             tables.push(self.table(e, &sequences)?);
         }
         resolve_implicit_parent_columns(&mut tables);
+        // Statistics last: a column referenced by another table's foreign key is a key too.
+        let mut parent_keys: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for t in &tables {
+            for fk in &t.foreign_keys {
+                parent_keys.entry(fk.parent_table.clone()).or_default().extend(fk.parent_columns.iter().cloned());
+            }
+        }
+        for t in &mut tables {
+            let keys = parent_keys.get(&t.name).cloned().unwrap_or_default();
+            stats::read(self.conn, t, self.scope, &keys)
+                .map_err(self.err(format!("reading the statistics of table {}", t.name)))?;
+        }
         let views = entries
             .iter()
             .filter(|e| e.kind == "view")
@@ -445,7 +469,6 @@ impl<'c> Reader<'c> {
             sql: e.sql.clone(),
         };
         table.max_rowid = self.max_rowid(&table)?;
-        stats::read(self.conn, &mut table).map_err(self.err(format!("reading the statistics of table {name}")))?;
         Ok(table)
     }
 

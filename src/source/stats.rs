@@ -1,111 +1,174 @@
-//! Column statistics, read in one aggregate pass per table (in chunks of columns, to
-//! stay under SQLite's limit on result columns). The planner's data-dependent decisions
-//! (NUMERIC without precision, TEXT that must become a sized VARCHAR in a MariaDB key,
-//! date/time columns holding integers or offsets, INTEGER columns holding fractions)
-//! read these numbers, and the plan says so.
+//! Column statistics, read in one pass per table over the columns whose plan depends on
+//! the data (or over every column, for `inspect`). The planner's data-dependent
+//! decisions — NUMERIC without precision, text that must become a sized VARCHAR in a
+//! MariaDB key, date/time columns holding integers or offsets, INTEGER columns holding
+//! fractions, columns without a type — read these numbers, and the plan says so.
+//! Counting happens in Rust on SQLite's raw values: far cheaper than aggregate SQL.
 
+use rusqlite::types::ValueRef;
 use rusqlite::Connection;
 
 use super::quote_sqlite;
+use crate::plan::mapping::{self, Decide};
 use crate::schema::{ColumnStats, Table};
 
-const COLUMNS_PER_QUERY: usize = 40;
-const EXPRS_PER_COLUMN: usize = 10;
+/// Which columns get statistics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatsScope {
+    /// Every column (`inspect` reports mixed storage classes everywhere).
+    All,
+    /// Only the columns whose planned type or size depends on the data.
+    Decisions,
+}
+
+fn upper(declared: &str) -> String {
+    declared.to_ascii_uppercase()
+}
 
 /// Declared types whose text values may carry UTC offsets (date/time affinity by name).
 fn is_temporal(declared: &str) -> bool {
-    let d = declared.to_ascii_uppercase();
+    let d = upper(declared);
     d.contains("DATE") || d.contains("TIME")
 }
 
 /// Declared types whose values' digit counts size a MariaDB DECIMAL.
 fn is_unsized_numeric(declared: &str) -> bool {
-    let d = declared.to_ascii_uppercase();
+    let d = upper(declared);
     (d.contains("NUMERIC") || d.contains("DECIMAL")) && !d.contains('(')
 }
 
-pub(super) fn read(conn: &Connection, table: &mut Table) -> rusqlite::Result<()> {
-    let from = quote_sqlite(&table.name);
-    let cols: Vec<(String, bool)> =
-        table.columns.iter().map(|c| (quote_sqlite(&c.name), is_temporal(&c.declared_type))).collect();
-    let mut all = Vec::with_capacity(cols.len());
-    for chunk in cols.chunks(COLUMNS_PER_QUERY) {
-        let exprs: Vec<String> = chunk.iter().map(|(c, temporal)| aggregates(c, *temporal)).collect();
-        let sql = format!("SELECT {} FROM {from}", exprs.join(", "));
-        conn.query_row(&sql, [], |r| {
-            for i in 0..chunk.len() {
-                let base = i * EXPRS_PER_COLUMN;
-                let n = |k: usize| {
-                    r.get::<_, Option<i64>>(base + k).map(|v| v.and_then(|v| u64::try_from(v).ok()).unwrap_or(0))
-                };
-                all.push(ColumnStats {
-                    nulls: n(0)?,
-                    integers: n(1)?,
-                    reals: n(2)?,
-                    texts: n(3)?,
-                    blobs: n(4)?,
-                    fractional_reals: n(5)?,
-                    max_text_chars: r.get::<_, Option<i64>>(base + 6)?.and_then(|v| u64::try_from(v).ok()),
-                    min_integer: r.get(base + 7)?,
-                    max_integer: r.get(base + 8)?,
-                    texts_with_offset: n(9)?,
-                    max_integer_digits: None,
-                    max_fraction_digits: None,
-                });
-            }
-            Ok(())
-        })?;
+/// Columns whose plan reads the data: open types, temporal, integer affinity, unsized
+/// decimals, and text in any key (MariaDB sizes it).
+fn needs_stats(table: &Table, index: usize) -> bool {
+    let c = &table.columns[index];
+    let alias = table.rowid_alias().is_some_and(|a| a.name == c.name);
+    let rule = mapping::rule_for(c, alias);
+    if alias {
+        return false;
     }
-    for (col, stats) in table.columns.iter_mut().zip(all) {
-        col.stats = stats;
+    let in_key = table.primary_key.as_ref().is_some_and(|pk| pk.columns.contains(&c.name))
+        || table.indexes.iter().any(|i| i.column_names().contains(&c.name.as_str()))
+        || table.foreign_keys.iter().any(|f| f.columns.contains(&c.name));
+    matches!(rule.decide, Decide::ByData | Decide::Temporal(_))
+        || rule.id == "int_affinity"
+        || is_unsized_numeric(&c.declared_type)
+        || in_key
+        || rule.id == "blob_affinity"
+}
+
+pub(super) fn read(
+    conn: &Connection,
+    table: &mut Table,
+    scope: StatsScope,
+    parent_keys: &[String],
+) -> rusqlite::Result<()> {
+    let picked: Vec<usize> = (0..table.columns.len())
+        .filter(|i| scope == StatsScope::All || needs_stats(table, *i) || parent_keys.contains(&table.columns[*i].name))
+        .collect();
+    if picked.is_empty() {
+        return Ok(());
     }
-    for i in 0..table.columns.len() {
-        if is_unsized_numeric(&table.columns[i].declared_type) {
-            let (int_digits, frac_digits) = digits(conn, &from, &quote_sqlite(&table.columns[i].name))?;
-            table.columns[i].stats.max_integer_digits = Some(int_digits);
-            table.columns[i].stats.max_fraction_digits = Some(frac_digits);
+    let cols: Vec<String> = picked.iter().map(|i| quote_sqlite(&table.columns[*i].name)).collect();
+    let temporal: Vec<bool> = picked.iter().map(|i| is_temporal(&table.columns[*i].declared_type)).collect();
+    let digits: Vec<bool> = picked.iter().map(|i| is_unsized_numeric(&table.columns[*i].declared_type)).collect();
+    let mut stats: Vec<ColumnStats> = picked.iter().map(|_| ColumnStats::default()).collect();
+    let mut st = conn.prepare(&format!("SELECT {} FROM {}", cols.join(", "), quote_sqlite(&table.name)))?;
+    let mut rows = st.query([])?;
+    while let Some(row) = rows.next()? {
+        for (k, s) in stats.iter_mut().enumerate() {
+            let v = row.get_ref(k)?;
+            observe(s, v, temporal[k], digits[k]);
         }
+    }
+    for (k, i) in picked.into_iter().enumerate() {
+        table.columns[i].stats = std::mem::take(&mut stats[k]);
     }
     Ok(())
 }
 
-fn aggregates(c: &str, temporal: bool) -> String {
-    let offset = if temporal {
-        format!("coalesce(sum(typeof({c}) = 'text' AND ({c} GLOB '*:*[+-][0-9][0-9]*' OR {c} GLOB '*:*[Zz]')), 0)")
-    } else {
-        "0".to_string()
-    };
-    format!(
-        "coalesce(sum({c} IS NULL), 0), coalesce(sum(typeof({c}) = 'integer'), 0), coalesce(sum(typeof({c}) = 'real'), 0), \
-         coalesce(sum(typeof({c}) = 'text'), 0), coalesce(sum(typeof({c}) = 'blob'), 0), \
-         coalesce(sum(typeof({c}) = 'real' AND {c} <> CAST({c} AS INTEGER)), 0), \
-         max(CASE WHEN typeof({c}) = 'text' THEN length({c}) END), \
-         min(CASE WHEN typeof({c}) = 'integer' THEN {c} END), max(CASE WHEN typeof({c}) = 'integer' THEN {c} END), {offset}"
-    )
+fn observe(s: &mut ColumnStats, v: ValueRef<'_>, temporal: bool, digits: bool) {
+    match v {
+        ValueRef::Null => s.nulls += 1,
+        ValueRef::Integer(i) => {
+            s.integers += 1;
+            s.min_integer = Some(s.min_integer.map_or(i, |m| m.min(i)));
+            s.max_integer = Some(s.max_integer.map_or(i, |m| m.max(i)));
+            if digits {
+                count_digits(s, &i.to_string());
+            }
+        }
+        ValueRef::Real(f) => {
+            s.reals += 1;
+            if f.fract() != 0.0 && f.is_finite() {
+                s.fractional_reals += 1;
+            }
+            if digits && f.is_finite() {
+                count_digits(s, &f.to_string());
+            }
+        }
+        ValueRef::Text(t) => {
+            s.texts += 1;
+            // Characters = bytes that do not continue a UTF-8 sequence.
+            let chars = t.iter().filter(|b| (**b & 0xC0) != 0x80).count() as u64;
+            s.max_text_chars = Some(s.max_text_chars.map_or(chars, |m| m.max(chars)));
+            if temporal && has_offset(t) {
+                s.texts_with_offset += 1;
+            }
+            if digits {
+                if let Ok(text) = std::str::from_utf8(t) {
+                    count_digits(s, text.trim());
+                }
+            }
+        }
+        ValueRef::Blob(_) => s.blobs += 1,
+    }
 }
 
-/// Widest integer part and widest fraction of the numeric values of one column, counted
-/// on the text each value converts through (the shortest round-trip text of a REAL).
-fn digits(conn: &Connection, from: &str, col: &str) -> rusqlite::Result<(u32, u32)> {
-    let mut st =
-        conn.prepare(&format!("SELECT {col} FROM {from} WHERE typeof({col}) IN ('integer', 'real', 'text')"))?;
-    let mut rows = st.query([])?;
-    let (mut int_max, mut frac_max) = (1u32, 0u32);
-    while let Some(row) = rows.next()? {
-        let text = match row.get_ref(0)? {
-            rusqlite::types::ValueRef::Integer(i) => i.to_string(),
-            rusqlite::types::ValueRef::Real(f) if f.is_finite() => f.to_string(),
-            rusqlite::types::ValueRef::Text(t) => String::from_utf8_lossy(t).trim().to_string(),
-            _ => continue,
-        };
-        let Ok(d) = text.parse::<rust_decimal::Decimal>() else {
-            continue;
-        };
-        let d = d.normalize();
-        let frac = d.scale();
-        let int_part = d.trunc().abs().to_string().trim_start_matches('0').len();
-        int_max = int_max.max(u32::try_from(int_part).unwrap_or(u32::MAX).max(1));
-        frac_max = frac_max.max(frac);
+/// A date/time text that ends in `Z` or a `±HH[:MM]` offset after its time part.
+fn has_offset(t: &[u8]) -> bool {
+    let Some(colon) = t.iter().position(|b| *b == b':') else { return false };
+    let rest = &t[colon..];
+    if matches!(t.last(), Some(b'Z' | b'z')) {
+        return true;
     }
-    Ok((int_max, frac_max))
+    rest.iter().enumerate().any(|(i, b)| {
+        (*b == b'+' || *b == b'-')
+            && rest.get(i + 1).is_some_and(u8::is_ascii_digit)
+            && rest.get(i + 2).is_some_and(u8::is_ascii_digit)
+    })
+}
+
+/// Track the widest integer part and fraction of a numeric value's text.
+fn count_digits(s: &mut ColumnStats, text: &str) {
+    let Ok(d) = text.parse::<rust_decimal::Decimal>() else { return };
+    let d = d.normalize();
+    let frac = d.scale();
+    let int_len = d.trunc().abs().to_string().trim_start_matches('0').len();
+    let int_digits = u32::try_from(int_len).unwrap_or(u32::MAX).max(1);
+    s.max_integer_digits = Some(s.max_integer_digits.map_or(int_digits, |m| m.max(int_digits)));
+    s.max_fraction_digits = Some(s.max_fraction_digits.map_or(frac, |m| m.max(frac)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_are_found_only_after_a_time() {
+        assert!(has_offset(b"2023-01-01 10:00:00Z"));
+        assert!(has_offset(b"2023-01-01T10:00:00+02:00"));
+        assert!(has_offset(b"2023-01-01 10:00:00.5-0530"));
+        assert!(!has_offset(b"2023-01-01 10:00:00"));
+        assert!(!has_offset(b"2023-01-01"));
+    }
+
+    #[test]
+    fn digits_of_mixed_numeric_values() {
+        let mut s = ColumnStats::default();
+        for v in [ValueRef::Integer(12345), ValueRef::Real(0.125), ValueRef::Text(b"-7.5")] {
+            observe(&mut s, v, false, true);
+        }
+        assert_eq!((s.max_integer_digits, s.max_fraction_digits), (Some(5), Some(3)));
+        assert_eq!((s.integers, s.reals, s.texts), (1, 1, 1));
+    }
 }
