@@ -397,9 +397,8 @@ fn prepare_state(
             )));
         }
     }
-    let mut st = fresh();
-    st.save(&opts.state_file)?;
-    Ok(st)
+    // Written once the run has passed its checks and starts to change the target.
+    Ok(fresh())
 }
 
 /// Create mode: check that no planned table exists (unless this run created it), create the rest.
@@ -539,6 +538,7 @@ async fn existing_tables(
     let mut problems = Vec::new();
     let mut jobs = Vec::new();
     let mut edges = Vec::new();
+    let mut non_empty = Vec::new();
     for tp in &plan.tables {
         let Some(t) = schema.table(&tp.source_name) else { continue };
         if !conn.table_exists(schema_ref, &tp.target_name).await? {
@@ -586,16 +586,31 @@ async fn existing_tables(
                 tp.target_name
             ));
         }
+        if rows > 0 {
+            non_empty.push(conn.table_ref(schema_ref, &tp.target_name));
+        }
         for fk in &tp.foreign_keys {
             edges.push((tp.source_name.clone(), fk.parent_table.clone()));
         }
-        jobs.push(job_for(t, tp, &columns, opts.target.dialect, opts.truncate));
+        jobs.push(job_for(t, tp, &columns, opts.target.dialect, false));
     }
     if !problems.is_empty() {
         return Err(MigrateError::Refused(format!(
             "the target schema does not match the source:\n  {}",
             problems.join("\n  ")
         )));
+    }
+    if !non_empty.is_empty() && !opts.dry_run {
+        // All at once: PostgreSQL truncates tables that reference each other only together.
+        progress.phase("emptying the target tables (--truncate)");
+        match conn {
+            TargetConn::Postgres { .. } => conn.execute(&format!("TRUNCATE {}", non_empty.join(", "))).await?,
+            TargetConn::Sqlite { .. } => {
+                for t in &non_empty {
+                    conn.execute(&format!("DELETE FROM {t}")).await?;
+                }
+            }
+        }
     }
     Ok(jobs)
 }
@@ -1034,7 +1049,9 @@ async fn reset_sequences(
     }
     for j in jobs {
         let tref = conn.table_ref(schema, &j.target_name);
-        for c in &j.columns {
+        let integer_columns =
+            j.columns.iter().zip(&j.types).filter(|(_, (t, _))| matches!(t, ColumnType::Integer { .. }));
+        for (c, _) in integer_columns {
             let col = Dialect::Postgres.engine().quote(c);
             let lit = |s: &str| format!("'{}'", s.replace('\'', "''"));
             let sql = format!(

@@ -165,3 +165,210 @@ pub fn plan_for(path: &Path, dialect: Dialect) -> cutover::plan::Plan {
         cutover::plan::PlanOptions { dialect, target_schema: None, config: &config, excluded: Default::default() };
     cutover::plan::build(&schema, &opts).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
+
+/// Run `cutover` with arguments; returns (exit code, stdout, stderr).
+pub fn run_cutover(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cutover")).args(args).output().expect("run cutover");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A canonical text of one value, computed independently on each side: from the SQLite
+/// source by the documented conversion rules, and from the target's text output.
+pub mod canon {
+    use rusqlite::types::ValueRef;
+    use std::str::FromStr;
+
+    fn ts(s: &str) -> Option<String> {
+        let s = s.trim().replace('T', " ");
+        let s = s.trim_end_matches('Z').trim_end_matches("+00:00").trim_end_matches("+00");
+        for f in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%d"] {
+            if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, f) {
+                return Some(t.format("%Y-%m-%d %H:%M:%S%.6f").to_string());
+            }
+            if let Ok(d) = chrono::NaiveDate::parse_from_str(s, f) {
+                return Some(d.format("%Y-%m-%d 00:00:00.000000").to_string());
+            }
+        }
+        None
+    }
+
+    /// The expected canonical text for a source value going into a target column of `pg_type`
+    /// (PostgreSQL's format_type spelling).
+    pub fn expected(v: ValueRef<'_>, pg_type: &str) -> String {
+        let base = pg_type.split('(').next().unwrap_or(pg_type).trim();
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        match (v, base) {
+            (ValueRef::Null, _) => "NULL".into(),
+            (ValueRef::Integer(i), "boolean") => (i != 0).to_string(),
+            (ValueRef::Text(t), "boolean") => {
+                matches!(text(t).to_ascii_lowercase().as_str(), "1" | "true" | "t" | "yes").to_string()
+            }
+            (ValueRef::Integer(i), "bigint" | "integer" | "smallint") => i.to_string(),
+            (ValueRef::Real(f), "bigint" | "integer" | "smallint") => format!("{}", f as i64),
+            (ValueRef::Integer(i), "double precision") => format!("{:?}", i as f64),
+            (ValueRef::Real(f), "double precision") => format!("{f:?}"),
+            (ValueRef::Text(t), "double precision") => {
+                text(t).parse::<f64>().map_or_else(|_| format!("unparseable {:?}", text(t)), |f| format!("{f:?}"))
+            }
+            (v, "numeric") => {
+                let s = match v {
+                    ValueRef::Integer(i) => i.to_string(),
+                    ValueRef::Real(f) => format!("{f}"),
+                    ValueRef::Text(t) => text(t),
+                    _ => panic!("numeric from blob"),
+                };
+                let scale = crate::common::type_scale(pg_type);
+                let d = rust_decimal::Decimal::from_str(&s)
+                    .or_else(|_| rust_decimal::Decimal::from_scientific(&s))
+                    .unwrap();
+                let d = match scale {
+                    Some(sc) => d.round_dp_with_strategy(sc, rust_decimal::RoundingStrategy::MidpointAwayFromZero),
+                    None => d,
+                };
+                d.normalize().to_string()
+            }
+            (ValueRef::Text(t), "timestamp without time zone" | "timestamp with time zone") => {
+                ts(&text(t)).unwrap_or_else(|| text(t))
+            }
+            (ValueRef::Integer(i), "timestamp without time zone" | "timestamp with time zone") => {
+                chrono::DateTime::from_timestamp(i, 0).unwrap().naive_utc().format("%Y-%m-%d %H:%M:%S%.6f").to_string()
+            }
+            (ValueRef::Text(t), "date") => text(t)[..10].to_string(),
+            (ValueRef::Text(t), "time without time zone") => {
+                let s = text(t);
+                let s = if s.len() == 5 { format!("{s}:00") } else { s };
+                chrono::NaiveTime::parse_from_str(&s, "%H:%M:%S%.f").unwrap().format("%H:%M:%S%.6f").to_string()
+            }
+            (ValueRef::Text(t), "json" | "jsonb") => {
+                serde_json::from_slice::<serde_json::Value>(t).unwrap().to_string()
+            }
+            (ValueRef::Integer(i), "json" | "jsonb") => i.to_string(),
+            (ValueRef::Text(t) | ValueRef::Blob(t), "bytea") => format!("\\x{}", cutover::target::hex(t)),
+            (ValueRef::Text(t), "uuid") => text(t).to_ascii_lowercase().trim_matches(['{', '}']).to_string(),
+            (ValueRef::Text(t) | ValueRef::Blob(t), _) => text(t),
+            (ValueRef::Integer(i), _) => i.to_string(),
+            (ValueRef::Real(f), _) => {
+                let s = format!("{f}");
+                if s.contains('.') || s.contains('e') {
+                    s
+                } else {
+                    format!("{s}.0")
+                }
+            }
+        }
+    }
+
+    /// The canonical text of a value PostgreSQL printed as text.
+    pub fn actual(v: Option<String>, pg_type: &str) -> String {
+        let Some(s) = v else { return "NULL".into() };
+        let base = pg_type.split('(').next().unwrap_or(pg_type).trim();
+        match base {
+            "boolean" => (s == "t" || s == "true").to_string(),
+            "double precision" => format!("{:?}", s.parse::<f64>().unwrap()),
+            "numeric" => rust_decimal::Decimal::from_str(&s).unwrap().normalize().to_string(),
+            "timestamp without time zone" | "timestamp with time zone" => ts(&s).unwrap_or(s),
+            "time without time zone" => {
+                chrono::NaiveTime::parse_from_str(&s, "%H:%M:%S%.f").unwrap().format("%H:%M:%S%.6f").to_string()
+            }
+            "json" | "jsonb" => serde_json::from_str::<serde_json::Value>(&s).unwrap().to_string(),
+            _ => s,
+        }
+    }
+}
+
+/// The scale of `numeric(p,s)`.
+pub fn type_scale(pg_type: &str) -> Option<u32> {
+    let args = cutover::plan::mapping::type_args(pg_type);
+    args.get(1).copied().or(if args.len() == 1 { Some(0) } else { None })
+}
+
+/// Compare every row of every planned table: source values through the documented rules
+/// against the target's values, as multisets of canonical rows. Returns mismatches.
+pub async fn compare_postgres(
+    db_url: &str,
+    source: &Path,
+    plan: &cutover::plan::Plan,
+    skip_tables: &[&str],
+) -> Vec<String> {
+    use sqlx::Row;
+    let src = rusqlite::Connection::open_with_flags(source, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    let mut pg = sqlx::PgConnection::connect(db_url).await.unwrap();
+    pg.execute("SET TIME ZONE 'UTC'").await.unwrap();
+    let mut problems = Vec::new();
+    for tp in plan.tables.iter().filter(|t| !skip_tables.contains(&t.source_name.as_str())) {
+        let types: Vec<String> = {
+            let mut v = Vec::new();
+            for c in &tp.columns {
+                let r = sqlx::query("SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a WHERE a.attrelid = $1::regclass AND a.attname = $2")
+                    .bind(format!("\"{}\"", tp.target_name.replace('"', "\"\"")))
+                    .bind(&c.target_name)
+                    .fetch_one(&mut pg)
+                    .await
+                    .unwrap_or_else(|e| panic!("{}.{}: {e}", tp.target_name, c.target_name));
+                v.push(r.get::<String, _>(0));
+            }
+            v
+        };
+        let cols: Vec<String> =
+            tp.columns.iter().map(|c| format!("\"{}\"", c.source_name.replace('"', "\"\""))).collect();
+        let mut st = src
+            .prepare(&format!("SELECT {} FROM \"{}\"", cols.join(", "), tp.source_name.replace('"', "\"\"")))
+            .unwrap();
+        let mut expected: Vec<String> = st
+            .query_map([], |r| {
+                Ok((0..cols.len())
+                    .map(|i| canon::expected(r.get_ref(i).unwrap(), &types[i]))
+                    .collect::<Vec<_>>()
+                    .join("\u{1}"))
+            })
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let sel: Vec<String> =
+            tp.columns.iter().map(|c| format!("\"{}\"::text", c.target_name.replace('"', "\"\""))).collect();
+        let rows = sqlx::query(&format!("SELECT {} FROM \"{}\"", sel.join(", "), tp.target_name.replace('"', "\"\"")))
+            .fetch_all(&mut pg)
+            .await
+            .unwrap();
+        let mut actual: Vec<String> = rows
+            .iter()
+            .map(|r| {
+                (0..sel.len())
+                    .map(|i| canon::actual(r.get::<Option<String>, _>(i), &types[i]))
+                    .collect::<Vec<_>>()
+                    .join("\u{1}")
+            })
+            .collect();
+        expected.sort();
+        actual.sort();
+        if expected != actual {
+            let first = expected.iter().zip(&actual).find(|(a, b)| a != b);
+            problems.push(format!(
+                "{}: {} source rows, {} target rows; first difference: {:?}",
+                tp.source_name,
+                expected.len(),
+                actual.len(),
+                first.map(|(a, b)| (a.replace('\u{1}', " | "), b.replace('\u{1}', " | ")))
+            ));
+        }
+    }
+    problems
+}
+
+/// A SQLite file for a source: the file itself, or a `.sql` dump loaded into `dir`.
+pub fn sqlite_file_for(path: &Path, dir: &Path) -> PathBuf {
+    if path.extension().is_some_and(|e| e == "sql") {
+        let out = dir.join(format!("{}.sqlite", path.file_stem().unwrap().to_string_lossy()));
+        let _ = std::fs::remove_file(&out);
+        let c = rusqlite::Connection::open(&out).unwrap();
+        c.execute_batch("PRAGMA foreign_keys = OFF").unwrap();
+        c.execute_batch(&std::fs::read_to_string(path).unwrap()).unwrap();
+        out
+    } else {
+        path.to_path_buf()
+    }
+}
