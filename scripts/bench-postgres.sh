@@ -104,6 +104,10 @@ if has cutover || has limit; then
     (cd "$ROOT" && cargo build --release 2>&1 | tail -3) >&2
   fi
   [ -x "$CUTOVER" ] || die "$CUTOVER missing (cargo build --release)"
+  # benchmark a private copy: a concurrent `cargo build --release` must not swap the binary mid-run
+  cp "$CUTOVER" "$BENCH_DIR/cutover.bin"
+  touch -r "$CUTOVER" "$BENCH_DIR/cutover.bin"
+  CUTOVER=$BENCH_DIR/cutover.bin
 fi
 if has pgloader && ! command -v pgloader >/dev/null; then
   log "installing pgloader"
