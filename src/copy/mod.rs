@@ -135,6 +135,7 @@ enum KeySpec {
 struct ReadStats {
     read: u64,
     rejected: u64,
+    seconds: f64,
 }
 
 /// Run a migration.
@@ -196,69 +197,78 @@ pub async fn migrate(opts: &MigrateOptions<'_>) -> Result<MigrationReport, Migra
 
     let mut rejects = RejectSink::open(opts)?;
     progress.phase("copying data");
-    let tiers: BTreeSet<usize> = table_jobs.iter().map(|j| j.tier).collect();
-    for tier in tiers {
-        let tier_jobs: Vec<TableJob> = table_jobs.iter().filter(|j| j.tier == tier).map(clone_job).collect();
-        for chunk in tier_jobs.chunks(jobs_n) {
-            let mut to_run = Vec::new();
-            for job in chunk {
-                if let Some(done) = resumable(opts, &mut conns, schema_ref, &state, job).await? {
-                    report.tables.push(done);
-                    continue;
-                }
-                to_run.push(clone_job(job));
-            }
-            if to_run.is_empty() {
+    // Create mode adds foreign keys after the data, so every table may load at once,
+    // longest first; existing mode loads tier by tier because the target enforces its keys.
+    let groups: Vec<Vec<&TableJob>> = match opts.schema_mode {
+        SchemaMode::Create => {
+            let mut all: Vec<&TableJob> = table_jobs.iter().collect();
+            all.sort_by(|a, b| b.rows_source.cmp(&a.rows_source).then(a.source_name.cmp(&b.source_name)));
+            vec![all]
+        }
+        SchemaMode::Existing => {
+            let tiers: BTreeSet<usize> = table_jobs.iter().map(|j| j.tier).collect();
+            tiers.into_iter().map(|t| table_jobs.iter().filter(|j| j.tier == t).collect()).collect()
+        }
+    };
+    for group in groups {
+        let mut to_run = Vec::new();
+        for job in group {
+            if let Some(done) = resumable(opts, &mut conns, schema_ref, &state, job).await? {
+                report.tables.push(done);
                 continue;
             }
-            let outcome = copy_chunk(opts, &mut source, &mut conns, schema_ref, &to_run, &mut rejects, &progress).await;
-            for (job, result) in to_run.iter().zip(outcome.results) {
-                let entry = state.tables.entry(job.source_name.clone()).or_insert_with(|| TableState {
-                    status: TableStatus::Pending,
-                    rows_read: 0,
-                    rows_written: 0,
-                    rows_rejected: 0,
-                    created_by_cutover: false,
-                });
-                let tr = TableReport {
-                    table: job.source_name.clone(),
-                    target_table: job.target_name.clone(),
-                    tier: job.tier,
-                    rows_source: job.rows_source,
-                    rows_read: result.read,
-                    rows_written: result.written,
-                    rows_rejected: result.rejected,
-                    seconds: result.seconds,
-                    status: result.status.clone(),
-                    count_checked: result.count_checked,
-                };
-                if result.count_checked && !opts.dry_run {
-                    entry.status = TableStatus::Done;
-                    entry.rows_read = result.read;
-                    entry.rows_written = result.written;
-                    entry.rows_rejected = result.rejected;
-                }
-                report.tables.push(tr);
+            to_run.push(clone_job(job));
+        }
+        if to_run.is_empty() {
+            continue;
+        }
+        let outcome = copy_queue(opts, &mut source, &mut conns, schema_ref, &to_run, &mut rejects, &progress).await;
+        for (job, result) in to_run.iter().zip(outcome.results) {
+            let entry = state.tables.entry(job.source_name.clone()).or_insert_with(|| TableState {
+                status: TableStatus::Pending,
+                rows_read: 0,
+                rows_written: 0,
+                rows_rejected: 0,
+                created_by_cutover: false,
+            });
+            let tr = TableReport {
+                table: job.source_name.clone(),
+                target_table: job.target_name.clone(),
+                tier: job.tier,
+                rows_source: job.rows_source,
+                rows_read: result.read,
+                rows_written: result.written,
+                rows_rejected: result.rejected,
+                seconds: result.seconds,
+                status: result.status.clone(),
+                count_checked: result.count_checked,
+            };
+            if result.count_checked && !opts.dry_run {
+                entry.status = TableStatus::Done;
+                entry.rows_read = result.read;
+                entry.rows_written = result.written;
+                entry.rows_rejected = result.rejected;
             }
-            if !opts.dry_run {
-                state.save(&opts.state_file)?;
-            }
-            report.rejects_total = rejects.total;
-            report.rejects = rejects.listed.clone();
-            if let Some(failure) = outcome.failure {
-                report.seconds = started.elapsed().as_secs_f64();
-                source.release()?;
-                return Err(match failure {
-                    ChunkFailure::Conversion(r) => MigrateError::Conversion {
-                        table: r.0.table.clone(),
-                        key: r.0.key.clone(),
-                        column: r.0.column.clone(),
-                        reason: r.0.reason.clone(),
-                        report: Box::new(report),
-                    },
-                    ChunkFailure::Other(message) => MigrateError::Load { message, report: Box::new(report) },
-                });
-            }
+            report.tables.push(tr);
+        }
+        if !opts.dry_run {
+            state.save(&opts.state_file)?;
+        }
+        report.rejects_total = rejects.total;
+        report.rejects = rejects.listed.clone();
+        if let Some(failure) = outcome.failure {
+            report.seconds = started.elapsed().as_secs_f64();
+            source.release()?;
+            return Err(match failure {
+                ChunkFailure::Conversion(r) => MigrateError::Conversion {
+                    table: r.0.table.clone(),
+                    key: r.0.key.clone(),
+                    column: r.0.column.clone(),
+                    reason: r.0.reason.clone(),
+                    report: Box::new(report),
+                },
+                ChunkFailure::Other(message) => MigrateError::Load { message, report: Box::new(report) },
+            });
         }
     }
     source.release()?;
@@ -696,8 +706,9 @@ struct ChunkOutcome {
     failure: Option<ChunkFailure>,
 }
 
-/// Copy a few tables at once: one reader, one writer per table.
-async fn copy_chunk(
+/// Copy a queue of tables: one reader steps the active tables round-robin, each table
+/// streams to its own writer, and a table starts as soon as a connection is free.
+async fn copy_queue(
     opts: &MigrateOptions<'_>,
     source: &mut Source,
     conns: &mut Vec<TargetConn>,
@@ -706,91 +717,100 @@ async fn copy_chunk(
     rejects: &mut RejectSink,
     progress: &Progress,
 ) -> ChunkOutcome {
-    let started = Instant::now();
-    for j in jobs {
-        progress.table_started(&j.source_name, j.rows_source);
+    let dry_run = opts.dry_run;
+    let slots = if dry_run { 1 } else { conns.len().max(1) };
+    // The connection pool: writers take one when their table starts and give it back after.
+    let (pool_tx, pool_rx) = mpsc::channel::<TargetConn>(slots.max(1));
+    for c in conns.drain(..) {
+        let _ = pool_tx.try_send(c);
     }
-    let mut senders = Vec::new();
-    let mut writers = Vec::new();
-    let mut verdicts = Vec::new();
-    for job in jobs {
-        let (tx, rx) = mpsc::channel::<Vec<Vec<Value>>>(CHANNEL_BATCHES);
-        if opts.dry_run {
-            drop(rx);
-            senders.push(None);
-            continue;
+    let pool_rx = std::sync::Arc::new(tokio::sync::Mutex::new(pool_rx));
+    // A table's writer starts when the reader starts the table, so connections are taken
+    // in the order the reader needs them (no writer waits on a table not being read).
+    type Writer = tokio::task::JoinHandle<Result<(u64, f64), TargetError>>;
+    let mut writers: Vec<Option<Writer>> = jobs.iter().map(|_| None).collect();
+    let handle = tokio::runtime::Handle::current();
+    let mut start = |i: usize| -> Started {
+        if dry_run {
+            return (None, None);
         }
-        senders.push(Some(tx));
+        let job = &jobs[i];
+        let (tx, rx) = mpsc::channel::<Vec<Vec<Value>>>(CHANNEL_BATCHES);
         let (vtx, vrx) = oneshot::channel::<Option<u64>>();
-        verdicts.push(vtx);
-        let Some(mut conn) = conns.pop() else { break };
         let table = job.target_name.clone();
         let columns = job.columns.clone();
         let schema = schema.map(String::from);
-        let prelude = job.truncate.then(|| match conn {
-            TargetConn::Postgres { .. } => format!("TRUNCATE {}", conn.table_ref(schema.as_deref(), &table)),
-            TargetConn::Sqlite { .. } => format!("DELETE FROM {}", conn.table_ref(schema.as_deref(), &table)),
-        });
-        writers.push(tokio::spawn(async move {
+        let truncate = job.truncate;
+        let pool_rx = pool_rx.clone();
+        let pool_tx = pool_tx.clone();
+        writers[i] = Some(handle.spawn(async move {
+            let conn = pool_rx.lock().await.recv().await;
+            let Some(mut conn) = conn else {
+                return Err(TargetError::Server {
+                    target: String::new(),
+                    what: format!("loading {table}"),
+                    reason: "no connection left".into(),
+                });
+            };
+            let started = Instant::now();
+            let prelude = truncate.then(|| match conn {
+                TargetConn::Postgres { .. } => format!("TRUNCATE {}", conn.table_ref(schema.as_deref(), &table)),
+                TargetConn::Sqlite { .. } => format!("DELETE FROM {}", conn.table_ref(schema.as_deref(), &table)),
+            });
             let result = write_table(&mut conn, schema.as_deref(), &table, &columns, prelude.as_deref(), rx, vrx).await;
-            (conn, result)
+            let _ = pool_tx.send(conn).await;
+            result.map(|n| (n, started.elapsed().as_secs_f64()))
         }));
-    }
-    // The reader runs on its own thread with the source's snapshot.
-    let on_error = opts.on_error;
-    let dry_run = opts.dry_run;
-    let reader_jobs: Vec<TableJob> = jobs.iter().map(clone_job).collect();
+        (Some(tx), Some(vtx))
+    };
     // Reading runs on this thread, in the source's snapshot; block_in_place lets the
     // runtime move the writers to other threads meanwhile.
     let read = tokio::task::block_in_place(|| {
-        read_tables(source.connection(), &reader_jobs, senders, on_error, dry_run, rejects, progress)
+        read_tables(source.connection(), jobs, &mut start, slots, opts.on_error, dry_run, rejects, progress)
     });
-    let (stats, failure) = match read {
+    drop(pool_tx);
+    let (stats, mut failure) = match read {
         Ok(stats) => (stats, None),
         Err(ReadFailure::Conversion(r, stats)) => (stats, Some(ChunkFailure::Conversion(r))),
-        Err(ReadFailure::Other(m)) => (Vec::new(), Some(ChunkFailure::Other(m))),
+        Err(ReadFailure::Other(m, stats)) => (stats, Some(ChunkFailure::Other(m))),
     };
-    for (i, v) in verdicts.into_iter().enumerate() {
-        let ok = failure.is_none();
-        let expected = stats.get(i).map(|s| s.read - s.rejected);
-        let _ = v.send(if ok { expected } else { None });
-    }
-    let mut results = Vec::new();
-    let mut failure = failure;
     let mut written = vec![None; jobs.len()];
     for (i, w) in writers.into_iter().enumerate() {
+        let Some(w) = w else { continue };
         match w.await {
-            Ok((conn, r)) => {
-                conns.push(conn);
-                match r {
-                    Ok(n) => written[i] = Some(n),
-                    Err(e) if failure.is_none() => failure = Some(ChunkFailure::Other(e.to_string())),
-                    Err(_) => {}
+            Ok(Ok(n)) => written[i] = Some(n),
+            Ok(Err(e)) => {
+                if failure.is_none() {
+                    failure = Some(ChunkFailure::Other(e.to_string()));
                 }
             }
             Err(e) => failure = failure.or(Some(ChunkFailure::Other(format!("a writer task failed: {e}")))),
         }
     }
-    let seconds = started.elapsed().as_secs_f64();
+    // Every connection is back in the pool once the writers are done.
+    let mut rx = pool_rx.lock().await;
+    while let Ok(c) = rx.try_recv() {
+        conns.push(c);
+    }
+    let mut results = Vec::new();
     for (i, job) in jobs.iter().enumerate() {
-        let s = stats.get(i);
-        let (read, rejected) = s.map_or((0, 0), |s| (s.read, s.rejected));
-        let ok = failure.is_none() && (dry_run || written[i].is_some());
-        let w = written[i].unwrap_or(0);
-        progress.table_done(&job.source_name, w, rejected, seconds);
+        let s = &stats[i];
+        let (w, seconds) = written[i].unwrap_or((0, s.seconds));
+        let committed = written[i].is_some();
+        progress.table_done(&job.source_name, w, s.rejected, seconds);
         results.push(TableResult {
-            read,
+            read: s.read,
             written: w,
-            rejected,
+            rejected: s.rejected,
             seconds,
             status: if dry_run {
                 "dry run".into()
-            } else if ok {
+            } else if committed {
                 "ok".into()
             } else {
                 "not committed".into()
             },
-            count_checked: ok && !dry_run,
+            count_checked: committed && !dry_run,
         });
     }
     ChunkOutcome { results, failure }
@@ -840,40 +860,62 @@ async fn write_table(
     }
 }
 
+/// The channel to a table's writer and the sender of its verdict (None in a dry run).
+type Started = (Option<mpsc::Sender<Vec<Vec<Value>>>>, Option<oneshot::Sender<Option<u64>>>);
+
 enum ReadFailure {
     Conversion(RowFailure, Vec<ReadStats>),
-    Other(String),
+    Other(String, Vec<ReadStats>),
 }
 
-/// Read every row of the chunk's tables round-robin, convert, and send to the writers.
+/// Read the queue's tables, at most `slots` at a time, round-robin: convert every row and
+/// send it to the table's writer; when a table is read whole, tell its writer how many
+/// rows to expect, so that it can check and commit while other tables are still read.
+#[allow(clippy::too_many_arguments)]
 fn read_tables(
     conn: &Connection,
     jobs: &[TableJob],
-    senders: Vec<Option<mpsc::Sender<Vec<Vec<Value>>>>>,
+    start: &mut dyn FnMut(usize) -> Started,
+    slots: usize,
     on_error: OnError,
     dry_run: bool,
     rejects: &mut RejectSink,
     progress: &Progress,
 ) -> Result<Vec<ReadStats>, ReadFailure> {
+    let mut stats: Vec<ReadStats> = jobs.iter().map(|_| ReadStats { read: 0, rejected: 0, seconds: 0.0 }).collect();
+    let mut senders: Vec<Option<mpsc::Sender<Vec<Vec<Value>>>>> = jobs.iter().map(|_| None).collect();
+    let mut verdicts: Vec<Option<oneshot::Sender<Option<u64>>>> = jobs.iter().map(|_| None).collect();
     let mut stmts = Vec::new();
     for j in jobs {
-        stmts.push(
-            conn.prepare(&j.select).map_err(|e| ReadFailure::Other(format!("reading table {}: {e}", j.source_name)))?,
-        );
+        match conn.prepare(&j.select) {
+            Ok(s) => stmts.push(s),
+            Err(e) => return Err(ReadFailure::Other(format!("reading table {}: {e}", j.source_name), stats)),
+        }
     }
-    let mut cursors = Vec::new();
-    for (s, j) in stmts.iter_mut().zip(jobs) {
-        cursors
-            .push(Some(s.query([]).map_err(|e| ReadFailure::Other(format!("reading table {}: {e}", j.source_name)))?));
-    }
-    let mut senders = senders;
-    let mut stats: Vec<ReadStats> = jobs.iter().map(|_| ReadStats { read: 0, rejected: 0 }).collect();
+    let mut pending: std::collections::VecDeque<(usize, &mut rusqlite::Statement<'_>)> =
+        stmts.iter_mut().enumerate().collect();
+    let mut active: Vec<(usize, rusqlite::Rows<'_>, Instant)> = Vec::new();
     let strict = on_error == OnError::Strict && !dry_run;
-    while cursors.iter().any(Option::is_some) {
-        for i in 0..jobs.len() {
-            let Some(rows) = cursors[i].as_mut() else { continue };
+    loop {
+        while active.len() < slots {
+            let Some((i, st)) = pending.pop_front() else { break };
+            progress.table_started(&jobs[i].source_name, jobs[i].rows_source);
+            let (tx, verdict) = start(i);
+            senders[i] = tx;
+            verdicts[i] = verdict;
+            match st.query([]) {
+                Ok(rows) => active.push((i, rows, Instant::now())),
+                Err(e) => return Err(ReadFailure::Other(format!("reading table {}: {e}", jobs[i].source_name), stats)),
+            }
+        }
+        if active.is_empty() {
+            break;
+        }
+        let mut k = 0;
+        while k < active.len() {
+            let (i, rows, started) = &mut active[k];
+            let i = *i;
             let job = &jobs[i];
-
             let mut batch = Vec::with_capacity(BATCH_ROWS);
             let mut finished = false;
             while batch.len() < BATCH_ROWS {
@@ -883,7 +925,7 @@ fn read_tables(
                         finished = true;
                         break;
                     }
-                    Err(e) => return Err(ReadFailure::Other(format!("reading table {}: {e}", job.source_name))),
+                    Err(e) => return Err(ReadFailure::Other(format!("reading table {}: {e}", job.source_name), stats)),
                 };
                 stats[i].read += 1;
                 match convert_row(row, job) {
@@ -891,11 +933,10 @@ fn read_tables(
                     Err(reject) => {
                         stats[i].rejected += 1;
                         if strict {
-                            drop(senders);
                             return Err(ReadFailure::Conversion(RowFailure(reject), stats));
                         }
                         if let Err(e) = rejects.write(*reject) {
-                            return Err(ReadFailure::Other(e));
+                            return Err(ReadFailure::Other(e, stats));
                         }
                     }
                 }
@@ -903,16 +944,20 @@ fn read_tables(
             progress.rows(&job.source_name, u64::try_from(batch.len()).unwrap_or(0));
             if let Some(tx) = senders[i].as_ref() {
                 if !batch.is_empty() && tx.blocking_send(batch).is_err() {
-                    // The writer stopped (its error is reported by the writer).
-                    return Err(ReadFailure::Other(format!(
-                        "the target stopped accepting rows of {}",
-                        job.target_name
-                    )));
+                    // The writer stopped; its own error says why.
+                    let msg = format!("the target stopped accepting rows of {}", job.target_name);
+                    return Err(ReadFailure::Other(msg, stats));
                 }
             }
             if finished {
-                cursors[i] = None;
+                stats[i].seconds = started.elapsed().as_secs_f64();
                 senders[i] = None;
+                if let Some(v) = verdicts[i].take() {
+                    let _ = v.send(Some(stats[i].read - stats[i].rejected));
+                }
+                drop(active.remove(k));
+            } else {
+                k += 1;
             }
         }
     }
