@@ -39,7 +39,7 @@ pub struct TableReport {
     pub rows_written: u64,
     pub rows_rejected: u64,
     pub seconds: f64,
-    /// `ok`, `skipped (resume)`, `not run`, `failed`, `dry run`.
+    /// `ok`, `skipped (resume)`, `not committed`, `dry run`.
     pub status: String,
     /// Target count equals rows read minus rejected.
     pub count_checked: bool,
@@ -98,7 +98,7 @@ impl MigrationReport {
             self.tables.len(),
             thousands(read),
             thousands(written),
-            thousands(self.rejects_total),
+            thousands(self.tables.iter().map(|t| t.rows_rejected).sum::<u64>().max(self.rejects_total)),
             self.seconds,
             if self.seconds > 0.0 { thousands((read as f64 / self.seconds) as u64) } else { "-".into() }
         ));

@@ -10,8 +10,9 @@ use crate::copy::progress::ProgressMode;
 use crate::copy::{self, MigrateError, MigrateOptions, OnError, SchemaMode};
 use crate::target::url::TargetUrl;
 
-/// Copy SOURCE into the target: tables, then the data tier by tier (tables of a tier in
-/// parallel), then indexes, foreign keys, identity resets and views. Every value goes
+/// Copy SOURCE into the target: tables, then the data (create mode: every table as soon
+/// as a connection is free, longest first; existing mode: tier by tier, as the target's
+/// foreign keys require), then indexes, foreign keys, identity resets and views. Every value goes
 /// through the conversion rules; the first one that does not convert stops the run
 /// with its table, row key and column (exit 3), unless `--on-error reject`.
 ///
@@ -34,10 +35,10 @@ pub struct MigrateArgs {
     /// target, and columns are matched by name and converted to their real types.
     #[arg(long = "schema", value_enum, default_value = "create")]
     pub schema_mode: SchemaMode,
-    /// Tables of one tier loaded at once, each on its own connection (default: number of cores).
+    /// Tables loaded at once, each on its own connection (default: number of cores).
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
-    /// Existing mode: empty non-empty target tables first (inside the load transaction).
+    /// Existing mode: when target tables hold rows, empty every selected table first (one TRUNCATE).
     #[arg(long)]
     pub truncate: bool,
     /// `strict` stops at the first bad value; `reject` writes bad rows to --reject-file and loads the rest.
@@ -129,7 +130,7 @@ pub fn run(args: MigrateArgs) -> Result<Outcome, CliError> {
                 write_report(p, report)?;
             }
             if let MigrateError::Conversion { report, .. } | MigrateError::Load { report, .. } = &e {
-                let _ = write_stdout(&report.render());
+                let _ = if args.output.json { json(report.as_ref()) } else { write_stdout(&report.render()) };
             }
             if e.is_refusal() {
                 Err(CliError::Usage(e.into()))

@@ -178,6 +178,7 @@ pub async fn migrate(opts: &MigrateOptions<'_>) -> Result<MigrationReport, Migra
         ..Default::default()
     };
     let mut state = prepare_state(opts, &schema, &report)?;
+    let mut rejects = RejectSink::open(opts)?;
 
     let jobs_n = if opts.target.dialect == Dialect::Sqlite || opts.dry_run { 1 } else { opts.jobs.max(1) };
     let mut conns = Vec::new();
@@ -191,11 +192,10 @@ pub async fn migrate(opts: &MigrateOptions<'_>) -> Result<MigrationReport, Migra
     // Tables: create them (create mode) or read and match the catalog (existing mode).
     let mut table_jobs = match opts.schema_mode {
         SchemaMode::Create => create_tables(opts, &plan, &schema, &mut conns, &mut state, &progress).await?,
-        SchemaMode::Existing => existing_tables(opts, &plan, &schema, &mut conns, &progress).await?,
+        SchemaMode::Existing => existing_tables(opts, &plan, &schema, &mut conns, &state, &progress).await?,
     };
     table_jobs.sort_by(|a, b| (a.tier, &a.source_name).cmp(&(b.tier, &b.source_name)));
 
-    let mut rejects = RejectSink::open(opts)?;
     progress.phase("copying data");
     // Create mode adds foreign keys after the data, so every table may load at once,
     // longest first; existing mode loads tier by tier because the target enforces its keys.
@@ -222,7 +222,8 @@ pub async fn migrate(opts: &MigrateOptions<'_>) -> Result<MigrationReport, Migra
         if to_run.is_empty() {
             continue;
         }
-        let outcome = copy_queue(opts, &mut source, &mut conns, schema_ref, &to_run, &mut rejects, &progress).await;
+        let outcome =
+            copy_queue(opts, &mut source, &mut conns, schema_ref, &to_run, &mut state, &mut rejects, &progress).await;
         for (job, result) in to_run.iter().zip(outcome.results) {
             let entry = state.tables.entry(job.source_name.clone()).or_insert_with(|| TableState {
                 status: TableStatus::Pending,
@@ -441,15 +442,18 @@ async fn create_tables(
         let Some(conn) = conns.first_mut() else { break };
         let is_table = plan.tables.iter().find(|t| t.target_name == st.object);
         if let Some(tp) = is_table {
-            if state.tables.get(&tp.source_name).is_some_and(|t| t.created_by_cutover)
-                && conn.table_exists(schema_ref, &tp.target_name).await?
-            {
-                continue;
+            let recorded = state.tables.get(&tp.source_name).filter(|t| t.created_by_cutover);
+            if recorded.is_some() && conn.table_exists(schema_ref, &tp.target_name).await? {
+                if recorded.is_some_and(|t| t.status == TableStatus::Done) {
+                    continue;
+                }
+                // Unfinished and ours: re-create it, so a type changed in cutover.toml since takes effect.
+                if !opts.dry_run {
+                    conn.execute(&format!("DROP TABLE {}", conn.table_ref(schema_ref, &tp.target_name))).await?;
+                }
             }
         }
-        if !opts.dry_run {
-            conn.execute(&st.sql).await?;
-        }
+        // Recorded before it is created: a run killed right after CREATE TABLE still knows the table is its own.
         if let Some(tp) = is_table {
             state.tables.insert(
                 tp.source_name.clone(),
@@ -461,6 +465,12 @@ async fn create_tables(
                     created_by_cutover: true,
                 },
             );
+            if !opts.dry_run {
+                state.save(&opts.state_file)?;
+            }
+        }
+        if !opts.dry_run {
+            conn.execute(&st.sql).await?;
         }
     }
     if !opts.dry_run {
@@ -536,6 +546,7 @@ async fn existing_tables(
     plan: &Plan,
     schema: &SourceSchema,
     conns: &mut [TargetConn],
+    state: &State,
     progress: &Progress,
 ) -> Result<Vec<TableJob>, MigrateError> {
     progress.phase("reading the target's catalog");
@@ -549,6 +560,7 @@ async fn existing_tables(
     let mut jobs = Vec::new();
     let mut edges = Vec::new();
     let mut non_empty = Vec::new();
+    let mut all_tables = Vec::new();
     for tp in &plan.tables {
         let Some(t) = schema.table(&tp.source_name) else { continue };
         if !conn.table_exists(schema_ref, &tp.target_name).await? {
@@ -589,7 +601,12 @@ async fn existing_tables(
                 ));
             }
         }
-        let rows = conn.count(schema_ref, &tp.target_name).await?;
+        let done_before =
+            opts.resume && state.tables.get(&tp.source_name).is_some_and(|t| t.status == TableStatus::Done);
+        let rows = if done_before { 0 } else { conn.count(schema_ref, &tp.target_name).await? };
+        if !done_before {
+            all_tables.push(conn.table_ref(schema_ref, &tp.target_name));
+        }
         if rows > 0 && !opts.truncate {
             problems.push(format!(
                 "target table {} already holds {rows} rows (pass --truncate to empty it first)",
@@ -614,9 +631,9 @@ async fn existing_tables(
         // All at once: PostgreSQL truncates tables that reference each other only together.
         progress.phase("emptying the target tables (--truncate)");
         match conn {
-            TargetConn::Postgres { .. } => conn.execute(&format!("TRUNCATE {}", non_empty.join(", "))).await?,
+            TargetConn::Postgres { .. } => conn.execute(&format!("TRUNCATE {}", all_tables.join(", "))).await?,
             TargetConn::Sqlite { .. } => {
-                for t in &non_empty {
+                for t in &all_tables {
                     conn.execute(&format!("DELETE FROM {t}")).await?;
                 }
             }
@@ -708,15 +725,20 @@ struct ChunkOutcome {
 
 /// Copy a queue of tables: one reader steps the active tables round-robin, each table
 /// streams to its own writer, and a table starts as soon as a connection is free.
+#[allow(clippy::too_many_arguments)]
 async fn copy_queue(
     opts: &MigrateOptions<'_>,
     source: &mut Source,
     conns: &mut Vec<TargetConn>,
     schema: Option<&str>,
     jobs: &[TableJob],
+    state: &mut State,
     rejects: &mut RejectSink,
     progress: &Progress,
 ) -> ChunkOutcome {
+    // Writers record each table in the state file the moment it commits, so a run killed
+    // later does not redo it.
+    let shared = std::sync::Arc::new(std::sync::Mutex::new(state.clone()));
     let dry_run = opts.dry_run;
     let slots = if dry_run { 1 } else { conns.len().max(1) };
     // The connection pool: writers take one when their table starts and give it back after.
@@ -741,6 +763,9 @@ async fn copy_queue(
         let columns = job.columns.clone();
         let schema = schema.map(String::from);
         let truncate = job.truncate;
+        let source_name = job.source_name.clone();
+        let shared = shared.clone();
+        let state_file = opts.state_file.clone();
         let pool_rx = pool_rx.clone();
         let pool_tx = pool_tx.clone();
         writers[i] = Some(handle.spawn(async move {
@@ -759,6 +784,27 @@ async fn copy_queue(
             });
             let result = write_table(&mut conn, schema.as_deref(), &table, &columns, prelude.as_deref(), rx, vrx).await;
             let _ = pool_tx.send(conn).await;
+            if let Ok(n) = result {
+                let mut st = shared.lock().map_err(|_| TargetError::Server {
+                    target: String::new(),
+                    what: format!("recording {table}"),
+                    reason: "state lock poisoned".into(),
+                })?;
+                let entry = st.tables.entry(source_name).or_insert_with(|| TableState {
+                    status: TableStatus::Pending,
+                    rows_read: 0,
+                    rows_written: 0,
+                    rows_rejected: 0,
+                    created_by_cutover: false,
+                });
+                entry.status = TableStatus::Done;
+                entry.rows_written = n;
+                st.save(&state_file).map_err(|e| TargetError::Server {
+                    target: String::new(),
+                    what: format!("recording {table}"),
+                    reason: e.to_string(),
+                })?;
+            }
             result.map(|n| (n, started.elapsed().as_secs_f64()))
         }));
         (Some(tx), Some(vtx))
@@ -786,6 +832,9 @@ async fn copy_queue(
             }
             Err(e) => failure = failure.or(Some(ChunkFailure::Other(format!("a writer task failed: {e}")))),
         }
+    }
+    if let Ok(st) = shared.lock() {
+        *state = st.clone();
     }
     // Every connection is back in the pool once the writers are done.
     let mut rx = pool_rx.lock().await;
@@ -1031,7 +1080,13 @@ impl RejectSink {
         }
         let file = match (&opts.reject_file, opts.dry_run) {
             (Some(p), false) => {
-                let f = std::fs::File::create(p)
+                // On --resume the earlier run's rejects are kept: the file grows.
+                let f = std::fs::OpenOptions::new()
+                    .create(true)
+                    .write(true)
+                    .append(opts.resume)
+                    .truncate(!opts.resume)
+                    .open(p)
                     .map_err(|e| MigrateError::Io { path: p.clone(), reason: e.to_string() })?;
                 Some((p.clone(), std::io::BufWriter::new(f)))
             }
@@ -1063,7 +1118,7 @@ impl RejectSink {
 /// Create mode, after the data: indexes, foreign keys, identity resets (errors stop the
 /// run), then views (a failure is a warning that names the view and quotes the server).
 async fn post_load(
-    _opts: &MigrateOptions<'_>,
+    opts: &MigrateOptions<'_>,
     plan: &Plan,
     conns: &mut [TargetConn],
     state: &mut State,
@@ -1071,13 +1126,17 @@ async fn post_load(
 ) -> Result<(), MigrateError> {
     let Some(conn) = conns.first_mut() else { return Ok(()) };
     let post: Vec<&plan::Statement> = plan.statements.iter().filter(|s| s.phase != Phase::Tables).collect();
+    let resumed_at = state.post_load_next;
     for (i, st) in post.iter().enumerate().skip(state.post_load_next) {
         match conn.execute(&st.sql).await {
             Ok(()) => {}
+            // A run killed between a statement and its record in the state file: it is done.
+            Err(e) if opts.resume && i == resumed_at && e.to_string().contains("already exists") => {}
             Err(e) if st.best_effort => report.warnings.push(format!("view {} was not created: {e}", st.object)),
             Err(e) => return Err(MigrateError::Target(e)),
         }
         state.post_load_next = i + 1;
+        state.save(&opts.state_file)?;
     }
     Ok(())
 }
