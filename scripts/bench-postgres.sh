@@ -4,22 +4,32 @@
 #
 # What it measures (each method RUNS times, target database dropped and recreated and a
 # CHECKPOINT before every timed run; wall time and peak RSS of the client process via
-# `/usr/bin/time -f '%e %M'`; server memory is not included):
+# `/usr/bin/time -f '%e %M %U %S'`; server memory is not included; the whole machine's busy
+# CPU seconds during each run are logged too, to spot runs disturbed by other work):
 #   cutover   target/release/cutover migrate FILE --to postgres://.../bench_cutover
-#             end to end (tables, data, indexes, FKs, identity resets). The load phase is
-#             taken from --report JSON: tables of a tier are copied in chunks of --jobs
-#             tables at once, and every table of a chunk carries the chunk's seconds, so
-#             the load phase is the sum of the distinct chunk times. The brief's formula
-#             "sum over tiers of the max per tier" is printed too; it undercounts when a
-#             tier has more tables than --jobs (here: 3 tables per tier, 2 cores).
+#             --state DIR/state.json --report DIR/report.json --progress json
+#             end to end (tables, data, indexes, FKs, identity resets). Phases are measured
+#             by time-stamping cutover's `--progress json` phase events as they arrive on
+#             stderr: create (start -> "copying data"), load ("copying data" -> "after the
+#             data"), post (-> exit). CUTOVER_PROGRESS=none runs the plain `--progress none`
+#             command instead; then only the report-derived figures are available:
+#               tiermax  sum over tiers of the max per-table `seconds` in the report (right
+#                        only for tier-by-tier loading with <= --jobs tables per tier);
+#               tblsum   sum of per-table `seconds` (each table's own connection time).
+#             Since e6529d4 create mode no longer loads tier by tier (every table starts as
+#             soon as a connection is free, longest first), so neither report formula is
+#             the load phase; the time stamps are.
 #   pgloader  pgloader FILE postgresql://.../bench_pgloader (defaults; end to end).
 #   limit     psql \copy of CSV files (exported once from FILE with python3 stdlib, not
 #             timed per run) into tables created from `cutover plan --dialect postgres
 #             --ddl` (the same column types cutover uses), CREATE TABLE statements only:
-#             no secondary indexes, no FKs. One psql session, tables one after another,
-#             timed as a whole. Two variants (LIMIT_VARIANTS):
+#             no secondary indexes, no FKs (NOT NULL and the identity defaults stay; with
+#             explicit ids they cost nothing). One psql session, tables one after another,
+#             timed as a whole. Variants (LIMIT_VARIANTS):
 #               nopk  the inline PRIMARY KEY lines stripped (pure load limit)
 #               pk    PRIMARY KEY kept inline, like cutover's own CREATE TABLE during its load
+#               nopk2 as nopk, but two psql sessions at once: the biggest table | all others
+#                     (cutover copies up to --jobs tables at once; the default is the core count)
 #   check     correctness of the last cutover run: production_entries count(*), exact sum
 #             of the numeric(10,4) column yield_pct, sum of the double column
 #             temperature_c (sqlite3 CLI vs psql), plus a value-by-value comparison of both
@@ -35,10 +45,13 @@
 #   RUNS=3             timed runs per method
 #   BENCH_DIR=/tmp/cutover-bench   work dir: source file, CSV, state/report files, logs, TSV
 #   METHODS="cutover pgloader limit check"
-#   LIMIT_VARIANTS="nopk pk"
+#   LIMIT_VARIANTS="nopk pk nopk2"
 #   PGPORT=5432        PostgreSQL port on 127.0.0.1
 #   SKIP_BUILD=0       1: do not run `cargo build --release` (use the existing binary)
+#   CUTOVER_BIN=       benchmark this cutover binary instead (no build); e.g. the copy a
+#                      previous run left in BENCH_DIR, to compare runs on the same build
 #   JOBS=              passed as --jobs to cutover when set (default: cutover's own, = cores)
+#   CUTOVER_PROGRESS=json   json: time-stamped phase events (needed for the load phase); none
 #   QUIET_WAIT=180     before each timed run wait up to this many seconds until the machine is
 #                      idle (>= QUIET_IDLE % CPU idle over 3 consecutive 1 s samples; 0: don't
 #                      wait). Other work on the box (tests on the same server) skews timings;
@@ -46,7 +59,8 @@
 #   QUIET_IDLE=85
 # Needs: cargo, python3, psql, sqlite3, /usr/bin/time; installs pgloader with apt-get if missing.
 # Output: per-run lines, a summary table, BENCH_DIR/results-scale$SCALE.tsv, logs in
-# BENCH_DIR/logs-scale$SCALE/.
+# BENCH_DIR/logs-scale$SCALE/ (both overwritten by the next run at the same scale).
+# Exit status 1 if any run failed or left a row count different from the source.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -55,10 +69,11 @@ SCALE=${SCALE:-1}
 RUNS=${RUNS:-3}
 BENCH_DIR=${BENCH_DIR:-/tmp/cutover-bench}
 METHODS=${METHODS:-"cutover pgloader limit check"}
-LIMIT_VARIANTS=${LIMIT_VARIANTS:-"nopk pk"}
+LIMIT_VARIANTS=${LIMIT_VARIANTS:-"nopk pk nopk2"}
 PGPORT=${PGPORT:-5432}
 SKIP_BUILD=${SKIP_BUILD:-0}
 JOBS=${JOBS:-}
+CUTOVER_PROGRESS=${CUTOVER_PROGRESS:-json}
 QUIET_WAIT=${QUIET_WAIT:-180}
 QUIET_IDLE=${QUIET_IDLE:-85}
 
@@ -99,9 +114,17 @@ TABLES=$(sqlite3 "$SRC" "select name from sqlite_master where type='table' and n
 log "source $SRC: $ROWS rows, $(du -m "$SRC" | cut -f1) MB, $(echo "$TABLES" | wc -l) tables"
 
 # ------------------------------------------------------------------ build, tools
-if has cutover || has limit; then
+if [ -n "${CUTOVER_BIN:-}" ]; then
+  [ -x "$CUTOVER_BIN" ] || die "CUTOVER_BIN=$CUTOVER_BIN is not executable"
+  CUTOVER=$CUTOVER_BIN
+elif has cutover || has limit; then
   if [ "$SKIP_BUILD" != 1 ]; then
-    (cd "$ROOT" && cargo build --release 2>&1 | tail -3) >&2
+    # the tree may be mid-edit by someone else: retry a failed build after 60 s, 3 tries in all
+    for try in 1 2 3; do
+      if (cd "$ROOT" && cargo build --release 2>&1 | tail -3) >&2; then break; fi
+      [ "$try" = 3 ] && die "cargo build --release failed 3 times"
+      log "build failed (try $try); retrying in 60 s"; sleep 60
+    done
   fi
   [ -x "$CUTOVER" ] || die "$CUTOVER missing (cargo build --release)"
   # benchmark a private copy: a concurrent `cargo build --release` must not swap the binary mid-run
@@ -122,7 +145,7 @@ fi
   echo "host: $(nproc) cpu, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
   echo "server: $("${PSQL[@]}" -d postgres -Atc "select version()")"
   echo "server settings: $("${PSQL[@]}" -d postgres -Atc "select string_agg(name||'='||setting||coalesce(unit,''), ' ') from pg_settings where name in ('shared_buffers','max_wal_size','wal_level','synchronous_commit','fsync','TimeZone')")"
-  echo "cutover: HEAD $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?'), binary built $(date -r "$CUTOVER" -Is 2>/dev/null || echo '-'); working tree at build time:"
+  echo "cutover: $CUTOVER; HEAD $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?'), binary built $(date -r "$CUTOVER" -Is 2>/dev/null || echo '-'); working tree at build time:"
   (cd "$ROOT" && git status --porcelain 2>/dev/null | sed 's/^/    /')
   has pgloader && echo "pgloader: $(pgloader --version 2>&1 | head -1)"
   echo "sqlite3: $(sqlite3 --version | cut -d' ' -f1), python3: $(python3 -c 'import sys; print(sys.version.split()[0])')"
@@ -130,7 +153,7 @@ fi
 } | tee "$LOGS/env.txt" >&2
 
 # ------------------------------------------------------------------ helpers
-printf 'method\trun\twall_s\tmaxrss_kb\trc\trows\trows_in_target\tload_s\ttiermax_s\tloadavg_before\tother_active_pg\n' > "$TSV"
+printf 'method\trun\twall_s\tmaxrss_kb\trc\trows\trows_in_target\tcreate_s\tload_s\tpost_s\ttiermax_s\ttblsum_s\tclient_cpu_s\tmachine_cpu_s\tloadavg_before\tother_active_pg\n' > "$TSV"
 FAILED=0
 
 pg_recreate() {  # pg_recreate DB
@@ -169,22 +192,37 @@ busy_note() {  # what else is running: 1-min load average, active sessions on th
 }
 
 # timed METHOD RUN LOG -- cmd...   -> sets WALL RSS RC; stdout+stderr of cmd go to LOG
+# (stderr to $TIMED_STDERR instead when that is set); T0/T1 = epoch seconds around the run.
+# Also sets CPU (client user+sys s) and MCPU (whole machine busy CPU s during the run:
+# client + server + anything else; a run with much more MCPU than its siblings was disturbed).
+machine_busy_jiffies() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9; exit}' /proc/stat; }
 timed() {
   local method=$1 run=$2 logf=$3; shift 4
-  local tf=$LOGS/.time.$$
+  local tf=$LOGS/.time.$$ j0 j1
   RC=0
-  /usr/bin/time -f '%e %M' -o "$tf" "$@" >"$logf" 2>&1 || RC=$?
-  read -r WALL RSS < <(tail -1 "$tf")
+  j0=$(machine_busy_jiffies)
+  T0=$(date +%s.%N)
+  if [ -n "${TIMED_STDERR:-}" ]; then
+    /usr/bin/time -f '%e %M %U %S' -o "$tf" "$@" >"$logf" 2>"$TIMED_STDERR" || RC=$?
+  else
+    /usr/bin/time -f '%e %M %U %S' -o "$tf" "$@" >"$logf" 2>&1 || RC=$?
+  fi
+  T1=$(date +%s.%N)
+  j1=$(machine_busy_jiffies)
+  local u sy
+  read -r WALL RSS u sy < <(tail -1 "$tf")
+  CPU=$(awk -v a="$u" -v b="$sy" 'BEGIN{printf "%.2f", a+b}')
+  MCPU=$(awk -v a="$j0" -v b="$j1" -v hz="$(getconf CLK_TCK)" 'BEGIN{printf "%.2f", (b-a)/hz}')
   rm -f "$tf"
 }
-record() {  # record METHOD RUN ROWS_IN_TARGET LOAD TIERMAX BUSY...
-  local method=$1 run=$2 tgt=$3 load=$4 tiermax=$5 la=$6 act=$7
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$method" "$run" "$WALL" "$RSS" "$RC" "$ROWS" \
-    "$tgt" "$load" "$tiermax" "$la" "$act" >> "$TSV"
+record() {  # record METHOD RUN ROWS_IN_TARGET CREATE LOAD POST TIERMAX TBLSUM LOADAVG ACTIVE
+  local method=$1 run=$2 tgt=$3 create=$4 load=$5 post=$6 tiermax=$7 tblsum=$8 la=$9 act=${10}
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$method" "$run" "$WALL" "$RSS" "$RC" "$ROWS" \
+    "$tgt" "$create" "$load" "$post" "$tiermax" "$tblsum" "$CPU" "$MCPU" "$la" "$act" >> "$TSV"
   local extra=""
-  [ "$load" != - ] && extra="  load phase ${load}s (tier-max formula ${tiermax}s)"
-  printf '%-24s run %s  wall %7.2fs  maxrss %7d KB  rc %s  rows in target %s%s  [load avg %s, other active PG sessions %s]\n' \
-    "$method" "$run" "$WALL" "$RSS" "$RC" "$tgt" "$extra" "$la" "$act" >&2
+  [ "$tiermax" != - ] && extra="  phases: create ${create}s load ${load}s post ${post}s (report: tier-max ${tiermax}s, table sum ${tblsum}s)"
+  printf '%-18s run %s  wall %7.2fs  maxrss %7d KB  rc %s  rows in target %s%s  [cpu s: client %s, machine %s; before: load avg %s, other active PG sessions %s]\n' \
+    "$method" "$run" "$WALL" "$RSS" "$RC" "$tgt" "$extra" "$CPU" "$MCPU" "$la" "$act" >&2
   if [ "$RC" != 0 ] || [ "$tgt" != "$ROWS" ]; then
     FAILED=1
     log "$method run $run: rc $RC, $tgt rows in target (expected $ROWS); see the log in $LOGS"
@@ -199,22 +237,52 @@ run_cutover() {
   wait_quiet
   pg_ckpt
   busy=$(busy_note)
+  local plog=$LOGS/cutover_progress_run$run.log fifo=$LOGS/.progress.fifo tsp=""
+  rm -f "$fifo" "$plog"
+  if [ "$CUTOVER_PROGRESS" = json ]; then
+    # stamp every progress line with the epoch time it arrives (a few dozen lines per run);
+    # the stamper opens the FIFO itself once it is up, and cutover's stderr open blocks until then
+    mkfifo "$fifo"
+    python3 -u -c 'import sys, time
+for line in open(sys.argv[1]):
+    sys.stdout.write(f"{time.time():.4f} {line}")' "$fifo" > "$plog" &
+    tsp=$!
+    TIMED_STDERR=$fifo
+  fi
   timed cutover "$run" "$LOGS/cutover_run$run.log" -- \
     "$CUTOVER" migrate "$SRC" --to "$PG_BASE/bench_cutover" --state "$BENCH_DIR/state.json" \
-    --progress none --report "$BENCH_DIR/report.json" ${JOBS:+--jobs "$JOBS"}
-  local phases="- -"
+    --progress "$CUTOVER_PROGRESS" --report "$BENCH_DIR/report.json" ${JOBS:+--jobs "$JOBS"}
+  TIMED_STDERR=""
+  if [ -n "$tsp" ]; then wait "$tsp" || true; rm -f "$fifo"; fi
+  local phases="- - - - -"
   if [ -s "$BENCH_DIR/report.json" ]; then
     cp "$BENCH_DIR/report.json" "$LOGS/cutover_report_run$run.json"
-    # Tables copied together (one chunk of a tier) carry the same seconds: sum distinct
-    # (tier, seconds) = load phase. Sum over tiers of the max per tier = the simple formula.
-    phases=$(python3 - "$BENCH_DIR/report.json" <<'EOF'
-import json, sys
-r = json.load(open(sys.argv[1]))
-chunks, tiers = set(), {}
+    # the process started at T1 - WALL (T0 is earlier: opening the FIFO waits for the stamper)
+    phases=$(python3 - "$BENCH_DIR/report.json" "$plog" "$T1" "$WALL" <<'EOF'
+import json, os, sys
+report, plog, t1 = sys.argv[1], sys.argv[2], float(sys.argv[3])
+t0 = t1 - float(sys.argv[4])
+r = json.load(open(report))
+tiers = {}
 for t in r["tables"]:
-    chunks.add((t["tier"], t["seconds"]))
     tiers[t["tier"]] = max(tiers.get(t["tier"], 0.0), t["seconds"])
-print(f"{sum(s for _, s in chunks):.2f} {sum(tiers.values()):.2f}")
+tiermax = sum(tiers.values())
+tblsum = sum(t["seconds"] for t in r["tables"])
+stamps = {}
+if os.path.exists(plog):
+    for line in open(plog):
+        ts, _, rest = line.partition(" ")
+        try:
+            ev = json.loads(rest)
+        except ValueError:
+            continue
+        if ev.get("event") == "phase":
+            stamps.setdefault(ev["phase"].split(":")[0], float(ts))
+c, a = stamps.get("copying data"), stamps.get("after the data")
+if c and a:
+    print(f"{c - t0:.2f} {a - c:.2f} {t1 - a:.2f} {tiermax:.2f} {tblsum:.2f}")
+else:
+    print(f"- - - {tiermax:.2f} {tblsum:.2f}")
 EOF
 )
   fi
@@ -232,7 +300,7 @@ run_pgloader() {
   timed pgloader "$run" "$LOGS/pgloader_run$run.log" -- \
     pgloader "$SRC" "postgresql://postgres@127.0.0.1:$PGPORT/bench_pgloader"
   # shellcheck disable=SC2086
-  record pgloader "$run" "$(target_rows bench_pgloader)" - - $busy
+  record pgloader "$run" "$(target_rows bench_pgloader)" - - - - - $busy
 }
 
 # ------------------------------------------------------------------ 3c. the COPY limit
@@ -328,19 +396,30 @@ for (t,) in con.execute("select name from sqlite_master where type='table' and n
     f = os.path.abspath(os.path.join(sys.argv[2], f"{t}.csv"))
     print(f"\\copy \"public\".\"{t}\" ({cols}) FROM '{f}' WITH (FORMAT csv, NULL 'NULL')")
 EOF
+  # for nopk2: the table with the most rows in one session, the rest in the other
+  local big
+  big=$(for t in $TABLES; do echo "$(sqlite3 "$SRC" "select count(*) from \"$t\"") $t"; done | sort -n | tail -1 | cut -d' ' -f2)
+  { echo '\timing on'; grep -F "\"public\".\"$big\" " "$LOGS/limit_load.sql"; } > "$LOGS/limit_load_g1.sql"
+  grep -vF "\"public\".\"$big\" " "$LOGS/limit_load.sql" > "$LOGS/limit_load_g2.sql"
 }
 
 run_limit() {
   local variant=$1 run=$2 busy db=bench_limit
   pg_recreate $db
-  "${PSQL[@]}" -d $db -f "$LOGS/limit_ddl_$variant.sql" >/dev/null
+  "${PSQL[@]}" -d $db -f "$LOGS/limit_ddl_${variant%2}.sql" >/dev/null
   wait_quiet
   pg_ckpt
   busy=$(busy_note)
-  timed "limit-$variant" "$run" "$LOGS/limit_${variant}_run$run.log" -- \
-    "${PSQL[@]}" -d $db -f "$LOGS/limit_load.sql"
+  if [ "$variant" = nopk2 ]; then
+    # two sessions at once: the largest table | all the others (cutover loads 2 tables at once on 2 cores)
+    timed "limit-$variant" "$run" "$LOGS/limit_${variant}_run$run.log" -- bash -c \
+      "${PSQL[*]} -d $db -f $LOGS/limit_load_g1.sql & a=\$!; ${PSQL[*]} -d $db -f $LOGS/limit_load_g2.sql & b=\$!; wait \$a && wait \$b"
+  else
+    timed "limit-$variant" "$run" "$LOGS/limit_${variant}_run$run.log" -- \
+      "${PSQL[@]}" -d $db -f "$LOGS/limit_load.sql"
+  fi
   # shellcheck disable=SC2086
-  record "copy-limit-$variant" "$run" "$(target_rows $db)" - - $busy
+  record "copy-limit-$variant" "$run" "$(target_rows $db)" - - - - - $busy
 }
 
 # ------------------------------------------------------------------ correctness of cutover's result
@@ -350,8 +429,9 @@ check_cutover() {
   local s p
   s=$(sqlite3 -separator '|' "$SRC" "select count(*), printf('%!.17g', sum(yield_pct)),
         sum(cast(round(yield_pct*10000) as integer)), printf('%!.17g', sum(temperature_c)), count(temperature_c) from $t")
-  p=$("${PSQL[@]}" -d bench_cutover -At -F '|' -c "select count(*), sum(yield_pct),
-        sum(yield_pct*10000)::bigint, sum(temperature_c), count(temperature_c) from $t")
+  # parallel aggregation off and an ordered subquery: the double sum adds in id order, like SQLite's
+  p=$("${PSQL[@]}" -d bench_cutover -At -F '|' -c "SET max_parallel_workers_per_gather = 0" -c "select count(*), sum(yield_pct),
+        sum(yield_pct*10000)::bigint, sum(temperature_c), count(temperature_c) from (select * from $t order by id) s")
   python3 - "$s" "$p" <<'EOF' 2>&1 | tee "$out" >&2
 import sys
 s, p = (x.split("|") for x in sys.argv[1:3])
@@ -363,7 +443,8 @@ print("production_entries: sqlite3 CLI vs psql on bench_cutover")
 for n, a, b, ok in zip(names, s, p, same):
     print(f"  {n:55s} sqlite {a:>24s}  pg {b:>24s}  {'match' if ok else 'MISMATCH'}")
 print("  (sum(yield_pct): SQLite adds the REAL approximations, PG the exact decimals; compared to 1e-6 relative.")
-print("   sum(temperature_c): compared as doubles, both engines add in id order)")
+print("   sum(temperature_c): compared as doubles for exact equality, both engines adding in id order;")
+print("   with PG's default parallel aggregation the last digits vary from run to run)")
 EOF
   # value by value: doubles must be bit-identical, numerics equal to the decimal the
   # source's REAL spells (repr), for every row matched by id
@@ -422,8 +503,8 @@ for r in rows:
     by.setdefault(r["method"], []).append(r)
 med = lambda xs: statistics.median(xs)
 print()
-print("| method | median wall (s) | runs (s) | rows/s | median peak RSS (MB) | rc | notes |")
-print("|---|---|---|---|---|---|---|")
+print("| method | median wall (s) | runs (s) | rows/s | median peak RSS (MB) | client CPU s (median) | machine CPU s per run | rc | notes |")
+print("|---|---|---|---|---|---|---|---|---|")
 m_wall = {}
 for m in order:
     rs = by[m]
@@ -436,19 +517,24 @@ for m in order:
     note = ""
     if m == "cutover" and rs[0]["load_s"] != "-":
         loads = [float(r["load_s"]) for r in rs]
-        tm = [float(r["tiermax_s"]) for r in rs]
         m_wall["cutover-load"] = med(loads)
-        note = (f"load phase median {med(loads):.2f} s ({' / '.join(f'{x:.2f}' for x in loads)}; "
-                f"tier-max formula {med(tm):.2f} s)")
+        note = (f"phases (median s): create {med([float(r['create_s']) for r in rs]):.2f}, "
+                f"load {med(loads):.2f} ({' / '.join(f'{x:.2f}' for x in loads)}), "
+                f"post {med([float(r['post_s']) for r in rs]):.2f}; ")
+    if m == "cutover" and rs[0]["tiermax_s"] != "-":
+        note += (f"report: tier-max formula {med([float(r['tiermax_s']) for r in rs]):.2f}, "
+                 f"sum of table seconds {med([float(r['tblsum_s']) for r in rs]):.2f}")
     bad = [r for r in rs if r["rows_in_target"] != r["rows"]]
     if bad:
         note += f" ROW COUNT MISMATCH in {len(bad)} run(s)"
-    print(f"| {m} | {w:.2f} | {' / '.join(f'{x:.2f}' for x in walls)} | {n / w:,.0f} | {rss:.0f} | {rcs} | {note} |")
+    cpu = med([float(r["client_cpu_s"]) for r in rs])
+    mcpu = " / ".join(r["machine_cpu_s"] for r in rs)
+    print(f"| {m} | {w:.2f} | {' / '.join(f'{x:.2f}' for x in walls)} | {n / w:,.0f} | {rss:.0f} | {cpu:.2f} | {mcpu} | {rcs} | {note} |")
 print()
 if "cutover" in m_wall and "pgloader" in m_wall:
     print(f"cutover / pgloader end to end: {m_wall['cutover'] / m_wall['pgloader']:.2f}x the time "
           f"({m_wall['pgloader'] / m_wall['cutover']:.2f}x pgloader's speed)")
-for v in ("nopk", "pk"):
+for v in ("nopk", "pk", "nopk2"):
     k = f"copy-limit-{v}"
     if "cutover-load" in m_wall and k in m_wall:
         print(f"cutover load phase / {k}: {m_wall['cutover-load'] / m_wall[k]:.2f}x")
