@@ -70,27 +70,7 @@ mod tests {
     use super::testkit::*;
     use super::*;
 
-    const ALL_TYPES: [&str; 19] = [
-        "boolean",
-        "tinyint",
-        "smallint unsigned",
-        "mediumint",
-        "integer",
-        "bigint",
-        "double",
-        "decimal",
-        "decimal(10,2)",
-        "varchar(20)",
-        "char(3)",
-        "text",
-        "timestamp",
-        "timestamptz",
-        "date",
-        "time",
-        "json",
-        "bytes",
-        "uuid",
-    ];
+    const ALL_TYPES: [&str; 19] = crate::types::NEUTRAL_SPELLINGS;
 
     #[test]
     fn null_converts_to_null_for_every_type_and_dialect() {

@@ -144,6 +144,29 @@ impl fmt::Display for ColumnType {
     }
 }
 
+/// One spelling of every kind of neutral type, as `Display` writes it (for tests and docs).
+pub const NEUTRAL_SPELLINGS: [&str; 19] = [
+    "boolean",
+    "tinyint",
+    "smallint unsigned",
+    "mediumint",
+    "integer",
+    "bigint",
+    "double",
+    "decimal",
+    "decimal(10,2)",
+    "varchar(20)",
+    "char(3)",
+    "text",
+    "timestamp",
+    "timestamptz",
+    "date",
+    "time",
+    "json",
+    "bytes",
+    "uuid",
+];
+
 /// An override type in `cutover.toml` that cutover does not know.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown column type `{0}`; use one of: boolean, tinyint, smallint, mediumint, integer, bigint (each optionally `unsigned`), double, decimal, decimal(p,s), varchar(n), char(n), text, timestamp, timestamptz, date, time, json, bytes, uuid")]
@@ -203,29 +226,9 @@ mod tests {
 
     #[test]
     fn neutral_spelling_round_trips() {
-        for s in [
-            "boolean",
-            "tinyint",
-            "smallint unsigned",
-            "mediumint",
-            "integer",
-            "bigint",
-            "double",
-            "decimal",
-            "decimal(10,2)",
-            "varchar(20)",
-            "char(3)",
-            "text",
-            "timestamp",
-            "timestamptz",
-            "date",
-            "time",
-            "json",
-            "bytes",
-            "uuid",
-        ] {
+        for s in NEUTRAL_SPELLINGS {
             let t: ColumnType = s.parse().unwrap();
-            assert_eq!(t.to_string(), s, "{s}");
+            assert_eq!(t.to_string(), *s, "{s}");
         }
     }
 
