@@ -286,6 +286,7 @@ pub async fn migrate(opts: &MigrateOptions<'_>) -> Result<MigrationReport, Migra
     }
     report.rejects_total = rejects.total;
     report.rejects = rejects.listed;
+    report.tables.sort_by(|a, b| (a.tier, &a.table).cmp(&(b.tier, &b.table)));
     report.complete = report.tables.iter().all(|t| t.count_checked);
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
