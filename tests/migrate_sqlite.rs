@@ -27,6 +27,16 @@ fn rows(conn: &rusqlite::Connection, table: &str) -> Vec<String> {
     out
 }
 
+/// The AUTOINCREMENT counters of a database, by table.
+fn sequences(conn: &rusqlite::Connection) -> Vec<(String, i64)> {
+    conn.prepare("SELECT name, seq FROM sqlite_sequence ORDER BY name")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
 #[test]
 fn demo_fixture_into_sqlite_target_is_value_for_value() {
     let dir = tempfile::tempdir().unwrap();
@@ -61,21 +71,7 @@ fn demo_fixture_into_sqlite_target_is_value_for_value() {
     // Keys and counters survive: FKs hold, AUTOINCREMENT counters continue.
     let violations: i64 = dst.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0)).unwrap();
     assert_eq!(violations, 0);
-    let seq_src: Vec<(String, i64)> = src
-        .prepare("SELECT name, seq FROM sqlite_sequence ORDER BY name")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    let seq_dst: Vec<(String, i64)> = dst
-        .prepare("SELECT name, seq FROM sqlite_sequence ORDER BY name")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    assert_eq!(seq_src, seq_dst);
+    assert_eq!(sequences(&src), sequences(&dst));
     // Running again into the same file is refused: cutover never fills tables it did not create.
     std::fs::remove_file(&state).unwrap();
     let (code, _, err) =
