@@ -14,10 +14,16 @@ pub struct MigrationReport {
     pub source_fingerprint: String,
     /// Target URL with its password replaced by ***.
     pub target: String,
+    /// The target server's product and version as read at connect time (`MariaDB 10.11.19`).
+    pub server_version: String,
     pub schema_mode: String,
     pub dry_run: bool,
     pub started_at: String,
     pub seconds: f64,
+    /// Wall time of the copy phase (creating tables, reading, converting and loading rows).
+    pub load_seconds: f64,
+    /// Wall time after the data: indexes, foreign keys (and their orphan checks), identity resets, views.
+    pub post_load_seconds: f64,
     pub tables: Vec<TableReport>,
     /// Post-load statements that failed but do not stop the migration (views).
     pub warnings: Vec<String>,
@@ -87,20 +93,23 @@ impl MigrationReport {
         let read: u64 = self.tables.iter().map(|t| t.rows_read).sum();
         let written: u64 = self.tables.iter().map(|t| t.rows_written).sum();
         let mut out = format!(
-            "{}{} -> {}\n",
+            "{}{} -> {}{}\n",
             if self.dry_run { "DRY RUN (nothing written): " } else { "" },
             self.source,
-            self.target
+            self.target,
+            if self.server_version.is_empty() { String::new() } else { format!(" ({})", self.server_version) }
         );
         out.push_str(&table(&grid));
         out.push_str(&format!(
-            "\n{} tables, {} rows read, {} written, {} rejected in {:.2} s ({} rows/s)\n",
+            "\n{} tables, {} rows read, {} written, {} rejected in {:.2} s ({} rows/s; load {:.2} s, after the data {:.2} s)\n",
             self.tables.len(),
             thousands(read),
             thousands(written),
             thousands(self.tables.iter().map(|t| t.rows_rejected).sum::<u64>().max(self.rejects_total)),
             self.seconds,
-            if self.seconds > 0.0 { thousands((read as f64 / self.seconds) as u64) } else { "-".into() }
+            if self.seconds > 0.0 { thousands((read as f64 / self.seconds) as u64) } else { "-".into() },
+            self.load_seconds,
+            self.post_load_seconds
         ));
         for w in &self.warnings {
             out.push_str(&format!("warning: {w}\n"));

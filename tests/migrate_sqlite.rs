@@ -141,15 +141,16 @@ fn dry_run_into_sqlite_creates_no_file() {
 }
 
 #[test]
-fn mariadb_target_is_refused_clearly_until_supported() {
+fn mariadb_url_without_a_database_is_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
     let (code, _, err) = run_cutover(&[
         "migrate",
         demo_fixture().to_str().unwrap(),
         "--to",
-        "mariadb://root:pw@127.0.0.1:3306/x",
+        "mariadb://root:pw@127.0.0.1:3306",
         "--state",
-        "/nonexistent/s.json",
+        dir.path().join("s.json").to_str().unwrap(),
     ]);
     assert_eq!(code, 3, "{err}");
-    assert!(err.contains("not supported by migrate yet") && !err.contains(":pw@"), "{err}");
+    assert!(err.contains("names no database") && !err.contains(":pw@") && err.contains("***"), "{err}");
 }

@@ -105,6 +105,7 @@ impl MigrateError {
 }
 
 /// How one table is read and written.
+#[derive(Clone)]
 struct TableJob {
     source_name: String,
     target_name: String,
@@ -123,8 +124,12 @@ struct TableJob {
     truncate: bool,
     /// Columns before the data in each row read (1 when the rowid comes first).
     offset: usize,
+    /// Fractional-second digits each column keeps (existing MariaDB DATETIME(0..5) / TIME(0..5)
+    /// columns keep fewer than 6; a value with more is rejected, never cut).
+    fraction_digits: Vec<u32>,
 }
 
+#[derive(Clone)]
 enum KeySpec {
     /// The SELECT's first column is the rowid.
     Rowid,
@@ -188,6 +193,8 @@ pub async fn migrate(opts: &MigrateOptions<'_>) -> Result<MigrationReport, Migra
         }
     }
     let schema_ref = target_schema.as_deref();
+    report.server_version = conns.first().map(|c| c.version().to_string()).unwrap_or_default();
+    let load_started = Instant::now();
 
     // Tables: create them (create mode) or read and match the catalog (existing mode).
     let mut table_jobs = match opts.schema_mode {
@@ -196,6 +203,20 @@ pub async fn migrate(opts: &MigrateOptions<'_>) -> Result<MigrationReport, Migra
     };
     table_jobs.sort_by(|a, b| (a.tier, &a.source_name).cmp(&(b.tier, &b.source_name)));
 
+    // Existing mode on MariaDB enforces the target's foreign keys while loading, tier by
+    // tier; a cycle or a table that references itself cannot load that way (MariaDB has
+    // no deferrable keys), so only then are checks off for the load
+    // sessions, and cutover checks every foreign key of the loaded tables afterwards.
+    let fk_checks_off = opts.schema_mode == SchemaMode::Existing
+        && opts.target.dialect == Dialect::MariaDb
+        && (!plan.cycles.is_empty()
+            || plan.tables.iter().any(|tp| tp.foreign_keys.iter().any(|fk| fk.parent_table == tp.target_name)))
+        && !opts.dry_run;
+    if fk_checks_off {
+        for c in conns.iter_mut() {
+            c.execute("SET SESSION foreign_key_checks = 0").await?;
+        }
+    }
     progress.phase("copying data");
     // Create mode adds foreign keys after the data, so every table may load at once,
     // longest first; existing mode loads tier by tier because the target enforces its keys.
@@ -217,7 +238,7 @@ pub async fn migrate(opts: &MigrateOptions<'_>) -> Result<MigrationReport, Migra
                 report.tables.push(done);
                 continue;
             }
-            to_run.push(clone_job(job));
+            to_run.push(job.clone());
         }
         if to_run.is_empty() {
             continue;
@@ -275,41 +296,29 @@ pub async fn migrate(opts: &MigrateOptions<'_>) -> Result<MigrationReport, Migra
     source.release()?;
     rejects.finish()?;
 
+    report.load_seconds = load_started.elapsed().as_secs_f64();
+    let post_started = Instant::now();
     if !opts.dry_run {
         progress.phase("after the data: indexes, foreign keys, identity resets, views");
         match opts.schema_mode {
             SchemaMode::Create => post_load(opts, &plan, &mut conns, &mut state, &mut report).await?,
-            SchemaMode::Existing => reset_sequences(&mut conns, schema_ref, &table_jobs).await?,
+            SchemaMode::Existing => {
+                if fk_checks_off {
+                    check_catalog_fks(&mut conns, &table_jobs).await?;
+                }
+                reset_sequences(&mut conns, schema_ref, &table_jobs).await?
+            }
         }
         state.finished = true;
         state.save(&opts.state_file)?;
     }
+    report.post_load_seconds = post_started.elapsed().as_secs_f64();
     report.rejects_total = rejects.total;
     report.rejects = rejects.listed;
     report.tables.sort_by(|a, b| (a.tier, &a.table).cmp(&(b.tier, &b.table)));
     report.complete = report.tables.iter().all(|t| t.count_checked);
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
-}
-
-fn clone_job(j: &TableJob) -> TableJob {
-    TableJob {
-        source_name: j.source_name.clone(),
-        target_name: j.target_name.clone(),
-        tier: j.tier,
-        rows_source: j.rows_source,
-        select: j.select.clone(),
-        columns: j.columns.clone(),
-        source_columns: j.source_columns.clone(),
-        types: j.types.clone(),
-        not_null: j.not_null.clone(),
-        key: match &j.key {
-            KeySpec::Rowid => KeySpec::Rowid,
-            KeySpec::Columns(c) => KeySpec::Columns(c.clone()),
-        },
-        truncate: j.truncate,
-        offset: j.offset,
-    }
 }
 
 /// Tables left out by `--tables` / `--exclude` globs.
@@ -538,6 +547,7 @@ fn job_for(
         key,
         truncate,
         offset,
+        fraction_digits: vec![6; columns.len()],
     }
 }
 
@@ -570,6 +580,7 @@ async fn existing_tables(
         }
         let catalog = conn.columns(schema_ref, &tp.target_name).await?;
         let mut columns = Vec::new();
+        let mut fractions = Vec::new();
         for c in &t.columns {
             let m = tp.column(&c.name).map_or(c.name.as_str(), |m| m.target_name.as_str());
             let found = catalog
@@ -577,10 +588,11 @@ async fn existing_tables(
                 .find(|k| k.name == m)
                 .or_else(|| catalog.iter().find(|k| k.name.eq_ignore_ascii_case(m)));
             match found {
-                Some(k) => match neutral_type(&k.type_name) {
+                Some(k) => match neutral_type(opts.target.dialect, &k.type_name) {
                     Some(ty) => {
                         let unit = tp.column(&c.name).and_then(|m| m.epoch_unit).unwrap_or_default();
                         columns.push((c.name.clone(), k.name.clone(), ty, unit, !k.nullable));
+                        fractions.push(fraction_digits(opts.target.dialect, &k.type_name));
                     }
                     None => problems.push(format!(
                         "{}.{}: target type {} is not supported yet",
@@ -620,7 +632,9 @@ async fn existing_tables(
         for fk in &tp.foreign_keys {
             edges.push((tp.source_name.clone(), fk.parent_table.clone()));
         }
-        jobs.push(job_for(t, tp, &columns, opts.target.dialect, false));
+        let mut job = job_for(t, tp, &columns, opts.target.dialect, false);
+        job.fraction_digits = fractions;
+        jobs.push(job);
     }
     if !problems.is_empty() {
         return Err(MigrateError::Refused(format!(
@@ -633,8 +647,10 @@ async fn existing_tables(
         progress.phase("emptying the target tables (--truncate)");
         match conn {
             TargetConn::Postgres { .. } => conn.execute(&format!("TRUNCATE {}", all_tables.join(", "))).await?,
-            TargetConn::Sqlite { .. } => {
-                for t in &all_tables {
+            // InnoDB refuses TRUNCATE of a referenced table; DELETE children first keeps
+            // every foreign key checked (no FOREIGN_KEY_CHECKS=0).
+            TargetConn::MariaDb { .. } | TargetConn::Sqlite { .. } => {
+                for t in all_tables.iter().rev() {
                     conn.execute(&format!("DELETE FROM {t}")).await?;
                 }
             }
@@ -643,8 +659,62 @@ async fn existing_tables(
     Ok(jobs)
 }
 
-/// The neutral type of a PostgreSQL catalog type (existing mode), so conversion checks its real width.
-pub fn neutral_type(pg: &str) -> Option<ColumnType> {
+/// The neutral type of a catalog type (existing mode), so conversion checks its real width.
+pub fn neutral_type(dialect: Dialect, catalog_type: &str) -> Option<ColumnType> {
+    match dialect {
+        Dialect::MariaDb => neutral_type_mariadb(catalog_type),
+        Dialect::Postgres | Dialect::Sqlite => neutral_type_pg(catalog_type),
+    }
+}
+
+/// Fractional-second digits a catalog type keeps (6 unless a MariaDB DATETIME/TIME says fewer).
+fn fraction_digits(dialect: Dialect, catalog_type: &str) -> u32 {
+    let t = catalog_type.to_ascii_lowercase();
+    let base = t.split('(').next().unwrap_or(&t).trim();
+    if dialect == Dialect::MariaDb && matches!(base, "datetime" | "timestamp" | "time") {
+        return crate::plan::mapping::type_args(&t).first().copied().unwrap_or(0).min(6);
+    }
+    6
+}
+
+/// The neutral type of a MariaDB / MySQL `COLUMN_TYPE` (`int(11) unsigned`, `tinyint(1)`, …).
+/// FLOAT, ENUM, SET, BIT, YEAR and spatial types are refused: cutover would have to round
+/// or pick, and it never does either silently.
+pub fn neutral_type_mariadb(column_type: &str) -> Option<ColumnType> {
+    let t = column_type.to_ascii_lowercase();
+    let args = crate::plan::mapping::type_args(&t);
+    let base = t.split(['(', ' ']).next().unwrap_or(&t).trim();
+    let unsigned = t.contains("unsigned");
+    let int = |width| Some(ColumnType::Integer { width, unsigned });
+    match base {
+        "tinyint" if args.first() == Some(&1) && !unsigned => Some(ColumnType::Boolean),
+        "bool" | "boolean" => Some(ColumnType::Boolean),
+        "tinyint" => int(IntWidth::I8),
+        "smallint" => int(IntWidth::I16),
+        "mediumint" => int(IntWidth::I24),
+        "int" | "integer" => int(IntWidth::I32),
+        "bigint" => int(IntWidth::I64),
+        "double" | "real" => Some(ColumnType::Double),
+        "decimal" | "numeric" => Some(ColumnType::Decimal {
+            precision: Some(args.first().copied().unwrap_or(10)),
+            scale: Some(args.get(1).copied().unwrap_or(0)),
+        }),
+        "varchar" => Some(ColumnType::Varchar { length: args.first().copied().unwrap_or(255) }),
+        "char" => Some(ColumnType::Char { length: args.first().copied().unwrap_or(1) }),
+        // TEXT types hold bytes, not characters: strict mode makes the server refuse, never cut, a longer value.
+        "tinytext" | "text" | "mediumtext" | "longtext" => Some(ColumnType::Text),
+        "json" => Some(ColumnType::Json),
+        "tinyblob" | "blob" | "mediumblob" | "longblob" | "binary" | "varbinary" => Some(ColumnType::Bytes),
+        "datetime" | "timestamp" => Some(ColumnType::Timestamp { tz: false }),
+        "date" => Some(ColumnType::Date),
+        "time" => Some(ColumnType::Time),
+        "uuid" => Some(ColumnType::Uuid),
+        _ => None,
+    }
+}
+
+/// The neutral type of a PostgreSQL catalog type.
+pub fn neutral_type_pg(pg: &str) -> Option<ColumnType> {
     let args = crate::plan::mapping::type_args(pg);
     let base = pg.split('(').next().unwrap_or(pg).trim();
     let int = |width| Some(ColumnType::Integer { width, unsigned: false });
@@ -779,9 +849,12 @@ async fn copy_queue(
                 });
             };
             let started = Instant::now();
+            // TRUNCATE is DDL on MariaDB (it commits): DELETE keeps it inside the load transaction.
             let prelude = truncate.then(|| match conn {
                 TargetConn::Postgres { .. } => format!("TRUNCATE {}", conn.table_ref(schema.as_deref(), &table)),
-                TargetConn::Sqlite { .. } => format!("DELETE FROM {}", conn.table_ref(schema.as_deref(), &table)),
+                TargetConn::MariaDb { .. } | TargetConn::Sqlite { .. } => {
+                    format!("DELETE FROM {}", conn.table_ref(schema.as_deref(), &table))
+                }
             });
             let result = write_table(&mut conn, schema.as_deref(), &table, &columns, prelude.as_deref(), rx, vrx).await;
             let _ = pool_tx.send(conn).await;
@@ -1030,6 +1103,19 @@ fn convert_row(row: &rusqlite::Row<'_>, job: &TableJob) -> Result<Vec<Value>, Bo
                 reason: e.to_string(),
             })
         })?;
+        if let Some(cut) = fraction_cut(&value, job.fraction_digits[c]) {
+            return Err(Box::new(Reject {
+                table: job.source_name.clone(),
+                key: row_key(row, job),
+                column: job.source_columns[c].clone(),
+                value: describe(raw),
+                kind: "fraction_lost".into(),
+                reason: format!(
+                    "the target column keeps {} fractional second digit(s); {cut} would be cut (widen it to DATETIME(6) / TIME(6))",
+                    job.fraction_digits[c]
+                ),
+            }));
+        }
         if value == Value::Null && job.not_null[c] {
             return Err(Box::new(Reject {
                 table: job.source_name.clone(),
@@ -1043,6 +1129,22 @@ fn convert_row(row: &rusqlite::Row<'_>, job: &TableJob) -> Result<Vec<Value>, Bo
         out.push(value);
     }
     Ok(out)
+}
+
+/// The sub-second part a column with `digits` fractional digits would lose, if any.
+fn fraction_cut(v: &Value, digits: u32) -> Option<String> {
+    use chrono::Timelike;
+    if digits >= 6 {
+        return None;
+    }
+    let nanos = match v {
+        Value::Timestamp(t) => t.nanosecond(),
+        Value::TimestampTz(t) => t.nanosecond(),
+        Value::Time(t) => t.nanosecond(),
+        _ => return None,
+    };
+    let unit = 10u32.pow(9 - digits);
+    (nanos % unit != 0).then(|| format!("0.{:09}", nanos).trim_end_matches('0').to_string())
 }
 
 fn describe(v: SourceValue) -> String {
@@ -1128,7 +1230,31 @@ async fn post_load(
     let Some(conn) = conns.first_mut() else { return Ok(()) };
     let post: Vec<&plan::Statement> = plan.statements.iter().filter(|s| s.phase != Phase::Tables).collect();
     let resumed_at = state.post_load_next;
+    // MariaDB validates a new foreign key only by copying the whole table (ALGORITHM=COPY);
+    // with checks off it adds it in place. cutover checks every such key itself first, so
+    // no orphan hides behind FOREIGN_KEY_CHECKS=0.
+    let own_fk_check = conn.dialect() == Dialect::MariaDb;
+    if own_fk_check {
+        conn.execute("SET SESSION foreign_key_checks = 0").await?;
+    }
     for (i, st) in post.iter().enumerate().skip(state.post_load_next) {
+        if own_fk_check && st.phase == Phase::ForeignKeys {
+            // One statement adds all foreign keys of the table it names.
+            let table = plan.tables.iter().find(|tp| tp.target_name == st.object);
+            for (tp, fk) in table.iter().flat_map(|tp| tp.foreign_keys.iter().map(move |f| (*tp, f))) {
+                let check = FkCheck {
+                    name: &fk.name,
+                    child: &tp.target_name,
+                    columns: &fk.columns,
+                    parent: &fk.parent_table,
+                    parent_columns: &fk.parent_columns,
+                    key: &tp.primary_key,
+                };
+                if let Some(message) = orphans(conn, plan.target_schema.as_deref(), &check).await? {
+                    return Err(MigrateError::Refused(message));
+                }
+            }
+        }
         match conn.execute(&st.sql).await {
             Ok(()) => {}
             // A run killed between a statement and its record in the state file: it is done.
@@ -1139,7 +1265,105 @@ async fn post_load(
         state.post_load_next = i + 1;
         state.save(&opts.state_file)?;
     }
+    if own_fk_check {
+        conn.execute("SET SESSION foreign_key_checks = 1").await?;
+    }
     Ok(())
+}
+
+/// Existing mode, MariaDB, after a load with checks off: every foreign key (read from
+/// information_schema) of the loaded tables must hold; then checks go back on.
+async fn check_catalog_fks(conns: &mut [TargetConn], jobs: &[TableJob]) -> Result<(), MigrateError> {
+    let Some(conn) = conns.first_mut() else { return Ok(()) };
+    let sep = '\u{1f}';
+    let rows = conn
+        .strings(&format!(
+            "SELECT CAST(CONCAT_WS('\u{1e}', CONSTRAINT_NAME, TABLE_NAME, \
+             GROUP_CONCAT(COLUMN_NAME ORDER BY ORDINAL_POSITION SEPARATOR '{sep}'), REFERENCED_TABLE_NAME, \
+             GROUP_CONCAT(REFERENCED_COLUMN_NAME ORDER BY ORDINAL_POSITION SEPARATOR '{sep}')) AS CHAR) \
+             FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = DATABASE() AND REFERENCED_TABLE_NAME IS NOT NULL \
+             GROUP BY CONSTRAINT_NAME, TABLE_NAME, REFERENCED_TABLE_NAME"
+        ))
+        .await?;
+    let mut problems = Vec::new();
+    for r in rows {
+        let f: Vec<&str> = r.split('\u{1e}').collect();
+        let [name, child, cols, parent, pcols] = f[..] else { continue };
+        if !jobs.iter().any(|j| j.target_name == child || j.target_name == parent) {
+            continue;
+        }
+        let columns: Vec<String> = cols.split(sep).map(String::from).collect();
+        let parent_columns: Vec<String> = pcols.split(sep).map(String::from).collect();
+        let check = FkCheck { name, child, columns: &columns, parent, parent_columns: &parent_columns, key: &[] };
+        if let Some(m) = orphans(conn, None, &check).await? {
+            problems.push(m);
+        }
+    }
+    for c in conns.iter_mut() {
+        c.execute("SET SESSION foreign_key_checks = 1").await?;
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(MigrateError::Refused(problems.join("\n")))
+    }
+}
+
+/// One foreign key to check for orphans, by target names.
+struct FkCheck<'a> {
+    name: &'a str,
+    child: &'a str,
+    columns: &'a [String],
+    parent: &'a str,
+    parent_columns: &'a [String],
+    /// The child's primary key, to name orphan rows (the FK columns when empty).
+    key: &'a [String],
+}
+
+/// Rows of the child whose key (all parts non-NULL, as MATCH SIMPLE) has no parent row:
+/// None when there are none, else a message naming the key, the count and some rows.
+async fn orphans(
+    conn: &mut TargetConn,
+    schema: Option<&str>,
+    fk: &FkCheck<'_>,
+) -> Result<Option<String>, MigrateError> {
+    let engine = conn.dialect().engine();
+    let q = |c: &str| engine.quote(c);
+    let mut cond: Vec<String> = fk.columns.iter().map(|c| format!("c.{} IS NOT NULL", q(c))).collect();
+    let join: Vec<String> =
+        fk.columns.iter().zip(fk.parent_columns).map(|(c, p)| format!("p.{} = c.{}", q(p), q(c))).collect();
+    cond.push(format!(
+        "NOT EXISTS (SELECT 1 FROM {} p WHERE {})",
+        conn.table_ref(schema, fk.parent),
+        join.join(" AND ")
+    ));
+    let from = format!("FROM {} c WHERE {}", conn.table_ref(schema, fk.child), cond.join(" AND "));
+    let n = conn.scalar(&format!("SELECT CAST(count(*) AS SIGNED) {from}")).await?;
+    if n == 0 {
+        return Ok(None);
+    }
+    let shown = if fk.key.is_empty() { fk.columns } else { fk.key };
+    let parts: Vec<String> = shown
+        .iter()
+        .chain(fk.columns.iter().filter(|c| !shown.contains(c)))
+        .map(|c| {
+            format!("'{}=', COALESCE(CAST(c.{} AS CHAR), 'NULL')", c.replace('\'', "''").replace('\\', "\\\\"), q(c))
+        })
+        .collect();
+    let samples =
+        conn.strings(&format!("SELECT CONCAT_WS(', ', CONCAT({})) {from} LIMIT 5", parts.join(", ', ', "))).await?;
+    Ok(Some(format!(
+        "foreign key {} ({}.{} -> {}.{}): {n} row(s) of {} reference a {} row that does not exist, e.g. {}; \
+         fix or delete those rows in the source (cutover never adds a key that does not hold), then run again with --resume",
+        fk.name,
+        fk.child,
+        fk.columns.join(","),
+        fk.parent,
+        fk.parent_columns.join(","),
+        fk.child,
+        fk.parent,
+        samples.join("; ")
+    )))
 }
 
 /// Existing mode: move every sequence / identity of the loaded tables above the largest key.

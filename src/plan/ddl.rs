@@ -363,7 +363,48 @@ pub(super) fn statements(
         let source = schema.table(&tp.source_name);
         push(&mut out, Phase::Tables, &tp.target_name, create_table(tp, plan, source, engine), false);
     }
-    for tp in &plan.tables {
+    // MariaDB builds every index of one ALTER TABLE in one pass over the table, and adds
+    // all its foreign keys (with checks off, after cutover's own orphan check) in one
+    // statement: one statement per table instead of one per index or key.
+    let grouped = engine.dialect() == Dialect::MariaDb;
+    for tp in plan.tables.iter().filter(|_| grouped) {
+        let tref = engine.table_ref(schema_name, &tp.target_name);
+        let adds: Vec<String> = tp
+            .indexes
+            .iter()
+            .map(|idx| {
+                format!(
+                    "ADD {}INDEX {} ({})",
+                    if idx.unique { "UNIQUE " } else { "" },
+                    engine.quote(&idx.target_name),
+                    idx.keys.join(", ")
+                )
+            })
+            .collect();
+        if !adds.is_empty() {
+            push(&mut out, Phase::Indexes, &tp.target_name, format!("ALTER TABLE {tref} {}", adds.join(", ")), false);
+        }
+    }
+    if grouped && !engine.inline_foreign_keys() {
+        for tp in &plan.tables {
+            let tref = engine.table_ref(schema_name, &tp.target_name);
+            let adds: Vec<String> = tp
+                .foreign_keys
+                .iter()
+                .map(|fk| format!("ADD CONSTRAINT {} {}", engine.quote(&fk.name), fk_clause(fk, plan, engine)))
+                .collect();
+            if !adds.is_empty() {
+                push(
+                    &mut out,
+                    Phase::ForeignKeys,
+                    &tp.target_name,
+                    format!("ALTER TABLE {tref} {}", adds.join(", ")),
+                    false,
+                );
+            }
+        }
+    }
+    for tp in plan.tables.iter().filter(|_| !grouped) {
         let tref = engine.table_ref(schema_name, &tp.target_name);
         for idx in &tp.indexes {
             let mut sql = format!(
@@ -378,7 +419,7 @@ pub(super) fn statements(
             push(&mut out, Phase::Indexes, &idx.target_name, sql, false);
         }
     }
-    if !engine.inline_foreign_keys() {
+    if !grouped && !engine.inline_foreign_keys() {
         for tp in &plan.tables {
             let tref = engine.table_ref(schema_name, &tp.target_name);
             for fk in &tp.foreign_keys {

@@ -6,9 +6,11 @@
 
 use std::time::Duration;
 
+use sqlx::mysql::MySqlConnectOptions;
 use sqlx::postgres::PgConnectOptions;
-use sqlx::{ConnectOptions, Executor, PgConnection, Row};
+use sqlx::{ConnectOptions, Executor, MySqlConnection, PgConnection, Row};
 
+use super::mysqltext;
 use super::pgbinary::{self, PgType};
 use super::url::TargetUrl;
 use super::Dialect;
@@ -20,8 +22,6 @@ pub enum TargetError {
     Connect { target: String, reason: String, hint: String },
     #[error("{target}: {what}: {reason}")]
     Server { target: String, what: String, reason: String },
-    #[error("{target}: MariaDB and MySQL targets are not supported by migrate yet (planned); use `cutover plan --dialect mariadb` to see the DDL")]
-    Unsupported { target: String },
 }
 
 /// One column of a target table as the catalog describes it.
@@ -35,9 +35,27 @@ pub struct CatalogColumn {
 }
 
 pub enum TargetConn {
-    Postgres { conn: PgConnection, target: String },
-    Sqlite { conn: rusqlite::Connection, target: String },
+    Postgres {
+        conn: PgConnection,
+        target: String,
+        version: String,
+    },
+    MariaDb {
+        conn: MySqlConnection,
+        target: String,
+        version: String,
+        /// The server's `max_allowed_packet`: no INSERT statement is larger.
+        max_packet: usize,
+    },
+    Sqlite {
+        conn: rusqlite::Connection,
+        target: String,
+        version: String,
+    },
 }
+
+/// Largest multi-row INSERT sent to MariaDB (smaller if the server's packet limit is).
+const MARIADB_STATEMENT_BYTES: usize = 4 << 20;
 
 fn connect_hint(reason: &str) -> &'static str {
     let r = reason.to_ascii_lowercase();
@@ -70,7 +88,46 @@ impl TargetConn {
                 for s in Dialect::Postgres.engine().session_setup() {
                     conn.execute(*s).await.map_err(|e| fail(e.to_string()))?;
                 }
-                Ok(TargetConn::Postgres { conn, target })
+                let version: String = sqlx::query_scalar("SHOW server_version")
+                    .fetch_one(&mut conn)
+                    .await
+                    .map_err(|e| fail(e.to_string()))?;
+                Ok(TargetConn::Postgres { conn, target, version: format!("PostgreSQL {version}") })
+            }
+            Dialect::MariaDb => {
+                if url.database().is_none() {
+                    return Err(TargetError::Connect {
+                        target: target.clone(),
+                        reason: "the URL names no database".into(),
+                        hint: "write the database after the host, e.g. mariadb://user@host:3306/shop (cutover creates tables, never databases)".into(),
+                    });
+                }
+                let opts: MySqlConnectOptions = url.expose().parse().map_err(|e: sqlx::Error| fail(e.to_string()))?;
+                let opts = opts
+                    .charset("utf8mb4")
+                    .log_statements(log::LevelFilter::Off)
+                    .log_slow_statements(log::LevelFilter::Off, Duration::from_secs(3600));
+                let mut conn = opts.connect().await.map_err(|e| fail(e.to_string()))?;
+                for s in Dialect::MariaDb.engine().session_setup() {
+                    conn.execute(*s).await.map_err(|e| fail(e.to_string()))?;
+                }
+                let row = sqlx::query("SELECT VERSION(), CAST(@@max_allowed_packet AS SIGNED)")
+                    .fetch_one(&mut conn)
+                    .await
+                    .map_err(|e| fail(e.to_string()))?;
+                let version: String = row.try_get(0).map_err(|e| fail(e.to_string()))?;
+                let packet: i64 = row.try_get(1).map_err(|e| fail(e.to_string()))?;
+                let version = if version.to_ascii_lowercase().contains("mariadb") {
+                    format!("MariaDB {}", version.split("-MariaDB").next().unwrap_or(&version))
+                } else {
+                    format!("MySQL {version}")
+                };
+                Ok(TargetConn::MariaDb {
+                    conn,
+                    target,
+                    version,
+                    max_packet: usize::try_from(packet).unwrap_or(1 << 22).max(1 << 16),
+                })
             }
             Dialect::Sqlite => {
                 let path = url.sqlite_path().unwrap_or_default();
@@ -80,15 +137,33 @@ impl TargetConn {
                     "PRAGMA foreign_keys = OFF; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
                 )
                 .map_err(|e| fail(e.to_string()))?;
-                Ok(TargetConn::Sqlite { conn, target })
+                Ok(TargetConn::Sqlite { conn, target, version: format!("SQLite {}", rusqlite::version()) })
             }
-            Dialect::MariaDb => Err(TargetError::Unsupported { target }),
+        }
+    }
+
+    /// The server's product and version, read at connect time (`MariaDB 10.11.19`).
+    pub fn version(&self) -> &str {
+        match self {
+            TargetConn::Postgres { version, .. }
+            | TargetConn::MariaDb { version, .. }
+            | TargetConn::Sqlite { version, .. } => version,
+        }
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            TargetConn::Postgres { .. } => Dialect::Postgres,
+            TargetConn::MariaDb { .. } => Dialect::MariaDb,
+            TargetConn::Sqlite { .. } => Dialect::Sqlite,
         }
     }
 
     fn target(&self) -> &str {
         match self {
-            TargetConn::Postgres { target, .. } | TargetConn::Sqlite { target, .. } => target,
+            TargetConn::Postgres { target, .. }
+            | TargetConn::MariaDb { target, .. }
+            | TargetConn::Sqlite { target, .. } => target,
         }
     }
 
@@ -102,6 +177,9 @@ impl TargetConn {
             TargetConn::Postgres { conn, .. } => {
                 conn.execute(sqlx::raw_sql(sql)).await.map(|_| ()).map_err(|e| e.to_string())
             }
+            TargetConn::MariaDb { conn, .. } => {
+                conn.execute(sqlx::raw_sql(sql)).await.map(|_| ()).map_err(|e| e.to_string())
+            }
             TargetConn::Sqlite { conn, .. } => conn.execute_batch(sql).map_err(|e| e.to_string()),
         };
         r.map_err(|e| self.server(format!("running `{}`", first_line(sql)), e))
@@ -109,10 +187,7 @@ impl TargetConn {
 
     /// The qualified name of a table for this connection's dialect.
     pub fn table_ref(&self, schema: Option<&str>, table: &str) -> String {
-        match self {
-            TargetConn::Postgres { .. } => Dialect::Postgres.engine().table_ref(schema, table),
-            TargetConn::Sqlite { .. } => Dialect::Sqlite.engine().table_ref(schema, table),
-        }
+        self.dialect().engine().table_ref(schema, table)
     }
 
     pub async fn table_exists(&mut self, schema: Option<&str>, table: &str) -> Result<bool, TargetError> {
@@ -122,6 +197,17 @@ impl TargetConn {
                     "SELECT count(*) FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2",
                 )
                 .bind(schema.unwrap_or("public"))
+                .bind(table)
+                .fetch_one(&mut *conn)
+                .await;
+                let n: i64 =
+                    row.and_then(|r| r.try_get(0)).map_err(|e| self.server(format!("looking up table {table}"), e))?;
+                Ok(n > 0)
+            }
+            TargetConn::MariaDb { conn, .. } => {
+                let row = sqlx::query(
+                    "SELECT count(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?",
+                )
                 .bind(table)
                 .fetch_one(&mut *conn)
                 .await;
@@ -147,12 +233,44 @@ impl TargetConn {
                 let r = sqlx::query(&sql).fetch_one(&mut *conn).await.and_then(|r| r.try_get(0));
                 r.map_err(|e| self.server(format!("counting the rows of {table}"), e))?
             }
+            TargetConn::MariaDb { conn, .. } => {
+                let r = sqlx::query(&sql).fetch_one(&mut *conn).await.and_then(|r| r.try_get(0));
+                r.map_err(|e| self.server(format!("counting the rows of {table}"), e))?
+            }
             TargetConn::Sqlite { conn, .. } => {
                 let r = conn.query_row(&sql, [], |r| r.get(0));
                 r.map_err(|e| self.server(format!("counting the rows of {table}"), e))?
             }
         };
         Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// A one-column query of text values (catalog lookups, orphan samples); MariaDB and PostgreSQL.
+    pub async fn strings(&mut self, sql: &str) -> Result<Vec<String>, TargetError> {
+        let r = match self {
+            TargetConn::Postgres { conn, .. } => sqlx::query_scalar::<_, String>(sql).fetch_all(&mut *conn).await,
+            TargetConn::MariaDb { conn, .. } => sqlx::query_scalar::<_, String>(sql).fetch_all(&mut *conn).await,
+            TargetConn::Sqlite { conn, .. } => {
+                let rows = conn
+                    .prepare(sql)
+                    .and_then(|mut st| st.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>());
+                return rows.map_err(|e| self.server(format!("running `{}`", first_line(sql)), e));
+            }
+        };
+        r.map_err(|e| self.server(format!("running `{}`", first_line(sql)), e))
+    }
+
+    /// A query that returns one integer.
+    pub async fn scalar(&mut self, sql: &str) -> Result<i64, TargetError> {
+        let r = match self {
+            TargetConn::Postgres { conn, .. } => sqlx::query_scalar::<_, i64>(sql).fetch_one(&mut *conn).await,
+            TargetConn::MariaDb { conn, .. } => sqlx::query_scalar::<_, i64>(sql).fetch_one(&mut *conn).await,
+            TargetConn::Sqlite { conn, .. } => {
+                let r = conn.query_row(sql, [], |r| r.get::<_, i64>(0));
+                return r.map_err(|e| self.server(format!("running `{}`", first_line(sql)), e));
+            }
+        };
+        r.map_err(|e| self.server(format!("running `{}`", first_line(sql)), e))
     }
 
     /// The columns of a target table, in order.
@@ -172,6 +290,37 @@ impl TargetConn {
                             type_name: r.try_get(1)?,
                             nullable: r.try_get(2)?,
                             has_default: r.try_get(3)?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, sqlx::Error>>()
+                    .map_err(|e| self.server(format!("reading the columns of {table}"), e))
+            }
+            TargetConn::MariaDb { conn, version, .. } => {
+                // MariaDB keeps JSON as LONGTEXT with a json_valid() check; MySQL has a JSON type.
+                let json_check = if version.starts_with("MariaDB") {
+                    "EXISTS (SELECT 1 FROM information_schema.CHECK_CONSTRAINTS k WHERE k.CONSTRAINT_SCHEMA = c.TABLE_SCHEMA \
+                     AND k.TABLE_NAME = c.TABLE_NAME AND k.CHECK_CLAUSE = CONCAT('json_valid(`', c.COLUMN_NAME, '`)'))"
+                } else {
+                    "0"
+                };
+                let sql = format!(
+                    "SELECT CAST(c.COLUMN_NAME AS CHAR), CAST(c.COLUMN_TYPE AS CHAR), CAST(c.IS_NULLABLE = 'YES' AS SIGNED), \
+                     CAST(c.COLUMN_DEFAULT IS NOT NULL OR c.EXTRA LIKE '%auto_increment%' OR c.EXTRA LIKE '%GENERATED%' AS SIGNED), \
+                     CAST({json_check} AS SIGNED) \
+                     FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = ? \
+                     ORDER BY c.ORDINAL_POSITION"
+                );
+                let rows = sqlx::query(&sql).bind(table).fetch_all(&mut *conn).await;
+                let rows = rows.map_err(|e| self.server(format!("reading the columns of {table}"), e))?;
+                rows.iter()
+                    .map(|r| {
+                        let ty: String = r.try_get(1)?;
+                        let json = r.try_get::<i64, _>(4)? != 0;
+                        Ok(CatalogColumn {
+                            name: r.try_get(0)?,
+                            type_name: if json { "json".into() } else { ty },
+                            nullable: r.try_get::<i64, _>(2)? != 0,
+                            has_default: r.try_get::<i64, _>(3)? != 0,
                         })
                     })
                     .collect::<Result<Vec<_>, sqlx::Error>>()
@@ -217,7 +366,7 @@ impl TargetConn {
     ) -> Result<u64, TargetError> {
         let tref = self.table_ref(schema, table);
         match self {
-            TargetConn::Postgres { conn, target } => {
+            TargetConn::Postgres { conn, target, .. } => {
                 let target = target.clone();
                 let err = |what: &str, e: sqlx::Error| TargetError::Server {
                     target: target.clone(),
@@ -266,7 +415,102 @@ impl TargetConn {
                 debug_assert_eq!(n, sent);
                 Ok(n)
             }
-            TargetConn::Sqlite { conn, target } => {
+            TargetConn::MariaDb { conn, target, max_packet, .. } => {
+                let target = target.clone();
+                let limit = MARIADB_STATEMENT_BYTES.min(max_packet.saturating_sub(1024));
+                let err = |what: &str, e: sqlx::Error| TargetError::Server {
+                    target: target.clone(),
+                    what: format!("{what} {table}"),
+                    reason: pg_reason(&e.to_string()),
+                };
+                let cols = columns.iter().map(|c| Dialect::MariaDb.engine().quote(c)).collect::<Vec<_>>().join(", ");
+                let head = format!("INSERT INTO {tref} ({cols}) VALUES ");
+                conn.execute("BEGIN").await.map_err(|e| err("starting the transaction for", e))?;
+                if let Some(p) = prelude {
+                    conn.execute(p).await.map_err(|e| err("emptying", e))?;
+                }
+                // Statements are built while the server runs the one before: the builder
+                // hands each finished statement (and where each row starts in it) to the sender.
+                let (stx, mut srx) = tokio::sync::mpsc::channel::<Insert>(1);
+                // A task of its own, so that building never holds up the socket.
+                let head_b = head.clone();
+                let build = tokio::spawn(async move {
+                    let head = head_b;
+                    let mut sql = String::with_capacity(limit + (limit >> 3));
+                    let mut starts = Vec::new();
+                    let mut first_row = 0u64;
+                    while let Some(batch) = rx.recv().await {
+                        for row in &batch {
+                            let at = sql.len();
+                            if starts.is_empty() {
+                                sql.push_str(&head);
+                            } else {
+                                sql.push(',');
+                            }
+                            starts.push(sql.len());
+                            mysqltext::push_row(&mut sql, row);
+                            if sql.len() > limit && starts.len() > 1 {
+                                // The row that overflowed opens the next statement.
+                                let tail = sql[at + 1..].to_string();
+                                sql.truncate(at);
+                                starts.pop();
+                                let n = starts.len() as u64;
+                                let full = Insert {
+                                    sql: std::mem::take(&mut sql),
+                                    starts: std::mem::take(&mut starts),
+                                    first_row,
+                                };
+                                first_row += n;
+                                if stx.send(full).await.is_err() {
+                                    return;
+                                }
+                                sql.reserve(limit + (limit >> 3));
+                                sql.push_str(&head);
+                                starts.push(sql.len());
+                                sql.push_str(&tail);
+                            }
+                        }
+                    }
+                    if !starts.is_empty() {
+                        let _ = stx.send(Insert { sql, starts, first_row }).await;
+                    }
+                });
+                let send = async {
+                    let mut n = 0u64;
+                    while let Some(ins) = srx.recv().await {
+                        if ins.sql.len() > *max_packet {
+                            return Err(TargetError::Server {
+                                target: target.clone(),
+                                what: format!("loading {table}"),
+                                reason: format!(
+                                    "row {} is {} bytes as SQL, more than the server's max_allowed_packet ({} bytes); raise it (SET GLOBAL max_allowed_packet = 1073741824) and run again with --resume",
+                                    ins.first_row + 1,
+                                    ins.sql.len(),
+                                    max_packet
+                                ),
+                            });
+                        }
+                        match conn.execute(sqlx::raw_sql(&ins.sql)).await {
+                            Ok(done) => n += done.rows_affected(),
+                            Err(e) => {
+                                return Err(TargetError::Server {
+                                    target: target.clone(),
+                                    what: format!("loading {table}"),
+                                    reason: describe_insert_error(&e, &ins),
+                                })
+                            }
+                        }
+                    }
+                    Ok(n)
+                };
+                let n = send.await;
+                if n.is_err() {
+                    build.abort();
+                }
+                let _ = build.await;
+                n
+            }
+            TargetConn::Sqlite { conn, target, .. } => {
                 let target = target.clone();
                 let err = |what: &str, e: rusqlite::Error| TargetError::Server {
                     target: target.clone(),
@@ -303,6 +547,25 @@ impl TargetConn {
     pub async fn rollback(&mut self) {
         let _ = self.execute("ROLLBACK").await;
     }
+}
+
+/// One multi-row INSERT ready to send, with where each row starts in it.
+struct Insert {
+    sql: String,
+    starts: Vec<usize>,
+    /// Rows of the table sent before this statement.
+    first_row: u64,
+}
+
+/// The server's message, plus the row it names (its place in the table and its start).
+fn describe_insert_error(e: &sqlx::Error, ins: &Insert) -> String {
+    let msg = pg_reason(&e.to_string());
+    let (_, row) = mysqltext::error_position(&msg);
+    let Some(row) = row.filter(|r| *r >= 1 && *r <= ins.starts.len()) else { return msg };
+    let start = ins.starts[row - 1];
+    let end = ins.starts.get(row).map_or(ins.sql.len(), |s| s - 1);
+    let text = &ins.sql[start..end];
+    format!("{msg} (row {} of the table as sent: {})", ins.first_row + row as u64, crate::convert::shorten(text, 120))
 }
 
 async fn pg_types(

@@ -9,6 +9,7 @@
 
 pub mod conn;
 pub mod mariadb;
+pub mod mysqltext;
 pub mod pgbinary;
 pub mod postgres;
 pub mod sqlite;

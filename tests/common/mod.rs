@@ -372,3 +372,374 @@ pub fn sqlite_file_for(path: &Path, dir: &Path) -> PathBuf {
         path.to_path_buf()
     }
 }
+
+/// MariaDB's side of the comparison: the kind of each column as the catalog describes
+/// it, the expected canonical text of a source value by the documented rules for that
+/// kind, and the canonical text of what MariaDB returns. Computed here, not by src/convert.
+pub mod mariadb_canon {
+    use rusqlite::types::ValueRef;
+    use std::str::FromStr;
+
+    /// How a MariaDB column holds its values, read from information_schema.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Kind {
+        /// TINYINT(1): 0/1.
+        Bool,
+        Int,
+        Double,
+        Decimal {
+            scale: u32,
+        },
+        Text,
+        Bytes,
+        /// DATETIME / TIMESTAMP, naive; values with offsets arrive converted to UTC.
+        DateTime,
+        Date,
+        Time,
+        /// LONGTEXT guarded by json_valid(): MariaDB keeps the text.
+        Json,
+        Uuid,
+    }
+
+    impl Kind {
+        /// From COLUMNS.DATA_TYPE, COLUMNS.COLUMN_TYPE, NUMERIC_SCALE and whether a
+        /// `json_valid(col)` check guards the column.
+        pub fn from_catalog(data_type: &str, column_type: &str, scale: Option<i64>, json: bool) -> Kind {
+            let column_type = column_type.to_ascii_lowercase();
+            match data_type.to_ascii_lowercase().as_str() {
+                "tinyint" if column_type.starts_with("tinyint(1)") => Kind::Bool,
+                "tinyint" | "smallint" | "mediumint" | "int" | "bigint" => Kind::Int,
+                "double" | "float" => Kind::Double,
+                "decimal" => Kind::Decimal { scale: scale.and_then(|s| u32::try_from(s).ok()).unwrap_or(0) },
+                "datetime" | "timestamp" => Kind::DateTime,
+                "date" => Kind::Date,
+                "time" => Kind::Time,
+                "uuid" => Kind::Uuid,
+                "json" => Kind::Json,
+                "longtext" | "mediumtext" | "text" | "tinytext" if json => Kind::Json,
+                "longtext" | "mediumtext" | "text" | "tinytext" | "varchar" | "char" => Kind::Text,
+                "longblob" | "mediumblob" | "blob" | "tinyblob" | "varbinary" | "binary" => Kind::Bytes,
+                other => panic!("no comparison rule for MariaDB type {other} ({column_type})"),
+            }
+        }
+
+        /// The select-list expression that reads a column for `actual`; every kind reads
+        /// as text except DOUBLE, which is read as f64 so that no digit is lost.
+        pub fn select(self, quoted: &str) -> String {
+            match self {
+                Kind::Bytes => format!("LOWER(HEX({quoted}))"),
+                Kind::Text | Kind::Double => quoted.to_string(),
+                _ => format!("CAST({quoted} AS CHAR)"),
+            }
+        }
+    }
+
+    fn text(b: &[u8]) -> String {
+        String::from_utf8_lossy(b).into_owned()
+    }
+
+    /// A date/time text by the documented forms, converted to UTC when it carries an
+    /// offset: `YYYY-MM-DD[( |T)HH:MM[:SS[.f]]][Z|±HH:MM|±HHMM|±HH]`.
+    pub fn datetime_utc(s: &str) -> Option<chrono::NaiveDateTime> {
+        let s = s.trim();
+        let date = chrono::NaiveDate::parse_from_str(s.get(..10)?, "%Y-%m-%d").ok()?;
+        let rest = &s[10..];
+        if rest.is_empty() {
+            return date.and_hms_opt(0, 0, 0);
+        }
+        let rest = rest.strip_prefix([' ', 'T'])?;
+        let (time, offset) = match rest.find(['Z', '+', '-']) {
+            Some(i) => rest.split_at(i),
+            None => (rest, ""),
+        };
+        let time = chrono::NaiveTime::parse_from_str(time, "%H:%M:%S%.f")
+            .or_else(|_| chrono::NaiveTime::parse_from_str(time, "%H:%M"))
+            .ok()?;
+        let seconds_east = match offset {
+            "" | "Z" => 0,
+            o => {
+                let sign = if o.starts_with('-') { -1 } else { 1 };
+                let digits: String = o[1..].chars().filter(char::is_ascii_digit).collect();
+                let (h, m) = match digits.len() {
+                    2 => (digits.parse::<i64>().ok()?, 0),
+                    4 => (digits[..2].parse::<i64>().ok()?, digits[2..].parse::<i64>().ok()?),
+                    _ => return None,
+                };
+                sign * (h * 3600 + m * 60)
+            }
+        };
+        Some(date.and_time(time) - chrono::Duration::seconds(seconds_east))
+    }
+
+    /// Units per second of the integers in a date/time column, from the largest one:
+    /// < 1e11 seconds, < 1e14 milliseconds, else microseconds.
+    pub fn epoch_units_per_second(largest_abs: i64) -> i64 {
+        if largest_abs < 100_000_000_000 {
+            1
+        } else if largest_abs < 100_000_000_000_000 {
+            1_000
+        } else {
+            1_000_000
+        }
+    }
+
+    fn from_epoch(i: i64, per_second: i64, format: &str) -> String {
+        i.checked_mul(1_000_000 / per_second)
+            .and_then(chrono::DateTime::from_timestamp_micros)
+            .map_or_else(|| format!("not an epoch: {i}"), |t| t.naive_utc().format(format).to_string())
+    }
+
+    const DATETIME: &str = "%Y-%m-%d %H:%M:%S%.6f";
+
+    fn real_text(f: f64) -> String {
+        let s = format!("{f}");
+        if s.contains('.') || s.contains('e') || s.contains("inf") || s.contains("NaN") {
+            s
+        } else {
+            format!("{s}.0")
+        }
+    }
+
+    fn uuid_text(hex32: &str) -> String {
+        let h = hex32.to_ascii_lowercase();
+        format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    }
+
+    fn decimal(s: &str, scale: u32) -> String {
+        let d = rust_decimal::Decimal::from_str(s).or_else(|_| rust_decimal::Decimal::from_scientific(s));
+        match d {
+            Ok(d) => d
+                .round_dp_with_strategy(scale, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+                .normalize()
+                .to_string(),
+            Err(_) => format!("not a decimal: {s:?}"),
+        }
+    }
+
+    /// The canonical text the documented rules require for a source value in a column of
+    /// `kind`. `epoch` is the units per second of the column's integers (date/time kinds).
+    pub fn expected(v: ValueRef<'_>, kind: Kind, epoch: i64) -> String {
+        match (v, kind) {
+            (ValueRef::Null, _) => "NULL".into(),
+            (ValueRef::Integer(i), Kind::Bool) => u8::from(i != 0).to_string(),
+            (ValueRef::Real(f), Kind::Bool) => u8::from(f != 0.0).to_string(),
+            (ValueRef::Text(t), Kind::Bool) => {
+                u8::from(matches!(text(t).to_ascii_lowercase().as_str(), "1" | "true" | "t" | "yes")).to_string()
+            }
+            (ValueRef::Integer(i), Kind::Int) => i.to_string(),
+            (ValueRef::Real(f), Kind::Int) => format!("{}", f as i64),
+            (ValueRef::Text(t), Kind::Int) => {
+                text(t).parse::<i64>().map_or_else(|_| format!("not an integer: {:?}", text(t)), |i| i.to_string())
+            }
+            (ValueRef::Integer(i), Kind::Double) => format!("{:?}", i as f64),
+            (ValueRef::Real(f), Kind::Double) => format!("{f:?}"),
+            (ValueRef::Text(t), Kind::Double) => {
+                text(t).parse::<f64>().map_or_else(|_| format!("not a number: {:?}", text(t)), |f| format!("{f:?}"))
+            }
+            (ValueRef::Integer(i), Kind::Decimal { scale }) => decimal(&i.to_string(), scale),
+            (ValueRef::Real(f), Kind::Decimal { scale }) => decimal(&format!("{f}"), scale),
+            (ValueRef::Text(t), Kind::Decimal { scale }) => decimal(&text(t), scale),
+            (ValueRef::Text(t), Kind::DateTime) => datetime_utc(&text(t))
+                .map_or_else(|| format!("not a datetime: {:?}", text(t)), |d| d.format(DATETIME).to_string()),
+            (ValueRef::Integer(i), Kind::DateTime) => from_epoch(i, epoch, DATETIME),
+            (ValueRef::Text(t), Kind::Date) => datetime_utc(&text(t))
+                .map_or_else(|| format!("not a date: {:?}", text(t)), |d| d.format("%Y-%m-%d").to_string()),
+            (ValueRef::Integer(i), Kind::Date) => from_epoch(i, epoch, "%Y-%m-%d"),
+            (ValueRef::Text(t), Kind::Time) => {
+                let s = text(t);
+                let s = if s.len() == 5 { format!("{s}:00") } else { s };
+                chrono::NaiveTime::parse_from_str(&s, "%H:%M:%S%.f")
+                    .map_or_else(|_| format!("not a time: {s:?}"), |t| t.format("%H:%M:%S%.6f").to_string())
+            }
+            (ValueRef::Text(t) | ValueRef::Blob(t), Kind::Json) => serde_json::from_slice::<serde_json::Value>(t)
+                .map_or_else(|_| format!("not JSON: {:?}", text(t)), |j| j.to_string()),
+            (ValueRef::Integer(i), Kind::Json) => serde_json::Value::from(i).to_string(),
+            (ValueRef::Real(f), Kind::Json) => serde_json::Value::from(f).to_string(),
+            (ValueRef::Text(t) | ValueRef::Blob(t), Kind::Bytes) => cutover::target::hex(t),
+            (ValueRef::Blob(b), Kind::Uuid) if b.len() == 16 => uuid_text(&cutover::target::hex(b)),
+            (ValueRef::Text(t), Kind::Uuid) => {
+                let hex: String = text(t).chars().filter(char::is_ascii_hexdigit).collect();
+                if hex.len() == 32 {
+                    uuid_text(&hex)
+                } else {
+                    format!("not a uuid: {:?}", text(t))
+                }
+            }
+            (ValueRef::Text(t) | ValueRef::Blob(t), _) => text(t),
+            (ValueRef::Integer(i), _) => i.to_string(),
+            (ValueRef::Real(f), _) => real_text(f),
+        }
+    }
+
+    /// The canonical text of what MariaDB returned for a column of `kind`, read through
+    /// `Kind::select` (DOUBLE values come formatted with `{:?}`).
+    pub fn actual(v: Option<String>, kind: Kind) -> String {
+        let Some(s) = v else { return "NULL".into() };
+        match kind {
+            Kind::Decimal { scale } => decimal(&s, scale),
+            Kind::DateTime => chrono::NaiveDateTime::parse_from_str(&s, "%Y-%m-%d %H:%M:%S%.f")
+                .map_or(s, |d| d.format(DATETIME).to_string()),
+            Kind::Time => {
+                chrono::NaiveTime::parse_from_str(&s, "%H:%M:%S%.f").map_or(s, |t| t.format("%H:%M:%S%.6f").to_string())
+            }
+            Kind::Json => serde_json::from_str::<serde_json::Value>(&s).map_or(s, |j| j.to_string()),
+            Kind::Uuid => s.to_ascii_lowercase(),
+            _ => s,
+        }
+    }
+}
+
+/// A nullable text column of a MariaDB row. Text with a binary collation arrives typed
+/// VARBINARY/BLOB, so it is read as bytes, which must be UTF-8.
+pub fn my_text(r: &sqlx::mysql::MySqlRow, i: usize) -> Option<String> {
+    use sqlx::Row;
+    r.try_get::<Option<String>, _>(i).unwrap_or_else(|_| {
+        r.get::<Option<Vec<u8>>, _>(i).map(|b| String::from_utf8(b).unwrap_or_else(|e| format!("invalid UTF-8: {e}")))
+    })
+}
+
+/// Quote a MariaDB identifier.
+pub fn my_quote(name: &str) -> String {
+    format!("`{}`", name.replace('`', "``"))
+}
+
+/// Quote a SQLite identifier.
+pub fn sqlite_quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// The comparison kind of every column of a MariaDB table, by column name.
+pub async fn mariadb_kinds(
+    my: &mut sqlx::MySqlConnection,
+    table: &str,
+) -> std::collections::HashMap<String, mariadb_canon::Kind> {
+    use sqlx::Row;
+    let rows = sqlx::query(
+        "SELECT c.COLUMN_NAME, c.DATA_TYPE, c.COLUMN_TYPE, CAST(c.NUMERIC_SCALE AS SIGNED), \
+         CAST(EXISTS(SELECT 1 FROM information_schema.CHECK_CONSTRAINTS k WHERE k.CONSTRAINT_SCHEMA = c.TABLE_SCHEMA \
+           AND k.TABLE_NAME = c.TABLE_NAME AND k.CONSTRAINT_NAME = c.COLUMN_NAME AND k.CHECK_CLAUSE LIKE 'json_valid(%') AS SIGNED) \
+         FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = ?",
+    )
+    .bind(table)
+    .fetch_all(&mut *my)
+    .await
+    .unwrap_or_else(|e| panic!("reading the columns of {table}: {e}"));
+    rows.iter()
+        .map(|r| {
+            let kind = mariadb_canon::Kind::from_catalog(
+                &r.get::<String, _>(1),
+                &r.get::<String, _>(2),
+                r.get::<Option<i64>, _>(3),
+                r.get::<i64, _>(4) != 0,
+            );
+            (r.get::<String, _>(0), kind)
+        })
+        .collect()
+}
+
+/// Compare every row of every planned table in MariaDB, like `compare_postgres`: source
+/// values through the documented rules for the column's MariaDB type (from the catalog)
+/// against the values read back, as multisets of canonical rows. Returns mismatches.
+pub async fn compare_mariadb(
+    db_url: &str,
+    source: &Path,
+    plan: &cutover::plan::Plan,
+    skip_tables: &[&str],
+) -> Vec<String> {
+    use mariadb_canon::Kind;
+    use sqlx::Row;
+    let src = rusqlite::Connection::open_with_flags(source, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    let mut my = sqlx::MySqlConnection::connect(db_url).await.unwrap_or_else(|e| connect_failed(Dialect::MariaDb, e));
+    let mut problems = Vec::new();
+    for tp in plan.tables.iter().filter(|t| !skip_tables.contains(&t.source_name.as_str())) {
+        let catalog = mariadb_kinds(&mut my, &tp.target_name).await;
+        if catalog.is_empty() {
+            problems.push(format!("{}: table {} is missing in the target", tp.source_name, tp.target_name));
+            continue;
+        }
+        let mut kinds = Vec::new();
+        let mut epochs = Vec::new();
+        for c in &tp.columns {
+            let Some(kind) = catalog.get(&c.target_name).copied() else {
+                problems.push(format!("{}: column {} is missing in the target", tp.source_name, c.target_name));
+                continue;
+            };
+            let epoch = if matches!(kind, Kind::DateTime | Kind::Date) {
+                let largest: Option<i64> = src
+                    .query_row(
+                        &format!(
+                            "SELECT max(abs({c})) FROM {t} WHERE typeof({c}) = 'integer'",
+                            c = sqlite_quote(&c.source_name),
+                            t = sqlite_quote(&tp.source_name)
+                        ),
+                        [],
+                        |r| r.get(0),
+                    )
+                    .unwrap();
+                mariadb_canon::epoch_units_per_second(largest.unwrap_or(0))
+            } else {
+                1
+            };
+            kinds.push(kind);
+            epochs.push(epoch);
+        }
+        if kinds.len() != tp.columns.len() {
+            continue;
+        }
+        let cols: Vec<String> = tp.columns.iter().map(|c| sqlite_quote(&c.source_name)).collect();
+        let mut st =
+            src.prepare(&format!("SELECT {} FROM {}", cols.join(", "), sqlite_quote(&tp.source_name))).unwrap();
+        let mut expected: Vec<String> = st
+            .query_map([], |r| {
+                Ok((0..cols.len())
+                    .map(|i| mariadb_canon::expected(r.get_ref(i).unwrap(), kinds[i], epochs[i]))
+                    .collect::<Vec<_>>()
+                    .join("\u{1}"))
+            })
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let sel: Vec<String> =
+            tp.columns.iter().zip(&kinds).map(|(c, k)| k.select(&my_quote(&c.target_name))).collect();
+        let rows = sqlx::query(&format!("SELECT {} FROM {}", sel.join(", "), my_quote(&tp.target_name)))
+            .fetch_all(&mut my)
+            .await
+            .unwrap_or_else(|e| panic!("reading {}: {e}", tp.target_name));
+        let mut actual: Vec<String> = rows
+            .iter()
+            .map(|r| {
+                (0..sel.len())
+                    .map(|i| {
+                        let v = match kinds[i] {
+                            Kind::Double => r.get::<Option<f64>, _>(i).map(|f| format!("{f:?}")),
+                            _ => my_text(r, i),
+                        };
+                        mariadb_canon::actual(v, kinds[i])
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\u{1}")
+            })
+            .collect();
+        expected.sort();
+        actual.sort();
+        if expected != actual {
+            let first = expected.iter().zip(&actual).find(|(a, b)| a != b);
+            let shorten = |s: &str| {
+                let s = s.replace('\u{1}', " | ");
+                if s.chars().count() > 400 {
+                    format!("{}…", s.chars().take(400).collect::<String>())
+                } else {
+                    s
+                }
+            };
+            problems.push(format!(
+                "{}: {} source rows, {} target rows; first difference (expected, actual): {:?}",
+                tp.source_name,
+                expected.len(),
+                actual.len(),
+                first.map(|(a, b)| (shorten(a), shorten(b)))
+            ));
+        }
+    }
+    problems
+}
