@@ -25,7 +25,7 @@ use crate::target::url::TargetUrl;
 pub struct MigrateArgs {
     #[command(flatten)]
     pub source: SourceOpts,
-    /// Target URL: postgres://user@host:5432/db or sqlite://file.sqlite (MariaDB: planned).
+    /// Target URL: postgres://user@host:5432/db, mariadb://user@host:3306/db (or mysql://) or sqlite://file.sqlite.
     #[arg(long, value_name = "URL")]
     pub to: Option<String>,
     /// PostgreSQL schema for the tables (default: public).
@@ -38,7 +38,7 @@ pub struct MigrateArgs {
     /// Tables loaded at once, each on its own connection (default: number of cores).
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
-    /// Existing mode: when target tables hold rows, empty every selected table first (one TRUNCATE).
+    /// Existing mode: when target tables hold rows, empty every selected table first (PostgreSQL: one TRUNCATE; MariaDB and SQLite: DELETE, children first).
     #[arg(long)]
     pub truncate: bool,
     /// `strict` stops at the first bad value; `reject` writes bad rows to --reject-file and loads the rest.
@@ -81,7 +81,7 @@ pub fn run(args: MigrateArgs) -> Result<Outcome, CliError> {
     let url = match args.to.clone() {
         Some(u) => u,
         None => resolved.config.target_url().map_err(|e| CliError::Usage(e.into()))?.ok_or_else(|| {
-            usage("no target: pass --to URL (postgres://…, sqlite://…) or set `target` in cutover.toml")
+            usage("no target: pass --to URL (postgres://…, mariadb://…, sqlite://…) or set `target` in cutover.toml")
         })?,
     };
     let target = TargetUrl::parse(&url).map_err(|e| CliError::Usage(e.into()))?;

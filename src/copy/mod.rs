@@ -1354,7 +1354,7 @@ async fn orphans(
         conn.strings(&format!("SELECT CONCAT_WS(', ', CONCAT({})) {from} LIMIT 5", parts.join(", ', ', "))).await?;
     Ok(Some(format!(
         "foreign key {} ({}.{} -> {}.{}): {n} row(s) of {} reference a {} row that does not exist, e.g. {}; \
-         fix or delete those rows in the source (cutover never adds a key that does not hold), then run again with --resume",
+         cutover never adds a key that does not hold: fix those rows in the target and in the source (the same change on both sides) and run again with --resume, or fix the source and migrate into an empty database",
         fk.name,
         fk.child,
         fk.columns.join(","),
