@@ -46,21 +46,6 @@ async fn tables(url: &str) -> Vec<String> {
         .collect()
 }
 
-fn migrate(source: &Path, db: &ScratchDb, state: &Path, extra: &[&str]) -> (i32, String, String) {
-    let mut args = vec![
-        "migrate",
-        source.to_str().unwrap(),
-        "--to",
-        db.url.as_str(),
-        "--state",
-        state.to_str().unwrap(),
-        "--progress",
-        "none",
-    ];
-    args.extend_from_slice(extra);
-    run_cutover(&args)
-}
-
 /// Build a SQLite source from SQL text.
 fn sqlite_from(dir: &Path, name: &str, sql: &str) -> PathBuf {
     let p = dir.join(name);

@@ -16,21 +16,6 @@ async fn scalar(url: &str, sql: &str) -> i64 {
     sqlx::query(sql).fetch_one(&mut c).await.unwrap_or_else(|e| panic!("{sql}: {e}")).get::<i64, _>(0)
 }
 
-fn migrate(source: &Path, db: &ScratchDb, state: &Path, extra: &[&str]) -> (i32, String, String) {
-    let mut args = vec![
-        "migrate",
-        source.to_str().unwrap(),
-        "--to",
-        db.url.as_str(),
-        "--state",
-        state.to_str().unwrap(),
-        "--progress",
-        "none",
-    ];
-    args.extend_from_slice(extra);
-    run_cutover(&args)
-}
-
 /// Corpus files with values that do not convert, and the one reject each must produce.
 const KNOWN_BAD: &[(&str, &str, &str)] = &[
     ("pgloader-bad-utf8", "files", "filename"),

@@ -1322,6 +1322,7 @@ struct FkCheck<'a> {
 
 /// Rows of the child whose key (all parts non-NULL, as MATCH SIMPLE) has no parent row:
 /// None when there are none, else a message naming the key, the count and some rows.
+/// MariaDB SQL (CAST … AS CHAR, CONCAT_WS): PostgreSQL validates keys itself when they are added.
 async fn orphans(
     conn: &mut TargetConn,
     schema: Option<&str>,

@@ -176,6 +176,22 @@ pub fn run_cutover(args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// `cutover migrate SOURCE --to <scratch db> --state STATE --progress none EXTRA…`.
+pub fn migrate(source: &Path, db: &ScratchDb, state: &Path, extra: &[&str]) -> (i32, String, String) {
+    let mut args = vec![
+        "migrate",
+        source.to_str().unwrap(),
+        "--to",
+        db.url.as_str(),
+        "--state",
+        state.to_str().unwrap(),
+        "--progress",
+        "none",
+    ];
+    args.extend_from_slice(extra);
+    run_cutover(&args)
+}
+
 /// A canonical text of one value, computed independently on each side: from the SQLite
 /// source by the documented conversion rules, and from the target's text output.
 pub mod canon {
