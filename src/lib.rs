@@ -18,3 +18,4 @@ pub mod source;
 pub mod target;
 pub mod types;
 pub mod value;
+pub mod verify;

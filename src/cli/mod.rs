@@ -9,6 +9,7 @@ mod migrate;
 pub mod output;
 mod plan;
 mod types;
+mod verify;
 
 use std::path::PathBuf;
 
@@ -38,6 +39,7 @@ pub enum Command {
     Inspect(inspect::InspectArgs),
     Plan(plan::PlanArgs),
     Migrate(migrate::MigrateArgs),
+    Verify(verify::VerifyArgs),
     Init(init::InitArgs),
     Types(types::TypesArgs),
 }
@@ -133,6 +135,7 @@ pub fn json_schemas() -> Vec<(&'static str, String)> {
         ("inspect.schema.json", render(schemars::schema_for!(inspect::InspectReport))),
         ("report.schema.json", render(schemars::schema_for!(crate::report::MigrationReport))),
         ("state.schema.json", render(schemars::schema_for!(crate::copy::state::State))),
+        ("verify.schema.json", render(schemars::schema_for!(crate::verify::VerifyReport))),
     ]
 }
 
@@ -145,6 +148,7 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Inspect(a) => inspect::run(a),
         Command::Plan(a) => plan::run(a),
         Command::Migrate(a) => migrate::run(a),
+        Command::Verify(a) => verify::run(a),
         Command::Init(a) => init::run(a),
         Command::Types(a) => types::run(a),
     }

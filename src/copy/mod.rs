@@ -106,31 +106,31 @@ impl MigrateError {
 
 /// How one table is read and written.
 #[derive(Clone)]
-struct TableJob {
-    source_name: String,
-    target_name: String,
-    tier: usize,
-    rows_source: u64,
+pub(crate) struct TableJob {
+    pub(crate) source_name: String,
+    pub(crate) target_name: String,
+    pub(crate) tier: usize,
+    pub(crate) rows_source: u64,
     /// SELECT of the source columns, in target column order (key columns first when rowid is needed).
-    select: String,
+    pub(crate) select: String,
     /// Target column names, parallel to `types`.
-    columns: Vec<String>,
-    source_columns: Vec<String>,
-    types: Vec<(ColumnType, ConvertContext)>,
-    not_null: Vec<bool>,
+    pub(crate) columns: Vec<String>,
+    pub(crate) source_columns: Vec<String>,
+    pub(crate) types: Vec<(ColumnType, ConvertContext)>,
+    pub(crate) not_null: Vec<bool>,
     /// How to name a row in messages: the columns (by index into the select) and their names.
-    key: KeySpec,
+    pub(crate) key: KeySpec,
     /// Empty the table inside the load transaction first.
-    truncate: bool,
+    pub(crate) truncate: bool,
     /// Columns before the data in each row read (1 when the rowid comes first).
-    offset: usize,
+    pub(crate) offset: usize,
     /// Fractional-second digits each column keeps (existing MariaDB DATETIME(0..5) / TIME(0..5)
     /// columns keep fewer than 6; a value with more is rejected, never cut).
-    fraction_digits: Vec<u32>,
+    pub(crate) fraction_digits: Vec<u32>,
 }
 
 #[derive(Clone)]
-enum KeySpec {
+pub(crate) enum KeySpec {
     /// The SELECT's first column is the rowid.
     Rowid,
     /// Primary key columns: (index in the row, name).
@@ -322,7 +322,7 @@ pub async fn migrate(opts: &MigrateOptions<'_>) -> Result<MigrationReport, Migra
 }
 
 /// Tables left out by `--tables` / `--exclude` globs.
-fn select_tables(
+pub(crate) fn select_tables(
     schema: &SourceSchema,
     include: &[String],
     exclude: &[String],
@@ -486,6 +486,11 @@ async fn create_tables(
     if !opts.dry_run {
         state.save(&opts.state_file)?;
     }
+    create_jobs(plan, schema, opts.target.dialect)
+}
+
+/// Create mode: how each planned table is read and written, from the plan's own types.
+pub(crate) fn create_jobs(plan: &Plan, schema: &SourceSchema, dialect: Dialect) -> Result<Vec<TableJob>, MigrateError> {
     plan.tables
         .iter()
         .map(|tp| {
@@ -499,7 +504,7 @@ async fn create_tables(
                     (c.source_name.clone(), c.target_name.clone(), c.ty, c.epoch_unit.unwrap_or_default(), !c.nullable)
                 })
                 .collect();
-            Ok(job_for(t, tp, &columns, opts.target.dialect, true))
+            Ok(job_for(t, tp, &columns, dialect, true))
         })
         .collect()
 }
@@ -579,41 +584,13 @@ async fn existing_tables(
             continue;
         }
         let catalog = conn.columns(schema_ref, &tp.target_name).await?;
-        let mut columns = Vec::new();
-        let mut fractions = Vec::new();
-        for c in &t.columns {
-            let m = tp.column(&c.name).map_or(c.name.as_str(), |m| m.target_name.as_str());
-            let found = catalog
-                .iter()
-                .find(|k| k.name == m)
-                .or_else(|| catalog.iter().find(|k| k.name.eq_ignore_ascii_case(m)));
-            match found {
-                Some(k) => match neutral_type(opts.target.dialect, &k.type_name) {
-                    Some(ty) => {
-                        let unit = tp.column(&c.name).and_then(|m| m.epoch_unit).unwrap_or_default();
-                        columns.push((c.name.clone(), k.name.clone(), ty, unit, !k.nullable));
-                        fractions.push(fraction_digits(opts.target.dialect, &k.type_name));
-                    }
-                    None => problems.push(format!(
-                        "{}.{}: target type {} is not supported yet",
-                        tp.target_name, k.name, k.type_name
-                    )),
-                },
-                None if opts.ignore_missing_columns => {}
-                None => problems.push(format!(
-                    "source column {}.{} has no column in the target (pass --ignore-missing-columns to leave it out)",
-                    t.name, c.name
-                )),
+        let mut job = match existing_job(t, tp, &catalog, opts.target.dialect, opts.ignore_missing_columns) {
+            Ok(job) => Some(job),
+            Err(mut p) => {
+                problems.append(&mut p);
+                None
             }
-        }
-        for k in catalog.iter().filter(|k: &&CatalogColumn| !k.nullable && !k.has_default) {
-            if !columns.iter().any(|c| c.1 == k.name) {
-                problems.push(format!(
-                    "target column {}.{} is NOT NULL without a default, and the source has no such column",
-                    tp.target_name, k.name
-                ));
-            }
-        }
+        };
         let done_before =
             opts.resume && state.tables.get(&tp.source_name).is_some_and(|t| t.status == TableStatus::Done);
         let rows = if done_before { 0 } else { conn.count(schema_ref, &tp.target_name).await? };
@@ -632,9 +609,9 @@ async fn existing_tables(
         for fk in &tp.foreign_keys {
             edges.push((tp.source_name.clone(), fk.parent_table.clone()));
         }
-        let mut job = job_for(t, tp, &columns, opts.target.dialect, false);
-        job.fraction_digits = fractions;
-        jobs.push(job);
+        if let Some(job) = job.take() {
+            jobs.push(job);
+        }
     }
     if !problems.is_empty() {
         return Err(MigrateError::Refused(format!(
@@ -657,6 +634,56 @@ async fn existing_tables(
         }
     }
     Ok(jobs)
+}
+
+/// Existing mode: match one source table to its target table's catalog columns by name
+/// (exact, then ignoring ASCII case); each value is converted to the catalog's real type.
+/// Err lists every column that does not match.
+pub(crate) fn existing_job(
+    t: &Table,
+    tp: &TablePlan,
+    catalog: &[CatalogColumn],
+    dialect: Dialect,
+    ignore_missing_columns: bool,
+) -> Result<TableJob, Vec<String>> {
+    let mut problems = Vec::new();
+    let mut columns = Vec::new();
+    let mut fractions = Vec::new();
+    for c in &t.columns {
+        let m = tp.column(&c.name).map_or(c.name.as_str(), |m| m.target_name.as_str());
+        let found =
+            catalog.iter().find(|k| k.name == m).or_else(|| catalog.iter().find(|k| k.name.eq_ignore_ascii_case(m)));
+        match found {
+            Some(k) => match neutral_type(dialect, &k.type_name) {
+                Some(ty) => {
+                    let unit = tp.column(&c.name).and_then(|m| m.epoch_unit).unwrap_or_default();
+                    columns.push((c.name.clone(), k.name.clone(), ty, unit, !k.nullable));
+                    fractions.push(fraction_digits(dialect, &k.type_name));
+                }
+                None => problems
+                    .push(format!("{}.{}: target type {} is not supported yet", tp.target_name, k.name, k.type_name)),
+            },
+            None if ignore_missing_columns => {}
+            None => problems.push(format!(
+                "source column {}.{} has no column in the target (pass --ignore-missing-columns to leave it out)",
+                t.name, c.name
+            )),
+        }
+    }
+    for k in catalog.iter().filter(|k| !k.nullable && !k.has_default) {
+        if !columns.iter().any(|c| c.1 == k.name) {
+            problems.push(format!(
+                "target column {}.{} is NOT NULL without a default, and the source has no such column",
+                tp.target_name, k.name
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let mut job = job_for(t, tp, &columns, dialect, false);
+    job.fraction_digits = fractions;
+    Ok(job)
 }
 
 /// The neutral type of a catalog type (existing mode), so conversion checks its real width.
@@ -1088,7 +1115,7 @@ fn read_tables(
 }
 
 /// Convert one source row into target values, or say which value did not convert.
-fn convert_row(row: &rusqlite::Row<'_>, job: &TableJob) -> Result<Vec<Value>, Box<Reject>> {
+pub(crate) fn convert_row(row: &rusqlite::Row<'_>, job: &TableJob) -> Result<Vec<Value>, Box<Reject>> {
     let offset = job.offset;
     let mut out = Vec::with_capacity(job.types.len());
     for (c, (ty, ctx)) in job.types.iter().enumerate() {
@@ -1147,7 +1174,7 @@ fn fraction_cut(v: &Value, digits: u32) -> Option<String> {
     (nanos % unit != 0).then(|| format!("0.{:09}", nanos).trim_end_matches('0').to_string())
 }
 
-fn describe(v: SourceValue) -> String {
+pub(crate) fn describe(v: SourceValue) -> String {
     match v {
         SourceValue::Null => "NULL".into(),
         SourceValue::Integer(i) => i.to_string(),
@@ -1157,7 +1184,7 @@ fn describe(v: SourceValue) -> String {
     }
 }
 
-fn row_key(row: &rusqlite::Row<'_>, job: &TableJob) -> String {
+pub(crate) fn row_key(row: &rusqlite::Row<'_>, job: &TableJob) -> String {
     let show = |i: usize| row.get_ref(i).map(|v| describe(SourceValue::from(v))).unwrap_or_else(|_| "?".into());
     match &job.key {
         KeySpec::Rowid => format!("rowid={}", show(0)),

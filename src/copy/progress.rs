@@ -33,7 +33,8 @@ impl Progress {
         Progress { mode, bars, state: Mutex::new(Vec::new()) }
     }
 
-    fn event(&self, json: serde_json::Value, plain: impl FnOnce() -> String) {
+    /// One line of progress: a JSON object in json mode, `plain` otherwise.
+    pub fn event(&self, json: serde_json::Value, plain: impl FnOnce() -> String) {
         match self.mode {
             ProgressMode::Json => {
                 let _ = writeln!(std::io::stderr().lock(), "{json}");

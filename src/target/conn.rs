@@ -12,8 +12,10 @@ use sqlx::{ConnectOptions, Executor, MySqlConnection, PgConnection, Row};
 
 use super::mysqltext;
 use super::pgbinary::{self, PgType};
+use super::readback;
 use super::url::TargetUrl;
 use super::Dialect;
+use crate::types::ColumnType;
 use crate::value::Value;
 
 #[derive(Debug, thiserror::Error)]
@@ -537,6 +539,86 @@ impl TargetConn {
                 Ok(n)
             }
         }
+    }
+
+    /// Read every row of `columns` of a table back as values of their neutral `types`,
+    /// by the engine's fastest text path (PostgreSQL: COPY … TO STDOUT; MariaDB: the text
+    /// protocol; SQLite: its stored values). `on_row` gets each row; returns the count.
+    pub async fn read_rows(
+        &mut self,
+        schema: Option<&str>,
+        table: &str,
+        columns: &[String],
+        types: &[ColumnType],
+        on_row: &mut (dyn FnMut(Vec<Value>) + Send),
+    ) -> Result<u64, TargetError> {
+        use futures_util::StreamExt;
+        let engine = self.dialect().engine();
+        let cols = columns.iter().map(|c| engine.quote(c)).collect::<Vec<_>>().join(", ");
+        let select = format!("SELECT {cols} FROM {}", self.table_ref(schema, table));
+        let what = format!("reading back the rows of {table}");
+        let mut n = 0u64;
+        match self {
+            TargetConn::Postgres { conn, target, .. } => {
+                let fail = |e: sqlx::Error| TargetError::Server {
+                    target: target.clone(),
+                    what: what.clone(),
+                    reason: pg_reason(&describe_pg(&e)),
+                };
+                let mut stream = conn.copy_out_raw(&format!("COPY ({select}) TO STDOUT")).await.map_err(fail)?;
+                let mut pending: Vec<u8> = Vec::new();
+                let mut fields = Vec::with_capacity(columns.len());
+                while let Some(chunk) = stream.next().await {
+                    let chunk = chunk.map_err(fail)?;
+                    pending.extend_from_slice(&chunk);
+                    let Some(end) = pending.iter().rposition(|b| *b == b'\n') else { continue };
+                    for line in pending[..end].split(|b| *b == b'\n') {
+                        readback::pg_copy_fields(line, &mut fields);
+                        let row =
+                            fields.iter().zip(types).map(|(f, ty)| readback::from_pg_text(f.as_deref(), ty)).collect();
+                        on_row(row);
+                        n += 1;
+                    }
+                    pending.drain(..=end);
+                }
+            }
+            TargetConn::MariaDb { conn, target, .. } => {
+                let fail = |e: sqlx::Error| TargetError::Server {
+                    target: target.clone(),
+                    what: what.clone(),
+                    reason: pg_reason(&e.to_string()),
+                };
+                let mut stream = sqlx::raw_sql(&select).fetch(&mut *conn);
+                while let Some(row) = stream.next().await {
+                    let row = row.map_err(fail)?;
+                    let mut values = Vec::with_capacity(types.len());
+                    for (i, ty) in types.iter().enumerate() {
+                        let raw: Option<&[u8]> = row.try_get_unchecked(i).map_err(fail)?;
+                        values.push(readback::from_mariadb_text(raw, ty));
+                    }
+                    on_row(values);
+                    n += 1;
+                }
+            }
+            TargetConn::Sqlite { conn, target, .. } => {
+                let fail = |e: rusqlite::Error| TargetError::Server {
+                    target: target.clone(),
+                    what: what.clone(),
+                    reason: e.to_string(),
+                };
+                let mut st = conn.prepare(&select).map_err(fail)?;
+                let mut rows = st.query([]).map_err(fail)?;
+                while let Some(r) = rows.next().map_err(fail)? {
+                    let mut values = Vec::with_capacity(types.len());
+                    for (i, ty) in types.iter().enumerate() {
+                        values.push(readback::from_sqlite(r.get_ref(i).map_err(fail)?, ty));
+                    }
+                    on_row(values);
+                    n += 1;
+                }
+            }
+        }
+        Ok(n)
     }
 
     pub async fn commit(&mut self) -> Result<(), TargetError> {

@@ -12,6 +12,7 @@ pub mod mariadb;
 pub mod mysqltext;
 pub mod pgbinary;
 pub mod postgres;
+pub mod readback;
 pub mod sqlite;
 pub mod url;
 

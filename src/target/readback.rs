@@ -1,0 +1,316 @@
+//! Reading values back from a target: each engine's text output (PostgreSQL's COPY
+//! text format, MariaDB's text protocol) or stored value (the embedded SQLite target)
+//! turned into the `Value` of the column's neutral type, so that `verify` can put the
+//! target's values into the same canonical form as the source's.
+//!
+//! A field that does not parse as its type is not an error here: it comes back as the
+//! text (or bytes) the server sent, which never equals a converted source value, so
+//! verify reports it as a difference and shows it.
+
+#![deny(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_possible_wrap)]
+
+use std::str::FromStr;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use rust_decimal::Decimal;
+
+use crate::types::ColumnType;
+use crate::value::Value;
+
+/// The raw field as the server sent it, when it does not parse as its type.
+fn raw(field: &[u8]) -> Value {
+    match std::str::from_utf8(field) {
+        Ok(s) => Value::Text(format!("unreadable {s:?}")),
+        Err(_) => Value::Bytes(field.to_vec()),
+    }
+}
+
+/// Split one line of PostgreSQL's COPY text format into fields, undoing its escapes
+/// (`\N` is NULL; `\\`, `\t`, `\n`, `\r`, `\b`, `\f`, `\v`, octal and `\x` hex bytes).
+pub fn pg_copy_fields(line: &[u8], out: &mut Vec<Option<Vec<u8>>>) {
+    out.clear();
+    for part in line.split(|b| *b == b'\t') {
+        if part == b"\\N" {
+            out.push(None);
+            continue;
+        }
+        if !part.contains(&b'\\') {
+            out.push(Some(part.to_vec()));
+            continue;
+        }
+        let mut v = Vec::with_capacity(part.len());
+        let mut i = 0;
+        while i < part.len() {
+            let b = part[i];
+            if b != b'\\' || i + 1 == part.len() {
+                v.push(b);
+                i += 1;
+                continue;
+            }
+            let e = part[i + 1];
+            i += 2;
+            match e {
+                b'b' => v.push(8),
+                b'f' => v.push(12),
+                b'n' => v.push(b'\n'),
+                b'r' => v.push(b'\r'),
+                b't' => v.push(b'\t'),
+                b'v' => v.push(11),
+                b'0'..=b'7' => {
+                    let mut n = u32::from(e - b'0');
+                    let mut k = 0;
+                    while k < 2 && i < part.len() && (b'0'..=b'7').contains(&part[i]) {
+                        n = n * 8 + u32::from(part[i] - b'0');
+                        i += 1;
+                        k += 1;
+                    }
+                    v.push(u8::try_from(n & 0xff).unwrap_or(0));
+                }
+                b'x' => {
+                    let mut n = 0u32;
+                    let mut k = 0;
+                    while k < 2 && i < part.len() && part[i].is_ascii_hexdigit() {
+                        n = n * 16 + hex_digit(part[i]);
+                        i += 1;
+                        k += 1;
+                    }
+                    v.push(u8::try_from(n).unwrap_or(0));
+                }
+                other => v.push(other),
+            }
+        }
+        out.push(Some(v));
+    }
+}
+
+fn hex_digit(b: u8) -> u32 {
+    char::from(b).to_digit(16).unwrap_or(0)
+}
+
+fn unhex(s: &[u8]) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    s.chunks(2)
+        .map(|p| {
+            if p[0].is_ascii_hexdigit() && p[1].is_ascii_hexdigit() {
+                u8::try_from(hex_digit(p[0]) * 16 + hex_digit(p[1])).ok()
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+/// A value of PostgreSQL's text output (session: DateStyle ISO, TimeZone UTC, bytea hex).
+pub fn from_pg_text(field: Option<&[u8]>, ty: &ColumnType) -> Value {
+    let Some(f) = field else { return Value::Null };
+    let parsed = match ty {
+        ColumnType::Boolean => match f {
+            b"t" => Some(Value::Bool(true)),
+            b"f" => Some(Value::Bool(false)),
+            _ => None,
+        },
+        ColumnType::Bytes => f.strip_prefix(b"\\x").and_then(unhex).map(Value::Bytes),
+        _ => return from_text(f, ty),
+    };
+    parsed.unwrap_or_else(|| raw(f))
+}
+
+/// A value of MariaDB's text protocol: booleans are TINYINT(1) `0`/`1`, bytes arrive as they are.
+pub fn from_mariadb_text(field: Option<&[u8]>, ty: &ColumnType) -> Value {
+    let Some(f) = field else { return Value::Null };
+    match ty {
+        ColumnType::Boolean => match f {
+            b"0" => Value::Bool(false),
+            b"1" => Value::Bool(true),
+            _ => raw(f),
+        },
+        ColumnType::Bytes => Value::Bytes(f.to_vec()),
+        _ => from_text(f, ty),
+    }
+}
+
+/// A value the embedded SQLite target stored (see `conn::sqlite_value` for how it was written).
+pub fn from_sqlite(v: rusqlite::types::ValueRef<'_>, ty: &ColumnType) -> Value {
+    use rusqlite::types::ValueRef as V;
+    match (v, ty) {
+        (V::Null, _) => Value::Null,
+        (V::Integer(0), ColumnType::Boolean) => Value::Bool(false),
+        (V::Integer(1), ColumnType::Boolean) => Value::Bool(true),
+        (V::Integer(i), ColumnType::Integer { .. }) => Value::Int(i),
+        (V::Integer(i), ColumnType::Double) => Value::Float(i as f64),
+        (V::Real(f), ColumnType::Double) => Value::Float(f),
+        (V::Integer(i), ColumnType::Decimal { .. }) => Value::Decimal(Decimal::from(i)),
+        (V::Real(f), ColumnType::Decimal { .. }) => {
+            Decimal::from_str(&format!("{f}")).map_or_else(|_| Value::Float(f), Value::Decimal)
+        }
+        (V::Blob(b), ColumnType::Bytes) => Value::Bytes(b.to_vec()),
+        (V::Text(t), ColumnType::Bytes) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+        (V::Text(t), _) => from_text(t, ty),
+        (V::Blob(b), _) => Value::Bytes(b.to_vec()),
+        (V::Integer(i), _) => Value::Text(format!("unreadable integer {i}")),
+        (V::Real(f), _) => Value::Text(format!("unreadable real {f}")),
+    }
+}
+
+/// The text forms every engine shares: numbers, strings, ISO date/times, JSON, UUIDs.
+fn from_text(f: &[u8], ty: &ColumnType) -> Value {
+    let Ok(s) = std::str::from_utf8(f) else { return Value::Bytes(f.to_vec()) };
+    let parsed = match ty {
+        ColumnType::Boolean => None,
+        ColumnType::Integer { .. } => s.parse().ok().map(Value::Int),
+        ColumnType::Double => parse_double(s).map(Value::Float),
+        ColumnType::Decimal { .. } => Decimal::from_str_exact(s).ok().map(Value::Decimal),
+        ColumnType::Varchar { .. } | ColumnType::Char { .. } | ColumnType::Text => Some(Value::Text(s.to_owned())),
+        ColumnType::Timestamp { tz: false } => timestamp(s).map(Value::Timestamp),
+        ColumnType::Timestamp { tz: true } => timestamp_tz(s).map(Value::TimestampTz),
+        ColumnType::Date => date(s).map(Value::Date),
+        ColumnType::Time => NaiveTime::parse_from_str(s, "%H:%M:%S%.f").ok().map(Value::Time),
+        ColumnType::Json => Some(Value::Json(s.to_owned())),
+        ColumnType::Bytes => None,
+        ColumnType::Uuid => uuid(s).map(Value::Uuid),
+    };
+    parsed.unwrap_or_else(|| raw(f))
+}
+
+fn parse_double(s: &str) -> Option<f64> {
+    match s {
+        "NaN" => Some(f64::NAN),
+        "Infinity" => Some(f64::INFINITY),
+        "-Infinity" => Some(f64::NEG_INFINITY),
+        _ => s.parse().ok(),
+    }
+}
+
+/// `2023-01-01`, with PostgreSQL's ` BC` suffix for years before 1 (year 1 BC is year 0).
+fn date(s: &str) -> Option<NaiveDate> {
+    let (s, bc) = strip_bc(s);
+    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
+    if bc {
+        use chrono::Datelike;
+        d.with_year(1 - d.year())
+    } else {
+        Some(d)
+    }
+}
+
+fn strip_bc(s: &str) -> (&str, bool) {
+    match s.strip_suffix(" BC") {
+        Some(rest) => (rest, true),
+        None => (s, false),
+    }
+}
+
+fn timestamp(s: &str) -> Option<NaiveDateTime> {
+    let (body, bc) = strip_bc(s);
+    let t = NaiveDateTime::parse_from_str(body, "%Y-%m-%d %H:%M:%S%.f").ok()?;
+    if bc {
+        use chrono::Datelike;
+        t.with_year(1 - t.year())
+    } else {
+        Some(t)
+    }
+}
+
+/// PostgreSQL prints timestamptz with an offset (`+00`, `+05:30`); MariaDB's DATETIME,
+/// which holds values cutover converted to UTC, has none.
+fn timestamp_tz(s: &str) -> Option<DateTime<Utc>> {
+    let (body, bc) = strip_bc(s);
+    let split = body.rfind(['+', '-']).filter(|i| *i > 10);
+    let Some(i) = split else { return timestamp(s).map(|t| t.and_utc()) };
+    let (wall, off) = body.split_at(i);
+    let mut t = NaiveDateTime::parse_from_str(wall, "%Y-%m-%d %H:%M:%S%.f").ok()?;
+    if bc {
+        use chrono::Datelike;
+        t = t.with_year(1 - t.year())?;
+    }
+    let sign = if off.starts_with('-') { -1 } else { 1 };
+    let digits: Vec<i64> = off[1..].split(':').map(|p| p.parse().ok()).collect::<Option<Vec<i64>>>()?;
+    let secs = digits.first().copied().unwrap_or(0) * 3600
+        + digits.get(1).copied().unwrap_or(0) * 60
+        + digits.get(2).copied().unwrap_or(0);
+    Some((t - chrono::Duration::seconds(sign * secs)).and_utc())
+}
+
+fn uuid(s: &str) -> Option<u128> {
+    let hex: String = s.chars().filter(|c| *c != '-').collect();
+    if hex.len() != 32 {
+        return None;
+    }
+    u128::from_str_radix(&hex, 16).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::IntWidth;
+
+    fn pg(s: &str, ty: &str) -> Value {
+        let ty: ColumnType = ty.parse().unwrap();
+        from_pg_text(Some(s.as_bytes()), &ty)
+    }
+
+    #[test]
+    fn copy_text_escapes() {
+        let mut out = Vec::new();
+        pg_copy_fields(b"a\\tb\t\\N\t\\\\x\t\\n\\r\\011\\x41\t", &mut out);
+        assert_eq!(
+            out,
+            vec![Some(b"a\tb".to_vec()), None, Some(b"\\x".to_vec()), Some(b"\n\r\tA".to_vec()), Some(Vec::new())]
+        );
+    }
+
+    #[test]
+    fn postgres_text_forms() {
+        let cases: Vec<(&str, &str, Value)> = vec![
+            ("t", "boolean", Value::Bool(true)),
+            ("f", "boolean", Value::Bool(false)),
+            ("-9223372036854775808", "bigint", Value::Int(i64::MIN)),
+            ("0.1", "double", Value::Float(0.1)),
+            ("-Infinity", "double", Value::Float(f64::NEG_INFINITY)),
+            ("12.3400", "decimal(10,4)", Value::Decimal(Decimal::from_str("12.3400").unwrap())),
+            ("\\x00ff", "bytes", Value::Bytes(vec![0, 255])),
+            (
+                "2023-01-02 03:04:05.123456",
+                "timestamp",
+                Value::Timestamp(
+                    NaiveDate::from_ymd_opt(2023, 1, 2).unwrap().and_hms_micro_opt(3, 4, 5, 123_456).unwrap(),
+                ),
+            ),
+            (
+                "2023-01-02 03:04:05+05:30",
+                "timestamptz",
+                Value::TimestampTz(
+                    NaiveDate::from_ymd_opt(2023, 1, 1).unwrap().and_hms_opt(21, 34, 5).unwrap().and_utc(),
+                ),
+            ),
+            ("0044-03-15 BC", "date", Value::Date(NaiveDate::from_ymd_opt(-43, 3, 15).unwrap())),
+            ("23:59:59.5", "time", Value::Time(NaiveTime::from_hms_milli_opt(23, 59, 59, 500).unwrap())),
+            ("0e1f0c5a-0000-4000-8000-00000000000a", "uuid", Value::Uuid(0x0e1f0c5a_0000_4000_8000_00000000000a)),
+        ];
+        for (text, ty, want) in cases {
+            assert_eq!(pg(text, ty), want, "{text} as {ty}");
+        }
+    }
+
+    #[test]
+    fn unreadable_fields_come_back_as_text_that_matches_nothing() {
+        assert!(matches!(pg("maybe", "boolean"), Value::Text(t) if t.contains("maybe")));
+        assert!(matches!(pg("12x", "bigint"), Value::Text(_)));
+        let ty = ColumnType::Integer { width: IntWidth::I64, unsigned: false };
+        assert_eq!(from_mariadb_text(None, &ty), Value::Null);
+        assert!(matches!(from_mariadb_text(Some(b"2"), &ColumnType::Boolean), Value::Text(_)));
+    }
+
+    #[test]
+    fn mariadb_datetime_in_a_tz_column_is_utc() {
+        let ty: ColumnType = "timestamptz".parse().unwrap();
+        assert_eq!(
+            from_mariadb_text(Some(b"2023-01-01 10:00:00.000001"), &ty),
+            Value::TimestampTz(
+                NaiveDate::from_ymd_opt(2023, 1, 1).unwrap().and_hms_micro_opt(10, 0, 0, 1).unwrap().and_utc()
+            )
+        );
+    }
+}

@@ -1,0 +1,216 @@
+//! The canonical form of a value, the same on both sides of a verification: the source
+//! side feeds it the values the conversion rules produce, the target side the values
+//! read back (`target::readback`). Equal canonical bytes mean the target holds exactly
+//! what the migration meant to write.
+//!
+//! Each value is a type tag followed by a fixed-width or length-prefixed payload, so
+//! that no two different rows concatenate to the same bytes, and NULL has its own tag
+//! (NULL and '' differ). Rules: timestamps as UTC seconds + nanoseconds; decimals by
+//! value (trailing zeros of the column's scale do not count); doubles by their bits;
+//! CHAR(n) without its pad spaces (PostgreSQL pads, MariaDB strips); JSON as data (keys
+//! sorted, numbers by value), so that jsonb's key order does not matter.
+
+#![deny(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_possible_wrap)]
+
+use chrono::{Datelike, Timelike};
+
+use crate::convert::shorten;
+use crate::types::ColumnType;
+use crate::value::Value;
+
+/// Append the canonical bytes of `v`, a value of a column of type `ty`, to `out`.
+pub fn push(out: &mut Vec<u8>, v: &Value, ty: &ColumnType) {
+    match v {
+        Value::Null => out.push(0),
+        Value::Bool(b) => out.extend_from_slice(&[1, u8::from(*b)]),
+        Value::Int(i) => {
+            out.push(2);
+            out.extend_from_slice(&i.to_le_bytes());
+        }
+        Value::Float(f) => {
+            out.push(3);
+            let bits = if f.is_nan() { f64::NAN.to_bits() } else { f.to_bits() };
+            out.extend_from_slice(&bits.to_le_bytes());
+        }
+        Value::Decimal(d) => field(out, 4, d.normalize().to_string().as_bytes()),
+        Value::Text(s) => {
+            let s = if matches!(ty, ColumnType::Char { .. }) { s.trim_end_matches(' ') } else { s };
+            field(out, 5, s.as_bytes());
+        }
+        Value::Bytes(b) => field(out, 6, b),
+        Value::Timestamp(t) => instant(out, 7, t.and_utc().timestamp(), t.nanosecond()),
+        Value::TimestampTz(t) => instant(out, 8, t.timestamp(), t.nanosecond()),
+        Value::Date(d) => {
+            out.push(9);
+            out.extend_from_slice(&d.num_days_from_ce().to_le_bytes());
+        }
+        Value::Time(t) => instant(out, 10, i64::from(t.num_seconds_from_midnight()), t.nanosecond()),
+        Value::Json(s) => match serde_json::from_str::<serde_json::Value>(s) {
+            Ok(j) => {
+                let mut text = String::new();
+                json(&mut text, &j);
+                field(out, 11, text.as_bytes());
+            }
+            // Not JSON at all (a target column edited by hand): compared as text.
+            Err(_) => field(out, 5, s.as_bytes()),
+        },
+        Value::Uuid(u) => {
+            out.push(12);
+            out.extend_from_slice(&u.to_be_bytes());
+        }
+    }
+}
+
+fn field(out: &mut Vec<u8>, tag: u8, bytes: &[u8]) {
+    out.push(tag);
+    out.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+    out.extend_from_slice(bytes);
+}
+
+fn instant(out: &mut Vec<u8>, tag: u8, secs: i64, nanos: u32) {
+    out.push(tag);
+    out.extend_from_slice(&secs.to_le_bytes());
+    out.extend_from_slice(&nanos.to_le_bytes());
+}
+
+/// JSON as data: object keys sorted (serde_json's map is ordered), numbers by value.
+fn json(out: &mut String, v: &serde_json::Value) {
+    use serde_json::Value as J;
+    match v {
+        J::Object(m) => {
+            out.push('{');
+            for (i, (k, v)) in m.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&J::String(k.clone()).to_string());
+                out.push(':');
+                json(out, v);
+            }
+            out.push('}');
+        }
+        J::Array(a) => {
+            out.push('[');
+            for (i, v) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                json(out, v);
+            }
+            out.push(']');
+        }
+        J::Number(n) => out.push_str(&json_number(n)),
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+/// `1`, `1.0`, `1e0` and `10E-1` are one number; jsonb prints whole numbers without a fraction.
+fn json_number(n: &serde_json::Number) -> String {
+    if let Some(i) = n.as_i64() {
+        return i.to_string();
+    }
+    if let Some(u) = n.as_u64() {
+        return u.to_string();
+    }
+    let f = n.as_f64().unwrap_or(f64::NAN);
+    if f.fract() == 0.0 && f.abs() < 9.0e15 {
+        format!("{f:.0}")
+    } else {
+        format!("{f:e}")
+    }
+}
+
+/// The canonical bytes of a whole row (or of its key columns).
+pub fn row_bytes(out: &mut Vec<u8>, values: &[Value], types: &[ColumnType], columns: impl Iterator<Item = usize>) {
+    out.clear();
+    for i in columns {
+        if let (Some(v), Some(ty)) = (values.get(i), types.get(i)) {
+            push(out, v, ty);
+        }
+    }
+}
+
+/// 64-bit hash of canonical bytes.
+pub fn hash(bytes: &[u8]) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(bytes)
+}
+
+/// A value as a person reads it in a difference listing, shortened.
+pub fn display(v: &Value) -> String {
+    let s = match v {
+        Value::Null => return "NULL".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::Float(f) => format!("{f:?}"),
+        Value::Decimal(d) => d.to_string(),
+        Value::Text(s) | Value::Json(s) => format!("'{}'", shorten(s, 40)),
+        Value::Bytes(b) => {
+            let head = crate::target::hex(&b[..b.len().min(12)]);
+            return format!("x'{head}{}' ({} bytes)", if b.len() > 12 { "…" } else { "" }, b.len());
+        }
+        Value::Timestamp(t) => t.format("%Y-%m-%d %H:%M:%S%.f").to_string(),
+        Value::TimestampTz(t) => t.format("%Y-%m-%d %H:%M:%S%.fZ").to_string(),
+        Value::Date(d) => d.to_string(),
+        Value::Time(t) => t.format("%H:%M:%S%.f").to_string(),
+        Value::Uuid(u) => crate::target::format_uuid(*u),
+    };
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal::Decimal;
+    use std::str::FromStr;
+
+    fn bytes(v: &Value, ty: &str) -> Vec<u8> {
+        let mut out = Vec::new();
+        push(&mut out, v, &ty.parse().unwrap());
+        out
+    }
+
+    #[test]
+    fn equal_meaning_gives_equal_bytes() {
+        let d = |s: &str| Value::Decimal(Decimal::from_str(s).unwrap());
+        assert_eq!(bytes(&d("12.30"), "decimal(10,2)"), bytes(&d("12.3"), "decimal(10,2)"));
+        assert_eq!(bytes(&Value::Text("ab  ".into()), "char(4)"), bytes(&Value::Text("ab".into()), "char(4)"));
+        let j = |s: &str| Value::Json(s.into());
+        assert_eq!(bytes(&j(r#"{"b": 1, "a": [1.0, 2e0]}"#), "json"), bytes(&j(r#"{"a":[1,2],"b":1}"#), "json"));
+        assert_eq!(bytes(&j("0.5"), "json"), bytes(&j("5e-1"), "json"));
+    }
+
+    #[test]
+    fn different_meaning_gives_different_bytes() {
+        let pairs: Vec<(Value, Value, &str)> = vec![
+            (Value::Null, Value::Text(String::new()), "text"),
+            (Value::Text("a".into()), Value::Text("a ".into()), "text"),
+            (Value::Text("a".into()), Value::Text("A".into()), "varchar(5)"),
+            (Value::Int(1), Value::Int(2), "bigint"),
+            (Value::Float(0.1), Value::Float(0.1 + f64::EPSILON), "double"),
+            (Value::Bool(true), Value::Bool(false), "boolean"),
+            (Value::Bytes(vec![1]), Value::Bytes(vec![2]), "bytes"),
+            (Value::Json(r#"{"a":1}"#.into()), Value::Json(r#"{"a":2}"#.into()), "json"),
+            (
+                Value::Decimal(Decimal::from_str("1.01").unwrap()),
+                Value::Decimal(Decimal::from_str("1.02").unwrap()),
+                "decimal(10,2)",
+            ),
+        ];
+        for (a, b, ty) in pairs {
+            assert_ne!(bytes(&a, ty), bytes(&b, ty), "{a:?} vs {b:?}");
+        }
+        let t = chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap().and_hms_micro_opt(0, 0, 0, 1).unwrap();
+        let t2 = t + chrono::Duration::microseconds(1);
+        assert_ne!(bytes(&Value::Timestamp(t), "timestamp"), bytes(&Value::Timestamp(t2), "timestamp"));
+    }
+
+    #[test]
+    fn fields_do_not_run_into_each_other() {
+        let types: Vec<ColumnType> = vec!["text".parse().unwrap(), "text".parse().unwrap()];
+        let mut a = Vec::new();
+        let mut b = Vec::new();
+        row_bytes(&mut a, &[Value::Text("ab".into()), Value::Text("c".into())], &types, 0..2);
+        row_bytes(&mut b, &[Value::Text("a".into()), Value::Text("bc".into())], &types, 0..2);
+        assert_ne!(hash(&a), hash(&b));
+    }
+}

@@ -1,0 +1,251 @@
+//! The verification report: per table the counts, both checksums and the rows that
+//! differ; in the target the foreign-key orphans and identity positions; whether the
+//! source changed since the migration. Printed by tier for people, written as JSON
+//! (`--json`, `--report FILE`, schema/verify.schema.json) for scripts.
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::plan::Finding;
+use crate::report::Reject;
+
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+pub struct VerifyReport {
+    pub source: String,
+    /// Fingerprint of the source snapshot this verification read.
+    pub source_fingerprint: String,
+    /// Target URL with its password replaced by ***.
+    pub target: String,
+    pub server_version: String,
+    /// `count` or `checksum`.
+    pub level: String,
+    /// `create` or `existing`: how the columns were matched and typed.
+    pub schema_mode: String,
+    pub started_at: String,
+    pub seconds: f64,
+    pub tables: Vec<TableVerdict>,
+    pub foreign_keys: Vec<FkVerdict>,
+    pub identities: Vec<IdentityVerdict>,
+    /// Source changed since the migration, tables that could not be read, and the like.
+    pub findings: Vec<Finding>,
+    /// True when every table, foreign key and identity matched.
+    pub ok: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+pub struct TableVerdict {
+    pub table: String,
+    pub target_table: String,
+    pub tier: usize,
+    /// `match`, `count mismatch`, `content mismatch`, `missing in target`, `not comparable`.
+    pub status: String,
+    pub rows_source: u64,
+    /// Source rows that do not convert (the migration put them in its reject file, or
+    /// would have stopped on them); they are not expected in the target.
+    pub rows_rejected: u64,
+    pub rows_target: u64,
+    /// Order-independent content checksums (hex), source side and target side; empty at level count.
+    pub checksum_source: String,
+    pub checksum_target: String,
+    /// True when the table has no primary key: rows are compared as a multiset.
+    pub multiset: bool,
+    /// Rows that differ, at most --max-diffs listed.
+    pub diffs: Vec<RowDiff>,
+    /// All differences found, listed or not.
+    pub diffs_total: u64,
+    /// Set when the search for differing rows was cut short (too many rows differ).
+    pub diffs_note: Option<String>,
+    /// Some of the source rows that do not convert.
+    pub rejects: Vec<Reject>,
+    /// Why the table could not be compared, for `not comparable`.
+    pub problem: Option<String>,
+    pub seconds: f64,
+}
+
+impl TableVerdict {
+    pub fn matches(&self) -> bool {
+        self.status == "match"
+    }
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct RowDiff {
+    /// `missing` (in the source, not in the target), `extra` (in the target only), `different`.
+    pub kind: String,
+    /// The row's key (`id=42`), the source rowid, or for extra rows of a table without a key, its values.
+    pub key: String,
+    pub columns: Vec<ColumnDiff>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ColumnDiff {
+    pub column: String,
+    /// The value the migration meant to write, shortened.
+    pub source: String,
+    /// The value the target holds, shortened.
+    pub target: String,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct FkVerdict {
+    pub name: String,
+    pub table: String,
+    pub columns: Vec<String>,
+    pub parent_table: String,
+    pub parent_columns: Vec<String>,
+    /// Rows whose key (all parts non-NULL) has no parent row.
+    pub orphans: u64,
+    /// Keys of some orphan rows.
+    pub samples: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct IdentityVerdict {
+    pub table: String,
+    pub column: String,
+    /// Largest value in the column (0 when empty).
+    pub max_value: i64,
+    /// The value the sequence / AUTO_INCREMENT counter hands out next.
+    pub next_value: i64,
+    pub ok: bool,
+}
+
+impl VerifyReport {
+    pub fn render(&self) -> String {
+        use crate::cli::output::{table, thousands};
+        let mut out = format!(
+            "verify ({}) {} -> {}{}\n",
+            self.level,
+            self.source,
+            self.target,
+            if self.server_version.is_empty() { String::new() } else { format!(" ({})", self.server_version) }
+        );
+        let mut grid = vec![vec![
+            "tier".to_string(),
+            "table".into(),
+            "source".into(),
+            "rejected".into(),
+            "target".into(),
+            "checksum".into(),
+            "result".into(),
+        ]];
+        for t in &self.tables {
+            grid.push(vec![
+                t.tier.to_string(),
+                t.table.clone(),
+                thousands(t.rows_source),
+                thousands(t.rows_rejected),
+                thousands(t.rows_target),
+                if t.checksum_target.is_empty() { "-".into() } else { t.checksum_target.clone() },
+                if t.matches() { "ok".into() } else { t.status.to_uppercase() },
+            ]);
+        }
+        out.push_str(&table(&grid));
+        for t in self.tables.iter().filter(|t| !t.matches()) {
+            let renamed =
+                if t.target_table == t.table { String::new() } else { format!(" (target {})", t.target_table) };
+            out.push_str(&format!("\n{}{renamed}: {}", t.table, t.status));
+            if let Some(p) = &t.problem {
+                out.push_str(&format!(": {p}"));
+            }
+            out.push('\n');
+            if t.status != "missing in target" && t.status != "not comparable" {
+                out.push_str(&format!(
+                    "  source {} rows ({} do not convert), target {} rows\n",
+                    thousands(t.rows_source),
+                    thousands(t.rows_rejected),
+                    thousands(t.rows_target)
+                ));
+            }
+            for d in &t.diffs {
+                match d.kind.as_str() {
+                    "different" => {
+                        out.push_str(&format!("  different {}:\n", d.key));
+                        for c in &d.columns {
+                            out.push_str(&format!("    {}: source {} target {}\n", c.column, c.source, c.target));
+                        }
+                    }
+                    "missing" => out.push_str(&format!("  missing in target: {}\n", d.key)),
+                    _ => out.push_str(&format!("  extra in target: {}\n", d.key)),
+                }
+            }
+            let listed = t.diffs.len() as u64;
+            if t.diffs_total > listed {
+                out.push_str(&format!(
+                    "  … and {} more difference(s) (--max-diffs lists more)\n",
+                    thousands(t.diffs_total - listed)
+                ));
+            }
+            if let Some(n) = &t.diffs_note {
+                out.push_str(&format!("  note: {n}\n"));
+            }
+        }
+        let rejected: u64 = self.tables.iter().map(|t| t.rows_rejected).sum();
+        if rejected > 0 {
+            out.push_str(&format!(
+                "\n{} source row(s) do not convert and are not expected in the target (the migration's reject file holds them):\n",
+                thousands(rejected)
+            ));
+            for r in self.tables.iter().flat_map(|t| t.rejects.iter()).take(10) {
+                out.push_str(&format!("  {} {} {}: {} ({})\n", r.table, r.key, r.column, r.value, r.reason));
+            }
+        }
+        let orphaned: Vec<&FkVerdict> = self.foreign_keys.iter().filter(|f| f.orphans > 0).collect();
+        out.push_str(&format!(
+            "\nforeign keys: {} checked, {} with orphan rows\n",
+            self.foreign_keys.len(),
+            orphaned.len()
+        ));
+        for f in orphaned {
+            out.push_str(&format!(
+                "  {} ({}.{} -> {}.{}): {} orphan row(s), e.g. {}\n",
+                f.name,
+                f.table,
+                f.columns.join(","),
+                f.parent_table,
+                f.parent_columns.join(","),
+                thousands(f.orphans),
+                f.samples.join("; ")
+            ));
+        }
+        let behind: Vec<&IdentityVerdict> = self.identities.iter().filter(|i| !i.ok).collect();
+        out.push_str(&format!(
+            "identity / AUTO_INCREMENT: {} checked, {} behind the largest key\n",
+            self.identities.len(),
+            behind.len()
+        ));
+        for i in behind {
+            out.push_str(&format!(
+                "  {}.{}: next value {} but the largest is {}; the next insert would fail or reuse a key\n",
+                i.table, i.column, i.next_value, i.max_value
+            ));
+        }
+        for f in &self.findings {
+            out.push_str(&format!("{:?}: {}: {}\n", f.level, f.object, f.message).to_lowercase_first());
+        }
+        let bad = self.tables.iter().filter(|t| !t.matches()).count();
+        out.push_str(&format!(
+            "\n{}: {} tables, {} match, {} differ ({:.2} s)\n",
+            if self.ok { "VERIFIED" } else { "MISMATCH" },
+            self.tables.len(),
+            self.tables.len() - bad,
+            bad,
+            self.seconds
+        ));
+        out
+    }
+}
+
+trait LowerFirst {
+    fn to_lowercase_first(self) -> String;
+}
+
+impl LowerFirst for String {
+    fn to_lowercase_first(self) -> String {
+        let mut c = self.chars();
+        match c.next() {
+            Some(f) => f.to_lowercase().collect::<String>() + c.as_str(),
+            None => self,
+        }
+    }
+}
