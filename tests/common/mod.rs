@@ -192,6 +192,36 @@ pub fn migrate(source: &Path, db: &ScratchDb, state: &Path, extra: &[&str]) -> (
     run_cutover(&args)
 }
 
+/// `cutover verify SOURCE --to <scratch db> --state STATE --progress none --json`, asserted to
+/// find everything equal: exit 0, `ok`, every table "match", no orphans, no identity behind.
+/// Returns the JSON report.
+pub fn verify_matches(source: &Path, db_url: &str, state: &Path, what: &str) -> serde_json::Value {
+    let (code, out, err) = run_cutover(&[
+        "verify",
+        source.to_str().unwrap(),
+        "--to",
+        db_url,
+        "--state",
+        state.to_str().unwrap(),
+        "--progress",
+        "none",
+        "--json",
+    ]);
+    let report: serde_json::Value =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{what}: verify printed no JSON ({e}): {err}\n{out}"));
+    let bad: Vec<String> = report["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["status"] != "match")
+        .map(|t| format!("{}: {} {}", t["table"], t["status"], t["diffs"]))
+        .collect();
+    assert!(bad.is_empty(), "{what}: verify found differences right after the migration:\n{}", bad.join("\n"));
+    assert_eq!(code, 0, "{what}: verify exit code ({err})\n{out}");
+    assert_eq!(report["ok"], true, "{what}: {out}");
+    report
+}
+
 /// A canonical text of one value, computed independently on each side: from the SQLite
 /// source by the documented conversion rules, and from the target's text output.
 pub mod canon {
