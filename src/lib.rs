@@ -11,6 +11,7 @@ pub mod config;
 pub mod convert;
 pub mod copy;
 pub mod hash;
+pub mod lint;
 pub mod plan;
 pub mod report;
 pub mod schema;

@@ -5,6 +5,7 @@
 
 mod init;
 mod inspect;
+mod lint;
 mod migrate;
 pub mod output;
 mod plan;
@@ -38,6 +39,7 @@ pub struct Cli {
 pub enum Command {
     Inspect(inspect::InspectArgs),
     Plan(plan::PlanArgs),
+    Lint(lint::LintArgs),
     Migrate(migrate::MigrateArgs),
     Verify(verify::VerifyArgs),
     Init(init::InitArgs),
@@ -135,6 +137,7 @@ pub fn json_schemas() -> Vec<(&'static str, String)> {
         ("inspect.schema.json", render(schemars::schema_for!(inspect::InspectReport))),
         ("report.schema.json", render(schemars::schema_for!(crate::report::MigrationReport))),
         ("state.schema.json", render(schemars::schema_for!(crate::copy::state::State))),
+        ("lint.schema.json", render(schemars::schema_for!(crate::lint::LintReport))),
         ("verify.schema.json", render(schemars::schema_for!(crate::verify::VerifyReport))),
     ]
 }
@@ -147,6 +150,7 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
     match cli.command {
         Command::Inspect(a) => inspect::run(a),
         Command::Plan(a) => plan::run(a),
+        Command::Lint(a) => lint::run(a),
         Command::Migrate(a) => migrate::run(a),
         Command::Verify(a) => verify::run(a),
         Command::Init(a) => init::run(a),

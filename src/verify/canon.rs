@@ -45,14 +45,10 @@ pub fn push(out: &mut Vec<u8>, v: &Value, ty: &ColumnType) {
             out.extend_from_slice(&d.num_days_from_ce().to_le_bytes());
         }
         Value::Time(t) => instant(out, 10, i64::from(t.num_seconds_from_midnight()), t.nanosecond()),
-        Value::Json(s) => match serde_json::from_str::<serde_json::Value>(s) {
-            Ok(j) => {
-                let mut text = String::new();
-                json(&mut text, &j);
-                field(out, 11, text.as_bytes());
-            }
+        Value::Json(s) => match json_canonical(s) {
+            Some(text) => field(out, 11, text.as_bytes()),
             // Not JSON at all (a target column edited by hand): compared as text.
-            Err(_) => field(out, 5, s.as_bytes()),
+            None => field(out, 5, s.as_bytes()),
         },
         Value::Uuid(u) => {
             out.push(12);
@@ -73,50 +69,188 @@ fn instant(out: &mut Vec<u8>, tag: u8, secs: i64, nanos: u32) {
     out.extend_from_slice(&nanos.to_le_bytes());
 }
 
-/// JSON as data: object keys sorted (serde_json's map is ordered), numbers by value.
-fn json(out: &mut String, v: &serde_json::Value) {
-    use serde_json::Value as J;
-    match v {
-        J::Object(m) => {
-            out.push('{');
-            for (i, (k, v)) in m.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(&J::String(k.clone()).to_string());
-                out.push(':');
-                json(out, v);
-            }
-            out.push('}');
-        }
-        J::Array(a) => {
-            out.push('[');
-            for (i, v) in a.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                json(out, v);
-            }
-            out.push(']');
-        }
-        J::Number(n) => out.push_str(&json_number(n)),
-        other => out.push_str(&other.to_string()),
-    }
+/// JSON as data: object keys sorted (the last of duplicate keys wins, as in jsonb),
+/// strings re-escaped one way, numbers exact by value (`1e16` = `10000000000000000`,
+/// `1.50` = `1.5`; no rounding through a double). None when the text is not JSON.
+pub fn json_canonical(text: &str) -> Option<String> {
+    let mut p = JsonParser { s: text.as_bytes(), text, i: 0 };
+    let mut out = String::with_capacity(text.len());
+    p.value(&mut out)?;
+    p.ws();
+    (p.i == p.s.len()).then_some(out)
 }
 
-/// `1`, `1.0`, `1e0` and `10E-1` are one number; jsonb prints whole numbers without a fraction.
-fn json_number(n: &serde_json::Number) -> String {
-    if let Some(i) = n.as_i64() {
-        return i.to_string();
+struct JsonParser<'a> {
+    s: &'a [u8],
+    text: &'a str,
+    i: usize,
+}
+
+impl JsonParser<'_> {
+    fn ws(&mut self) {
+        while self.i < self.s.len() && matches!(self.s[self.i], b' ' | b'\t' | b'\n' | b'\r') {
+            self.i += 1;
+        }
     }
-    if let Some(u) = n.as_u64() {
-        return u.to_string();
+
+    fn value(&mut self, out: &mut String) -> Option<()> {
+        self.ws();
+        match *self.s.get(self.i)? {
+            b'{' => self.object(out),
+            b'[' => {
+                self.i += 1;
+                out.push('[');
+                self.ws();
+                if self.s.get(self.i) == Some(&b']') {
+                    self.i += 1;
+                    out.push(']');
+                    return Some(());
+                }
+                loop {
+                    self.value(out)?;
+                    self.ws();
+                    match *self.s.get(self.i)? {
+                        b',' => out.push(','),
+                        b']' => break,
+                        _ => return None,
+                    }
+                    self.i += 1;
+                }
+                self.i += 1;
+                out.push(']');
+                Some(())
+            }
+            b'"' => {
+                let s = self.string()?;
+                out.push_str(&serde_json::to_string(&s).ok()?);
+                Some(())
+            }
+            b't' => self.literal("true", out),
+            b'f' => self.literal("false", out),
+            b'n' => self.literal("null", out),
+            _ => self.number(out),
+        }
     }
-    let f = n.as_f64().unwrap_or(f64::NAN);
-    if f.fract() == 0.0 && f.abs() < 9.0e15 {
-        format!("{f:.0}")
-    } else {
-        format!("{f:e}")
+
+    fn object(&mut self, out: &mut String) -> Option<()> {
+        self.i += 1;
+        let mut members: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+        self.ws();
+        if self.s.get(self.i) == Some(&b'}') {
+            self.i += 1;
+        } else {
+            loop {
+                self.ws();
+                let key = self.string()?;
+                self.ws();
+                if self.s.get(self.i) != Some(&b':') {
+                    return None;
+                }
+                self.i += 1;
+                let mut v = String::new();
+                self.value(&mut v)?;
+                members.insert(key, v);
+                self.ws();
+                match *self.s.get(self.i)? {
+                    b',' => self.i += 1,
+                    b'}' => {
+                        self.i += 1;
+                        break;
+                    }
+                    _ => return None,
+                }
+            }
+        }
+        out.push('{');
+        for (k, (key, v)) in members.iter().enumerate() {
+            if k > 0 {
+                out.push(',');
+            }
+            out.push_str(&serde_json::to_string(key).ok()?);
+            out.push(':');
+            out.push_str(v);
+        }
+        out.push('}');
+        Some(())
+    }
+
+    /// A string token, decoded (escapes resolved) by serde_json.
+    fn string(&mut self) -> Option<String> {
+        if self.s.get(self.i) != Some(&b'"') {
+            return None;
+        }
+        let start = self.i;
+        self.i += 1;
+        while *self.s.get(self.i)? != b'"' {
+            self.i += if self.s[self.i] == b'\\' { 2 } else { 1 };
+        }
+        self.i += 1;
+        serde_json::from_str(self.text.get(start..self.i)?).ok()
+    }
+
+    fn literal(&mut self, word: &str, out: &mut String) -> Option<()> {
+        if !self.s[self.i..].starts_with(word.as_bytes()) {
+            return None;
+        }
+        self.i += word.len();
+        out.push_str(word);
+        Some(())
+    }
+
+    /// `-12.340e5` as sign, significant digits and a power of ten: `-1234e2`; zero is `0`.
+    fn number(&mut self, out: &mut String) -> Option<()> {
+        let negative = self.s.get(self.i) == Some(&b'-');
+        if negative {
+            self.i += 1;
+        }
+        let mut digits = String::new();
+        let mut exp: i64 = 0;
+        let int_start = self.i;
+        while self.i < self.s.len() && self.s[self.i].is_ascii_digit() {
+            digits.push(char::from(self.s[self.i]));
+            self.i += 1;
+        }
+        if self.i == int_start {
+            return None;
+        }
+        if self.s.get(self.i) == Some(&b'.') {
+            self.i += 1;
+            let frac_start = self.i;
+            while self.i < self.s.len() && self.s[self.i].is_ascii_digit() {
+                digits.push(char::from(self.s[self.i]));
+                exp -= 1;
+                self.i += 1;
+            }
+            if self.i == frac_start {
+                return None;
+            }
+        }
+        if matches!(self.s.get(self.i), Some(b'e' | b'E')) {
+            self.i += 1;
+            let exp_start = self.i;
+            if matches!(self.s.get(self.i), Some(b'+' | b'-')) {
+                self.i += 1;
+            }
+            while self.i < self.s.len() && self.s[self.i].is_ascii_digit() {
+                self.i += 1;
+            }
+            exp = exp.checked_add(self.text.get(exp_start..self.i)?.trim_start_matches('+').parse::<i64>().ok()?)?;
+        }
+        let trimmed = digits.trim_start_matches('0');
+        if trimmed.is_empty() {
+            out.push('0');
+            return Some(());
+        }
+        let significant = trimmed.trim_end_matches('0');
+        exp = exp.checked_add(i64::try_from(trimmed.len() - significant.len()).ok()?)?;
+        if negative {
+            out.push('-');
+        }
+        out.push_str(significant);
+        if exp != 0 {
+            out.push_str(&format!("e{exp}"));
+        }
+        Some(())
     }
 }
 
@@ -177,6 +311,9 @@ mod tests {
         let j = |s: &str| Value::Json(s.into());
         assert_eq!(bytes(&j(r#"{"b": 1, "a": [1.0, 2e0]}"#), "json"), bytes(&j(r#"{"a":[1,2],"b":1}"#), "json"));
         assert_eq!(bytes(&j("0.5"), "json"), bytes(&j("5e-1"), "json"));
+        assert_eq!(bytes(&j(r#"{"a": 1e16}"#), "json"), bytes(&j(r#"{"a":10000000000000000}"#), "json"));
+        assert_eq!(bytes(&j(r#"{"a": 1, "a": 2}"#), "json"), bytes(&j(r#"{"a":2}"#), "json"));
+        assert_eq!(bytes(&j(r#""\u00e9""#), "json"), bytes(&j(r#""é""#), "json"));
     }
 
     #[test]
@@ -190,6 +327,8 @@ mod tests {
             (Value::Bool(true), Value::Bool(false), "boolean"),
             (Value::Bytes(vec![1]), Value::Bytes(vec![2]), "bytes"),
             (Value::Json(r#"{"a":1}"#.into()), Value::Json(r#"{"a":2}"#.into()), "json"),
+            (Value::Json("12345678901234567890123".into()), Value::Json("12345678901234567890124".into()), "json"),
+            (Value::Json("1234567890.123456789".into()), Value::Json("1234567890.123456788".into()), "json"),
             (
                 Value::Decimal(Decimal::from_str("1.01").unwrap()),
                 Value::Decimal(Decimal::from_str("1.02").unwrap()),

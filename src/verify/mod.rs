@@ -269,7 +269,7 @@ fn diff_rows(spec: &Spec, source: Vec<Kept>, target: Vec<Kept>) -> Vec<RowDiff> 
             by_hash.entry(k.hash).or_default().1.push(k);
         }
         let mut groups: Vec<(Vec<Kept>, Vec<Kept>)> = by_hash.into_values().collect();
-        groups.sort_by_key(label_of);
+        groups.sort_by(|a, b| natural_cmp(&label_of(a), &label_of(b)));
         for (mut s, mut t) in groups {
             let common = s.len().min(t.len());
             s.drain(..common);
@@ -289,7 +289,7 @@ fn diff_rows(spec: &Spec, source: Vec<Kept>, target: Vec<Kept>) -> Vec<RowDiff> 
         target_by_key.entry(k.key.clone()).or_default().push(k);
     }
     let mut source = source;
-    source.sort_by(|a, b| a.label.cmp(&b.label));
+    source.sort_by(|a, b| natural_cmp(&a.label, &b.label));
     for s in source {
         match target_by_key.get_mut(&s.key).and_then(|v| if v.is_empty() { None } else { Some(v.remove(0)) }) {
             None => out.push(RowDiff { kind: "missing".into(), key: s.label, columns: Vec::new() }),
@@ -301,11 +301,50 @@ fn diff_rows(spec: &Spec, source: Vec<Kept>, target: Vec<Kept>) -> Vec<RowDiff> 
         }
     }
     let mut extra: Vec<Kept> = target_by_key.into_values().flatten().collect();
-    extra.sort_by(|a, b| a.label.cmp(&b.label));
+    extra.sort_by(|a, b| natural_cmp(&a.label, &b.label));
     for t in extra {
         out.push(RowDiff { kind: "extra".into(), key: t.label, columns: Vec::new() });
     }
     out
+}
+
+/// Order labels as a person reads them: `id=2` before `id=10`.
+fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    let (mut x, mut y) = (a.as_bytes(), b.as_bytes());
+    loop {
+        match (x.first(), y.first()) {
+            (None, None) => return std::cmp::Ordering::Equal,
+            (None, Some(_)) => return std::cmp::Ordering::Less,
+            (Some(_), None) => return std::cmp::Ordering::Greater,
+            (Some(p), Some(q)) if p.is_ascii_digit() && q.is_ascii_digit() => {
+                let run = |s: &[u8]| s.iter().take_while(|c| c.is_ascii_digit()).count();
+                let (nx, ny) = (run(x), run(y));
+                let (dx, dy) = (&x[..nx], &y[..ny]);
+                let trim = |d: &[u8]| -> usize { d.iter().take_while(|c| **c == b'0').count() };
+                let (tx, ty) = (&dx[trim(dx)..], &dy[trim(dy)..]);
+                let ord = tx.len().cmp(&ty.len()).then(tx.cmp(ty));
+                if ord != std::cmp::Ordering::Equal {
+                    return ord;
+                }
+                x = &x[nx..];
+                y = &y[ny..];
+            }
+            (Some(p), Some(q)) => {
+                if p != q {
+                    return p.cmp(q);
+                }
+                x = &x[1..];
+                y = &y[1..];
+            }
+        }
+    }
+}
+
+#[test]
+fn labels_sort_naturally() {
+    let mut v = vec!["id=10", "id=2", "id=1", "rowid=3 row (a=1)"];
+    v.sort_by(|a, b| natural_cmp(a, b));
+    assert_eq!(v, ["id=1", "id=2", "id=10", "rowid=3 row (a=1)"]);
 }
 
 fn label_of(g: &(Vec<Kept>, Vec<Kept>)) -> String {

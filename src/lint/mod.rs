@@ -1,0 +1,631 @@
+//! Finding every problem before the first write: `cutover lint`.
+//!
+//! Lint plans the migration for one dialect (no server is touched), then reads every
+//! value of the source against the planned target type with the same conversion rules
+//! the copy uses, and groups what it finds by kind, table and column, with counts and
+//! a few samples (row key, shortened value, reason) and what to do. Besides the values:
+//! foreign-key orphans in the source (SQLite often ran with foreign_keys off), unique
+//! keys that collide under the target's collation, mixed storage classes in a column,
+//! and every finding of the plan (tables without a primary key, epoch integers in date
+//! columns, names shortened or colliding, objects that will not migrate).
+//!
+//! `cheap_checks` is the part without a full value scan; `migrate` runs it first.
+
+#![deny(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_possible_wrap)]
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::convert::{convert, shorten};
+use crate::copy::{self, TableJob};
+use crate::plan::{self, Level, Plan, PlanOptions};
+use crate::schema::SourceSchema;
+use crate::source::{quote_sqlite, Source, SourceError};
+use crate::target::Dialect;
+use crate::types::ColumnType;
+use crate::value::SourceValue;
+
+pub struct LintOptions<'a> {
+    pub source: PathBuf,
+    pub dialect: Dialect,
+    pub config: &'a Config,
+    pub target_schema: Option<String>,
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
+    /// Samples kept per finding.
+    pub samples: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LintError {
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error(transparent)]
+    Plan(#[from] plan::PlanError),
+    #[error("{0}")]
+    Refused(String),
+    #[error("reading table {table} of the source: {reason}")]
+    Read { table: String, reason: String },
+}
+
+impl LintError {
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, LintError::Refused(_) | LintError::Plan(_))
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+pub struct LintReport {
+    pub source: String,
+    pub dialect: String,
+    pub tables: usize,
+    pub rows_read: u64,
+    pub values_read: u64,
+    pub seconds: f64,
+    /// Sorted: errors first, then by table, column and code.
+    pub findings: Vec<LintFinding>,
+    pub errors: usize,
+    pub warnings: usize,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct LintFinding {
+    pub level: Level,
+    /// Stable id: a conversion kind (`bad_boolean`, `too_long`, …), `fk_orphans`,
+    /// `unique_collision`, `mixed_storage`, or a plan finding's code.
+    pub code: String,
+    pub table: Option<String>,
+    pub column: Option<String>,
+    /// Rows (or values, or groups) affected; 1 for a finding about the schema.
+    pub count: u64,
+    pub message: String,
+    /// What to do about it.
+    pub hint: String,
+    pub samples: Vec<LintSample>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct LintSample {
+    /// The row's key (`id=42`, `rowid=7`).
+    pub key: String,
+    /// The value, shortened.
+    pub value: String,
+    pub reason: String,
+}
+
+impl LintReport {
+    pub fn has_errors(&self) -> bool {
+        self.errors > 0
+    }
+
+    fn finish(&mut self) {
+        self.findings.sort_by(|a, b| {
+            (std::cmp::Reverse(a.level), &a.table, &a.column, &a.code).cmp(&(
+                std::cmp::Reverse(b.level),
+                &b.table,
+                &b.column,
+                &b.code,
+            ))
+        });
+        self.errors = self.findings.iter().filter(|f| f.level == Level::Error).count();
+        self.warnings = self.findings.iter().filter(|f| f.level == Level::Warning).count();
+    }
+
+    pub fn render(&self) -> String {
+        use crate::cli::output::thousands;
+        let mut out = format!(
+            "lint {} for {}: {} tables, {} rows, {} values read in {:.2} s\n",
+            self.source,
+            self.dialect,
+            self.tables,
+            thousands(self.rows_read),
+            thousands(self.values_read),
+            self.seconds
+        );
+        for f in self.findings.iter().filter(|f| f.level != Level::Info) {
+            let place = match (&f.table, &f.column) {
+                (Some(t), Some(c)) => format!("{t}.{c}"),
+                (Some(t), None) => t.clone(),
+                _ => "source".into(),
+            };
+            let level = if f.level == Level::Error { "error" } else { "warning" };
+            let count = if f.count > 1 { format!(" ({} rows)", thousands(f.count)) } else { String::new() };
+            out.push_str(&format!("\n{level} [{}] {place}{count}: {}\n", f.code, f.message));
+            for s in &f.samples {
+                out.push_str(&format!("    {}: {} ({})\n", s.key, s.value, s.reason));
+            }
+            if f.count > f.samples.len() as u64 && !f.samples.is_empty() {
+                out.push_str(&format!("    … {} more\n", thousands(f.count - f.samples.len() as u64)));
+            }
+            if !f.hint.is_empty() {
+                out.push_str(&format!("  fix: {}\n", f.hint));
+            }
+        }
+        let infos = self.findings.iter().filter(|f| f.level == Level::Info).count();
+        out.push_str(&format!(
+            "\n{}: {} error(s), {} warning(s){}\n",
+            if self.has_errors() { "NOT READY" } else { "READY" },
+            self.errors,
+            self.warnings,
+            if infos > 0 { format!(", {infos} note(s) (--json lists them)") } else { String::new() }
+        ));
+        out
+    }
+}
+
+/// Run lint: plan, every plan finding, then the checks that read the data.
+pub fn lint(opts: &LintOptions<'_>) -> Result<LintReport, LintError> {
+    let started = Instant::now();
+    let mut source = Source::open(&opts.source)?;
+    let schema = source.snapshot()?;
+    let plan = plan_for(opts, &schema)?;
+    let mut report = LintReport {
+        source: opts.source.display().to_string(),
+        dialect: opts.dialect.to_string(),
+        tables: plan.tables.len(),
+        ..Default::default()
+    };
+    report.findings.extend(plan_findings(&plan));
+    report.findings.extend(fk_orphans(source.connection(), &schema, &plan, opts.samples)?);
+    report.findings.extend(unique_collisions(source.connection(), &schema, &plan, opts.samples)?);
+    let jobs = copy::create_jobs(&plan, &schema, opts.dialect).map_err(|e| LintError::Refused(e.to_string()))?;
+    for job in &jobs {
+        let scan = scan_table(source.connection(), job, opts.samples)?;
+        report.rows_read += scan.rows;
+        report.values_read += scan.rows * job.types.len() as u64;
+        report.findings.extend(scan.findings);
+    }
+    source.release()?;
+    report.seconds = started.elapsed().as_secs_f64();
+    report.finish();
+    Ok(report)
+}
+
+/// The checks without a value scan (plan errors, FK orphans, unique collisions): what
+/// `migrate` runs before it writes anything.
+pub fn cheap_checks(
+    source: &Source,
+    schema: &SourceSchema,
+    plan: &Plan,
+    samples: usize,
+) -> Result<Vec<LintFinding>, LintError> {
+    let mut out = fk_orphans(source.connection(), schema, plan, samples)?;
+    out.extend(unique_collisions(source.connection(), schema, plan, samples)?);
+    Ok(out)
+}
+
+fn plan_for(opts: &LintOptions<'_>, schema: &SourceSchema) -> Result<Plan, LintError> {
+    let excluded =
+        copy::select_tables(schema, &opts.include, &opts.exclude).map_err(|e| LintError::Refused(e.to_string()))?;
+    Ok(plan::build(
+        schema,
+        &PlanOptions {
+            dialect: opts.dialect,
+            target_schema: opts.target_schema.clone(),
+            config: opts.config,
+            excluded,
+        },
+    )?)
+}
+
+/// Every finding of the plan, and every object left out, as lint findings.
+fn plan_findings(plan: &Plan) -> Vec<LintFinding> {
+    let mut out: Vec<LintFinding> = plan
+        .findings
+        .iter()
+        .map(|f| {
+            let (table, column) = match f.object.split_once('.') {
+                Some((t, c)) if plan.table(t).is_some() => (Some(t.to_string()), Some(c.to_string())),
+                _ => (Some(f.object.clone()), None),
+            };
+            LintFinding {
+                level: f.level,
+                code: f.code.clone(),
+                table,
+                column,
+                count: 1,
+                message: f.message.clone(),
+                hint: String::new(),
+                samples: Vec::new(),
+            }
+        })
+        .collect();
+    for l in &plan.left_out {
+        if plan.findings.iter().any(|f| f.object == l.name) {
+            continue;
+        }
+        out.push(LintFinding {
+            level: Level::Warning,
+            code: "not_migrated".into(),
+            table: Some(l.name.clone()),
+            column: None,
+            count: 1,
+            message: format!("{} {} will not be migrated: {}", l.kind, l.name, l.reason),
+            hint: "re-create it by hand in the target after the migration, if the application needs it".into(),
+            samples: Vec::new(),
+        });
+    }
+    out
+}
+
+/// What one table's scan found.
+struct Scan {
+    rows: u64,
+    findings: Vec<LintFinding>,
+}
+
+/// Per column: failures by kind (count, samples), and the storage classes seen.
+#[derive(Default)]
+struct ColumnTally {
+    failures: BTreeMap<String, (u64, Vec<LintSample>)>,
+    classes: u8,
+    mixed_sample: Option<LintSample>,
+}
+
+const NUMERIC: u8 = 1;
+const TEXT: u8 = 2;
+const BLOB: u8 = 4;
+
+/// Read every value of one table against its planned type.
+fn scan_table(conn: &rusqlite::Connection, job: &TableJob, samples: usize) -> Result<Scan, LintError> {
+    let fail = |e: rusqlite::Error| LintError::Read { table: job.source_name.clone(), reason: e.to_string() };
+    let mut st = conn.prepare(&job.select).map_err(fail)?;
+    let mut rows = st.query([]).map_err(fail)?;
+    let mut tallies: Vec<ColumnTally> = job.types.iter().map(|_| ColumnTally::default()).collect();
+    let mut n = 0u64;
+    while let Some(row) = rows.next().map_err(fail)? {
+        n += 1;
+        for (c, (ty, ctx)) in job.types.iter().enumerate() {
+            let raw = row.get_ref(c + job.offset).map(SourceValue::from).unwrap_or(SourceValue::Null);
+            let tally = &mut tallies[c];
+            let class = match raw {
+                SourceValue::Null => 0,
+                SourceValue::Integer(_) | SourceValue::Real(_) => NUMERIC,
+                SourceValue::Text(_) => TEXT,
+                SourceValue::Blob(_) => BLOB,
+            };
+            if class != 0 && tally.classes & class == 0 {
+                if tally.classes != 0 && tally.mixed_sample.is_none() {
+                    tally.mixed_sample = Some(LintSample {
+                        key: copy::row_key(row, job),
+                        value: copy::describe(raw),
+                        reason: format!("a {} value", raw.storage_class()),
+                    });
+                }
+                tally.classes |= class;
+            }
+            let failure = match raw {
+                // SQLite lets NULL into a primary key that is not a rowid alias.
+                SourceValue::Null if job.not_null[c] => {
+                    Some(("null_in_not_null".to_string(), "NULL in a NOT NULL column".to_string()))
+                }
+                _ if !needs_conversion(raw, ty) => None,
+                _ => convert(raw, ty, ctx).err().map(|e| (e.kind().to_string(), e.to_string())),
+            };
+            if let Some((kind, reason)) = failure {
+                let entry = tally.failures.entry(kind).or_default();
+                entry.0 += 1;
+                if entry.1.len() < samples {
+                    entry.1.push(LintSample { key: copy::row_key(row, job), value: copy::describe(raw), reason });
+                }
+            }
+        }
+    }
+    let mut findings = Vec::new();
+    for (c, tally) in tallies.into_iter().enumerate() {
+        let column = job.source_columns[c].clone();
+        let ty = job.types[c].0;
+        let had_failures = !tally.failures.is_empty();
+        for (kind, (count, samples)) in tally.failures {
+            findings.push(LintFinding {
+                level: Level::Error,
+                code: kind.clone(),
+                table: Some(job.source_name.clone()),
+                column: Some(column.clone()),
+                count,
+                message: format!("{count} value(s) will not convert to {ty} ({})", describe_kind(&kind)),
+                hint: hint_for(&kind),
+                samples,
+            });
+        }
+        // Integers among date/time text are the plan's `epoch_integers` finding already.
+        let temporal = matches!(ty, ColumnType::Timestamp { .. } | ColumnType::Date | ColumnType::Time);
+        if !had_failures && !temporal && tally.classes.count_ones() > 1 {
+            findings.push(LintFinding {
+                level: Level::Warning,
+                code: "mixed_storage".into(),
+                table: Some(job.source_name.clone()),
+                column: Some(column),
+                count: 1,
+                message: format!(
+                    "the column holds values of more than one storage class ({}); all convert to {ty}, but the application may read them differently",
+                    classes_named(tally.classes)
+                ),
+                hint: "check that the application expects one type here; override the column type in cutover.toml if it does not".into(),
+                samples: tally.mixed_sample.into_iter().collect(),
+            });
+        }
+    }
+    Ok(Scan { rows: n, findings })
+}
+
+/// Values whose conversion cannot fail are not converted again (the hot path of lint).
+fn needs_conversion(raw: SourceValue<'_>, ty: &ColumnType) -> bool {
+    !matches!(
+        (raw, ty),
+        (SourceValue::Null, _)
+            | (SourceValue::Integer(_), ColumnType::Integer { width: crate::types::IntWidth::I64, unsigned: false })
+            | (SourceValue::Blob(_), ColumnType::Bytes)
+    )
+}
+
+fn classes_named(classes: u8) -> String {
+    let mut v = Vec::new();
+    if classes & NUMERIC != 0 {
+        v.push("numbers");
+    }
+    if classes & TEXT != 0 {
+        v.push("text");
+    }
+    if classes & BLOB != 0 {
+        v.push("blobs");
+    }
+    v.join(", ")
+}
+
+fn describe_kind(kind: &str) -> String {
+    kind.replace('_', " ")
+}
+
+/// What to do about values of one conversion kind.
+fn hint_for(kind: &str) -> String {
+    let specific = match kind {
+        "too_long" => {
+            "widen the column (override it to a longer varchar or text in cutover.toml) or shorten the values"
+        }
+        "decimal_overflow" => "override the column to a wider decimal(p,s) in cutover.toml, or fix the values",
+        "invalid_json" | "nul_in_json" => "fix the JSON in the source, or override the column to text in cutover.toml",
+        "invalid_utf8" => "re-encode the text in the source (it is not UTF-8), or override the column to bytes",
+        "nul_in_text" => "PostgreSQL text cannot hold NUL: strip it in the source, or override the column to bytes",
+        "null_in_not_null" => "give those rows a value in the source (SQLite let NULL into this key), or delete them",
+        _ => "fix the values in the source, or override the column type in cutover.toml",
+    };
+    format!("{specific}; or migrate with --on-error reject --reject-file FILE to set those rows aside")
+}
+
+/// Foreign keys of the source whose child rows have no parent (SQLite does not check
+/// keys unless `PRAGMA foreign_keys` was on when they were written).
+fn fk_orphans(
+    conn: &rusqlite::Connection,
+    schema: &SourceSchema,
+    plan: &Plan,
+    samples: usize,
+) -> Result<Vec<LintFinding>, LintError> {
+    let mut out = Vec::new();
+    for tp in &plan.tables {
+        let Some(t) = schema.table(&tp.source_name) else { continue };
+        for fk in &t.foreign_keys {
+            if plan.table(&fk.parent_table).is_none() || fk.parent_columns.len() != fk.columns.len() {
+                continue;
+            }
+            let q = quote_sqlite;
+            let mut cond: Vec<String> = fk.columns.iter().map(|c| format!("c.{} IS NOT NULL", q(c))).collect();
+            let join: Vec<String> =
+                fk.columns.iter().zip(&fk.parent_columns).map(|(c, p)| format!("p.{} = c.{}", q(p), q(c))).collect();
+            cond.push(format!("NOT EXISTS (SELECT 1 FROM {} p WHERE {})", q(&fk.parent_table), join.join(" AND ")));
+            let from = format!("FROM {} c WHERE {}", q(&t.name), cond.join(" AND "));
+            let read = |e: rusqlite::Error| LintError::Read { table: t.name.clone(), reason: e.to_string() };
+            let n: i64 = conn.query_row(&format!("SELECT count(*) {from}"), [], |r| r.get(0)).map_err(read)?;
+            if n == 0 {
+                continue;
+            }
+            let key: Vec<String> = match &t.primary_key {
+                Some(pk) => pk.columns.clone(),
+                None => vec!["rowid".into()],
+            };
+            let shown: Vec<String> =
+                key.iter().chain(fk.columns.iter().filter(|c| !key.contains(c))).cloned().collect();
+            let select = shown
+                .iter()
+                .map(|c| if c == "rowid" { "c.rowid".to_string() } else { format!("c.{}", q(c)) })
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut st = conn.prepare(&format!("SELECT {select} {from} LIMIT {samples}")).map_err(read)?;
+            let mut rows = st.query([]).map_err(read)?;
+            let mut found = Vec::new();
+            while let Some(r) = rows.next().map_err(read)? {
+                let parts: Vec<String> = shown
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        format!("{c}={}", r.get_ref(i).map_or("?".into(), |v| copy::describe(SourceValue::from(v))))
+                    })
+                    .collect();
+                let key_len = key.len();
+                found.push(LintSample {
+                    key: parts[..key_len].join(", "),
+                    value: parts[key_len..].join(", "),
+                    reason: format!("no {} row with {}", fk.parent_table, fk.parent_columns.join(", ")),
+                });
+            }
+            out.push(LintFinding {
+                level: Level::Error,
+                code: "fk_orphans".into(),
+                table: Some(t.name.clone()),
+                column: Some(fk.columns.join(",")),
+                count: u64::try_from(n).unwrap_or(0),
+                message: format!(
+                    "{n} row(s) reference a {} row that does not exist ({} -> {}.{}); the target's foreign key will refuse them",
+                    fk.parent_table,
+                    fk.columns.join(","),
+                    fk.parent_table,
+                    fk.parent_columns.join(",")
+                ),
+                hint: "add the missing parent rows, set the column to NULL, or delete the orphan rows in the source".into(),
+                samples: found,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// How a target collation compares strings, for the collision check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Folding {
+    case: bool,
+    pad: bool,
+}
+
+/// The folding of a MariaDB collation name (`utf8mb4_general_nopad_ci`, `utf8mb4_bin`):
+/// `_ci` ignores case (and, approximated here by case only, accents); a collation
+/// without NOPAD ignores trailing spaces.
+fn folding(collation: &str) -> Folding {
+    let c = collation.to_ascii_lowercase();
+    Folding { case: c.ends_with("_ci"), pad: !c.contains("nopad") }
+}
+
+fn fold(s: &str, f: Folding) -> String {
+    let s = if f.pad { s.trim_end_matches(' ') } else { s };
+    if f.case {
+        s.to_lowercase()
+    } else {
+        s.to_string()
+    }
+}
+
+/// Unique keys (and primary keys) whose values are distinct in SQLite but equal under
+/// the target column's collation (`Admin` / `admin` under a case-insensitive one).
+fn unique_collisions(
+    conn: &rusqlite::Connection,
+    schema: &SourceSchema,
+    plan: &Plan,
+    samples: usize,
+) -> Result<Vec<LintFinding>, LintError> {
+    let mut out = Vec::new();
+    if plan.dialect != Dialect::MariaDb {
+        // PostgreSQL's and SQLite's default collations are deterministic: nothing new collides.
+        return Ok(out);
+    }
+    for tp in &plan.tables {
+        let Some(t) = schema.table(&tp.source_name) else { continue };
+        let mut keys: Vec<(String, Vec<String>)> = Vec::new();
+        if let Some(pk) = &t.primary_key {
+            keys.push(("primary key".into(), pk.columns.clone()));
+        }
+        for ix in t.indexes.iter().filter(|i| i.unique && i.partial.is_none()) {
+            let cols: Option<Vec<String>> = ix.columns.iter().map(|c| c.name.clone()).collect();
+            if let Some(cols) = cols {
+                keys.push((format!("unique index {}", ix.name), cols));
+            }
+        }
+        for (what, cols) in keys {
+            let foldings: Vec<Option<Folding>> = cols
+                .iter()
+                .map(|c| {
+                    let m = tp.column(c)?;
+                    if !m.ty.is_string() {
+                        return None;
+                    }
+                    m.collation.as_deref().map(folding)
+                })
+                .collect();
+            if foldings.iter().all(|f| f.is_none_or(|f| !f.case && !f.pad)) {
+                continue;
+            }
+            if let Some(f) = collisions_in(conn, t, &what, &cols, &foldings, samples)? {
+                out.push(f);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn collisions_in(
+    conn: &rusqlite::Connection,
+    t: &crate::schema::Table,
+    what: &str,
+    cols: &[String],
+    foldings: &[Option<Folding>],
+    samples: usize,
+) -> Result<Option<LintFinding>, LintError> {
+    let read = |e: rusqlite::Error| LintError::Read { table: t.name.clone(), reason: e.to_string() };
+    let select = cols.iter().map(|c| quote_sqlite(c)).collect::<Vec<_>>().join(", ");
+    let mut st = conn.prepare(&format!("SELECT {select} FROM {}", quote_sqlite(&t.name))).map_err(read)?;
+    let mut rows = st.query([]).map_err(read)?;
+    let mut groups: HashMap<Vec<String>, Vec<Vec<String>>> = HashMap::new();
+    while let Some(r) = rows.next().map_err(read)? {
+        let mut raw = Vec::with_capacity(cols.len());
+        let mut folded = Vec::with_capacity(cols.len());
+        let mut has_null = false;
+        for (i, f) in foldings.iter().enumerate() {
+            let v = r.get_ref(i).map_err(read)?;
+            let text = match v {
+                rusqlite::types::ValueRef::Null => {
+                    has_null = true;
+                    String::new()
+                }
+                rusqlite::types::ValueRef::Text(b) => String::from_utf8_lossy(b).into_owned(),
+                other => copy::describe(SourceValue::from(other)),
+            };
+            folded.push(f.map_or_else(|| text.clone(), |f| fold(&text, f)));
+            raw.push(text);
+        }
+        if !has_null {
+            groups.entry(folded).or_default().push(raw);
+        }
+    }
+    let mut colliding: Vec<Vec<Vec<String>>> = groups.into_values().filter(|g| g.len() > 1).collect();
+    if colliding.is_empty() {
+        return Ok(None);
+    }
+    colliding.sort();
+    let count = colliding.iter().map(|g| g.len() as u64).sum();
+    let samples = colliding
+        .iter()
+        .take(samples)
+        .map(|g| LintSample {
+            key: cols.join(", "),
+            value: g.iter().map(|v| format!("'{}'", shorten(&v.join("', '"), 40))).collect::<Vec<_>>().join(" / "),
+            reason: "equal under the target's collation".into(),
+        })
+        .collect();
+    Ok(Some(LintFinding {
+        level: Level::Error,
+        code: "unique_collision".into(),
+        table: Some(t.name.clone()),
+        column: Some(cols.join(",")),
+        count,
+        message: format!(
+            "{count} row(s) in {} groups are distinct in SQLite but equal under the target's collation ({what}); the load would fail with a duplicate key",
+            colliding.len()
+        ),
+        hint: "merge or rename the duplicates in the source, or choose a binary collation for the column in cutover.toml ([mariadb.collations])".into(),
+        samples,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn collation_foldings() {
+        assert_eq!(folding("utf8mb4_general_nopad_ci"), Folding { case: true, pad: false });
+        assert_eq!(folding("utf8mb4_bin"), Folding { case: false, pad: true });
+        assert_eq!(folding("utf8mb4_nopad_bin"), Folding { case: false, pad: false });
+        assert_eq!(fold("Admin  ", folding("utf8mb4_unicode_ci")), "admin");
+        assert_eq!(fold("JOSÉ", folding("utf8mb4_general_nopad_ci")), "josé");
+    }
+
+    #[test]
+    fn every_conversion_kind_has_a_hint_that_offers_reject_mode() {
+        for k in crate::convert::ConvertError::KINDS {
+            assert!(hint_for(k).contains("--on-error reject"), "{k}");
+        }
+    }
+}
