@@ -9,6 +9,7 @@ use super::{resolve_source, usage, CliError, Outcome, OutputOpts, SourceOpts};
 use crate::copy::progress::ProgressMode;
 use crate::copy::{self, MigrateError, MigrateOptions, OnError, SchemaMode};
 use crate::target::url::TargetUrl;
+use crate::verify::{VerifyLevel, VerifyOptions};
 
 /// Copy SOURCE into the target: tables, then the data (create mode: every table as soon
 /// as a connection is free, longest first; existing mode: tier by tier, as the target's
@@ -69,6 +70,10 @@ pub struct MigrateArgs {
     /// Progress on stderr: bars on a terminal, plain lines, JSON lines, or none.
     #[arg(long, value_enum, default_value = "auto")]
     pub progress: ProgressMode,
+    /// After the copy (which checks every table's row count), run `cutover verify` at level
+    /// checksum: the content of every row on both sides. Exit 1 when it finds a difference.
+    #[arg(long)]
+    pub verify: bool,
     /// Write the report as JSON to this file (schema/report.schema.json).
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
@@ -112,15 +117,36 @@ pub fn run(args: MigrateArgs) -> Result<Outcome, CliError> {
     let result = runtime.block_on(copy::migrate(&opts));
     match result {
         Ok(report) => {
+            drop(runtime);
             if let Some(p) = &args.report {
                 write_report(p, &report)?;
             }
-            if args.output.json {
-                json(&report)?;
+            let verification = if args.verify && !report.dry_run {
+                let vopts = VerifyOptions {
+                    source: opts.source.clone(),
+                    target: opts.target.clone(),
+                    config: opts.config,
+                    target_schema: opts.target_schema.clone(),
+                    schema_mode: Some(opts.schema_mode),
+                    level: VerifyLevel::Checksum,
+                    max_diffs: 20,
+                    jobs,
+                    include: opts.include.clone(),
+                    exclude: opts.exclude.clone(),
+                    state_file: Some(opts.state_file.clone()),
+                    progress: opts.progress,
+                };
+                Some(super::verify::run_verify(&vopts, jobs)?)
             } else {
-                write_stdout(&report.render())?;
+                None
+            };
+            match (&verification, args.output.json) {
+                (Some(v), true) => json(&serde_json::json!({ "migration": report, "verification": v }))?,
+                (None, true) => json(&report)?,
+                (Some(v), false) => write_stdout(&format!("{}\n{}", report.render(), v.render()))?,
+                (None, false) => write_stdout(&report.render())?,
             }
-            let failed = report.dry_run && report.rejects_total > 0;
+            let failed = (report.dry_run && report.rejects_total > 0) || verification.is_some_and(|v| !v.ok);
             Ok(if failed { Outcome::ChecksFailed } else { Outcome::Success })
         }
         Err(e) => {

@@ -171,6 +171,7 @@ pub async fn migrate(opts: &MigrateOptions<'_>) -> Result<MigrationReport, Migra
             errors.join("\n  ")
         )));
     }
+    let lint_findings = lint_first(opts, &source, &schema, &plan)?;
     let target_schema = plan.target_schema.clone();
     let mut report = MigrationReport {
         source: opts.source.display().to_string(),
@@ -179,7 +180,7 @@ pub async fn migrate(opts: &MigrateOptions<'_>) -> Result<MigrationReport, Migra
         schema_mode: format!("{:?}", opts.schema_mode).to_lowercase(),
         dry_run: opts.dry_run,
         started_at: state::now(),
-        findings: plan.findings.clone(),
+        findings: plan.findings.iter().cloned().chain(lint_findings).collect(),
         ..Default::default()
     };
     let mut state = prepare_state(opts, &schema, &report)?;
@@ -319,6 +320,48 @@ pub async fn migrate(opts: &MigrateOptions<'_>) -> Result<MigrationReport, Migra
     report.complete = report.tables.iter().all(|t| t.count_checked);
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
+}
+
+/// Lint's cheap checks (source FK orphans, unique keys colliding under the target's
+/// collation) before anything is written: an error stops the run unless `--on-error
+/// reject` (or a dry run, which reports them). Returned as report findings.
+fn lint_first(
+    opts: &MigrateOptions<'_>,
+    source: &Source,
+    schema: &SourceSchema,
+    plan: &Plan,
+) -> Result<Vec<plan::Finding>, MigrateError> {
+    let found = crate::lint::cheap_checks(source, schema, plan, 3).map_err(|e| MigrateError::Refused(e.to_string()))?;
+    let errors: Vec<String> = found
+        .iter()
+        .filter(|f| f.level == plan::Level::Error)
+        .map(|f| {
+            let at = f.samples.iter().map(|s| s.key.as_str()).collect::<Vec<_>>().join("; ");
+            format!(
+                "{}.{}: {} (e.g. {at})",
+                f.table.as_deref().unwrap_or("?"),
+                f.column.as_deref().unwrap_or("?"),
+                f.message
+            )
+        })
+        .collect();
+    if !errors.is_empty() && opts.on_error == OnError::Strict && !opts.dry_run {
+        return Err(MigrateError::Refused(format!(
+            "the source has problems that the target would refuse; nothing was written:\n  {}\nrun `cutover lint` for every detail; fix the source, or run with --on-error reject --reject-file FILE to go ahead",
+            errors.join("\n  ")
+        )));
+    }
+    Ok(found
+        .into_iter()
+        .map(|f| {
+            let object = match (&f.table, &f.column) {
+                (Some(t), Some(c)) => format!("{t}.{c}"),
+                (Some(t), None) => t.clone(),
+                _ => String::new(),
+            };
+            plan::Finding::new(f.level, &f.code, object, f.message)
+        })
+        .collect())
 }
 
 /// Tables left out by `--tables` / `--exclude` globs.

@@ -171,11 +171,23 @@ pub fn lint(opts: &LintOptions<'_>) -> Result<LintReport, LintError> {
         ..Default::default()
     };
     report.findings.extend(plan_findings(&plan));
-    report.findings.extend(fk_orphans(source.connection(), &schema, &plan, opts.samples)?);
-    report.findings.extend(unique_collisions(source.connection(), &schema, &plan, opts.samples)?);
     let jobs = copy::create_jobs(&plan, &schema, opts.dialect).map_err(|e| LintError::Refused(e.to_string()))?;
-    for job in &jobs {
-        let scan = scan_table(source.connection(), job, opts.samples)?;
+    // The key checks run on a second connection while this one scans the values (a dump
+    // loaded into a temporary database has only the one).
+    let second = if source.is_file() { Some(Source::open(&opts.source)?) } else { None };
+    let (keys, scans) = std::thread::scope(|scope| {
+        let (schema, plan) = (&schema, &plan);
+        let keys = second.map(|s2| scope.spawn(move || cheap_checks(&s2, schema, plan, opts.samples)));
+        let scans: Result<Vec<Scan>, LintError> =
+            jobs.iter().map(|job| scan_table(source.connection(), job, opts.samples)).collect();
+        let keys = match keys {
+            Some(h) => h.join().unwrap_or_else(|_| Err(LintError::Refused("the key check stopped".into()))),
+            None => cheap_checks(&source, schema, plan, opts.samples),
+        };
+        (keys, scans)
+    });
+    report.findings.extend(keys?);
+    for (job, scan) in jobs.iter().zip(scans?) {
         report.rows_read += scan.rows;
         report.values_read += scan.rows * job.types.len() as u64;
         report.findings.extend(scan.findings);

@@ -130,6 +130,12 @@ impl Source {
         }
     }
 
+    /// True when the source is a real database file (not a `.sql` dump loaded into a
+    /// temporary one), so that a second `open` reads the same data cheaply.
+    pub fn is_file(&self) -> bool {
+        self._loaded_dump.is_none()
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -181,6 +187,10 @@ fn open_read_only(path: &Path) -> Result<Connection, SourceError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(|e| classify(path, "opening", e))?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| classify(path, "setting the busy timeout", e))?;
+    // Pages mapped rather than copied by read(2) (up to 256 MiB, which count in the RSS
+    // as shared file pages): whole-table scans (copy, lint, verify)
+    // spend a fifth of their time in that copy otherwise.
+    conn.execute_batch("PRAGMA mmap_size = 268435456").map_err(|e| classify(path, "mapping the file", e))?;
     // Touch the schema now, so that "not a database" and "locked" surface at open time.
     conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get::<_, i64>(0))
         .map_err(|e| classify(path, "reading the schema", e))?;
