@@ -25,6 +25,7 @@ mod text;
 #[cfg(test)]
 mod testkit;
 
+pub(crate) use error::show;
 pub use error::{shorten, ConvertError};
 
 use crate::target::Dialect;

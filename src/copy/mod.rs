@@ -20,7 +20,7 @@ use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::config::Config;
-use crate::convert::{convert, shorten, ConvertContext};
+use crate::convert::{convert, ConvertContext};
 use crate::plan::{self, Phase, Plan, PlanOptions, TablePlan};
 use crate::report::{MigrationReport, Reject, TableReport};
 use crate::schema::{SourceSchema, Table};
@@ -1222,7 +1222,8 @@ pub(crate) fn describe(v: SourceValue) -> String {
         SourceValue::Null => "NULL".into(),
         SourceValue::Integer(i) => i.to_string(),
         SourceValue::Real(f) => format!("{f:?}"),
-        SourceValue::Text(t) => format!("'{}'", shorten(&String::from_utf8_lossy(t), 60)),
+        // Control characters escaped, invalid UTF-8 as \xNN: a reject file or report stays text.
+        SourceValue::Text(_) => crate::convert::show(v),
         SourceValue::Blob(b) => format!("x'{}' ({} bytes)", crate::target::hex(&b[..b.len().min(16)]), b.len()),
     }
 }

@@ -231,10 +231,7 @@ fn plan_findings(plan: &Plan) -> Vec<LintFinding> {
         .findings
         .iter()
         .map(|f| {
-            let (table, column) = match f.object.split_once('.') {
-                Some((t, c)) if plan.table(t).is_some() => (Some(t.to_string()), Some(c.to_string())),
-                _ => (Some(f.object.clone()), None),
-            };
+            let (table, column) = object_place(plan, &f.object);
             LintFinding {
                 level: f.level,
                 code: f.code.clone(),
@@ -251,8 +248,10 @@ fn plan_findings(plan: &Plan) -> Vec<LintFinding> {
         if plan.findings.iter().any(|f| f.object == l.name) {
             continue;
         }
+        // A virtual table's shadow tables are its storage: the virtual table's own finding covers them.
+        let shadow = l.kind == "shadow table";
         out.push(LintFinding {
-            level: Level::Warning,
+            level: if shadow { Level::Info } else { Level::Warning },
             code: "not_migrated".into(),
             table: Some(l.name.clone()),
             column: None,
@@ -263,6 +262,27 @@ fn plan_findings(plan: &Plan) -> Vec<LintFinding> {
         });
     }
     out
+}
+
+/// The table and column a plan finding's object names: `table`, `table.column`, or
+/// with a kind first (`column orders.note`, `table orders`), where the table is planned
+/// under its source name.
+fn object_place(plan: &Plan, object: &str) -> (Option<String>, Option<String>) {
+    let bare = ["table ", "column ", "index ", "view ", "trigger "]
+        .iter()
+        .find_map(|k| object.strip_prefix(k))
+        .unwrap_or(object);
+    if plan.table(bare).is_some() {
+        return (Some(bare.to_string()), None);
+    }
+    // Table names may contain dots: try every split, longest table name first.
+    for (i, _) in bare.match_indices('.').collect::<Vec<_>>().into_iter().rev() {
+        let (t, c) = (&bare[..i], &bare[i + 1..]);
+        if plan.table(t).is_some() {
+            return (Some(t.to_string()), Some(c.to_string()));
+        }
+    }
+    (Some(bare.to_string()), None)
 }
 
 /// What one table's scan found.
@@ -566,10 +586,16 @@ fn collisions_in(
     samples: usize,
 ) -> Result<Option<LintFinding>, LintError> {
     let read = |e: rusqlite::Error| LintError::Read { table: t.name.clone(), reason: e.to_string() };
-    let select = cols.iter().map(|c| quote_sqlite(c)).collect::<Vec<_>>().join(", ");
+    let key: Vec<String> = match &t.primary_key {
+        Some(pk) => pk.columns.clone(),
+        _ => vec!["rowid".into()],
+    };
+    let quote = |c: &String| if c == "rowid" { c.clone() } else { quote_sqlite(c) };
+    let select = cols.iter().chain(&key).map(quote).collect::<Vec<_>>().join(", ");
     let mut st = conn.prepare(&format!("SELECT {select} FROM {}", quote_sqlite(&t.name))).map_err(read)?;
     let mut rows = st.query([]).map_err(read)?;
-    let mut groups: HashMap<Vec<String>, Vec<Vec<String>>> = HashMap::new();
+    // Folded key -> the rows (their key label, their values as written).
+    let mut groups: HashMap<Vec<String>, Vec<(String, Vec<String>)>> = HashMap::new();
     while let Some(r) = rows.next().map_err(read)? {
         let mut raw = Vec::with_capacity(cols.len());
         let mut folded = Vec::with_capacity(cols.len());
@@ -587,25 +613,38 @@ fn collisions_in(
             folded.push(f.map_or_else(|| text.clone(), |f| fold(&text, f)));
             raw.push(text);
         }
-        if !has_null {
-            groups.entry(folded).or_default().push(raw);
+        if has_null {
+            continue;
         }
+        let label = key
+            .iter()
+            .enumerate()
+            .map(|(k, name)| {
+                let v = r.get_ref(cols.len() + k).map_or("?".into(), |v| copy::describe(SourceValue::from(v)));
+                format!("{name}={v}")
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        groups.entry(folded).or_default().push((label, raw));
     }
-    let mut colliding: Vec<Vec<Vec<String>>> = groups.into_values().filter(|g| g.len() > 1).collect();
+    let mut colliding: Vec<Vec<(String, Vec<String>)>> = groups.into_values().filter(|g| g.len() > 1).collect();
     if colliding.is_empty() {
         return Ok(None);
     }
     colliding.sort();
     let count = colliding.iter().map(|g| g.len() as u64).sum();
-    let samples = colliding
-        .iter()
-        .take(samples)
-        .map(|g| LintSample {
-            key: cols.join(", "),
-            value: g.iter().map(|v| format!("'{}'", shorten(&v.join("', '"), 40))).collect::<Vec<_>>().join(" / "),
-            reason: "equal under the target's collation".into(),
-        })
-        .collect();
+    let mut listed = Vec::new();
+    for g in &colliding {
+        for (label, raw) in g {
+            let others: Vec<&str> = g.iter().filter(|o| &o.0 != label).map(|o| o.0.as_str()).collect();
+            listed.push(LintSample {
+                key: label.clone(),
+                value: raw.iter().map(|v| format!("'{}'", shorten(v, 40))).collect::<Vec<_>>().join(", "),
+                reason: format!("equal under the target's collation to the row with {}", others.join("; ")),
+            });
+        }
+    }
+    listed.truncate(samples);
     Ok(Some(LintFinding {
         level: Level::Error,
         code: "unique_collision".into(),
@@ -613,11 +652,11 @@ fn collisions_in(
         column: Some(cols.join(",")),
         count,
         message: format!(
-            "{count} row(s) in {} groups are distinct in SQLite but equal under the target's collation ({what}); the load would fail with a duplicate key",
+            "{count} row(s) in {} group(s) are distinct in SQLite but equal under the target's collation ({what}); the load would fail with a duplicate key",
             colliding.len()
         ),
         hint: "merge or rename the duplicates in the source, or choose a binary collation for the column in cutover.toml ([mariadb.collations])".into(),
-        samples,
+        samples: listed,
     }))
 }
 
