@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod convert;
 pub mod copy;
+pub mod harden;
 pub mod hash;
 pub mod lint;
 pub mod plan;
