@@ -137,6 +137,7 @@ pub fn json_schemas() -> Vec<(&'static str, String)> {
         ("inspect.schema.json", render(schemars::schema_for!(inspect::InspectReport))),
         ("report.schema.json", render(schemars::schema_for!(crate::report::MigrationReport))),
         ("state.schema.json", render(schemars::schema_for!(crate::copy::state::State))),
+        ("profile.schema.json", render(schemars::schema_for!(crate::harden::profile::Profile))),
         ("lint.schema.json", render(schemars::schema_for!(crate::lint::LintReport))),
         ("verify.schema.json", render(schemars::schema_for!(crate::verify::VerifyReport))),
     ]

@@ -15,6 +15,7 @@
 
 pub mod envfile;
 pub mod password;
+pub mod profile;
 
 use std::fmt;
 use std::path::PathBuf;

@@ -275,6 +275,187 @@ impl TargetConn {
         r.map_err(|e| self.server(format!("running `{}`", first_line(sql)), e))
     }
 
+    /// A query's rows as text (every column read by its text form; NULL is None). Callers
+    /// cast non-text columns in SQL where the engine needs it.
+    pub async fn text_rows(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, TargetError> {
+        use futures_util::StreamExt;
+        let what = format!("running `{}`", first_line(sql));
+        let mut out = Vec::new();
+        match self {
+            TargetConn::Postgres { conn, target, .. } => {
+                let fail = |e: sqlx::Error| TargetError::Server {
+                    target: target.clone(),
+                    what: what.clone(),
+                    reason: pg_reason(&describe_pg(&e)),
+                };
+                let mut stream = sqlx::raw_sql(sql).fetch(&mut *conn);
+                while let Some(row) = stream.next().await {
+                    let row = row.map_err(fail)?;
+                    let mut values = Vec::with_capacity(row.len());
+                    for i in 0..row.len() {
+                        let v: Option<&str> = row.try_get_unchecked(i).map_err(fail)?;
+                        values.push(v.map(str::to_string));
+                    }
+                    out.push(values);
+                }
+            }
+            TargetConn::MariaDb { conn, target, .. } => {
+                let fail = |e: sqlx::Error| TargetError::Server {
+                    target: target.clone(),
+                    what: what.clone(),
+                    reason: pg_reason(&e.to_string()),
+                };
+                let mut stream = sqlx::raw_sql(sql).fetch(&mut *conn);
+                while let Some(row) = stream.next().await {
+                    let row = row.map_err(fail)?;
+                    let mut values = Vec::with_capacity(row.len());
+                    for i in 0..row.len() {
+                        let v: Option<&[u8]> = row.try_get_unchecked(i).map_err(fail)?;
+                        values.push(v.map(|b| String::from_utf8_lossy(b).into_owned()));
+                    }
+                    out.push(values);
+                }
+            }
+            TargetConn::Sqlite { conn, target, .. } => {
+                let fail = |e: rusqlite::Error| TargetError::Server {
+                    target: target.clone(),
+                    what: what.clone(),
+                    reason: e.to_string(),
+                };
+                let mut st = conn.prepare(sql).map_err(fail)?;
+                let n = st.column_count();
+                let mut rows = st.query([]).map_err(fail)?;
+                while let Some(r) = rows.next().map_err(fail)? {
+                    let mut values = Vec::with_capacity(n);
+                    for i in 0..n {
+                        use rusqlite::types::ValueRef as V;
+                        values.push(match r.get_ref(i).map_err(fail)? {
+                            V::Null => None,
+                            V::Integer(i) => Some(i.to_string()),
+                            V::Real(f) => Some(f.to_string()),
+                            V::Text(t) | V::Blob(t) => Some(String::from_utf8_lossy(t).into_owned()),
+                        });
+                    }
+                    out.push(values);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The tables of the target schema (database), by name.
+    pub async fn tables(&mut self, schema: Option<&str>) -> Result<Vec<String>, TargetError> {
+        let lit = |s: &str| self.dialect().engine().string_literal(s);
+        let sql = match self.dialect() {
+            Dialect::Postgres => format!(
+                "SELECT table_name::text FROM information_schema.tables WHERE table_schema = {} AND table_type = 'BASE TABLE' ORDER BY 1",
+                lit(schema.unwrap_or("public"))
+            ),
+            Dialect::MariaDb => "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' ORDER BY 1".to_string(),
+            Dialect::Sqlite => "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY 1".to_string(),
+        };
+        Ok(self.text_rows(&sql).await?.into_iter().filter_map(|r| r.into_iter().next().flatten()).collect())
+    }
+
+    /// The primary key columns of a table, in key order (empty when it has none).
+    pub async fn primary_key(&mut self, schema: Option<&str>, table: &str) -> Result<Vec<String>, TargetError> {
+        let engine = self.dialect().engine();
+        let sql = match self.dialect() {
+            Dialect::Postgres => format!(
+                "SELECT a.attname::text FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid \
+                 JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) ON true \
+                 JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum \
+                 WHERE i.indisprimary AND n.nspname = {} AND c.relname = {} ORDER BY k.ord",
+                engine.string_literal(schema.unwrap_or("public")),
+                engine.string_literal(table)
+            ),
+            Dialect::MariaDb => format!(
+                "SELECT CAST(COLUMN_NAME AS CHAR) FROM information_schema.KEY_COLUMN_USAGE \
+                 WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = {} AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY ORDINAL_POSITION",
+                engine.string_literal(table)
+            ),
+            Dialect::Sqlite => {
+                format!("SELECT name FROM pragma_table_info({}) WHERE pk > 0 ORDER BY pk", engine.string_literal(table))
+            }
+        };
+        Ok(self.text_rows(&sql).await?.into_iter().filter_map(|r| r.into_iter().next().flatten()).collect())
+    }
+
+    /// Every foreign key of the schema as (table, columns in key order).
+    pub async fn foreign_key_columns(
+        &mut self,
+        schema: Option<&str>,
+    ) -> Result<Vec<(String, Vec<String>)>, TargetError> {
+        let engine = self.dialect().engine();
+        let sep = '\u{1f}';
+        let sql = match self.dialect() {
+            Dialect::Postgres => format!(
+                "SELECT c.relname::text, string_agg(a.attname::text, '{sep}' ORDER BY k.ord) \
+                 FROM pg_constraint f JOIN pg_class c ON c.oid = f.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 JOIN LATERAL unnest(f.conkey) WITH ORDINALITY AS k(attnum, ord) ON true \
+                 JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum \
+                 WHERE f.contype = 'f' AND n.nspname = {} GROUP BY f.oid, c.relname ORDER BY 1, 2",
+                engine.string_literal(schema.unwrap_or("public"))
+            ),
+            Dialect::MariaDb => format!(
+                "SELECT CAST(TABLE_NAME AS CHAR), CAST(GROUP_CONCAT(COLUMN_NAME ORDER BY ORDINAL_POSITION SEPARATOR '{sep}') AS CHAR) \
+                 FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = DATABASE() AND REFERENCED_TABLE_NAME IS NOT NULL \
+                 GROUP BY TABLE_NAME, CONSTRAINT_NAME ORDER BY 1, 2"
+            ),
+            Dialect::Sqlite => format!(
+                "SELECT m.name, group_concat(f.\"from\", '{sep}') FROM sqlite_schema m, pragma_foreign_key_list(m.name) f \
+                 WHERE m.type = 'table' GROUP BY m.name, f.id ORDER BY 1, 2"
+            ),
+        };
+        Ok(self
+            .text_rows(&sql)
+            .await?
+            .into_iter()
+            .filter_map(|r| match &r[..] {
+                [Some(t), Some(c)] => Some((t.clone(), c.split(sep).map(str::to_string).collect())),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// Every index of the schema as (table, index name, columns in key order).
+    pub async fn index_columns(
+        &mut self,
+        schema: Option<&str>,
+    ) -> Result<Vec<(String, String, Vec<String>)>, TargetError> {
+        let engine = self.dialect().engine();
+        let sep = '\u{1f}';
+        let sql = match self.dialect() {
+            Dialect::Postgres => format!(
+                "SELECT c.relname::text, ic.relname::text, string_agg(COALESCE(a.attname::text, '?'), '{sep}' ORDER BY k.ord) \
+                 FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_class ic ON ic.oid = i.indexrelid \
+                 JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) ON true \
+                 LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum \
+                 WHERE n.nspname = {} GROUP BY c.relname, ic.relname ORDER BY 1, 2",
+                engine.string_literal(schema.unwrap_or("public"))
+            ),
+            Dialect::MariaDb => format!(
+                "SELECT CAST(TABLE_NAME AS CHAR), CAST(INDEX_NAME AS CHAR), CAST(GROUP_CONCAT(COLUMN_NAME ORDER BY SEQ_IN_INDEX SEPARATOR '{sep}') AS CHAR) \
+                 FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() GROUP BY TABLE_NAME, INDEX_NAME ORDER BY 1, 2"
+            ),
+            Dialect::Sqlite => format!(
+                "SELECT m.name, il.name, (SELECT group_concat(COALESCE(ii.name, '?'), '{sep}') FROM pragma_index_info(il.name) ii) \
+                 FROM sqlite_schema m, pragma_index_list(m.name) il WHERE m.type = 'table' ORDER BY 1, 2"
+            ),
+        };
+        Ok(self
+            .text_rows(&sql)
+            .await?
+            .into_iter()
+            .filter_map(|r| match &r[..] {
+                [Some(t), Some(i), Some(c)] => Some((t.clone(), i.clone(), c.split(sep).map(str::to_string).collect())),
+                _ => None,
+            })
+            .collect())
+    }
+
     /// The columns of a target table, in order.
     pub async fn columns(&mut self, schema: Option<&str>, table: &str) -> Result<Vec<CatalogColumn>, TargetError> {
         match self {
