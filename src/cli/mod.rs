@@ -3,6 +3,7 @@
 //! codes of DESIGN.md (0 success, 1 a check failed, 2 usage or configuration error,
 //! 3 runtime failure).
 
+mod harden;
 mod init;
 mod inspect;
 mod lint;
@@ -42,6 +43,7 @@ pub enum Command {
     Lint(lint::LintArgs),
     Migrate(migrate::MigrateArgs),
     Verify(verify::VerifyArgs),
+    Harden(harden::HardenArgs),
     Init(init::InitArgs),
     Types(types::TypesArgs),
 }
@@ -138,6 +140,8 @@ pub fn json_schemas() -> Vec<(&'static str, String)> {
         ("report.schema.json", render(schemars::schema_for!(crate::report::MigrationReport))),
         ("state.schema.json", render(schemars::schema_for!(crate::copy::state::State))),
         ("profile.schema.json", render(schemars::schema_for!(crate::harden::profile::Profile))),
+        ("journal.schema.json", render(schemars::schema_for!(crate::harden::journal::Journal))),
+        ("harden.schema.json", render(schemars::schema_for!(crate::harden::run::HardenReport))),
         ("lint.schema.json", render(schemars::schema_for!(crate::lint::LintReport))),
         ("verify.schema.json", render(schemars::schema_for!(crate::verify::VerifyReport))),
     ]
@@ -154,6 +158,7 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Lint(a) => lint::run(a),
         Command::Migrate(a) => migrate::run(a),
         Command::Verify(a) => verify::run(a),
+        Command::Harden(a) => harden::run(a),
         Command::Init(a) => init::run(a),
         Command::Types(a) => types::run(a),
     }

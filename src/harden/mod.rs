@@ -14,8 +14,10 @@
 //! never appears in an error, a `Debug` or a `Display`.
 
 pub mod envfile;
+pub mod journal;
 pub mod password;
 pub mod profile;
+pub mod run;
 
 use std::fmt;
 use std::path::PathBuf;

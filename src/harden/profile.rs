@@ -21,8 +21,11 @@ pub struct Profile {
     /// it and the gate checks its settings. `--env-file` on the command line wins.
     pub env_file: Option<PathBuf>,
     /// The application's sample env file (`.env.example`): its values count as known
-    /// insecure, and a missing env file starts as a copy of it.
+    /// insecure.
     pub sample_env: Option<PathBuf>,
+    /// When the env file does not exist yet, it starts as a copy of this file (the
+    /// production settings prepared for the client), then its secrets are rotated.
+    pub env_template: Option<PathBuf>,
     /// The steps, applied in order.
     #[serde(default)]
     pub steps: Vec<Step>,

@@ -1,0 +1,131 @@
+//! The hardening journal: for every run of `cutover harden`, what each step changed and
+//! the values before, so that `harden --undo RUN_ID` restores them exactly. One JSON
+//! file (default `cutover-journal.json`), written atomically after every step, mode
+//! 0600. It never holds a password, a password hash or a secret: rows are named by their
+//! primary key, env files by the path of their backup.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+pub struct Journal {
+    pub runs: Vec<Run>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct Run {
+    /// `h20261202T150405Z-1a2b`: the id `--undo` takes.
+    pub run_id: String,
+    /// The target, password redacted.
+    pub target: String,
+    pub started_at: String,
+    pub finished: bool,
+    /// Set when `--undo` took this run back.
+    pub undone_at: Option<String>,
+    pub steps: Vec<StepRecord>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct StepRecord {
+    pub title: String,
+    pub kind: String,
+    pub changes: Vec<Change>,
+}
+
+/// One change, with what `--undo` needs to take it back.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "change", rename_all = "snake_case")]
+pub enum Change {
+    /// Columns set on rows named by their primary key; `before` is each row's old values
+    /// as text (None for NULL), in `columns` order.
+    RowsUpdated {
+        table: String,
+        key_columns: Vec<String>,
+        columns: Vec<String>,
+        rows: Vec<RowBefore>,
+    },
+    /// A row inserted; undo deletes the row whose `column` is `value`.
+    RowInserted {
+        table: String,
+        column: String,
+        value: String,
+        password_file: Option<PathBuf>,
+    },
+    /// The env file was replaced; `backup` holds the old bytes.
+    EnvReplaced {
+        path: PathBuf,
+        backup: PathBuf,
+    },
+    /// The env file did not exist and was created.
+    EnvCreated {
+        path: PathBuf,
+    },
+    ColumnAdded {
+        table: String,
+        column: String,
+    },
+    IndexCreated {
+        table: String,
+        index: String,
+    },
+    ExtensionCreated {
+        extension: String,
+    },
+    /// A `sql` step ran; `undo` is the profile's undo SQL (None: cannot be undone).
+    SqlApplied {
+        undo: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct RowBefore {
+    pub key: Vec<String>,
+    pub before: Vec<Option<String>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("{path}: cannot read the journal: {reason}")]
+    Read { path: PathBuf, reason: String },
+    #[error("{path}: cannot write the journal: {reason}")]
+    Write { path: PathBuf, reason: String },
+}
+
+impl Journal {
+    /// The journal at `path`, or an empty one when the file does not exist yet.
+    pub fn load(path: &Path) -> Result<Journal, JournalError> {
+        if !path.exists() {
+            return Ok(Journal::default());
+        }
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| JournalError::Read { path: path.into(), reason: e.to_string() })?;
+        serde_json::from_str(&text).map_err(|e| JournalError::Read { path: path.into(), reason: e.to_string() })
+    }
+
+    /// Write atomically (temporary file in the same folder, fsync, rename), mode 0600.
+    pub fn save(&self, path: &Path) -> Result<(), JournalError> {
+        let err = |e: std::io::Error| JournalError::Write { path: path.into(), reason: e.to_string() };
+        let text = serde_json::to_string_pretty(self)
+            .map_err(|e| JournalError::Write { path: path.into(), reason: e.to_string() })?;
+        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let mut tmp = tempfile::Builder::new().prefix(".cutover-journal").tempfile_in(dir).map_err(err)?;
+        tmp.write_all(text.as_bytes()).map_err(err)?;
+        tmp.as_file().sync_all().map_err(err)?;
+        tmp.persist(path).map_err(|e| err(e.error))?;
+        Ok(())
+    }
+
+    pub fn run_mut(&mut self, run_id: &str) -> Option<&mut Run> {
+        self.runs.iter_mut().find(|r| r.run_id == run_id)
+    }
+}
+
+/// A new run id: the UTC time and four random hex digits.
+pub fn new_run_id() -> String {
+    let mut b = [0u8; 2];
+    let _ = getrandom::fill(&mut b);
+    format!("h{}-{:02x}{:02x}", chrono::Utc::now().format("%Y%m%dT%H%M%SZ"), b[0], b[1])
+}
