@@ -7,7 +7,6 @@
 //! run a no-op and what `--check` reports. Identifiers are quoted by the target's
 //! dialect and every value is written as a literal encoded by it.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use schemars::JsonSchema;
@@ -210,8 +209,7 @@ pub async fn harden(opts: &HardenOptions) -> Result<HardenReport, RunError> {
                 });
                 recorded = true;
             }
-            let changes = apply_step(&mut conn, schema, step, &actions, &mut journal, &run_id, &opts.journal).await?;
-            let _ = changes;
+            apply_step(&mut conn, schema, step, &actions, &mut journal, &run_id, &opts.journal).await?;
             // Re-check: a step that still has work after it ran did not do what it says.
             let again = plan_step(&mut conn, schema, opts, step).await?;
             if !again.is_empty() {
@@ -997,9 +995,4 @@ pub async fn undo(
     }
     journal.save(journal_path)?;
     Ok(report)
-}
-
-/// Columns given for the admin row, for the docs and messages.
-pub fn admin_columns(columns: &BTreeMap<String, toml::Value>) -> Vec<String> {
-    columns.keys().cloned().collect()
 }
