@@ -146,7 +146,9 @@ pub fn run(args: MigrateArgs) -> Result<Outcome, CliError> {
                 (Some(v), false) => write_stdout(&format!("{}\n{}", report.render(), v.render()))?,
                 (None, false) => write_stdout(&report.render())?,
             }
-            let failed = (report.dry_run && report.rejects_total > 0) || verification.is_some_and(|v| !v.ok);
+            let refused = report.findings.iter().any(|f| f.level == crate::plan::Level::Error);
+            let failed =
+                (report.dry_run && (report.rejects_total > 0 || refused)) || verification.is_some_and(|v| !v.ok);
             Ok(if failed { Outcome::ChecksFailed } else { Outcome::Success })
         }
         Err(e) => {

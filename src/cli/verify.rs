@@ -14,7 +14,7 @@ use crate::verify::{self, VerifyLevel, VerifyOptions, VerifyReport};
 /// Compare the source with the target, table by table: row counts, then an
 /// order-independent checksum of every row's content computed on both sides over the
 /// same canonical values (what the conversion rules write, and what the target holds:
-/// timestamps in UTC microseconds, decimals by value, JSON as data). On a difference it
+/// timestamps as UTC instants, decimals by value, JSON as data). On a difference it
 /// narrows down to the rows: missing in the target, extra in the target, or different,
 /// with the columns and both values. Then, in the target: orphan rows of every foreign
 /// key, identity / AUTO_INCREMENT counters above the largest key, and whether the source

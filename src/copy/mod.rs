@@ -183,6 +183,12 @@ pub async fn migrate(opts: &MigrateOptions<'_>) -> Result<MigrationReport, Migra
         findings: plan.findings.iter().cloned().chain(lint_findings).collect(),
         ..Default::default()
     };
+    if opts.dry_run {
+        // A dry run shows what the real run would refuse.
+        for f in report.findings.iter().filter(|f| f.level == plan::Level::Error) {
+            report.warnings.push(format!("{}: {} (the real run refuses to start)", f.object, f.message));
+        }
+    }
     let mut state = prepare_state(opts, &schema, &report)?;
     let mut rejects = RejectSink::open(opts)?;
 
@@ -347,7 +353,7 @@ fn lint_first(
         .collect();
     if !errors.is_empty() && opts.on_error == OnError::Strict && !opts.dry_run {
         return Err(MigrateError::Refused(format!(
-            "the source has problems that the target would refuse; nothing was written:\n  {}\nrun `cutover lint` for every detail; fix the source, or run with --on-error reject --reject-file FILE to go ahead",
+            "the source has rows that the target's keys would refuse; nothing was written:\n  {}\nrun `cutover lint` for every row; fix them in the source and run again. (--on-error reject goes ahead anyway, but it sets aside only values that do not convert: the target will still refuse the key after the data is loaded)",
             errors.join("\n  ")
         )));
     }

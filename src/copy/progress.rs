@@ -56,6 +56,11 @@ impl Progress {
     }
 
     pub fn table_started(&self, table: &str, rows: u64) {
+        self.table_started_as(table, rows, "copying");
+    }
+
+    /// A table starts; `verb` says what is done to its rows (`copying`, `reading and hashing`).
+    pub fn table_started_as(&self, table: &str, rows: u64, verb: &str) {
         let bar = match &self.bars {
             Some(m) => {
                 let b = m.add(ProgressBar::new(rows));
@@ -74,7 +79,7 @@ impl Progress {
         }
         if self.mode != ProgressMode::Auto {
             self.event(serde_json::json!({"event": "table_started", "table": table, "rows": rows}), || {
-                format!("{table}: copying {rows} rows")
+                format!("{table}: {verb} {rows} rows")
             });
         }
     }
@@ -91,6 +96,24 @@ impl Progress {
             self.event(serde_json::json!({"event": "table_progress", "table": table, "rows_done": done}), || {
                 format!("{table}: {done} rows")
             });
+        }
+    }
+
+    /// A table was read for a check (verify): rows read, and rows that do not convert.
+    pub fn table_read(&self, table: &str, read: u64, rejected: u64, seconds: f64) {
+        self.finish_bar(table);
+        self.event(
+            serde_json::json!({"event": "table_read", "table": table, "rows_read": read, "rows_not_converting": rejected, "seconds": seconds}),
+            || format!("{table}: {read} rows read and hashed, {rejected} do not convert, {seconds:.2} s"),
+        );
+    }
+
+    fn finish_bar(&self, table: &str) {
+        if let Ok(mut s) = self.state.lock() {
+            if let Some(i) = s.iter().position(|e| e.0 == table) {
+                let e = s.remove(i);
+                e.1.finish_and_clear();
+            }
         }
     }
 

@@ -76,7 +76,7 @@ pub struct LintReport {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct LintFinding {
     pub level: Level,
-    /// Stable id: a conversion kind (`bad_boolean`, `too_long`, …), `fk_orphans`,
+    /// Stable id: a conversion kind (`not_a_boolean`, `too_long`, …), `fk_orphans`,
     /// `unique_collision`, `mixed_storage`, or a plan finding's code.
     pub code: String,
     pub table: Option<String>,
@@ -248,6 +248,10 @@ fn plan_findings(plan: &Plan) -> Vec<LintFinding> {
         if plan.findings.iter().any(|f| f.object == l.name) {
             continue;
         }
+        // Tables the user left out on purpose are not a problem to report.
+        if l.kind == "table" {
+            continue;
+        }
         // A virtual table's shadow tables are its storage: the virtual table's own finding covers them.
         let shadow = l.kind == "shadow table";
         out.push(LintFinding {
@@ -323,10 +327,12 @@ fn scan_table(conn: &rusqlite::Connection, job: &TableJob, samples: usize) -> Re
             };
             if class != 0 && tally.classes & class == 0 {
                 if tally.classes != 0 && tally.mixed_sample.is_none() {
+                    let class = raw.storage_class();
+                    let article = if class.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
                     tally.mixed_sample = Some(LintSample {
                         key: copy::row_key(row, job),
                         value: copy::describe(raw),
-                        reason: format!("a {} value", raw.storage_class()),
+                        reason: format!("{article} {class} value"),
                     });
                 }
                 tally.classes |= class;
@@ -485,20 +491,28 @@ fn fk_orphans(
                     reason: format!("no {} row with {}", fk.parent_table, fk.parent_columns.join(", ")),
                 });
             }
+            // The embedded SQLite target does not check keys when they are created.
+            let level = if plan.dialect == Dialect::Sqlite { Level::Warning } else { Level::Error };
             out.push(LintFinding {
-                level: Level::Error,
+                level,
                 code: "fk_orphans".into(),
                 table: Some(t.name.clone()),
                 column: Some(fk.columns.join(",")),
                 count: u64::try_from(n).unwrap_or(0),
                 message: format!(
-                    "{n} row(s) reference a {} row that does not exist ({} -> {}.{}); the target's foreign key will refuse them",
+                    "{n} row(s) reference a {} row that does not exist ({} -> {}.{}); {}",
                     fk.parent_table,
                     fk.columns.join(","),
                     fk.parent_table,
-                    fk.parent_columns.join(",")
+                    fk.parent_columns.join(","),
+                    if level == Level::Error {
+                        "the target's foreign key will refuse them"
+                    } else {
+                        "SQLite does not check keys, so they will load, and stay orphans"
+                    }
                 ),
-                hint: "add the missing parent rows, set the column to NULL, or delete the orphan rows in the source".into(),
+                hint: "add the missing parent rows, set the column to NULL, or delete the orphan rows in the source"
+                    .into(),
                 samples: found,
             });
         }
@@ -652,10 +666,10 @@ fn collisions_in(
         column: Some(cols.join(",")),
         count,
         message: format!(
-            "{count} row(s) in {} group(s) are distinct in SQLite but equal under the target's collation ({what}); the load would fail with a duplicate key",
+            "{count} row(s) in {} group(s) are distinct in SQLite but equal under the target's collation ({what}); the target will refuse the key (when the data loads, or when the index is added after it)",
             colliding.len()
         ),
-        hint: "merge or rename the duplicates in the source, or choose a binary collation for the column in cutover.toml ([mariadb.collations])".into(),
+        hint: "merge or rename the duplicates in the source, or choose a case-sensitive NO PAD collation (utf8mb4_nopad_bin) for the column in cutover.toml ([mariadb.collations])".into(),
         samples: listed,
     }))
 }

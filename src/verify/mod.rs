@@ -159,6 +159,8 @@ struct Kept {
 /// What one side of one table produced.
 struct Side {
     sums: Sums,
+    /// Wall time of reading this side of the table.
+    seconds: f64,
     rejected: u64,
     rejects: Vec<Reject>,
     kept: Vec<Kept>,
@@ -204,7 +206,7 @@ fn source_side(
     let fail = |e: rusqlite::Error| format!("reading table {} of the source: {e}", job.source_name);
     let mut st = conn.prepare(&job.select).map_err(fail)?;
     let mut rows = st.query([]).map_err(fail)?;
-    let mut side = Side { sums: Sums::new(), rejected: 0, rejects: Vec::new(), kept: Vec::new() };
+    let mut side = Side { sums: Sums::new(), seconds: 0.0, rejected: 0, rejects: Vec::new(), kept: Vec::new() };
     let mut buf = Vec::with_capacity(256);
     let mut seen = 0u64;
     while let Some(row) = rows.next().map_err(fail)? {
@@ -242,7 +244,7 @@ async fn target_side(
     spec: &Spec,
     only: Option<&BTreeSet<usize>>,
 ) -> Result<Side, TargetError> {
-    let mut side = Side { sums: Sums::new(), rejected: 0, rejects: Vec::new(), kept: Vec::new() };
+    let mut side = Side { sums: Sums::new(), seconds: 0.0, rejected: 0, rejects: Vec::new(), kept: Vec::new() };
     let mut buf = Vec::with_capacity(256);
     let mut on_row = |values: Vec<Value>| {
         let (seg, hash, key) = digest(spec, &values, &mut buf);
@@ -481,6 +483,8 @@ async fn checksum_level(
         v.rows_target = t.sums.rows;
         v.checksum_source = s.sums.checksum();
         v.checksum_target = t.sums.checksum();
+        // The two sides are read at the same time: the table took as long as the slower one.
+        v.seconds = s.seconds.max(t.seconds);
         v.status = if s.sums == t.sums {
             "match".into()
         } else if s.sums.rows != t.sums.rows {
@@ -628,10 +632,11 @@ async fn first_pass(
         let mut sides = Vec::with_capacity(n);
         for spec in src_specs.iter() {
             let t0 = Instant::now();
-            src_progress.table_started(&spec.job.source_name, spec.job.rows_source);
+            src_progress.table_started_as(&spec.job.source_name, spec.job.rows_source, "reading and hashing");
             match source_side(source.connection(), spec, None, &src_progress) {
-                Ok(side) => {
-                    src_progress.table_done(
+                Ok(mut side) => {
+                    side.seconds = t0.elapsed().as_secs_f64();
+                    src_progress.table_read(
                         &spec.job.source_name,
                         side.sums.rows,
                         side.rejected,
@@ -658,8 +663,12 @@ async fn first_pass(
             loop {
                 let next = queue.lock().ok().and_then(|mut q| q.pop_front());
                 let Some(i) = next else { break };
+                let t0 = Instant::now();
                 match target_side(&mut conn, schema.as_deref(), &specs[i], None).await {
-                    Ok(side) => done.push((i, side)),
+                    Ok(mut side) => {
+                        side.seconds = t0.elapsed().as_secs_f64();
+                        done.push((i, side))
+                    }
                     Err(e) => return (conn, Err(e)),
                 }
             }

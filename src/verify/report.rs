@@ -186,6 +186,9 @@ impl VerifyReport {
                 "\n{} source row(s) do not convert and are not expected in the target (the migration's reject file holds them):\n",
                 thousands(rejected)
             ));
+            if self.level == "count" {
+                out.push_str("  (counted from the state file; --level checksum lists them)\n");
+            }
             for r in self.tables.iter().flat_map(|t| t.rejects.iter()).take(10) {
                 out.push_str(&format!("  {} {} {}: {} ({})\n", r.table, r.key, r.column, r.value, r.reason));
             }
