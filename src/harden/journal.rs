@@ -33,6 +33,9 @@ pub struct StepRecord {
     pub title: String,
     pub kind: String,
     pub changes: Vec<Change>,
+    /// Set once `--undo` has taken this step back (an interrupted undo resumes after it).
+    #[serde(default)]
+    pub undone: bool,
 }
 
 /// One change, with what `--undo` needs to take it back.
@@ -70,6 +73,13 @@ pub enum Change {
     IndexCreated {
         table: String,
         index: String,
+    },
+    /// MariaDB dropped an index of its own when a new one could serve a foreign key
+    /// instead; undo creates it again before dropping the new one.
+    IndexReplaced {
+        table: String,
+        index: String,
+        columns: Vec<String>,
     },
     ExtensionCreated {
         extension: String,

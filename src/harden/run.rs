@@ -682,7 +682,7 @@ async fn apply_step(
     conn.commit().await?;
     changes.extend(files_written);
     if let Some(run) = journal.run_mut(run_id) {
-        run.steps.push(StepRecord { title: step.title(), kind: step.kind().into(), changes });
+        run.steps.push(StepRecord { title: step.title(), kind: step.kind().into(), changes, undone: false });
     }
     journal.save(journal_path)?;
     Ok(())
@@ -788,6 +788,7 @@ async fn apply_action(
         }
         Action::CreateIndex { table, index, columns } => {
             let cols: Vec<String> = columns.iter().map(|c| e.quote(c)).collect();
+            let before = conn.index_columns(schema).await?;
             conn.execute(&format!(
                 "CREATE INDEX {} ON {} ({})",
                 e.quote(index),
@@ -796,6 +797,13 @@ async fn apply_action(
             ))
             .await?;
             changes.push(Change::IndexCreated { table: table.clone(), index: index.clone() });
+            // InnoDB drops the index it made for a foreign key once another index serves it.
+            let after = conn.index_columns(schema).await?;
+            for (t, name, cols) in before {
+                if &t == table && !after.iter().any(|(t2, n2, _)| t2 == &t && n2 == &name) {
+                    changes.push(Change::IndexReplaced { table: t, index: name, columns: cols });
+                }
+            }
         }
         Action::CreateExtension { extension } => {
             conn.execute(&format!("CREATE EXTENSION IF NOT EXISTS {}", e.quote(extension))).await?;
@@ -910,7 +918,10 @@ pub async fn undo(
     let dialect = conn.dialect();
     let e = dialect.engine();
     let mut report = UndoReport { run_id: run_id.into(), target: target.to_string(), ..Default::default() };
-    for step in run.steps.iter().rev() {
+    for (step_index, step) in run.steps.iter().enumerate().rev() {
+        if step.undone {
+            continue;
+        }
         conn.execute("BEGIN").await?;
         for change in step.changes.iter().rev() {
             let done = match change {
@@ -973,6 +984,17 @@ pub async fn undo(
                     conn.execute(&sql).await?;
                     format!("index {index} dropped")
                 }
+                Change::IndexReplaced { table, index, columns } => {
+                    let cols: Vec<String> = columns.iter().map(|c| e.quote(c)).collect();
+                    conn.execute(&format!(
+                        "CREATE INDEX {} ON {} ({})",
+                        e.quote(index),
+                        conn.table_ref(target_schema, table),
+                        cols.join(", ")
+                    ))
+                    .await?;
+                    format!("index {index} that the server had replaced created again")
+                }
                 Change::ExtensionCreated { extension } => {
                     conn.execute(&format!("DROP EXTENSION IF EXISTS {}", e.quote(extension))).await?;
                     format!("extension {extension} dropped")
@@ -989,6 +1011,10 @@ pub async fn undo(
             report.undone.push(done);
         }
         conn.commit().await?;
+        if let Some(s) = journal.run_mut(run_id).and_then(|r| r.steps.get_mut(step_index)) {
+            s.undone = true;
+        }
+        journal.save(journal_path)?;
     }
     if let Some(r) = journal.run_mut(run_id) {
         r.undone_at = Some(crate::copy::state::now());
