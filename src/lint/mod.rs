@@ -175,19 +175,44 @@ pub fn lint(opts: &LintOptions<'_>) -> Result<LintReport, LintError> {
     // The key checks run on a second connection while this one scans the values (a dump
     // loaded into a temporary database has only the one).
     let second = if source.is_file() { Some(Source::open(&opts.source)?) } else { None };
-    let (keys, scans) = std::thread::scope(|scope| {
-        let (schema, plan) = (&schema, &plan);
-        let keys = second.map(|s2| scope.spawn(move || cheap_checks(&s2, schema, plan, opts.samples)));
-        let scans: Result<Vec<Scan>, LintError> =
-            jobs.iter().map(|job| scan_table(source.connection(), job, opts.samples)).collect();
-        let keys = match keys {
+    // Tables are taken from one queue, largest first, by this connection and, once its
+    // key checks are done, by the second one.
+    let mut order: Vec<usize> = (0..jobs.len()).collect();
+    order.sort_by(|a, b| jobs[*b].rows_source.cmp(&jobs[*a].rows_source));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<std::sync::Mutex<Option<Result<Scan, LintError>>>> =
+        jobs.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    let scan_queue = |conn: &rusqlite::Connection| loop {
+        let k = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let Some(&i) = order.get(k) else { break };
+        let scan = scan_table(conn, &jobs[i], opts.samples);
+        if let Ok(mut slot) = results[i].lock() {
+            *slot = Some(scan);
+        }
+    };
+    let keys = std::thread::scope(|scope| {
+        let (schema, plan, scan_queue) = (&schema, &plan, &scan_queue);
+        let keys = second.map(|s2| {
+            scope.spawn(move || {
+                let found = cheap_checks(&s2, schema, plan, opts.samples);
+                scan_queue(s2.connection());
+                found
+            })
+        });
+        scan_queue(source.connection());
+        match keys {
             Some(h) => h.join().unwrap_or_else(|_| Err(LintError::Refused("the key check stopped".into()))),
             None => cheap_checks(&source, schema, plan, opts.samples),
-        };
-        (keys, scans)
+        }
     });
+    let scans: Vec<Scan> = results
+        .into_iter()
+        .map(|m| {
+            m.into_inner().ok().flatten().unwrap_or_else(|| Err(LintError::Refused("a table was not read".into())))
+        })
+        .collect::<Result<_, _>>()?;
     report.findings.extend(keys?);
-    for (job, scan) in jobs.iter().zip(scans?) {
+    for (job, scan) in jobs.iter().zip(scans) {
         report.rows_read += scan.rows;
         report.values_read += scan.rows * job.types.len() as u64;
         report.findings.extend(scan.findings);
