@@ -32,9 +32,12 @@ pub struct Config {
     /// Per-table decisions, keyed by the table's SQLite name.
     #[serde(default)]
     pub tables: BTreeMap<String, TableConfig>,
-    /// The hardening profile; `init` writes a starter (read by `cutover harden`, not yet available).
+    /// The hardening profile (schema/profile.schema.json) inline; `init` writes a starter.
+    /// Read by `harden`, `gate` and `golive`.
     #[schemars(with = "Option<serde_json::Value>")]
     pub harden: Option<toml::Value>,
+    /// The hardening profile as a file of its own (relative to this file's folder), instead of `[harden]`.
+    pub profile: Option<PathBuf>,
     /// The file this was read from.
     #[serde(skip)]
     pub path: Option<PathBuf>,
@@ -105,6 +108,12 @@ impl Config {
             if src.is_relative() {
                 let base = path.parent().unwrap_or(Path::new(""));
                 config.source = Some(base.join(src));
+            }
+        }
+        if let Some(p) = &config.profile {
+            if p.is_relative() {
+                let base = path.parent().unwrap_or(Path::new(""));
+                config.profile = Some(base.join(p));
             }
         }
         config.path = Some(path.to_path_buf());

@@ -75,17 +75,22 @@ pub fn resolve(
         })?,
     };
     let target = TargetUrl::parse(&url).map_err(|e| CliError::Usage(e.into()))?;
-    let profile = match (profile, &config.harden) {
-        (Some(p), _) => Profile::load(p).map_err(|e| CliError::Usage(e.into()))?,
+    let profile = profile_for(&config, profile)?;
+    Ok((target, target_schema.cloned().or(config.target_schema.clone()), profile))
+}
+
+/// The hardening profile: `--profile FILE`, else the config's `profile = "FILE"`, else its `[harden]` table.
+pub fn profile_for(config: &Config, flag: Option<&PathBuf>) -> Result<Profile, CliError> {
+    match (flag.or(config.profile.as_ref()), &config.harden) {
+        (Some(p), _) => Profile::load(p).map_err(|e| CliError::Usage(e.into())),
         (None, Some(v)) => {
             let path = config.path.as_ref().map_or("cutover.toml".into(), |p| p.display().to_string());
-            Profile::from_config(v, &path).map_err(|e| CliError::Usage(e.into()))?
+            Profile::from_config(v, &path).map_err(|e| CliError::Usage(e.into()))
         }
-        (None, None) => {
-            return Err(usage("no hardening profile: pass --profile FILE, or --config with a [harden] table"))
-        }
-    };
-    Ok((target, target_schema.cloned().or(config.target_schema.clone()), profile))
+        (None, None) => Err(usage(
+            "no hardening profile: pass --profile FILE, or --config with `profile = \"FILE\"` or a [harden] table",
+        )),
+    }
 }
 
 pub fn run(args: HardenArgs) -> Result<Outcome, CliError> {

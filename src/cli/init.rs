@@ -146,7 +146,7 @@ fn render(
 /// A starter `[harden]` profile from the user and client tables found in the source.
 fn harden_starter(schema: &SourceSchema, conn: &Connection) -> String {
     let mut s = String::from(
-        "# Starter hardening profile: the demo accounts and clients found in the source.\n# `cutover harden` (not yet available) will read it; review every line before go-live.\n[harden]\n",
+        "# Starter hardening profile: the demo accounts and clients found in the source.\n# `cutover harden --config` reads it (docs/harden.md); review every line before go-live.\n[harden]\n",
     );
     let users = find_table(
         schema,
