@@ -57,10 +57,13 @@ pub enum Change {
         value: String,
         password_file: Option<PathBuf>,
     },
-    /// The env file was replaced; `backup` holds the old bytes.
+    /// The env file was replaced; `backup` holds the old bytes. `path` is the real file
+    /// (absolute, symbolic links resolved); `mode` its permission bits before.
     EnvReplaced {
         path: PathBuf,
         backup: PathBuf,
+        #[serde(default)]
+        mode: Option<u32>,
     },
     /// The env file did not exist and was created.
     EnvCreated {

@@ -756,7 +756,7 @@ async fn apply_action(
                 table: table.clone(),
                 column: username_column.clone(),
                 value: username.clone(),
-                password_file: Some(password_file.clone()),
+                password_file: Some(absolute(password_file)),
             });
         }
         Action::Rotate { path, keys, length, template, .. } => {
@@ -766,15 +766,25 @@ async fn apply_action(
                     None => Vec::new(),
                 };
                 write_secret_file(path, &String::from_utf8_lossy(&text))?;
-                files.push(Change::EnvCreated { path: path.clone() });
+                files.push(Change::EnvCreated { path: absolute(path) });
                 let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
                 let rotation = envfile::rotate_secrets(path, &refs, *length)?;
                 // The backup of the file just created from the sample is not needed.
                 let _ = std::fs::remove_file(&rotation.backup);
             } else {
                 let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+                let mode = std::fs::metadata(path).ok().map(|m| {
+                    use std::os::unix::fs::PermissionsExt;
+                    m.permissions().mode() & 0o7777
+                });
                 let rotation = envfile::rotate_secrets(path, &refs, *length)?;
-                files.push(Change::EnvReplaced { path: path.clone(), backup: rotation.backup });
+                // The real file behind a symbolic link, by an absolute path: undo must
+                // restore that file, from whatever directory it runs in.
+                files.push(Change::EnvReplaced {
+                    path: absolute(&rotation.path),
+                    backup: absolute(&rotation.backup),
+                    mode,
+                });
             }
         }
         Action::AddColumn { table, column, definition } => {
@@ -841,9 +851,16 @@ fn write_secret_file(path: &Path, text: &str) -> Result<(), HardenError> {
 /// remove a file the run created.
 fn undo_file(change: &Change) -> Result<(), HardenError> {
     match change {
-        Change::EnvReplaced { path, backup } => {
+        Change::EnvReplaced { path, backup, mode } => {
             let bytes = std::fs::read(backup).map_err(|source| HardenError::Read { path: backup.clone(), source })?;
-            write_bytes_0600(path, &bytes)
+            write_bytes_0600(path, &bytes)?;
+            if let Some(mode) = mode {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(*mode)).map_err(|source| {
+                    HardenError::Write { path: path.clone(), action: "restore the permissions of", source }
+                })?;
+            }
+            Ok(())
         }
         Change::EnvCreated { path } => std::fs::remove_file(path).map_err(|source| HardenError::Write {
             path: path.clone(),
@@ -852,6 +869,11 @@ fn undo_file(change: &Change) -> Result<(), HardenError> {
         }),
         _ => Ok(()),
     }
+}
+
+/// `path` made absolute against the current directory (symbolic links kept as they are).
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 fn write_bytes_0600(path: &Path, bytes: &[u8]) -> Result<(), HardenError> {
@@ -956,8 +978,12 @@ pub async fn undo(
                         e.string_literal(value)
                     ))
                     .await?;
-                    if let Some(p) = password_file {
-                        let _ = std::fs::remove_file(p);
+                    if let Some(p) = password_file.as_ref().filter(|p| p.exists()) {
+                        std::fs::remove_file(p).map_err(|source| HardenError::Write {
+                            path: p.clone(),
+                            action: "remove",
+                            source,
+                        })?;
                     }
                     format!("{table} row {column}={value} deleted (and its password file)")
                 }

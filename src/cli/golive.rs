@@ -1,0 +1,126 @@
+//! `cutover golive`: migrate, verify, harden and gate in one run, with a go-live report.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::output::{json, write_stdout};
+use super::{usage, CliError, Outcome, OutputOpts};
+use crate::config::Config;
+use crate::copy::progress::ProgressMode;
+use crate::golive::{self, Ending, GoliveOptions};
+use crate::target::url::TargetUrl;
+
+/// The whole go-live in one run, in order: migrate (every row, counts checked), verify
+/// (the content checksum of every row), harden (the profile's steps, journaled), gate
+/// (every go-live check). It stops at the first stage that fails, says what was done and
+/// how to go on, and writes a Markdown go-live report either way. Run it again after a
+/// fix: a finished migration is not redone, an unfinished one is resumed, and hardening
+/// steps already applied have nothing left to do.
+///
+/// The config gives the source, the target and the `[harden]` profile; `--to` overrides
+/// the target, so that one config serves the staging rehearsal and production.
+///
+/// Exit 0 on GO, 1 when verify finds a difference or the gate says NO-GO, 2 when a stage
+/// refuses its input, 3 when a stage cannot run.
+///
+/// Example: `cutover golive --config fixtures/demo/cutover.toml`
+#[derive(Debug, Args)]
+pub struct GoliveArgs {
+    /// cutover.toml with `source`, `target` and a `[harden]` profile (or `--profile`).
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: PathBuf,
+    /// Target URL (wins over the config's `target`): e.g. staging first, then production.
+    #[arg(long, value_name = "URL")]
+    pub to: Option<String>,
+    /// PostgreSQL schema of the tables (default: public).
+    #[arg(long, value_name = "SCHEMA")]
+    pub target_schema: Option<String>,
+    /// The hardening profile, when it is not the config's `[harden]` table.
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+    /// The application's env file (wins over the profile's env_file).
+    #[arg(long, value_name = "FILE")]
+    pub env_file: Option<PathBuf>,
+    /// The migration's state file.
+    #[arg(long, value_name = "FILE", default_value = "cutover-state.json")]
+    pub state: PathBuf,
+    /// Where the verification report is written (the gate reads it).
+    #[arg(long, value_name = "FILE", default_value = "cutover-verify.json")]
+    pub verify_report: PathBuf,
+    /// The hardening journal (mode 0600).
+    #[arg(long, value_name = "FILE", default_value = "cutover-journal.json")]
+    pub journal: PathBuf,
+    /// Where the Markdown go-live report is written.
+    #[arg(long, value_name = "FILE", default_value = "golive-report.md")]
+    pub report_md: PathBuf,
+    /// Tables loaded and read at once (default: number of cores).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Gate checks at this level or above make it NO-GO.
+    #[arg(long, value_enum, default_value = "error")]
+    pub fail_level: FailLevel,
+    /// Progress on stderr: bars on a terminal, plain lines, JSON lines, or none.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub progress: ProgressMode,
+    #[command(flatten)]
+    pub output: OutputOpts,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum FailLevel {
+    Error,
+    Warning,
+}
+
+pub fn run(args: GoliveArgs) -> Result<Outcome, CliError> {
+    let config = Config::load(&args.config).map_err(|e| CliError::Usage(e.into()))?;
+    let source = config.source.clone().ok_or_else(|| usage(format!("{}: no `source`", args.config.display())))?;
+    let url = match &args.to {
+        Some(u) => u.clone(),
+        None => config
+            .target_url()
+            .map_err(|e| CliError::Usage(e.into()))?
+            .ok_or_else(|| usage(format!("{}: no `target` (or pass --to URL)", args.config.display())))?,
+    };
+    let target = TargetUrl::parse(&url).map_err(|e| CliError::Usage(e.into()))?;
+    let profile = super::harden::profile_for(&config, args.profile.as_ref())?;
+    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let opts = GoliveOptions {
+        source,
+        target,
+        config: &config,
+        target_schema: args.target_schema.clone().or(config.target_schema.clone()),
+        env_file: args.env_file.clone().or(profile.env_file.clone()),
+        profile,
+        state_file: args.state.clone(),
+        verify_report: args.verify_report.clone(),
+        journal: args.journal.clone(),
+        jobs,
+        progress: args.progress,
+        fail_level: match args.fail_level {
+            FailLevel::Error => crate::plan::Level::Error,
+            FailLevel::Warning => crate::plan::Level::Warning,
+        },
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(jobs.clamp(2, 8))
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Runtime(e.into()))?;
+    let report = runtime.block_on(golive::golive(&opts));
+    std::fs::write(&args.report_md, golive::markdown(&report))
+        .map_err(|e| CliError::Runtime(anyhow::anyhow!("{}: {e}", args.report_md.display())))?;
+    if args.output.json {
+        json(&report)?;
+    } else {
+        write_stdout(&format!("{}go-live report: {}\n", report.render(), args.report_md.display()))?;
+    }
+    let stopped = report.stages.iter().find(|s| s.status == "failed").map(|s| s.summary.clone()).unwrap_or_default();
+    match report.ending {
+        Ending::Go => Ok(Outcome::Success),
+        Ending::ChecksFailed => Ok(Outcome::ChecksFailed),
+        Ending::Refused => Err(usage(stopped)),
+        Ending::Failed => Err(CliError::Runtime(anyhow::anyhow!(stopped))),
+    }
+}
