@@ -32,7 +32,8 @@ pub struct Config {
     /// Per-table decisions, keyed by the table's SQLite name.
     #[serde(default)]
     pub tables: BTreeMap<String, TableConfig>,
-    /// The hardening profile; `init` writes a starter (read by `cutover harden`, not yet available).
+    /// The hardening profile (schema/profile.schema.json); `init` writes a starter. Read by
+    /// `cutover gate` (and by `cutover harden`, not yet available).
     #[schemars(with = "Option<serde_json::Value>")]
     pub harden: Option<toml::Value>,
     /// The file this was read from.

@@ -3,6 +3,7 @@
 //! codes of DESIGN.md (0 success, 1 a check failed, 2 usage or configuration error,
 //! 3 runtime failure).
 
+mod gate;
 mod init;
 mod inspect;
 mod lint;
@@ -42,6 +43,7 @@ pub enum Command {
     Lint(lint::LintArgs),
     Migrate(migrate::MigrateArgs),
     Verify(verify::VerifyArgs),
+    Gate(gate::GateArgs),
     Init(init::InitArgs),
     Types(types::TypesArgs),
 }
@@ -140,6 +142,7 @@ pub fn json_schemas() -> Vec<(&'static str, String)> {
         ("profile.schema.json", render(schemars::schema_for!(crate::harden::profile::Profile))),
         ("lint.schema.json", render(schemars::schema_for!(crate::lint::LintReport))),
         ("verify.schema.json", render(schemars::schema_for!(crate::verify::VerifyReport))),
+        ("gate.schema.json", render(schemars::schema_for!(crate::gate::GateReport))),
     ]
 }
 
@@ -154,6 +157,7 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Lint(a) => lint::run(a),
         Command::Migrate(a) => migrate::run(a),
         Command::Verify(a) => verify::run(a),
+        Command::Gate(a) => gate::run(a),
         Command::Init(a) => init::run(a),
         Command::Types(a) => types::run(a),
     }
