@@ -140,3 +140,83 @@ fn read_report(path: &Path) -> Result<Report, String> {
 fn same_target(reported: &str, target: &str, url: &TargetUrl) -> bool {
     reported == target || same_database(reported, url).is_ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gate::Status;
+    use crate::plan::Level;
+
+    fn opts(dir: &Path, target: &str) -> GateOptions {
+        GateOptions {
+            target: TargetUrl::parse(target).unwrap(),
+            target_schema: None,
+            profile: Default::default(),
+            env_file: None,
+            state_file: dir.join("state.json"),
+            verify_report: dir.join("verify.json"),
+            fail_level: Level::Error,
+        }
+    }
+
+    fn write_report(dir: &Path, ok: bool, target: &str, fingerprint: &str) {
+        let report = serde_json::json!({
+            "ok": ok, "target": target, "source_fingerprint": fingerprint,
+            "started_at": "2024-06-02T20:00:00Z", "tables": [{}, {}],
+        });
+        std::fs::write(dir.join("verify.json"), report.to_string()).unwrap();
+    }
+
+    fn write_state(dir: &Path, target: &str, fingerprint: &str, finished: bool) {
+        let state = serde_json::json!({
+            "version": 1, "source": "demo.sql", "source_fingerprint": fingerprint, "target": target,
+            "schema_mode": "create", "started_at": "2024-06-02T19:00:00Z", "updated_at": "2024-06-02T19:10:00Z",
+            "post_load_next": 0, "finished": finished,
+            "tables": {
+                "a": { "status": "done", "rows_read": 1, "rows_written": 1, "rows_rejected": 0, "created_by_cutover": true },
+                "b": { "status": "pending", "rows_read": 0, "rows_written": 0, "rows_rejected": 0, "created_by_cutover": true }
+            }
+        });
+        std::fs::write(dir.join("state.json"), state.to_string()).unwrap();
+    }
+
+    fn check(dir: &Path, target: &str) -> Check {
+        let o = opts(dir, target);
+        verified(&o, &o.target.to_string())
+    }
+
+    #[test]
+    fn a_matching_ok_report_passes_and_anything_else_fails_with_the_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let target = "postgres://app:pw@db.example:5432/prod";
+        let shown = "postgres://app:***@db.example:5432/prod";
+        let c = check(d, target);
+        assert_eq!(c.status, Status::Fail);
+        assert!(c.message.contains("does not exist") && c.hint.contains("--report"), "{c:?}");
+
+        write_report(d, true, shown, "fp1");
+        assert_eq!(check(d, target).status, Status::Pass);
+        // Another spelling of the same database is the same target.
+        write_report(d, true, "postgresql://app@db.example/prod", "fp1");
+        assert_eq!(check(d, target).status, Status::Pass);
+
+        write_report(d, false, shown, "fp1");
+        assert!(check(d, target).message.contains("records differences"));
+        write_report(d, true, "postgres://app:***@db.example:5432/staging", "fp1");
+        assert!(check(d, target).message.contains("not for this target"));
+
+        write_report(d, true, shown, "fp1");
+        write_state(d, shown, "fp2", true);
+        assert!(check(d, target).message.contains("the source changed"));
+        write_state(d, shown, "fp1", false);
+        let c = check(d, target);
+        assert!(c.message.contains("unfinished: 1 of 2 tables done"), "{c:?}");
+        // A state file of another target is not this migration's.
+        write_state(d, "sqlite://other.sqlite", "fp9", false);
+        assert_eq!(check(d, target).status, Status::Pass);
+
+        std::fs::write(d.join("verify.json"), "not json").unwrap();
+        assert!(check(d, target).message.contains("not a verify report"));
+    }
+}
