@@ -140,7 +140,11 @@ pub async fn golive(opts: &GoliveOptions<'_>) -> GoliveReport {
     let state = State::load(&opts.state_file).ok();
     let done_before = state.as_ref().is_some_and(|s| s.finished && s.target == opts.target.to_string());
     if done_before {
-        r.stage("migrate", "skipped", format!("already done: {} records a finished migration", opts.state_file.display()));
+        r.stage(
+            "migrate",
+            "skipped",
+            format!("already done: {} records a finished migration", opts.state_file.display()),
+        );
     } else {
         let resume = state.as_ref().is_some_and(|s| !s.finished);
         let mopts = MigrateOptions {
@@ -229,7 +233,10 @@ pub async fn golive(opts: &GoliveOptions<'_>) -> GoliveReport {
                 r.seconds = started.elapsed().as_secs_f64();
                 return r.stop(
                     Ending::ChecksFailed,
-                    format!("read {} (or run cutover verify) for the rows that differ; nothing was hardened", opts.verify_report.display()),
+                    format!(
+                        "read {} (or run cutover verify) for the rows that differ; nothing was hardened",
+                        opts.verify_report.display()
+                    ),
                 );
             }
         }
@@ -253,7 +260,10 @@ pub async fn golive(opts: &GoliveOptions<'_>) -> GoliveReport {
         Ok(h) => {
             let changed = h.steps.iter().filter(|s| s.status == "changed").count();
             let summary = match &h.run_id {
-                Some(id) => format!("{changed} of {} steps changed something; run {id} (undo: cutover harden --undo {id})", h.steps.len()),
+                Some(id) => format!(
+                    "{changed} of {} steps changed something; run {id} (undo: cutover harden --undo {id})",
+                    h.steps.len()
+                ),
                 None => format!("{} steps, nothing left to change", h.steps.len()),
             };
             r.stage("harden", "done", summary);
@@ -263,7 +273,8 @@ pub async fn golive(opts: &GoliveOptions<'_>) -> GoliveReport {
             let ending = if e.is_refusal() { Ending::Refused } else { Ending::Failed };
             r.stage("harden", "failed", e.to_string());
             r.seconds = started.elapsed().as_secs_f64();
-            return r.stop(ending, format!("{again}; steps already applied are recorded in {}", opts.journal.display()));
+            return r
+                .stop(ending, format!("{again}; steps already applied are recorded in {}", opts.journal.display()));
         }
     }
     // 4. gate.
@@ -369,7 +380,14 @@ pub fn markdown(r: &GoliveReport) -> String {
     }
     if let Some(g) = &r.gate {
         out.push_str("\n## Gate\n\n");
-        out.push_str(&gate::render::markdown(g));
+        // The gate's own report, its headings moved under this one's.
+        for line in gate::render::markdown(g).lines() {
+            if line.starts_with('#') {
+                out.push_str("##");
+            }
+            out.push_str(line);
+            out.push('\n');
+        }
     }
     out
 }

@@ -3,13 +3,15 @@
 //!
 //! The library holds everything; `main.rs` only parses arguments and maps the result
 //! to an exit code. Modules follow the product: `source` reads SQLite, `plan` decides
-//! how it lands, `target` knows each engine, `convert` turns values, `cli` is the
-//! command line on top.
+//! how it lands, `target` knows each engine, `convert` turns values, `gate` decides go or no-go,
+//! `cli` is the command line on top.
 
 pub mod cli;
 pub mod config;
 pub mod convert;
 pub mod copy;
+pub mod gate;
+pub mod golive;
 pub mod harden;
 pub mod hash;
 pub mod lint;

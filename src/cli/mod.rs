@@ -3,6 +3,8 @@
 //! codes of DESIGN.md (0 success, 1 a check failed, 2 usage or configuration error,
 //! 3 runtime failure).
 
+mod gate;
+mod golive;
 mod harden;
 mod init;
 mod inspect;
@@ -44,6 +46,8 @@ pub enum Command {
     Migrate(migrate::MigrateArgs),
     Verify(verify::VerifyArgs),
     Harden(harden::HardenArgs),
+    Gate(gate::GateArgs),
+    Golive(golive::GoliveArgs),
     Init(init::InitArgs),
     Types(types::TypesArgs),
 }
@@ -144,6 +148,7 @@ pub fn json_schemas() -> Vec<(&'static str, String)> {
         ("harden.schema.json", render(schemars::schema_for!(crate::harden::run::HardenReport))),
         ("lint.schema.json", render(schemars::schema_for!(crate::lint::LintReport))),
         ("verify.schema.json", render(schemars::schema_for!(crate::verify::VerifyReport))),
+        ("gate.schema.json", render(schemars::schema_for!(crate::gate::GateReport))),
     ]
 }
 
@@ -159,6 +164,8 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Migrate(a) => migrate::run(a),
         Command::Verify(a) => verify::run(a),
         Command::Harden(a) => harden::run(a),
+        Command::Gate(a) => gate::run(a),
+        Command::Golive(a) => golive::run(a),
         Command::Init(a) => init::run(a),
         Command::Types(a) => types::run(a),
     }

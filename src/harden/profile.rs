@@ -174,6 +174,10 @@ pub struct GateSettings {
     /// Env keys holding allowed CORS origins (default `CORS_ALLOWED_ORIGINS`, `CORS_ORIGINS`).
     #[serde(default)]
     pub cors_keys: Vec<String>,
+    /// SQL returning the allowed CORS origins the application keeps in its database (one
+    /// text column; a value may be a JSON array or a comma-separated list), checked like
+    /// the env file's: `SELECT value FROM app_settings WHERE key = 'allowed_origins'`.
+    pub cors_query: Option<String>,
     /// Env key holding the application's database URL (default `DATABASE_URL`).
     pub database_url_key: Option<String>,
     /// The migration's verify report (default `cutover-verify.json`).
