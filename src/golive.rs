@@ -189,63 +189,13 @@ pub async fn golive(opts: &GoliveOptions<'_>) -> GoliveReport {
             }
         }
     }
-    // 2. verify every row.
-    let vopts = VerifyOptions {
-        source: opts.source.clone(),
-        target: opts.target.clone(),
-        config: opts.config,
-        target_schema: opts.target_schema.clone(),
-        schema_mode: None,
-        level: VerifyLevel::Checksum,
-        max_diffs: 20,
-        jobs: opts.jobs,
-        include: Vec::new(),
-        exclude: Vec::new(),
-        state_file: Some(opts.state_file.clone()),
-        progress: opts.progress,
-    };
-    match verify::verify(&vopts).await {
-        Ok(v) => {
-            let written = serde_json::to_string_pretty(&v)
-                .map_err(|e| e.to_string())
-                .and_then(|t| std::fs::write(&opts.verify_report, t + "\n").map_err(|e| e.to_string()));
-            if let Err(e) = written {
-                r.stage("verify", "failed", format!("{}: {e}", opts.verify_report.display()));
-                r.seconds = started.elapsed().as_secs_f64();
-                return r.stop(Ending::Failed, again.into());
-            }
-            let differ = v.tables.iter().filter(|t| !t.matches()).count();
-            let ok = v.ok;
-            r.stage(
-                "verify",
-                if ok { "done" } else { "failed" },
-                format!(
-                    "{} tables, {} differ; {} foreign keys, {} with orphans; report {}",
-                    v.tables.len(),
-                    differ,
-                    v.foreign_keys.len(),
-                    v.foreign_keys.iter().filter(|f| f.orphans > 0).count(),
-                    opts.verify_report.display()
-                ),
-            );
-            r.verification = Some(v);
-            if !ok {
-                r.seconds = started.elapsed().as_secs_f64();
-                return r.stop(
-                    Ending::ChecksFailed,
-                    format!(
-                        "read {} (or run cutover verify) for the rows that differ; nothing was hardened",
-                        opts.verify_report.display()
-                    ),
-                );
-            }
-        }
-        Err(e) => {
-            let ending = if e.is_refusal() { Ending::Refused } else { Ending::Failed };
-            r.stage("verify", "failed", e.to_string());
-            r.seconds = started.elapsed().as_secs_f64();
-            return r.stop(ending, again.into());
-        }
+    // 2. verify every row — before hardening changes rows on purpose. When this target was
+    // already verified and then hardened (a run after a stop at the gate), the report of
+    // that verification stands: verifying again would see hardening's own changes.
+    if let Some(why) = verified_then_hardened(opts) {
+        r.stage("verify", "skipped", why);
+    } else if let Some(stop) = verify_stage(opts, &mut r, started, again).await {
+        return stop;
     }
     // 3. harden.
     let hopts = HardenOptions {
@@ -390,4 +340,89 @@ pub fn markdown(r: &GoliveReport) -> String {
         }
     }
     out
+}
+
+/// Why the verification of an earlier run stands: its report says every row matched
+/// this target, and the journal records a hardening run on it since (not undone).
+fn verified_then_hardened(opts: &GoliveOptions<'_>) -> Option<String> {
+    let text = std::fs::read_to_string(&opts.verify_report).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let target = opts.target.to_string();
+    if v["ok"] != true || v["target"] != target.as_str() {
+        return None;
+    }
+    let journal = crate::harden::journal::Journal::load(&opts.journal).ok()?;
+    let run = journal.runs.iter().rev().find(|r| r.target == target && r.finished && r.undone_at.is_none())?;
+    Some(format!(
+        "verified before hardening run {} ({}); the hardened target differs from the source on purpose",
+        run.run_id,
+        opts.verify_report.display()
+    ))
+}
+
+/// The verify stage: None when it passed, else the report to return.
+async fn verify_stage(
+    opts: &GoliveOptions<'_>,
+    r: &mut GoliveReport,
+    started: Instant,
+    again: &str,
+) -> Option<GoliveReport> {
+    let vopts = VerifyOptions {
+        source: opts.source.clone(),
+        target: opts.target.clone(),
+        config: opts.config,
+        target_schema: opts.target_schema.clone(),
+        schema_mode: None,
+        level: VerifyLevel::Checksum,
+        max_diffs: 20,
+        jobs: opts.jobs,
+        include: Vec::new(),
+        exclude: Vec::new(),
+        state_file: Some(opts.state_file.clone()),
+        progress: opts.progress,
+    };
+    match verify::verify(&vopts).await {
+        Ok(v) => {
+            let written = serde_json::to_string_pretty(&v)
+                .map_err(|e| e.to_string())
+                .and_then(|t| std::fs::write(&opts.verify_report, t + "\n").map_err(|e| e.to_string()));
+            if let Err(e) = written {
+                r.stage("verify", "failed", format!("{}: {e}", opts.verify_report.display()));
+                r.seconds = started.elapsed().as_secs_f64();
+                return Some(r.clone().stop(Ending::Failed, again.into()));
+            }
+            let differ = v.tables.iter().filter(|t| !t.matches()).count();
+            let ok = v.ok;
+            r.stage(
+                "verify",
+                if ok { "done" } else { "failed" },
+                format!(
+                    "{} tables, {} differ; {} foreign keys, {} with orphans; report {}",
+                    v.tables.len(),
+                    differ,
+                    v.foreign_keys.len(),
+                    v.foreign_keys.iter().filter(|f| f.orphans > 0).count(),
+                    opts.verify_report.display()
+                ),
+            );
+            r.verification = Some(v);
+            if !ok {
+                r.seconds = started.elapsed().as_secs_f64();
+                return Some(r.clone().stop(
+                    Ending::ChecksFailed,
+                    format!(
+                        "read {} (or run cutover verify) for the rows that differ; nothing was hardened",
+                        opts.verify_report.display()
+                    ),
+                ));
+            }
+        }
+        Err(e) => {
+            let ending = if e.is_refusal() { Ending::Refused } else { Ending::Failed };
+            r.stage("verify", "failed", e.to_string());
+            r.seconds = started.elapsed().as_secs_f64();
+            return Some(r.clone().stop(ending, again.into()));
+        }
+    }
+    None
 }
