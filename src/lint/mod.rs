@@ -162,6 +162,7 @@ impl LintReport {
 pub fn lint(opts: &LintOptions<'_>) -> Result<LintReport, LintError> {
     let started = Instant::now();
     let mut source = Source::open(&opts.source)?;
+    source.map_pages()?;
     let schema = source.snapshot()?;
     let plan = plan_for(opts, &schema)?;
     let mut report = LintReport {
@@ -175,6 +176,9 @@ pub fn lint(opts: &LintOptions<'_>) -> Result<LintReport, LintError> {
     // The key checks run on a second connection while this one scans the values (a dump
     // loaded into a temporary database has only the one).
     let second = if source.is_file() { Some(Source::open(&opts.source)?) } else { None };
+    if let Some(s2) = &second {
+        s2.map_pages()?;
+    }
     // Tables are taken from one queue, largest first, by this connection and, once its
     // key checks are done, by the second one.
     let mut order: Vec<usize> = (0..jobs.len()).collect();
