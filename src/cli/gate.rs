@@ -1,16 +1,13 @@
 //! `cutover gate`: the go / no-go check before go-live, with an exit code for CI.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
 use super::output::write_stdout;
-use super::{usage, CliError, Outcome};
-use crate::config::Config;
+use super::{CliError, Hardened, HardenedOpts, Outcome};
 use crate::gate::{self, render, GateOptions, GateReport};
-use crate::harden::profile::Profile;
 use crate::plan::Level;
-use crate::target::url::TargetUrl;
 
 /// Run every go-live check against the migrated database and say GO or NO-GO.
 ///
@@ -37,23 +34,8 @@ use crate::target::url::TargetUrl;
 /// In CI: `cutover gate --to postgres://app@db:5432/client --profile harden.toml --format junit --output gate.xml`
 #[derive(Debug, Args)]
 pub struct GateArgs {
-    /// Read `target`, `target_schema` and the `[harden]` profile from this cutover.toml.
-    #[arg(long, short = 'c', value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Target URL: postgres://user@host:5432/db, mariadb://user@host:3306/db (or mysql://) or
-    /// sqlite://file.sqlite. Wins over the config's `target`. A password in it is never printed.
-    #[arg(long, value_name = "URL")]
-    pub to: Option<String>,
-    /// PostgreSQL schema of the application's tables (default: the config's, else public).
-    #[arg(long, value_name = "SCHEMA")]
-    pub target_schema: Option<String>,
-    /// The hardening profile (TOML, schema/profile.schema.json): its steps are what the gate
-    /// checks, its `[gate]` table the rest. Wins over the config's `[harden]` table.
-    #[arg(long, value_name = "FILE")]
-    pub profile: Option<PathBuf>,
-    /// The application's production env file. Wins over the profile's `env_file`.
-    #[arg(long, value_name = "FILE")]
-    pub env_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub target: HardenedOpts,
     /// The migration's state file: an unfinished migration is NO-GO.
     #[arg(long, value_name = "FILE", default_value = "cutover-state.json")]
     pub state: PathBuf,
@@ -132,20 +114,7 @@ fn rendered(report: &GateReport, format: GateFormat) -> Result<String, CliError>
 
 /// The gate's inputs from flags, then the config file, then the profile.
 fn options(args: &GateArgs) -> Result<GateOptions, CliError> {
-    let config = match &args.config {
-        Some(p) => Config::load(p).map_err(|e| CliError::Usage(e.into()))?,
-        None => Config::default(),
-    };
-    let url = match &args.to {
-        Some(u) => u.clone(),
-        None => config.target_url().map_err(|e| CliError::Usage(e.into()))?.ok_or_else(|| {
-            usage(
-                "no target: pass --to URL (postgres://…, mariadb://…, sqlite://…) or --config with `target = \"...\"`",
-            )
-        })?,
-    };
-    let target = TargetUrl::parse(&url).map_err(|e| CliError::Usage(e.into()))?;
-    let profile = profile(args.profile.as_deref(), &config, args.config.as_deref())?;
+    let Hardened { target, target_schema, profile, env_file, .. } = args.target.resolve()?;
     let verify_report = args
         .verify_report
         .clone()
@@ -153,29 +122,11 @@ fn options(args: &GateArgs) -> Result<GateOptions, CliError> {
         .unwrap_or_else(|| PathBuf::from("cutover-verify.json"));
     Ok(GateOptions {
         target,
-        target_schema: args.target_schema.clone().or_else(|| config.target_schema.clone()),
-        env_file: args.env_file.clone().or_else(|| profile.env_file.clone()),
+        target_schema,
+        env_file,
         profile,
         state_file: args.state.clone(),
         verify_report,
         fail_level: args.fail_level.into(),
     })
-}
-
-/// `--profile FILE`, else the config's `profile = "FILE"`, else its `[harden]` table. A gate without a profile would
-/// check neither demo accounts nor secrets, so one is required.
-fn profile(path: Option<&Path>, config: &Config, config_path: Option<&Path>) -> Result<Profile, CliError> {
-    if let Some(p) = path.map(Path::to_path_buf).or(config.profile.clone()) {
-        return Profile::load(&p).map_err(|e| CliError::Usage(e.into()));
-    }
-    match &config.harden {
-        Some(table) => {
-            let name = config_path.map_or_else(|| "cutover.toml".to_string(), |p| p.display().to_string());
-            Profile::from_config(table, &name).map_err(|e| CliError::Usage(e.into()))
-        }
-        None => Err(usage(
-            "no hardening profile: pass --profile FILE, or --config with a [harden] table (`cutover init` writes a starter); \
-             the gate checks what the profile's steps promise",
-        )),
-    }
 }

@@ -5,11 +5,9 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::output::{json, write_stdout};
-use super::{usage, CliError, Outcome, OutputOpts};
-use crate::config::Config;
+use super::{usage, CliError, Hardened, HardenedOpts, Outcome, OutputOpts};
 use crate::copy::progress::ProgressMode;
 use crate::golive::{self, Ending, GoliveOptions};
-use crate::target::url::TargetUrl;
 
 /// The whole go-live in one run, in order: migrate (every row, counts checked), verify
 /// (the content checksum of every row), harden (the profile's steps, journaled), gate
@@ -27,21 +25,8 @@ use crate::target::url::TargetUrl;
 /// Example: `cutover golive --config fixtures/demo/cutover.toml`
 #[derive(Debug, Args)]
 pub struct GoliveArgs {
-    /// cutover.toml with `source`, `target` and a `[harden]` profile (or `--profile`).
-    #[arg(long, short = 'c', value_name = "FILE")]
-    pub config: PathBuf,
-    /// Target URL (wins over the config's `target`): e.g. staging first, then production.
-    #[arg(long, value_name = "URL")]
-    pub to: Option<String>,
-    /// PostgreSQL schema of the tables (default: public).
-    #[arg(long, value_name = "SCHEMA")]
-    pub target_schema: Option<String>,
-    /// The hardening profile, when it is not the config's `[harden]` table.
-    #[arg(long, value_name = "FILE")]
-    pub profile: Option<PathBuf>,
-    /// The application's env file (wins over the profile's env_file).
-    #[arg(long, value_name = "FILE")]
-    pub env_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub target: HardenedOpts,
     /// The migration's state file.
     #[arg(long, value_name = "FILE", default_value = "cutover-state.json")]
     pub state: PathBuf,
@@ -59,7 +44,7 @@ pub struct GoliveArgs {
     pub jobs: Option<usize>,
     /// Gate checks at this level or above make it NO-GO.
     #[arg(long, value_enum, default_value = "error")]
-    pub fail_level: FailLevel,
+    pub fail_level: super::gate::FailLevel,
     /// Progress on stderr: bars on a terminal, plain lines, JSON lines, or none.
     #[arg(long, value_enum, default_value = "auto")]
     pub progress: ProgressMode,
@@ -67,41 +52,28 @@ pub struct GoliveArgs {
     pub output: OutputOpts,
 }
 
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum FailLevel {
-    Error,
-    Warning,
-}
-
 pub fn run(args: GoliveArgs) -> Result<Outcome, CliError> {
-    let config = Config::load(&args.config).map_err(|e| CliError::Usage(e.into()))?;
-    let source = config.source.clone().ok_or_else(|| usage(format!("{}: no `source`", args.config.display())))?;
-    let url = match &args.to {
-        Some(u) => u.clone(),
-        None => config
-            .target_url()
-            .map_err(|e| CliError::Usage(e.into()))?
-            .ok_or_else(|| usage(format!("{}: no `target` (or pass --to URL)", args.config.display())))?,
+    let Some(config_path) = args.target.config.clone() else {
+        return Err(usage(
+            "golive needs --config FILE: the cutover.toml with `source`, `target` and the hardening profile",
+        ));
     };
-    let target = TargetUrl::parse(&url).map_err(|e| CliError::Usage(e.into()))?;
-    let profile = super::harden::profile_for(&config, args.profile.as_ref())?;
+    let Hardened { config, target, target_schema, profile, env_file } = args.target.resolve()?;
+    let source = config.source.clone().ok_or_else(|| usage(format!("{}: no `source`", config_path.display())))?;
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     let opts = GoliveOptions {
         source,
         target,
         config: &config,
-        target_schema: args.target_schema.clone().or(config.target_schema.clone()),
-        env_file: args.env_file.clone().or(profile.env_file.clone()),
+        target_schema,
+        env_file,
         profile,
         state_file: args.state.clone(),
         verify_report: args.verify_report.clone(),
         journal: args.journal.clone(),
         jobs,
         progress: args.progress,
-        fail_level: match args.fail_level {
-            FailLevel::Error => crate::plan::Level::Error,
-            FailLevel::Warning => crate::plan::Level::Warning,
-        },
+        fail_level: args.fail_level.into(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(jobs.clamp(2, 8))

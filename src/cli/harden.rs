@@ -5,11 +5,10 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::output::{json, write_stdout};
-use super::{usage, CliError, Outcome, OutputOpts};
+use super::{usage, CliError, Hardened, HardenedOpts, Outcome, OutputOpts};
 use crate::config::Config;
 use crate::harden::profile::Profile;
 use crate::harden::run::{self, HardenOptions};
-use crate::target::url::TargetUrl;
 
 /// Harden the migrated database before the client's staff log in: deactivate demo users
 /// and clients (rows are kept, a flag is set), create the production admin with a
@@ -29,21 +28,8 @@ use crate::target::url::TargetUrl;
 /// Example: `cutover harden --config cutover.toml --check`
 #[derive(Debug, Args)]
 pub struct HardenArgs {
-    /// Read the target and the `[harden]` profile from this cutover.toml.
-    #[arg(long, short = 'c', value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Target URL (wins over the config's `target`).
-    #[arg(long, value_name = "URL")]
-    pub to: Option<String>,
-    /// PostgreSQL schema of the tables (default: public).
-    #[arg(long, value_name = "SCHEMA")]
-    pub target_schema: Option<String>,
-    /// The hardening profile (TOML, schema/profile.schema.json); wins over the config's `[harden]`.
-    #[arg(long, value_name = "FILE")]
-    pub profile: Option<PathBuf>,
-    /// The application's env file whose secrets are rotated (wins over the profile's env_file).
-    #[arg(long, value_name = "FILE")]
-    pub env_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub target: HardenedOpts,
     /// Change nothing: list what each step would change; exit 1 when anything would.
     #[arg(long, conflicts_with = "undo")]
     pub check: bool,
@@ -55,28 +41,6 @@ pub struct HardenArgs {
     pub journal: PathBuf,
     #[command(flatten)]
     pub output: OutputOpts,
-}
-
-/// Target, schema and profile from flags and the config file (flags win).
-pub fn resolve(
-    config: Option<&PathBuf>,
-    to: Option<&String>,
-    target_schema: Option<&String>,
-    profile: Option<&PathBuf>,
-) -> Result<(TargetUrl, Option<String>, Profile), CliError> {
-    let config = match config {
-        Some(p) => Config::load(p).map_err(|e| CliError::Usage(e.into()))?,
-        None => Config::default(),
-    };
-    let url = match to {
-        Some(u) => u.clone(),
-        None => config.target_url().map_err(|e| CliError::Usage(e.into()))?.ok_or_else(|| {
-            usage("no target: pass --to URL (postgres://…, mariadb://…, sqlite://…) or --config with `target`")
-        })?,
-    };
-    let target = TargetUrl::parse(&url).map_err(|e| CliError::Usage(e.into()))?;
-    let profile = profile_for(&config, profile)?;
-    Ok((target, target_schema.cloned().or(config.target_schema.clone()), profile))
 }
 
 /// The hardening profile: `--profile FILE`, else the config's `profile = "FILE"`, else its `[harden]` table.
@@ -94,8 +58,7 @@ pub fn profile_for(config: &Config, flag: Option<&PathBuf>) -> Result<Profile, C
 }
 
 pub fn run(args: HardenArgs) -> Result<Outcome, CliError> {
-    let (target, target_schema, profile) =
-        resolve(args.config.as_ref(), args.to.as_ref(), args.target_schema.as_ref(), args.profile.as_ref())?;
+    let Hardened { target, target_schema, profile, env_file, .. } = args.target.resolve()?;
     let runtime =
         tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| CliError::Runtime(e.into()))?;
     let classify =
@@ -110,14 +73,8 @@ pub fn run(args: HardenArgs) -> Result<Outcome, CliError> {
         }
         return Ok(Outcome::Success);
     }
-    let opts = HardenOptions {
-        env_file: args.env_file.clone().or(profile.env_file.clone()),
-        target,
-        target_schema,
-        profile,
-        journal: args.journal.clone(),
-        check: args.check,
-    };
+    let opts =
+        HardenOptions { env_file, target, target_schema, profile, journal: args.journal.clone(), check: args.check };
     let report = runtime.block_on(run::harden(&opts)).map_err(classify)?;
     if args.output.json {
         json(&report)?;

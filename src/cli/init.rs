@@ -167,7 +167,7 @@ fn harden_starter(schema: &SourceSchema, conn: &Connection) -> String {
         };
         let values = distinct_values(conn, table, column);
         let (demo, other): (Vec<&String>, Vec<&String>) =
-            values.iter().partition(|v| patterns.iter().any(|p| glob(p, v)));
+            values.iter().partition(|v| patterns.iter().any(|p| crate::harden::pattern::matches(p, v)));
         let flag =
             ["is_active", "active", "enabled"].into_iter().find(|f| table.column(f).is_some()).unwrap_or("is_active");
         let _ = writeln!(s, "[[harden.steps]]\n# Deactivate {what}: rows are kept, the flag is set.");
@@ -207,30 +207,4 @@ fn distinct_values(conn: &Connection, table: &Table, column: &str) -> Vec<String
     };
     let rows = st.query_map([], |r| r.get::<_, String>(0));
     rows.map(|r| r.flatten().collect()).unwrap_or_default()
-}
-
-/// `*` and `[0-9]*`-style globs, ASCII case-insensitive.
-fn glob(pattern: &str, value: &str) -> bool {
-    let p = pattern.to_ascii_lowercase();
-    let v = value.to_ascii_lowercase();
-    if let Some(prefix) = p.strip_suffix("[0-9]*") {
-        return v.strip_prefix(prefix).is_some_and(|rest| !rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit()));
-    }
-    match p.strip_suffix('*') {
-        Some(prefix) => v.starts_with(prefix),
-        None => v == p,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn demo_globs() {
-        assert!(super::glob("e2e_*", "e2e_admin"));
-        assert!(super::glob("supervisor*", "supervisor3"));
-        assert!(super::glob("user[0-9]*", "user12"));
-        assert!(!super::glob("user[0-9]*", "username"));
-        assert!(super::glob("admin", "Admin"));
-        assert!(!super::glob("admin", "admin2"));
-    }
 }

@@ -5,10 +5,9 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::output::{json, write_stdout};
-use super::{resolve_source, usage, CliError, Outcome, OutputOpts, SourceOpts};
+use super::{resolve_source, CliError, Outcome, OutputOpts, SourceOpts};
 use crate::copy::progress::ProgressMode;
 use crate::copy::{self, MigrateError, MigrateOptions, OnError, SchemaMode};
-use crate::target::url::TargetUrl;
 use crate::verify::{VerifyLevel, VerifyOptions};
 
 /// Copy SOURCE into the target: tables, then the data (create mode: every table as soon
@@ -83,13 +82,7 @@ pub struct MigrateArgs {
 
 pub fn run(args: MigrateArgs) -> Result<Outcome, CliError> {
     let resolved = resolve_source(&args.source)?;
-    let url = match args.to.clone() {
-        Some(u) => u,
-        None => resolved.config.target_url().map_err(|e| CliError::Usage(e.into()))?.ok_or_else(|| {
-            usage("no target: pass --to URL (postgres://…, mariadb://…, sqlite://…) or set `target` in cutover.toml")
-        })?,
-    };
-    let target = TargetUrl::parse(&url).map_err(|e| CliError::Usage(e.into()))?;
+    let target = super::target_url(args.to.as_ref(), &resolved.config)?;
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     let opts = MigrateOptions {
         source: resolved.source.clone(),

@@ -78,6 +78,67 @@ pub struct TargetOpts {
     pub target_schema: Option<String>,
 }
 
+/// The migrated database and the hardening profile, for `harden`, `gate` and `golive`.
+#[derive(Debug, Args, Clone)]
+pub struct HardenedOpts {
+    /// Read `target`, `target_schema` and the hardening profile (`profile = "FILE"` or a
+    /// `[harden]` table) from this cutover.toml.
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Target URL: postgres://user@host:5432/db, mariadb://user@host:3306/db (or mysql://) or
+    /// sqlite://file.sqlite. Wins over the config's `target`. A password in it is never printed.
+    #[arg(long, value_name = "URL")]
+    pub to: Option<String>,
+    /// PostgreSQL schema of the application's tables (default: the config's, else public).
+    #[arg(long, value_name = "SCHEMA")]
+    pub target_schema: Option<String>,
+    /// The hardening profile (TOML, schema/profile.schema.json). Wins over the config's.
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+    /// The application's production env file. Wins over the profile's `env_file`.
+    #[arg(long, value_name = "FILE")]
+    pub env_file: Option<PathBuf>,
+}
+
+/// What `HardenedOpts` resolve to.
+pub struct Hardened {
+    pub config: Config,
+    pub target: TargetUrl,
+    pub target_schema: Option<String>,
+    pub profile: crate::harden::profile::Profile,
+    pub env_file: Option<PathBuf>,
+}
+
+impl HardenedOpts {
+    /// Flags first, then the config file, then the profile.
+    pub fn resolve(&self) -> Result<Hardened, CliError> {
+        let config = match &self.config {
+            Some(p) => Config::load(p).map_err(|e| CliError::Usage(e.into()))?,
+            None => Config::default(),
+        };
+        let target = target_url(self.to.as_ref(), &config)?;
+        let profile = harden::profile_for(&config, self.profile.as_ref())?;
+        Ok(Hardened {
+            target,
+            target_schema: self.target_schema.clone().or_else(|| config.target_schema.clone()),
+            env_file: self.env_file.clone().or_else(|| profile.env_file.clone()),
+            profile,
+            config,
+        })
+    }
+}
+
+/// The target URL from `--to`, else the config's `target`.
+pub fn target_url(to: Option<&String>, config: &Config) -> Result<TargetUrl, CliError> {
+    let url = match to {
+        Some(u) => u.clone(),
+        None => config.target_url().map_err(|e| CliError::Usage(e.into()))?.ok_or_else(|| {
+            usage("no target: pass --to URL (postgres://…, mariadb://…, sqlite://…) or set `target` in cutover.toml")
+        })?,
+    };
+    TargetUrl::parse(&url).map_err(|e| CliError::Usage(e.into()))
+}
+
 /// Output format for commands that report something.
 #[derive(Debug, Args, Clone, Copy)]
 pub struct OutputOpts {

@@ -5,10 +5,9 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::output::{json, write_stdout};
-use super::{resolve_source, usage, CliError, Outcome, OutputOpts, SourceOpts};
+use super::{resolve_source, CliError, Outcome, OutputOpts, SourceOpts};
 use crate::copy::progress::ProgressMode;
 use crate::copy::SchemaMode;
-use crate::target::url::TargetUrl;
 use crate::verify::{self, VerifyLevel, VerifyOptions, VerifyReport};
 
 /// Compare the source with the target, table by table: row counts, then an
@@ -69,13 +68,7 @@ pub struct VerifyArgs {
 
 pub fn run(args: VerifyArgs) -> Result<Outcome, CliError> {
     let resolved = resolve_source(&args.source)?;
-    let url = match args.to.clone() {
-        Some(u) => u,
-        None => resolved.config.target_url().map_err(|e| CliError::Usage(e.into()))?.ok_or_else(|| {
-            usage("no target: pass --to URL (postgres://…, mariadb://…, sqlite://…) or set `target` in cutover.toml")
-        })?,
-    };
-    let target = TargetUrl::parse(&url).map_err(|e| CliError::Usage(e.into()))?;
+    let target = super::target_url(args.to.as_ref(), &resolved.config)?;
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     let opts = VerifyOptions {
         source: resolved.source.clone(),

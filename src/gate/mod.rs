@@ -14,7 +14,6 @@
 //! length and why it is weak); a password hash is never printed.
 
 mod migration;
-pub mod pattern;
 pub mod render;
 mod server;
 pub mod settings;

@@ -7,7 +7,8 @@
 use std::collections::BTreeSet;
 
 use super::settings::truthiness;
-use super::{capped, pattern, Check, EnvState, Status};
+use super::{capped, Check, EnvState, Status};
+use crate::harden::pattern;
 use crate::harden::profile::{HashFormat, Profile, Step};
 use crate::harden::{weakness, EnvFile};
 use crate::target::conn::{TargetConn, TargetError};

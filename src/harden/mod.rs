@@ -16,6 +16,7 @@
 pub mod envfile;
 pub mod journal;
 pub mod password;
+pub mod pattern;
 pub mod profile;
 pub mod run;
 

@@ -15,6 +15,7 @@ use serde::Serialize;
 use super::envfile::{self, EnvFile};
 use super::journal::{self, Change, Journal, JournalError, RowBefore, Run, StepRecord};
 use super::password;
+use super::pattern;
 use super::profile::{Invalidate, Profile, Step};
 use super::HardenError;
 use crate::target::conn::{TargetConn, TargetError};
@@ -300,7 +301,7 @@ async fn validate(conn: &mut TargetConn, schema: Option<&str>, profile: &Profile
     for step in &profile.steps {
         if let Step::CreateAdmin { table, username_column, username, .. } = step {
             for (t, col, values) in &deactivated {
-                if t == table && col == username_column && values.iter().any(|p| glob(p, username)) {
+                if t == table && col == username_column && pattern::matches_any(values, username) {
                     problems.push(format!(
                         "the production admin {username:?} matches a deactivate pattern of {table}.{col}: choose a client-specific name"
                     ));
@@ -315,19 +316,6 @@ async fn validate(conn: &mut TargetConn, schema: Option<&str>, profile: &Profile
             "the hardening profile does not fit the target; nothing was changed:\n  {}",
             problems.join("\n  ")
         )))
-    }
-}
-
-/// `*` and `prefix[0-9]*` globs, ASCII case-insensitive (the patterns `init` writes).
-pub fn glob(pattern: &str, value: &str) -> bool {
-    let p = pattern.to_ascii_lowercase();
-    let v = value.to_ascii_lowercase();
-    if let Some(prefix) = p.strip_suffix("[0-9]*") {
-        return v.strip_prefix(prefix).is_some_and(|rest| !rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit()));
-    }
-    match p.strip_suffix('*') {
-        Some(prefix) => v.starts_with(prefix),
-        None => v == p,
     }
 }
 
@@ -415,7 +403,7 @@ async fn plan_step(
             let (key, rows) = rows_where(conn, schema, table, &[match_column.clone(), flag.clone()], None).await?;
             let hits: Vec<RowBefore> = rows
                 .into_iter()
-                .filter(|(_, v)| v[0].as_deref().is_some_and(|m| values.iter().any(|p| glob(p, m))))
+                .filter(|(_, v)| v[0].as_deref().is_some_and(|m| pattern::matches_any(values, m)))
                 .filter(|(_, v)| truthy(v[1].as_deref()) != Some(*inactive_value))
                 .map(|(k, v)| RowBefore { key: k, before: vec![v[1].clone()] })
                 .collect();

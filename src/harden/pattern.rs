@@ -1,6 +1,6 @@
 //! The value patterns of a `deactivate` step (`admin`, `demo*`, `user[0-9]*`): which rows
-//! a step means. `harden` and `gate` must agree on them exactly, so they live here, in one
-//! small function, the same rules `cutover init` uses to write the starter profile.
+//! a step means. `harden`, `gate` and `init` (which writes the starter profile) must agree
+//! on them exactly, so they live here, in one small function.
 
 /// Whether `value` matches `pattern`, ignoring ASCII case:
 ///
