@@ -36,38 +36,8 @@ use cutover::target::Dialect;
 use serde_json::Value as Json;
 use sqlx::{Connection, Executor, Row};
 
-/// fixtures/demo/README.md, "Demo clients and accounts".
-const DEMO_USERS: &[&str] = &[
-    "admin",
-    "supervisor1",
-    "supervisor2",
-    "supervisor3",
-    "supervisor4",
-    "supervisor5",
-    "operator1",
-    "operator2",
-    "operator3",
-    "operator4",
-    "operator5",
-    "operator6",
-    "leader1",
-    "poweruser",
-    "e2e_admin",
-    "e2e_supervisor",
-    "e2e_operator",
-];
 /// The client's own staff: never demo accounts.
 const STAFF: &[&str] = &["jose.garcia", "juergen.mueller", "nguyen.lan", "wang.fang", "olga.petrova", "rahim.uddin"];
-const DEMO_CLIENTS: &[&str] = &[
-    "ACME-MFG",
-    "TEXTILE-PRO",
-    "FASHION-WORKS",
-    "QUALITY-STITCH",
-    "GLOBAL-APPAREL",
-    "DEMO-001",
-    "TEST-001",
-    "SAMPLE-001",
-];
 const ADMIN: &str = "floor.admin";
 /// The application's database password in DATABASE_URL: never to be printed.
 const APP_DB_PASSWORD: &str = "app-Db-pass-7Qx2v";
@@ -368,7 +338,7 @@ cors_query = {cors}
 
 [gate.levels]
 "#,
-        clients = list(DEMO_CLIENTS),
+        clients = list(&DEMO_CLIENTS),
         cors = quote(&cors_query),
     );
     for id in lowered {
@@ -423,8 +393,8 @@ async fn fix_database(dialect: Dialect, url: &str) {
         cutover::harden::hash_password("Correct-Horse-Battery-9", cutover::harden::PasswordFormat::Bcrypt { cost: 4 })
             .unwrap();
     let mut statements = vec![
-        format!("UPDATE users SET is_active = FALSE WHERE username IN ({})", in_list(DEMO_USERS)),
-        format!("UPDATE clients SET is_active = FALSE WHERE code IN ({})", in_list(DEMO_CLIENTS)),
+        format!("UPDATE users SET is_active = FALSE WHERE username IN ({})", in_list(&DEMO_USERS)),
+        format!("UPDATE clients SET is_active = FALSE WHERE code IN ({})", in_list(&DEMO_CLIENTS)),
         format!(
             "INSERT INTO users (id, username, email, password_hash, full_name, role, locale, is_active, created_at) \
              VALUES (1000, {}, 'it@client.example', {}, 'Floor Admin', 'admin', 'en', TRUE, '2024-06-03 06:00:00')",

@@ -52,27 +52,6 @@ macro_rules! on_every_engine {
 on_every_engine!(harden_cycle, harden_cycle_on);
 on_every_engine!(missing_table_or_column_is_refused, missing_table_or_column_is_refused_on);
 
-/// The 17 demo accounts of fixtures/demo/README.md ("Demo clients and accounts").
-const DEMO_USERS: [&str; 17] = [
-    "admin",
-    "supervisor1",
-    "supervisor2",
-    "supervisor3",
-    "supervisor4",
-    "supervisor5",
-    "operator1",
-    "operator2",
-    "operator3",
-    "operator4",
-    "operator5",
-    "operator6",
-    "leader1",
-    "poweruser",
-    "e2e_admin",
-    "e2e_supervisor",
-    "e2e_operator",
-];
-
 /// The client's own staff and whether each is active: hardening must not touch them.
 const STAFF: [(&str, bool); 7] = [
     ("jose.garcia", true),
@@ -82,17 +61,6 @@ const STAFF: [(&str, bool); 7] = [
     ("olga.petrova", true),
     ("rahim.uddin", true),
     ("legacy.import", false),
-];
-
-const DEMO_CLIENTS: [&str; 8] = [
-    "ACME-MFG",
-    "TEXTILE-PRO",
-    "FASHION-WORKS",
-    "QUALITY-STITCH",
-    "GLOBAL-APPAREL",
-    "DEMO-001",
-    "TEST-001",
-    "SAMPLE-001",
 ];
 
 const VERSIONED: [&str; 5] =

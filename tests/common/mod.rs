@@ -29,6 +29,39 @@ fn how_to_start(dialect: Dialect) -> &'static str {
     }
 }
 
+/// The 17 demo accounts of fixtures/demo/README.md ("Demo clients and accounts").
+pub const DEMO_USERS: [&str; 17] = [
+    "admin",
+    "supervisor1",
+    "supervisor2",
+    "supervisor3",
+    "supervisor4",
+    "supervisor5",
+    "operator1",
+    "operator2",
+    "operator3",
+    "operator4",
+    "operator5",
+    "operator6",
+    "leader1",
+    "poweruser",
+    "e2e_admin",
+    "e2e_supervisor",
+    "e2e_operator",
+];
+
+/// The demo's eight clients, all demo clients.
+pub const DEMO_CLIENTS: [&str; 8] = [
+    "ACME-MFG",
+    "TEXTILE-PRO",
+    "FASHION-WORKS",
+    "QUALITY-STITCH",
+    "GLOBAL-APPAREL",
+    "DEMO-001",
+    "TEST-001",
+    "SAMPLE-001",
+];
+
 /// The repository's root, and the shared corpus beside it.
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
