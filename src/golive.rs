@@ -105,7 +105,7 @@ impl GoliveReport {
         out.push_str(&format!(
             "\n{} ({:.1} s)\n",
             match self.ending {
-                Ending::Go => "GO: migrated, verified, hardened, and every go-live check passed".to_string(),
+                Ending::Go => "GO: migrated, verified, hardened, and the gate says GO".to_string(),
                 Ending::ChecksFailed => "NO-GO: a check failed".to_string(),
                 Ending::Refused | Ending::Failed => "STOPPED: a stage could not complete".to_string(),
             },
@@ -136,6 +136,12 @@ pub async fn golive(opts: &GoliveOptions<'_>) -> GoliveReport {
         gate: None,
     };
     let again = "fix the cause and run the same golive command again: finished stages are not redone";
+    // A profile mistake the gate would find only at the end must stop the day before it starts.
+    if let Err(e) = gate::check_level_ids(&opts.profile) {
+        r.stage("profile", "failed", format!("the profile's [gate] levels: {e}"));
+        r.seconds = started.elapsed().as_secs_f64();
+        return r.stop(Ending::Refused, "fix the hardening profile and run golive again; nothing was changed".into());
+    }
     // 1. migrate (or resume, or skip when the state file records a finished run into this target).
     let state = State::load(&opts.state_file).ok();
     let done_before = state.as_ref().is_some_and(|s| s.finished && s.target == opts.target.to_string());
@@ -192,8 +198,9 @@ pub async fn golive(opts: &GoliveOptions<'_>) -> GoliveReport {
     // 2. verify every row — before hardening changes rows on purpose. When this target was
     // already verified and then hardened (a run after a stop at the gate), the report of
     // that verification stands: verifying again would see hardening's own changes.
-    if let Some(why) = verified_then_hardened(opts) {
+    if let Some((why, v)) = verified_then_hardened(opts) {
         r.stage("verify", "skipped", why);
+        r.verification = Some(v);
     } else if let Some(stop) = verify_stage(opts, &mut r, started, again).await {
         return stop;
     }
@@ -240,7 +247,9 @@ pub async fn golive(opts: &GoliveOptions<'_>) -> GoliveReport {
     match gate::gate(&gopts).await {
         Ok(g) => {
             let go = g.go;
-            r.stage("gate", if go { "done" } else { "failed" }, g.verdict());
+            let blocking: Vec<&str> = g.checks.iter().filter(|c| c.blocking).map(|c| c.id.as_str()).collect();
+            let summary = if go { g.verdict() } else { format!("{}: {}", g.verdict(), blocking.join(", ")) };
+            r.stage("gate", if go { "done" } else { "failed" }, summary);
             r.gate = Some(g);
             r.seconds = started.elapsed().as_secs_f64();
             if !go {
@@ -260,6 +269,11 @@ pub async fn golive(opts: &GoliveOptions<'_>) -> GoliveReport {
     r
 }
 
+/// Text inside a Markdown code span: no escaping but of the backtick itself.
+fn code(s: &str) -> String {
+    s.replace('`', "'")
+}
+
 /// The go-live report for the client's records: stages, tables by tier with their
 /// counts and checksums, foreign keys and identities, each hardening step, the gate
 /// matrix. Holds no secret (the reports it is made from hold none).
@@ -273,8 +287,8 @@ pub fn markdown(r: &GoliveReport) -> String {
     };
     out.push_str(&format!(
         "# Go-live report\n\n- Source: `{}`\n- Target: `{}`\n- Date: {}\n- cutover {}\n- Result: {verdict} ({:.1} s)\n",
-        md(&r.source),
-        md(&r.target),
+        code(&r.source),
+        code(&r.target),
         r.started_at,
         env!("CARGO_PKG_VERSION"),
         r.seconds
@@ -316,7 +330,12 @@ pub fn markdown(r: &GoliveReport) -> String {
     if let Some(h) = &r.hardening {
         out.push_str("\n## Hardening\n\n");
         if let Some(id) = &h.run_id {
-            out.push_str(&format!("Run `{id}`, journal `{}`; undo: `cutover harden --undo {id}`.\n\n", md(&h.journal)));
+            out.push_str(&format!(
+                "Run `{id}`, journal `{}`; undo: `cutover harden --undo {id} --journal {} --to {}`.\n\n",
+                code(&h.journal),
+                code(&h.journal),
+                code(&h.target)
+            ));
         }
         out.push_str("| step | kind | result | changes |\n|---|---|---|---|\n");
         for s in &h.steps {
@@ -344,20 +363,23 @@ pub fn markdown(r: &GoliveReport) -> String {
 
 /// Why the verification of an earlier run stands: its report says every row matched
 /// this target, and the journal records a hardening run on it since (not undone).
-fn verified_then_hardened(opts: &GoliveOptions<'_>) -> Option<String> {
+fn verified_then_hardened(opts: &GoliveOptions<'_>) -> Option<(String, VerifyReport)> {
     let text = std::fs::read_to_string(&opts.verify_report).ok()?;
-    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let v: VerifyReport = serde_json::from_str(&text).ok()?;
     let target = opts.target.to_string();
-    if v["ok"] != true || v["target"] != target.as_str() {
+    if !v.ok || v.target != target {
         return None;
     }
+    // A run stopped halfway counts too: the steps it recorded did change rows.
     let journal = crate::harden::journal::Journal::load(&opts.journal).ok()?;
-    let run = journal.runs.iter().rev().find(|r| r.target == target && r.finished && r.undone_at.is_none())?;
-    Some(format!(
-        "verified before hardening run {} ({}); the hardened target differs from the source on purpose",
+    let run = journal.runs.iter().rev().find(|r| r.target == target && !r.steps.is_empty() && r.undone_at.is_none())?;
+    let why = format!(
+        "verified on {} before hardening run {} ({}); the hardened target differs from the source on purpose",
+        v.started_at,
         run.run_id,
         opts.verify_report.display()
-    ))
+    );
+    Some((why, v))
 }
 
 /// The verify stage: None when it passed, else the report to return.
@@ -411,7 +433,7 @@ async fn verify_stage(
                 return Some(r.clone().stop(
                     Ending::ChecksFailed,
                     format!(
-                        "read {} (or run cutover verify) for the rows that differ; nothing was hardened",
+                        "read {} (or run cutover verify) for the rows that differ; the hardening stage did not run",
                         opts.verify_report.display()
                     ),
                 ));

@@ -52,7 +52,7 @@ pub struct TableReport {
 }
 
 /// One value that did not convert, as written to the reject file.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, JsonSchema)]
 pub struct Reject {
     pub table: String,
     /// The row's key: `id=42`, `rowid=7`, or the primary key columns.

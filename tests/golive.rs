@@ -195,3 +195,29 @@ async fn it_stops_at_verify_and_hardens_nothing_when_the_target_differs() {
     assert_eq!(active, 23, "no user was deactivated");
     db.drop_db().await;
 }
+
+#[test]
+fn a_misspelt_gate_level_stops_golive_before_anything_changes() {
+    let dir = workdir();
+    let profile = dir.path().join("fixtures/demo/harden.toml");
+    let text = std::fs::read_to_string(&profile).unwrap() + "\n[gate.levels]\npg_sll = \"warning\"\n";
+    std::fs::write(&profile, text).unwrap();
+    let (code, out, err) = golive(dir.path(), &[]);
+    assert_eq!(code, 2, "{err}\n{out}");
+    assert!(err.contains("pg_sll"), "the error names the unknown id: {err}");
+    for f in ["demo.sqlite", "cutover-state.json", "cutover-journal.json", "demo.env"] {
+        assert!(!dir.path().join(f).exists(), "{f} was written, but nothing may change");
+    }
+}
+
+#[test]
+fn a_config_with_both_a_profile_file_and_a_harden_table_is_refused() {
+    let dir = workdir();
+    let config = dir.path().join("fixtures/demo/cutover.toml");
+    let text = std::fs::read_to_string(&config).unwrap() + "\n[harden]\nsteps = []\n";
+    std::fs::write(&config, text).unwrap();
+    let (code, _, err) = golive(dir.path(), &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("both") && err.contains("[harden]"), "{err}");
+    assert!(!dir.path().join("demo.sqlite").exists());
+}

@@ -754,7 +754,7 @@ fn read_password(path: &Path) -> String {
 /// The run id the human report prints in `take it back with: cutover harden --undo ID`.
 fn printed_run_id(human: &str) -> String {
     let at = human.find("--undo ").unwrap_or_else(|| panic!("no run id in the report:\n{human}"));
-    human[at + "--undo ".len()..].lines().next().unwrap().trim().to_string()
+    human[at + "--undo ".len()..].split_whitespace().next().unwrap().to_string()
 }
 
 /// `--check`, human and JSON: exit 1, the statuses of a target with work to do.

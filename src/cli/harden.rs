@@ -45,6 +45,12 @@ pub struct HardenArgs {
 
 /// The hardening profile: `--profile FILE`, else the config's `profile = "FILE"`, else its `[harden]` table.
 pub fn profile_for(config: &Config, flag: Option<&PathBuf>) -> Result<Profile, CliError> {
+    if config.profile.is_some() && config.harden.is_some() {
+        let path = config.path.as_ref().map_or("cutover.toml".into(), |p| p.display().to_string());
+        return Err(usage(format!(
+            "{path} has both `profile = \"...\"` and a [harden] table: keep one, so that it is clear which steps run"
+        )));
+    }
     match (flag.or(config.profile.as_ref()), &config.harden) {
         (Some(p), _) => Profile::load(p).map_err(|e| CliError::Usage(e.into())),
         (None, Some(v)) => {
@@ -58,12 +64,12 @@ pub fn profile_for(config: &Config, flag: Option<&PathBuf>) -> Result<Profile, C
 }
 
 pub fn run(args: HardenArgs) -> Result<Outcome, CliError> {
-    let Hardened { target, target_schema, profile, env_file, .. } = args.target.resolve()?;
     let runtime =
         tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| CliError::Runtime(e.into()))?;
     let classify =
         |e: run::RunError| if e.is_refusal() { CliError::Usage(e.into()) } else { CliError::Runtime(e.into()) };
     if let Some(id) = &args.undo {
+        let (target, target_schema) = args.target.resolve_target()?;
         let report =
             runtime.block_on(run::undo(&target, target_schema.as_deref(), &args.journal, id)).map_err(classify)?;
         if args.output.json {
@@ -73,6 +79,7 @@ pub fn run(args: HardenArgs) -> Result<Outcome, CliError> {
         }
         return Ok(Outcome::Success);
     }
+    let Hardened { target, target_schema, profile, env_file, .. } = args.target.resolve()?;
     let opts =
         HardenOptions { env_file, target, target_schema, profile, journal: args.journal.clone(), check: args.check };
     let report = runtime.block_on(run::harden(&opts)).map_err(classify)?;

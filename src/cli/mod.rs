@@ -110,6 +110,16 @@ pub struct Hardened {
 }
 
 impl HardenedOpts {
+    /// The target and its schema only (`harden --undo` needs no profile).
+    pub fn resolve_target(&self) -> Result<(TargetUrl, Option<String>), CliError> {
+        let config = match &self.config {
+            Some(p) => Config::load(p).map_err(|e| CliError::Usage(e.into()))?,
+            None => Config::default(),
+        };
+        let target = target_url(self.to.as_ref(), &config)?;
+        Ok((target, self.target_schema.clone().or(config.target_schema)))
+    }
+
     /// Flags first, then the config file, then the profile.
     pub fn resolve(&self) -> Result<Hardened, CliError> {
         let config = match &self.config {

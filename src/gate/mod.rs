@@ -359,7 +359,7 @@ pub async fn gate(opts: &GateOptions) -> Result<GateReport, GateError> {
 }
 
 /// A `gate.levels` entry that names no check would silently do nothing: refuse it.
-fn check_level_ids(profile: &Profile) -> Result<(), GateError> {
+pub fn check_level_ids(profile: &Profile) -> Result<(), GateError> {
     let known = known_ids(profile);
     let unknown: Vec<String> = profile.gate.levels.keys().filter(|id| !known.contains(id)).cloned().collect();
     if unknown.is_empty() {

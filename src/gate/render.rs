@@ -211,7 +211,8 @@ pub fn markdown(report: &GateReport) -> String {
     if report.checks.iter().any(|c| c.level_from_profile) {
         out.push_str("\n\\* level set by the hardening profile (`gate.levels`)\n");
     }
-    let open: Vec<&Check> = report.checks.iter().filter(|c| c.status != Status::Pass).collect();
+    // Skipped checks (not applicable to this target) need no action: the table shows them.
+    let open: Vec<&Check> = report.checks.iter().filter(|c| !matches!(c.status, Status::Pass | Status::Skip)).collect();
     if !open.is_empty() {
         out.push_str("\n## Checks that did not pass\n");
     }

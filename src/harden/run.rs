@@ -93,8 +93,9 @@ impl HardenReport {
             (_, true, true) => out.push_str("\nchanges are needed; run without --check to apply them\n"),
             (_, true, false) | (None, false, _) => out.push_str("\nnothing to change: the target is hardened\n"),
             (Some(id), false, _) => out.push_str(&format!(
-                "\nrun {id} recorded in {}; take it back with: cutover harden --undo {id}\n",
-                self.journal
+                "\nrun {id} recorded in {journal}; take it back with:\n  cutover harden --undo {id} --journal {journal} --to {target}\n",
+                journal = self.journal,
+                target = self.target
             )),
         }
         out
@@ -170,7 +171,7 @@ impl Action {
 pub async fn harden(opts: &HardenOptions) -> Result<HardenReport, RunError> {
     let mut conn = TargetConn::connect(&opts.target).await?;
     let schema = opts.target_schema.as_deref();
-    validate(&mut conn, schema, &opts.profile).await?;
+    validate(&mut conn, schema, &opts.profile, opts.env_file.as_deref()).await?;
     let mut report = HardenReport {
         target: opts.target.to_string(),
         check_only: opts.check,
@@ -240,7 +241,12 @@ fn step_skipped(conn: &TargetConn, step: &Step) -> bool {
 }
 
 /// Every table and column the profile names must exist before anything changes.
-async fn validate(conn: &mut TargetConn, schema: Option<&str>, profile: &Profile) -> Result<(), RunError> {
+async fn validate(
+    conn: &mut TargetConn,
+    schema: Option<&str>,
+    profile: &Profile,
+    env_file: Option<&Path>,
+) -> Result<(), RunError> {
     let mut problems = Vec::new();
     let need = |table: &str, columns: Vec<&str>, step: String| {
         (table.to_string(), columns.iter().map(|c| c.to_string()).collect::<Vec<_>>(), step)
@@ -284,10 +290,52 @@ async fn validate(conn: &mut TargetConn, schema: Option<&str>, profile: &Profile
             Step::FkIndexes { .. } | Step::Extensions { .. } | Step::Sql { .. } => {}
         }
     }
+    for (i, step) in profile.steps.iter().enumerate() {
+        let at = format!("step {} ({})", i + 1, step.title());
+        match step {
+            Step::RotateSecret { .. } if env_file.is_none() => problems.push(format!(
+                "{at}: rotate_secret needs the env file: pass --env-file FILE or set env_file in the profile"
+            )),
+            Step::Sql { check, .. } => {
+                if let Err(e) = sql_count(conn, check).await {
+                    problems.push(format!("{at}: its check query fails: {e}"));
+                }
+            }
+            Step::Extensions { extensions, .. } if conn.dialect() == Dialect::Postgres => {
+                for e in extensions {
+                    let lit = conn.dialect().engine().string_literal(e);
+                    let available = conn
+                        .scalar(&format!("SELECT count(*) FROM pg_available_extensions WHERE name = {lit}"))
+                        .await?;
+                    if available == 0 {
+                        problems.push(format!(
+                            "{at}: the server has no extension {e} to install; install its package on the database server (contrib extensions on Debian: postgresql-contrib)"
+                        ));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    // Rows a step changes are named by their primary key in the journal.
+    let keyed: Vec<&str> = profile
+        .steps
+        .iter()
+        .flat_map(|s| match s {
+            Step::Deactivate { table, .. } | Step::CreateAdmin { table, .. } => vec![table.as_str()],
+            Step::RotateSecret { invalidate, .. } => invalidate.iter().map(|i| i.table.as_str()).collect(),
+            _ => vec![],
+        })
+        .collect();
     for (table, columns, at) in wanted {
         if !conn.table_exists(schema, &table).await? {
             problems.push(format!("{at}: the target has no table {table}"));
             continue;
+        }
+        if keyed.contains(&table.as_str()) && conn.primary_key(schema, &table).await?.is_empty() {
+            problems.push(format!(
+                "{at}: table {table} has no primary key; cutover names each changed row by its key so that --undo can restore it"
+            ));
         }
         let catalog = conn.columns(schema, &table).await?;
         for c in columns {
@@ -518,12 +566,24 @@ async fn plan_step(
             Ok(out)
         }
         Step::Sql { check, apply, undo, .. } => {
-            let n = conn
-                .scalar(check)
+            let n = sql_count(conn, check)
                 .await
                 .map_err(|e| RunError::Step { step: step.title(), reason: format!("its check query failed: {e}") })?;
             Ok(if n > 0 { vec![Action::Sql { apply: apply.clone(), undo: undo.clone() }] } else { vec![] })
         }
+    }
+}
+
+/// The number a `sql` step's check query returns (any integer type; NULL or no row is 0).
+async fn sql_count(conn: &mut TargetConn, check: &str) -> Result<i64, String> {
+    let rows = conn.text_rows(check).await.map_err(|e| e.to_string())?;
+    match rows.first().and_then(|r| r.first()) {
+        None | Some(None) => Ok(0),
+        Some(Some(text)) => text
+            .trim()
+            .parse::<i64>()
+            .or_else(|_| text.trim().parse::<f64>().map(|f| f as i64))
+            .map_err(|_| format!("it returned {text:?}, not a number")),
     }
 }
 
@@ -661,6 +721,15 @@ async fn apply_step(
     .await;
     if let Err(e) = result {
         conn.rollback().await;
+        // MariaDB commits DDL as it runs: what the step did before it failed stays, so it
+        // goes into the journal for --undo.
+        if conn.dialect() == Dialect::MariaDb && !changes.is_empty() {
+            if let Some(run) = journal.run_mut(run_id) {
+                let title = format!("{} (stopped by an error)", step.title());
+                run.steps.push(StepRecord { title, kind: step.kind().into(), changes, undone: false });
+            }
+            journal.save(journal_path)?;
+        }
         // A file written before the failure is put back, so that nothing is half done.
         for c in files_written.iter().rev() {
             let _ = undo_file(c);

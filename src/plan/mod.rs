@@ -36,7 +36,7 @@ pub enum Level {
 
 /// Something the plan wants a person to read: a decision made from the data, an object
 /// left out, a name shortened, a problem that stops the migration.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, JsonSchema)]
 pub struct Finding {
     pub level: Level,
     /// Stable identifier of the kind of finding (`name_shortened`, `fk_left_out`, …).

@@ -4,12 +4,12 @@
 //! (`--json`, `--report FILE`, schema/verify.schema.json) for scripts.
 
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::plan::Finding;
 use crate::report::Reject;
 
-#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 pub struct VerifyReport {
     pub source: String,
     /// Fingerprint of the source snapshot this verification read.
@@ -32,7 +32,7 @@ pub struct VerifyReport {
     pub ok: bool,
 }
 
-#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 pub struct TableVerdict {
     pub table: String,
     pub target_table: String,
@@ -68,7 +68,7 @@ impl TableVerdict {
     }
 }
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct RowDiff {
     /// `missing` (in the source, not in the target), `extra` (in the target only), `different`.
     pub kind: String,
@@ -77,7 +77,7 @@ pub struct RowDiff {
     pub columns: Vec<ColumnDiff>,
 }
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ColumnDiff {
     pub column: String,
     /// The value the migration meant to write, shortened.
@@ -86,7 +86,7 @@ pub struct ColumnDiff {
     pub target: String,
 }
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct FkVerdict {
     pub name: String,
     pub table: String,
@@ -99,7 +99,7 @@ pub struct FkVerdict {
     pub samples: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct IdentityVerdict {
     pub table: String,
     pub column: String,
