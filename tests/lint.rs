@@ -58,6 +58,8 @@ const BOTH: &[Expected] = &[
     // The trigger and the virtual table, each once: their findings are named after the object.
     warning("not_migrated", "orders_touch", None),
     warning("not_migrated", "notes_search", None),
+    // Galera and other clustered targets need a primary key; verify compares such a table as a multiset.
+    warning("no_primary_key", "audit_log", None),
 ];
 
 const POSTGRES: &[Expected] = &[
@@ -163,12 +165,6 @@ fn problems_in_json(dialect: &str, expected: &[Expected]) -> (Vec<String>, Value
     }
     if report["rows_read"] != DIRTY_ROWS {
         problems.push(format!("rows_read {}, the fixture's tables hold {DIRTY_ROWS}", report["rows_read"]));
-    }
-    // A table without a primary key is a note (the plan's level), listed in the JSON.
-    let no_pk =
-        findings.iter().any(|f| f["level"] == "info" && f["code"] == "no_primary_key" && f["table"] == "audit_log");
-    if !no_pk {
-        problems.push("no info-level no_primary_key finding for audit_log".into());
     }
     (problems, report)
 }
