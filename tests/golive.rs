@@ -120,8 +120,20 @@ fn blocking(report: &Json) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn on_postgres_it_stops_at_the_gate_on_server_settings_then_goes_with_them_lowered() {
+    stops_at_the_gate_then_goes(Dialect::Postgres, "golive_pg").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_mariadb_it_stops_at_the_gate_on_server_settings_then_goes_with_them_lowered() {
+    stops_at_the_gate_then_goes(Dialect::MariaDb, "golive_mariadb").await;
+}
+
+/// The demo on a real server: migrated, verified and hardened; the gate may stop it only
+/// on the server's own settings (the loopback test servers trust 127.0.0.1, have a `test`
+/// database, ...); with exactly those lowered to warning, the same command says GO.
+async fn stops_at_the_gate_then_goes(dialect: Dialect, name: &str) {
     let dir = workdir();
-    let db = ScratchDb::new(Dialect::Postgres, "golive_pg").await;
+    let db = ScratchDb::new(dialect, name).await;
     // The production env of this target: its DATABASE_URL names the PostgreSQL database.
     let env = std::fs::read_to_string(dir.path().join("fixtures/demo/production.env")).unwrap();
     let env = env.replace("DATABASE_URL=sqlite://demo.sqlite", &format!("DATABASE_URL={}", db.url));
@@ -132,9 +144,8 @@ async fn on_postgres_it_stops_at_the_gate_on_server_settings_then_goes_with_them
         assert_eq!(stage(&first, s)["status"], "done", "{s}: {out}");
     }
     let ids = blocking(&first);
-    // The loopback test server trusts 127.0.0.1 (scripts/services.sh) and has two
-    // superusers: only such server settings may stop this go-live.
-    assert!(ids.iter().all(|id| id.starts_with("pg_")), "only server checks block: {ids:?}");
+    let server = if dialect == Dialect::Postgres { "pg_" } else { "mariadb_" };
+    assert!(ids.iter().all(|id| id.starts_with(server)), "only server checks block: {ids:?}");
     if ids.is_empty() {
         assert_eq!(code, 0, "GO on a server without such settings: {out}");
     } else {
