@@ -218,8 +218,9 @@ pub async fn golive(opts: &GoliveOptions<'_>) -> GoliveReport {
             let changed = h.steps.iter().filter(|s| s.status == "changed").count();
             let summary = match &h.run_id {
                 Some(id) => format!(
-                    "{changed} of {} steps changed something; run {id} (undo: cutover harden --undo {id})",
-                    h.steps.len()
+                    "{changed} of {} steps changed something; run {id} (undo: {})",
+                    h.steps.len(),
+                    harden::undo_command(id, &h.journal, &h.target)
                 ),
                 None => format!("{} steps, nothing left to change", h.steps.len()),
             };
@@ -331,10 +332,9 @@ pub fn markdown(r: &GoliveReport) -> String {
         out.push_str("\n## Hardening\n\n");
         if let Some(id) = &h.run_id {
             out.push_str(&format!(
-                "Run `{id}`, journal `{}`; undo: `cutover harden --undo {id} --journal {} --to {}`.\n\n",
+                "Run `{id}`, journal `{}`; undo: `{}`.\n\n",
                 code(&h.journal),
-                code(&h.journal),
-                code(&h.target)
+                code(&harden::undo_command(id, &h.journal, &h.target))
             ));
         }
         out.push_str("| step | kind | result | changes |\n|---|---|---|---|\n");
@@ -405,9 +405,9 @@ async fn verify_stage(
     };
     match verify::verify(&vopts).await {
         Ok(v) => {
-            let written = serde_json::to_string_pretty(&v)
-                .map_err(|e| e.to_string())
-                .and_then(|t| std::fs::write(&opts.verify_report, t + "\n").map_err(|e| e.to_string()));
+            let written = serde_json::to_string_pretty(&v).map_err(|e| e.to_string()).and_then(|t| {
+                crate::cli::output::write_private(&opts.verify_report, &(t + "\n")).map_err(|e| e.to_string())
+            });
             if let Err(e) = written {
                 r.stage("verify", "failed", format!("{}: {e}", opts.verify_report.display()));
                 r.seconds = started.elapsed().as_secs_f64();

@@ -1175,3 +1175,57 @@ async fn undo_from_another_directory_restores_the_files_harden_changed() {
         other => panic!("--undo from another directory exits {other}: {err}\n{out}"),
     }
 }
+
+/// Run from the wrong directory, the demo profile's relative sample and template paths do
+/// not resolve: harden refuses before any change, and says where it looked.
+#[test]
+fn unreadable_profile_files_are_refused_before_any_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("t.sqlite");
+    let url = format!("sqlite://{}", target.display());
+    let demo = demo_fixture();
+    let state = dir.path().join("state.json");
+    let (code, out, err) = run_cutover(&[
+        "migrate",
+        demo.to_str().unwrap(),
+        "--to",
+        &url,
+        "--state",
+        state.to_str().unwrap(),
+        "--progress",
+        "none",
+    ]);
+    assert_eq!(code, 0, "{err}\n{out}");
+    let profile = repo().join("fixtures/demo/harden.toml");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .current_dir(dir.path())
+        .args(["harden", "--to", &url, "--profile", profile.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("sample_env") && err.contains("current directory"), "{err}");
+    let db = rusqlite::Connection::open(&target).unwrap();
+    let active: i64 = db.query_row("SELECT count(*) FROM users WHERE is_active = 1", [], |r| r.get(0)).unwrap();
+    assert_eq!(active, 23, "no user was deactivated");
+    assert!(!dir.path().join("demo-admin-password.txt").exists() && !dir.path().join("cutover-journal.json").exists());
+}
+
+/// A mistyped sqlite:// path is refused; harden does not create an empty database there.
+#[test]
+fn a_missing_sqlite_target_is_refused_and_not_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("typo.sqlite");
+    let profile = repo().join("fixtures/demo/harden.toml");
+    let (code, _, err) = run_cutover(&[
+        "harden",
+        "--to",
+        &format!("sqlite://{}", target.display()),
+        "--profile",
+        profile.to_str().unwrap(),
+        "--check",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("does not exist"), "{err}");
+    assert!(!target.exists(), "an empty database was created");
+}

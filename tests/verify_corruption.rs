@@ -548,3 +548,45 @@ fn verify_refuses_a_missing_sqlite_target_file_with_exit_2() {
     }
     assert!(!Path::new("/nonexistent").exists(), "verify created /nonexistent");
 }
+
+/// A difference in a credential column (a password hash, a session token) is named with
+/// its row and column, but its values are never printed: only their lengths.
+#[test]
+fn credentials_that_differ_are_named_but_not_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("t.sqlite");
+    let url = format!("sqlite://{}", target.display());
+    let state = dir.path().join("state.json");
+    let demo = demo_fixture();
+    let (code, out, err) = run_cutover(&[
+        "migrate",
+        demo.to_str().unwrap(),
+        "--to",
+        &url,
+        "--state",
+        state.to_str().unwrap(),
+        "--progress",
+        "none",
+    ]);
+    assert_eq!(code, 0, "{err}\n{out}");
+    let db = rusqlite::Connection::open(&target).unwrap();
+    let old: String = db.query_row("SELECT password_hash FROM users WHERE id = 2", [], |r| r.get(0)).unwrap();
+    let new = format!("$2b$12${}", "x".repeat(53));
+    db.execute("UPDATE users SET password_hash = ?1 WHERE id = 2", [&new]).unwrap();
+    let args =
+        ["verify", demo.to_str().unwrap(), "--to", &url, "--state", state.to_str().unwrap(), "--progress", "none"];
+    let (code, human, _) = run_cutover(&args);
+    assert_eq!(code, 1, "{human}");
+    let mut json_args = args.to_vec();
+    json_args.push("--json");
+    let (_, json, _) = run_cutover(&json_args);
+    let report: Json = serde_json::from_str(&json).unwrap();
+    let users = report["tables"].as_array().unwrap().iter().find(|t| t["table"] == "users").unwrap();
+    let diff = &users["diffs"][0];
+    assert_eq!(diff["key"], "id=2");
+    assert_eq!(diff["columns"][0]["column"], "password_hash");
+    assert_eq!(diff["columns"][0]["source"], "(hidden, 60 chars)");
+    for text in [&human, &json] {
+        assert!(!text.contains(&old[7..30]) && !text.contains(&new[7..30]), "a hash was printed:\n{text}");
+    }
+}

@@ -16,8 +16,9 @@ use crate::golive::{self, Ending, GoliveOptions};
 /// fix: a finished migration is not redone, an unfinished one is resumed, and hardening
 /// steps already applied have nothing left to do.
 ///
-/// The config gives the source, the target and the `[harden]` profile; `--to` overrides
-/// the target, so that one config serves the staging rehearsal and production.
+/// `--config FILE` is required: it gives the source, the target and the hardening
+/// profile (`profile = "FILE"` or a `[harden]` table); `--to` overrides the target, so
+/// that one config serves the staging rehearsal and production.
 ///
 /// Exit 0 on GO, 1 when verify finds a difference or the gate says NO-GO, 2 when a stage
 /// refuses its input, 3 when a stage cannot run.

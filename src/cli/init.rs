@@ -65,7 +65,7 @@ pub fn run(args: InitArgs) -> Result<Outcome, CliError> {
     };
     let plan = plan::build(&schema, &opts).map_err(|e| CliError::Usage(e.into()))?;
     let text = render(&args, url.as_ref(), dialect, &schema, &plan, source.connection());
-    write_private(&args.output, &text)
+    super::output::write_private(&args.output, &text)
         .map_err(|e| CliError::Runtime(anyhow::anyhow!("writing {}: {e}", args.output.display())))?;
     eprintln!(
         "wrote {} ({} tables); review it, then run `cutover plan --config {}`",
@@ -74,21 +74,6 @@ pub fn run(args: InitArgs) -> Result<Outcome, CliError> {
         args.output.display()
     );
     Ok(Outcome::Success)
-}
-
-/// Write a file readable by its owner only: it names the target and may be edited to hold secrets.
-fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(path)?;
-    f.write_all(text.as_bytes())?;
-    f.sync_all()
 }
 
 fn toml_str(s: &str) -> String {

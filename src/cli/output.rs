@@ -52,6 +52,18 @@ pub fn table(rows: &[Vec<String>]) -> String {
     out
 }
 
+/// Write a file readable by its owner only (0600), replacing it: reports that hold row
+/// values (migration, verification), and cutover.toml, which names the target.
+pub fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let mut f = std::fs::OpenOptions::new().create(true).write(true).truncate(true).mode(0o600).open(path)?;
+    // An existing file keeps its mode through open(2): set it.
+    f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -114,5 +114,6 @@ pub fn run_verify(opts: &VerifyOptions<'_>, jobs: usize) -> Result<VerifyReport,
 
 pub fn write_report(path: &std::path::Path, report: &VerifyReport) -> Result<(), CliError> {
     let text = serde_json::to_string_pretty(report).map_err(|e| CliError::Runtime(e.into()))?;
-    std::fs::write(path, text + "\n").map_err(|e| CliError::Runtime(anyhow::anyhow!("{}: {e}", path.display())))
+    crate::cli::output::write_private(path, &(text + "\n"))
+        .map_err(|e| CliError::Runtime(anyhow::anyhow!("{}: {e}", path.display())))
 }

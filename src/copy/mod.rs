@@ -1261,7 +1261,10 @@ impl RejectSink {
         let file = match (&opts.reject_file, opts.dry_run) {
             (Some(p), false) => {
                 // On --resume the earlier run's rejects are kept: the file grows.
+                use std::os::unix::fs::OpenOptionsExt;
+                // Rejected rows are the client's data: the owner's only.
                 let f = std::fs::OpenOptions::new()
+                    .mode(0o600)
                     .create(true)
                     .write(true)
                     .append(opts.resume)

@@ -93,12 +93,34 @@ impl HardenReport {
             (_, true, true) => out.push_str("\nchanges are needed; run without --check to apply them\n"),
             (_, true, false) | (None, false, _) => out.push_str("\nnothing to change: the target is hardened\n"),
             (Some(id), false, _) => out.push_str(&format!(
-                "\nrun {id} recorded in {journal}; take it back with:\n  cutover harden --undo {id} --journal {journal} --to {target}\n",
-                journal = self.journal,
-                target = self.target
+                "\nrun {id} recorded in {}; take it back with:\n  {}\n",
+                self.journal,
+                undo_command(id, &self.journal, &self.target)
             )),
         }
         out
+    }
+}
+
+/// The command that takes run `id` back. A target whose password is hidden (`***`) is
+/// left for the user to fill in, so that the printed command is never wrong.
+pub fn undo_command(id: &str, journal: &str, target: &str) -> String {
+    let to = if target.contains("***") {
+        "'<the target URL, with its password>'".to_string()
+    } else {
+        format!("'{target}'")
+    };
+    format!("cutover harden --undo {id} --journal '{journal}' --to {to}")
+}
+
+/// A `sqlite://` target must be a file that exists: connecting would create an empty one.
+fn require_sqlite_file(target: &TargetUrl) -> Result<(), RunError> {
+    match target.sqlite_path() {
+        Some(p) if !p.exists() => Err(RunError::Profile(format!(
+            "the target SQLite file {} does not exist; pass the file the migration wrote (--to sqlite://PATH)",
+            p.display()
+        ))),
+        _ => Ok(()),
     }
 }
 
@@ -162,13 +184,15 @@ impl Action {
                 format!("create index {index} on {table} ({})", columns.join(", "))
             }
             Action::CreateExtension { extension } => format!("create extension {extension}"),
-            Action::Sql { apply, .. } => format!("run {}", crate::convert::shorten(apply, 80)),
+            // Not the SQL itself: a profile may create a role with its password there.
+            Action::Sql { apply, .. } => format!("run the step's apply SQL ({} characters)", apply.chars().count()),
         }
     }
 }
 
 /// Run (or check) a profile.
 pub async fn harden(opts: &HardenOptions) -> Result<HardenReport, RunError> {
+    require_sqlite_file(&opts.target)?;
     let mut conn = TargetConn::connect(&opts.target).await?;
     let schema = opts.target_schema.as_deref();
     validate(&mut conn, schema, &opts.profile, opts.env_file.as_deref()).await?;
@@ -290,9 +314,53 @@ async fn validate(
             Step::FkIndexes { .. } | Step::Extensions { .. } | Step::Sql { .. } => {}
         }
     }
+    let here = std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default();
+    for (key, file) in [("sample_env", &profile.sample_env), ("env_template", &profile.env_template)] {
+        if let Some(f) = file.as_ref().filter(|f| std::fs::File::open(f).is_err()) {
+            problems.push(format!(
+                "{key} {}: cannot read it (relative paths in a profile are read from the current directory, {here})",
+                f.display()
+            ));
+        }
+    }
     for (i, step) in profile.steps.iter().enumerate() {
         let at = format!("step {} ({})", i + 1, step.title());
         match step {
+            Step::CreateAdmin { table, username_column, username, password_file, .. } => {
+                let folder = password_file.parent().filter(|p| !p.as_os_str().is_empty());
+                if folder.is_some_and(|f| !f.is_dir()) {
+                    problems.push(format!(
+                        "{at}: the folder of password_file {} does not exist (relative paths are read from {here})",
+                        password_file.display()
+                    ));
+                }
+                let admin_missing = conn.table_exists(schema, table).await?
+                    && conn.columns(schema, table).await?.iter().any(|c| &c.name == username_column)
+                    && conn
+                        .text_rows(&format!(
+                            "SELECT 1 FROM {} WHERE {} = {}",
+                            conn.table_ref(schema, table),
+                            conn.dialect().engine().quote(username_column),
+                            conn.dialect().engine().string_literal(username)
+                        ))
+                        .await?
+                        .is_empty();
+                if admin_missing && password_file.exists() {
+                    problems.push(format!(
+                        "{at}: password_file {} already exists; move it away first (cutover writes the new admin's password there once, and --undo removes it)",
+                        password_file.display()
+                    ));
+                }
+            }
+            Step::RotateSecret { .. }
+                if env_file
+                    .is_some_and(|f| f.parent().filter(|p| !p.as_os_str().is_empty()).is_some_and(|p| !p.is_dir())) =>
+            {
+                problems.push(format!(
+                    "{at}: the folder of the env file {} does not exist (relative paths are read from {here})",
+                    env_file.map(|f| f.display().to_string()).unwrap_or_default()
+                ))
+            }
             Step::RotateSecret { .. } if env_file.is_none() => problems.push(format!(
                 "{at}: rotate_secret needs the env file: pass --env-file FILE or set env_file in the profile"
             )),
@@ -993,6 +1061,7 @@ pub async fn undo(
             run.target
         )));
     }
+    require_sqlite_file(target)?;
     let mut conn = TargetConn::connect(target).await?;
     let dialect = conn.dialect();
     let e = dialect.engine();
@@ -1044,9 +1113,13 @@ pub async fn undo(
                     }
                     format!("{table} row {column}={value} deleted (and its password file)")
                 }
-                Change::EnvReplaced { path, .. } | Change::EnvCreated { path } => {
+                Change::EnvReplaced { path, .. } => {
                     undo_file(change)?;
                     format!("{} restored to its state before the run", path.display())
+                }
+                Change::EnvCreated { path } => {
+                    undo_file(change)?;
+                    format!("{} removed (the run had created it)", path.display())
                 }
                 Change::ColumnAdded { table, column } => {
                     conn.execute(&format!(

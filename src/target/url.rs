@@ -20,7 +20,7 @@ pub enum UrlError {
     NoScheme(String),
     #[error("target URL scheme `{scheme}` is not supported (in `{url}`); use postgres://, postgresql://, mysql://, mariadb:// or sqlite://")]
     UnknownScheme { scheme: String, url: String },
-    #[error("target URL `{url}` is malformed: {reason}")]
+    #[error("target URL `{url}` is malformed: {reason}; write it as scheme://user:password@host:port/database, with special characters of the password percent-encoded (/ as %2F, @ as %40, : as %3A, # as %23, ? as %3F, % as %25)")]
     Malformed { url: String, reason: String },
 }
 
@@ -103,24 +103,43 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Replace the password of any URL-looking string with `***`.
+/// Replace the password of any URL-looking string with `***`: the one in the user
+/// part (found by the last `@` before the query, so a `/` or `@` in the password does
+/// not hide it from this), a `password=` query parameter, and in a string without `://`
+/// (a typo such as `postgres:/user:pw@host`) whatever stands between the first `:` and
+/// the last `@`.
 pub fn redact(raw: &str) -> String {
-    let Some((scheme, rest)) = raw.split_once("://") else {
-        return raw.to_string();
+    let (head, query) = match raw.split_once('?') {
+        Some((h, q)) => (h, Some(q)),
+        None => (raw, None),
     };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    match authority.rfind('@') {
-        Some(at) => {
-            let userinfo = &authority[..at];
-            match userinfo.split_once(':') {
-                Some((user, _password)) => {
-                    format!("{scheme}://{user}:***@{}{}", &authority[at + 1..], &rest[authority_end..])
-                }
-                None => raw.to_string(),
-            }
+    let head = match head.split_once("://") {
+        Some((scheme, rest)) => match rest.rfind('@') {
+            Some(at) => match rest[..at].split_once(':') {
+                Some((user, _password)) => format!("{scheme}://{user}:***@{}", &rest[at + 1..]),
+                None => head.to_string(),
+            },
+            None => head.to_string(),
+        },
+        None => match (head.find(':'), head.rfind('@')) {
+            (Some(colon), Some(at)) if colon < at => format!("{}***{}", &head[..=colon], &head[at..]),
+            _ => head.to_string(),
+        },
+    };
+    match query {
+        None => head,
+        Some(q) => {
+            let params: Vec<String> = q
+                .split('&')
+                .map(|p| match p.split_once('=') {
+                    Some((k, _)) if k.eq_ignore_ascii_case("password") || k.eq_ignore_ascii_case("pass") => {
+                        format!("{k}=***")
+                    }
+                    _ => p.to_string(),
+                })
+                .collect();
+            format!("{head}?{}", params.join("&"))
         }
-        None => raw.to_string(),
     }
 }
 
@@ -139,6 +158,23 @@ impl fmt::Debug for TargetUrl {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn passwords_are_hidden_however_the_url_is_written() {
+        for (raw, secret) in [
+            ("postgres://app:se/cr3t@db:5432/x", "se/cr3t"),
+            ("postgres://app:p@ss@db:5432/x", "p@ss"),
+            ("postgres://db:5432/x?user=app&password=S3cret", "S3cret"),
+            ("postgres:/app:S3cretZ@db/x", "S3cretZ"),
+            ("mariadb://root:pw@127.0.0.1:3306/x?ssl-mode=disabled", "pw"),
+        ] {
+            let shown = redact(raw);
+            assert!(!shown.contains(secret), "{raw} shown as {shown}");
+            assert!(shown.contains("***"), "{shown}");
+        }
+        let e = TargetUrl::parse("postgres://app:se/cr3t@db:5432/x").unwrap_err().to_string();
+        assert!(!e.contains("se/cr3t"), "{e}");
+    }
 
     #[test]
     fn schemes_pick_the_engine() {

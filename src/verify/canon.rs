@@ -269,6 +269,25 @@ pub fn hash(bytes: &[u8]) -> u64 {
     xxhash_rust::xxh3::xxh3_64(bytes)
 }
 
+/// Columns whose values are credentials (password hashes, session tokens, API keys):
+/// a difference listing says that they differ, never what they hold.
+pub fn sensitive(column: &str) -> bool {
+    let c = column.to_ascii_lowercase();
+    ["password", "passwd", "secret", "token", "hash", "salt", "digest", "otp", "api_key", "apikey", "private"]
+        .iter()
+        .any(|w| c.contains(w))
+}
+
+/// A credential's stand-in: its length only.
+pub fn hidden(v: &Value) -> String {
+    match v {
+        Value::Null => "NULL".into(),
+        Value::Text(s) | Value::Json(s) => format!("(hidden, {} chars)", s.chars().count()),
+        Value::Bytes(b) => format!("(hidden, {} bytes)", b.len()),
+        _ => "(hidden)".into(),
+    }
+}
+
 /// A value as a person reads it in a difference listing, shortened.
 pub fn display(v: &Value) -> String {
     let s = match v {

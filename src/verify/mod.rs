@@ -182,14 +182,26 @@ fn digest(spec: &Spec, values: &[Value], buf: &mut Vec<u8>) -> (usize, u64, Vec<
 fn key_label(spec: &Spec, values: &[Value]) -> String {
     spec.key
         .iter()
-        .map(|i| format!("{}={}", spec.job.columns[*i], values.get(*i).map_or("?".into(), canon::display)))
+        .map(|i| {
+            let c = &spec.job.columns[*i];
+            format!("{c}={}", values.get(*i).map_or("?".into(), |v| shown_value(c, v)))
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }
 
+/// A value in a listing: credentials by their length only.
+fn shown_value(column: &str, v: &Value) -> String {
+    if canon::sensitive(column) {
+        canon::hidden(v)
+    } else {
+        canon::display(v)
+    }
+}
+
 fn values_label(spec: &Spec, values: &[Value]) -> String {
     let shown: Vec<String> =
-        spec.job.columns.iter().zip(values).take(4).map(|(c, v)| format!("{c}={}", canon::display(v))).collect();
+        spec.job.columns.iter().zip(values).take(4).map(|(c, v)| format!("{c}={}", shown_value(c, v))).collect();
     let more = if values.len() > 4 { ", …" } else { "" };
     format!("row ({}{more})", shown.join(", "))
 }
@@ -364,11 +376,8 @@ fn column_diffs(spec: &Spec, s: &Kept, t: &Kept) -> Vec<ColumnDiff> {
         canon::push(&mut a, sv, ty);
         canon::push(&mut b, tv, ty);
         if a != b {
-            out.push(ColumnDiff {
-                column: spec.job.source_columns[i].clone(),
-                source: canon::display(sv),
-                target: canon::display(tv),
-            });
+            let column = spec.job.source_columns[i].clone();
+            out.push(ColumnDiff { source: shown_value(&column, sv), target: shown_value(&column, tv), column });
         }
     }
     out
