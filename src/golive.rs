@@ -199,8 +199,32 @@ pub async fn golive(opts: &GoliveOptions<'_>) -> GoliveReport {
     // already verified and then hardened (a run after a stop at the gate), the report of
     // that verification stands: verifying again would see hardening's own changes.
     if let Some((why, v)) = verified_then_hardened(opts) {
-        r.stage("verify", "skipped", why);
-        r.verification = Some(v);
+        // Rows counted again: a table changed since (beyond the rows hardening inserted)
+        // stops the day, as a new verification would.
+        match counts_since(opts, &v).await {
+            Ok(changed) if changed.is_empty() => {
+                r.stage("verify", "skipped", format!("{why}; row counts unchanged since"));
+                r.verification = Some(v);
+            }
+            Ok(changed) => {
+                r.stage(
+                    "verify",
+                    "failed",
+                    format!("row counts changed since the verification: {}", changed.join(", ")),
+                );
+                r.verification = Some(v);
+                r.seconds = started.elapsed().as_secs_f64();
+                return r.stop(
+                    Ending::ChecksFailed,
+                    "the target changed after it was verified: find out why, then take the hardening back (cutover harden --undo) and run golive again".into(),
+                );
+            }
+            Err(e) => {
+                r.stage("verify", "failed", e);
+                r.seconds = started.elapsed().as_secs_f64();
+                return r.stop(Ending::Failed, again.into());
+            }
+        }
     } else if let Some(stop) = verify_stage(opts, &mut r, started, again).await {
         return stop;
     }
@@ -380,6 +404,33 @@ fn verified_then_hardened(opts: &GoliveOptions<'_>) -> Option<(String, VerifyRep
         opts.verify_report.display()
     );
     Some((why, v))
+}
+
+/// Tables whose row count differs from the verification's, less the rows hardening
+/// inserted (the admin): `table: N then, M now`.
+async fn counts_since(opts: &GoliveOptions<'_>, v: &VerifyReport) -> Result<Vec<String>, String> {
+    let journal = crate::harden::journal::Journal::load(&opts.journal).map_err(|e| e.to_string())?;
+    let target = opts.target.to_string();
+    let mut inserted: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
+    for run in journal.runs.iter().filter(|r| r.target == target && r.undone_at.is_none()) {
+        for step in run.steps.iter().filter(|s| !s.undone) {
+            for c in &step.changes {
+                if let crate::harden::journal::Change::RowInserted { table, .. } = c {
+                    *inserted.entry(table.as_str()).or_default() += 1;
+                }
+            }
+        }
+    }
+    let mut conn = crate::target::conn::TargetConn::connect(&opts.target).await.map_err(|e| e.to_string())?;
+    let mut changed = Vec::new();
+    for t in &v.tables {
+        let now = conn.count(opts.target_schema.as_deref(), &t.target_table).await.map_err(|e| e.to_string())?;
+        let expected = t.rows_target + inserted.get(t.target_table.as_str()).copied().unwrap_or(0);
+        if now != expected {
+            changed.push(format!("{}: {} then, {now} now", t.table, expected));
+        }
+    }
+    Ok(changed)
 }
 
 /// The verify stage: None when it passed, else the report to return.

@@ -232,3 +232,20 @@ fn a_config_with_both_a_profile_file_and_a_harden_table_is_refused() {
     assert!(err.contains("both") && err.contains("[harden]"), "{err}");
     assert!(!dir.path().join("demo.sqlite").exists());
 }
+
+#[test]
+fn a_rerun_sees_rows_deleted_after_the_verification() {
+    let dir = workdir();
+    let (code, out, err) = golive(dir.path(), &[]);
+    assert_eq!(code, 0, "{err}\n{out}");
+    let db = rusqlite::Connection::open(dir.path().join("demo.sqlite")).unwrap();
+    db.execute("DELETE FROM rework_signoffs WHERE id <= 40", []).unwrap();
+    drop(db);
+    let (code, out, err) = golive(dir.path(), &["--json"]);
+    assert_eq!(code, 1, "{err}\n{out}");
+    let report: Json = serde_json::from_str(&out).unwrap();
+    let verify = stage(&report, "verify");
+    assert_eq!(verify["status"], "failed");
+    assert!(verify["summary"].as_str().unwrap().contains("rework_signoffs: 81 then, 41 now"), "{verify}");
+    assert_eq!(stage(&report, "gate")["status"], "not run");
+}
