@@ -233,22 +233,6 @@ fn sqlite_from(dir: &Path, sql: &str) -> PathBuf {
     p
 }
 
-/// `cutover verify SOURCE --to <scratch db> --state STATE --progress none EXTRA…`.
-fn verify(source: &Path, db: &ScratchDb, state: &Path, extra: &[&str]) -> (i32, String, String) {
-    let mut args = vec![
-        "verify",
-        source.to_str().unwrap(),
-        "--to",
-        db.url.as_str(),
-        "--state",
-        state.to_str().unwrap(),
-        "--progress",
-        "none",
-    ];
-    args.extend_from_slice(extra);
-    run_cutover(&args)
-}
-
 /// `verify … --json`: exit code, the parsed report, stderr.
 fn verify_json(source: &Path, db: &ScratchDb, state: &Path, extra: &[&str]) -> (i32, Json, String) {
     let mut args = vec!["--json"];

@@ -61,7 +61,7 @@ pub fn run(args: GoliveArgs) -> Result<Outcome, CliError> {
     };
     let Hardened { config, target, target_schema, profile, env_file } = args.target.resolve()?;
     let source = config.source.clone().ok_or_else(|| usage(format!("{}: no `source`", config_path.display())))?;
-    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let jobs = super::jobs(args.jobs);
     let opts = GoliveOptions {
         source,
         target,

@@ -83,7 +83,7 @@ pub struct MigrateArgs {
 pub fn run(args: MigrateArgs) -> Result<Outcome, CliError> {
     let resolved = resolve_source(&args.source)?;
     let target = super::target_url(args.to.as_ref(), &resolved.config)?;
-    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let jobs = super::jobs(args.jobs);
     let opts = MigrateOptions {
         source: resolved.source.clone(),
         target,

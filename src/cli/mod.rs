@@ -138,6 +138,11 @@ impl HardenedOpts {
     }
 }
 
+/// `--jobs N`, else the number of cores.
+pub fn jobs(flag: Option<usize>) -> usize {
+    flag.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+}
+
 /// The target URL from `--to`, else the config's `target`.
 pub fn target_url(to: Option<&String>, config: &Config) -> Result<TargetUrl, CliError> {
     let url = match to {

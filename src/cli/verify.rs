@@ -69,7 +69,7 @@ pub struct VerifyArgs {
 pub fn run(args: VerifyArgs) -> Result<Outcome, CliError> {
     let resolved = resolve_source(&args.source)?;
     let target = super::target_url(args.to.as_ref(), &resolved.config)?;
-    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let jobs = super::jobs(args.jobs);
     let opts = VerifyOptions {
         source: resolved.source.clone(),
         target,

@@ -211,8 +211,17 @@ pub fn run_cutover(args: &[&str]) -> (i32, String, String) {
 
 /// `cutover migrate SOURCE --to <scratch db> --state STATE --progress none EXTRA…`.
 pub fn migrate(source: &Path, db: &ScratchDb, state: &Path, extra: &[&str]) -> (i32, String, String) {
+    on_scratch("migrate", source, db, state, extra)
+}
+
+/// `cutover verify SOURCE --to <scratch db> --state STATE --progress none EXTRA…`.
+pub fn verify(source: &Path, db: &ScratchDb, state: &Path, extra: &[&str]) -> (i32, String, String) {
+    on_scratch("verify", source, db, state, extra)
+}
+
+fn on_scratch(command: &str, source: &Path, db: &ScratchDb, state: &Path, extra: &[&str]) -> (i32, String, String) {
     let mut args = vec![
-        "migrate",
+        command,
         source.to_str().unwrap(),
         "--to",
         db.url.as_str(),
