@@ -176,8 +176,13 @@ impl Action {
             Action::CreateAdmin { table, username, .. } => {
                 format!("insert {username} into {table} (password generated and written to the password file only)")
             }
-            Action::Rotate { path, keys, reasons, .. } => {
-                format!("new value for {} in {} ({})", keys.join(", "), path.display(), reasons.join("; "))
+            Action::Rotate { path, keys, reasons, template, .. } => {
+                let created = match (path.exists(), template) {
+                    (true, _) => String::new(),
+                    (false, Some(t)) => format!("; the file does not exist yet: it is created from {}", t.display()),
+                    (false, None) => "; the file does not exist yet: it is created".into(),
+                };
+                format!("new value for {} in {} ({}){created}", keys.join(", "), path.display(), reasons.join("; "))
             }
             Action::AddColumn { table, column, definition } => format!("add column {table}.{column} {definition}"),
             Action::CreateIndex { table, index, columns } => {
@@ -1043,6 +1048,12 @@ pub async fn undo(
     journal_path: &Path,
     run_id: &str,
 ) -> Result<UndoReport, RunError> {
+    if !journal_path.exists() {
+        return Err(RunError::Profile(format!(
+            "no journal at {}: pass --journal FILE, the journal the hardening run wrote",
+            journal_path.display()
+        )));
+    }
     let mut journal = Journal::load(journal_path)?;
     let Some(run) = journal.runs.iter().find(|r| r.run_id == run_id).cloned() else {
         let ids: Vec<&str> = journal.runs.iter().map(|r| r.run_id.as_str()).collect();

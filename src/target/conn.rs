@@ -133,7 +133,14 @@ impl TargetConn {
             }
             Dialect::Sqlite => {
                 let path = url.sqlite_path().unwrap_or_default();
+                let new_file = !path.exists();
                 let conn = rusqlite::Connection::open(&path).map_err(|e| fail(e.to_string()))?;
+                if new_file {
+                    // The client's data, password hashes included: the owner's only.
+                    use std::os::unix::fs::PermissionsExt;
+                    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                        .map_err(|e| fail(e.to_string()))?;
+                }
                 conn.busy_timeout(Duration::from_secs(30)).map_err(|e| fail(e.to_string()))?;
                 conn.execute_batch(
                     "PRAGMA foreign_keys = OFF; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
