@@ -163,8 +163,54 @@ pub fn lint(opts: &LintOptions<'_>) -> Result<LintReport, LintError> {
     let started = Instant::now();
     let mut source = Source::open(&opts.source)?;
     source.map_pages()?;
-    let schema = source.snapshot()?;
-    let plan = plan_for(opts, &schema)?;
+    // A second connection checks the foreign keys from the start, while this one reads
+    // the statistics the plan needs; then both scan tables from one queue, largest first
+    // (a dump loaded into a temporary database has only the one connection).
+    let second = if source.is_file() { Some(Source::open(&opts.source)?) } else { None };
+    let jobs_ready: std::sync::OnceLock<(Vec<TableJob>, Vec<usize>)> = std::sync::OnceLock::new();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: std::sync::Mutex<Vec<(usize, Result<Scan, LintError>)>> = std::sync::Mutex::new(Vec::new());
+    let scan_queue = |conn: &rusqlite::Connection, (jobs, order): &(Vec<TableJob>, Vec<usize>)| loop {
+        let k = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let Some(&i) = order.get(k) else { break };
+        let scan = scan_table(conn, &jobs[i], opts.samples);
+        if let Ok(mut r) = results.lock() {
+            r.push((i, scan));
+        }
+    };
+    let (planned, orphans) = std::thread::scope(|scope| {
+        let (scan_queue, jobs_ready) = (&scan_queue, &jobs_ready);
+        let keys = second.map(|mut s2| {
+            scope.spawn(move || {
+                let found = key_checks_alone(&mut s2, opts);
+                // Wait for the plan (the first connection sets it, or fails and sets nothing).
+                while jobs_ready.get().is_none() && !PLAN_FAILED.load(std::sync::atomic::Ordering::SeqCst) {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                if let Some(j) = jobs_ready.get() {
+                    scan_queue(s2.connection(), j);
+                }
+                found
+            })
+        });
+        let planned = plan_and_jobs(&mut source, opts);
+        match &planned {
+            Ok((_, _, jobs)) => {
+                let mut order: Vec<usize> = (0..jobs.len()).collect();
+                order.sort_by(|a, b| jobs[*b].rows_source.cmp(&jobs[*a].rows_source));
+                let _ = jobs_ready.set((jobs.clone(), order));
+            }
+            Err(_) => PLAN_FAILED.store(true, std::sync::atomic::Ordering::SeqCst),
+        }
+        if let Some(j) = jobs_ready.get() {
+            scan_queue(source.connection(), j);
+        }
+        let orphans =
+            keys.map(|h| h.join().unwrap_or_else(|_| Err(LintError::Refused("the key check stopped".into()))));
+        (planned, orphans)
+    });
+    PLAN_FAILED.store(false, std::sync::atomic::Ordering::SeqCst);
+    let (schema, plan, jobs) = planned?;
     let mut report = LintReport {
         source: opts.source.display().to_string(),
         dialect: opts.dialect.to_string(),
@@ -172,59 +218,65 @@ pub fn lint(opts: &LintOptions<'_>) -> Result<LintReport, LintError> {
         ..Default::default()
     };
     report.findings.extend(plan_findings(&plan));
-    let jobs = copy::create_jobs(&plan, &schema, opts.dialect).map_err(|e| LintError::Refused(e.to_string()))?;
-    // The key checks run on a second connection while this one scans the values (a dump
-    // loaded into a temporary database has only the one).
-    let second = if source.is_file() { Some(Source::open(&opts.source)?) } else { None };
-    if let Some(s2) = &second {
-        s2.map_pages()?;
+    match orphans {
+        Some(found) => report.findings.extend(found?),
+        None => report.findings.extend(fk_orphans(
+            source.connection(),
+            &schema,
+            &selected(&plan),
+            plan.dialect,
+            opts.samples,
+        )?),
     }
-    // Tables are taken from one queue, largest first, by this connection and, once its
-    // key checks are done, by the second one.
-    let mut order: Vec<usize> = (0..jobs.len()).collect();
-    order.sort_by(|a, b| jobs[*b].rows_source.cmp(&jobs[*a].rows_source));
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let results: Vec<std::sync::Mutex<Option<Result<Scan, LintError>>>> =
-        jobs.iter().map(|_| std::sync::Mutex::new(None)).collect();
-    let scan_queue = |conn: &rusqlite::Connection| loop {
-        let k = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let Some(&i) = order.get(k) else { break };
-        let scan = scan_table(conn, &jobs[i], opts.samples);
-        if let Ok(mut slot) = results[i].lock() {
-            *slot = Some(scan);
-        }
-    };
-    let keys = std::thread::scope(|scope| {
-        let (schema, plan, scan_queue) = (&schema, &plan, &scan_queue);
-        let keys = second.map(|s2| {
-            scope.spawn(move || {
-                let found = cheap_checks(&s2, schema, plan, opts.samples);
-                scan_queue(s2.connection());
-                found
-            })
-        });
-        scan_queue(source.connection());
-        match keys {
-            Some(h) => h.join().unwrap_or_else(|_| Err(LintError::Refused("the key check stopped".into()))),
-            None => cheap_checks(&source, schema, plan, opts.samples),
-        }
-    });
-    let scans: Vec<Scan> = results
-        .into_iter()
-        .map(|m| {
-            m.into_inner().ok().flatten().unwrap_or_else(|| Err(LintError::Refused("a table was not read".into())))
-        })
-        .collect::<Result<_, _>>()?;
-    report.findings.extend(keys?);
-    for (job, scan) in jobs.iter().zip(scans) {
+    report.findings.extend(unique_collisions(source.connection(), &schema, &plan, opts.samples)?);
+    let mut scans = results.into_inner().map_err(|_| LintError::Refused("a table scan stopped".into()))?;
+    scans.sort_by_key(|(i, _)| *i);
+    if scans.len() != jobs.len() {
+        return Err(LintError::Refused("a table was not read".into()));
+    }
+    for (i, scan) in scans {
+        let scan = scan?;
         report.rows_read += scan.rows;
-        report.values_read += scan.rows * job.types.len() as u64;
+        report.values_read += scan.rows * jobs[i].types.len() as u64;
         report.findings.extend(scan.findings);
     }
     source.release()?;
     report.seconds = started.elapsed().as_secs_f64();
     report.finish();
     Ok(report)
+}
+
+/// Set when the first connection could not plan, so that the second stops waiting.
+static PLAN_FAILED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+type Planned = (SourceSchema, Plan, Vec<TableJob>);
+
+fn plan_and_jobs(source: &mut Source, opts: &LintOptions<'_>) -> Result<Planned, LintError> {
+    let schema = source.snapshot()?;
+    let plan = plan_for(opts, &schema)?;
+    let jobs = copy::create_jobs(&plan, &schema, opts.dialect).map_err(|e| LintError::Refused(e.to_string()))?;
+    Ok((schema, plan, jobs))
+}
+
+/// Foreign-key orphans on a connection of its own, from the schema without statistics
+/// and the same table selection as the plan's.
+fn key_checks_alone(source: &mut Source, opts: &LintOptions<'_>) -> Result<Vec<LintFinding>, LintError> {
+    source.map_pages()?;
+    let schema = source.read_schema_with(crate::source::StatsScope::Nothing)?;
+    let excluded =
+        copy::select_tables(&schema, &opts.include, &opts.exclude).map_err(|e| LintError::Refused(e.to_string()))?;
+    let chosen: std::collections::BTreeSet<String> = schema
+        .tables
+        .iter()
+        .filter(|t| !excluded.contains(&t.name) && !opts.config.table(&t.name).is_some_and(|c| c.skip))
+        .map(|t| t.name.clone())
+        .collect();
+    fk_orphans(source.connection(), &schema, &chosen, opts.dialect, opts.samples)
+}
+
+/// The source names of the planned tables.
+fn selected(plan: &Plan) -> std::collections::BTreeSet<String> {
+    plan.tables.iter().map(|t| t.source_name.clone()).collect()
 }
 
 /// The checks without a value scan (plan errors, FK orphans, unique collisions): what
@@ -235,7 +287,7 @@ pub fn cheap_checks(
     plan: &Plan,
     samples: usize,
 ) -> Result<Vec<LintFinding>, LintError> {
-    let mut out = fk_orphans(source.connection(), schema, plan, samples)?;
+    let mut out = fk_orphans(source.connection(), schema, &selected(plan), plan.dialect, samples)?;
     out.extend(unique_collisions(source.connection(), schema, plan, samples)?);
     Ok(out)
 }
@@ -473,14 +525,14 @@ fn hint_for(kind: &str) -> String {
 fn fk_orphans(
     conn: &rusqlite::Connection,
     schema: &SourceSchema,
-    plan: &Plan,
+    selected: &std::collections::BTreeSet<String>,
+    dialect: Dialect,
     samples: usize,
 ) -> Result<Vec<LintFinding>, LintError> {
     let mut out = Vec::new();
-    for tp in &plan.tables {
-        let Some(t) = schema.table(&tp.source_name) else { continue };
+    for t in schema.tables.iter().filter(|t| selected.contains(&t.name)) {
         for fk in &t.foreign_keys {
-            if plan.table(&fk.parent_table).is_none() || fk.parent_columns.len() != fk.columns.len() {
+            if !selected.contains(&fk.parent_table) || fk.parent_columns.len() != fk.columns.len() {
                 continue;
             }
             let q = quote_sqlite;
@@ -524,7 +576,7 @@ fn fk_orphans(
                 });
             }
             // The embedded SQLite target does not check keys when they are created.
-            let level = if plan.dialect == Dialect::Sqlite { Level::Warning } else { Level::Error };
+            let level = if dialect == Dialect::Sqlite { Level::Warning } else { Level::Error };
             out.push(LintFinding {
                 level,
                 code: "fk_orphans".into(),

@@ -19,6 +19,8 @@ pub enum StatsScope {
     All,
     /// Only the columns whose planned type or size depends on the data.
     Decisions,
+    /// None: the schema, row counts and keys only (lint's key checks need no more).
+    Nothing,
 }
 
 fn upper(declared: &str) -> String {
@@ -63,7 +65,11 @@ pub(super) fn read(
     parent_keys: &[String],
 ) -> rusqlite::Result<()> {
     let picked: Vec<usize> = (0..table.columns.len())
-        .filter(|i| scope == StatsScope::All || needs_stats(table, *i) || parent_keys.contains(&table.columns[*i].name))
+        .filter(|i| {
+            scope == StatsScope::All
+                || (scope == StatsScope::Decisions
+                    && (needs_stats(table, *i) || parent_keys.contains(&table.columns[*i].name)))
+        })
         .collect();
     if picked.is_empty() {
         return Ok(());
