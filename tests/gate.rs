@@ -109,16 +109,7 @@ async fn no_go_then_go(dialect: Dialect, url: &str) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let files = Files::new(dir);
-    let (code, out, err) = run_cutover(&[
-        "migrate",
-        demo_fixture().to_str().unwrap(),
-        "--to",
-        url,
-        "--state",
-        files.state.to_str().unwrap(),
-        "--progress",
-        "none",
-    ]);
+    let (code, out, err) = migrate_to(&demo_fixture(), url, &files.state, &[]);
     assert_eq!(code, 0, "migrate: {err}\n{out}");
 
     let facts = server_facts(dialect, url).await;

@@ -1185,16 +1185,7 @@ fn unreadable_profile_files_are_refused_before_any_change() {
     let url = format!("sqlite://{}", target.display());
     let demo = demo_fixture();
     let state = dir.path().join("state.json");
-    let (code, out, err) = run_cutover(&[
-        "migrate",
-        demo.to_str().unwrap(),
-        "--to",
-        &url,
-        "--state",
-        state.to_str().unwrap(),
-        "--progress",
-        "none",
-    ]);
+    let (code, out, err) = migrate_to(&demo, &url, &state, &[]);
     assert_eq!(code, 0, "{err}\n{out}");
     let profile = repo().join("fixtures/demo/harden.toml");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))

@@ -43,16 +43,7 @@ fn demo_fixture_into_sqlite_target_is_value_for_value() {
     let target = dir.path().join("demo.sqlite");
     let url = format!("sqlite://{}", target.display());
     let state = dir.path().join("s.json");
-    let (code, out, err) = run_cutover(&[
-        "migrate",
-        demo_fixture().to_str().unwrap(),
-        "--to",
-        &url,
-        "--state",
-        state.to_str().unwrap(),
-        "--progress",
-        "none",
-    ]);
+    let (code, out, err) = migrate_to(&demo_fixture(), &url, &state, &[]);
     assert_eq!(code, 0, "{err}\n{out}");
     assert!(out.contains("45 tables, 6,798 rows read, 6,798 written, 0 rejected"), "{out}");
     let src = rusqlite::Connection::open(sqlite_file_for(&demo_fixture(), dir.path())).unwrap();

@@ -542,16 +542,7 @@ fn credentials_that_differ_are_named_but_not_shown() {
     let url = format!("sqlite://{}", target.display());
     let state = dir.path().join("state.json");
     let demo = demo_fixture();
-    let (code, out, err) = run_cutover(&[
-        "migrate",
-        demo.to_str().unwrap(),
-        "--to",
-        &url,
-        "--state",
-        state.to_str().unwrap(),
-        "--progress",
-        "none",
-    ]);
+    let (code, out, err) = migrate_to(&demo, &url, &state, &[]);
     assert_eq!(code, 0, "{err}\n{out}");
     let db = rusqlite::Connection::open(&target).unwrap();
     let old: String = db.query_row("SELECT password_hash FROM users WHERE id = 2", [], |r| r.get(0)).unwrap();

@@ -167,7 +167,9 @@ pub fn lint(opts: &LintOptions<'_>) -> Result<LintReport, LintError> {
     // the statistics the plan needs; then both scan tables from one queue, largest first
     // (a dump loaded into a temporary database has only the one connection).
     let second = if source.is_file() { Some(Source::open(&opts.source)?) } else { None };
-    let jobs_ready: std::sync::OnceLock<(Vec<TableJob>, Vec<usize>)> = std::sync::OnceLock::new();
+    // The first connection hands the planned queue to the second (None when it could not plan).
+    type Queue = std::sync::Arc<(Vec<TableJob>, Vec<usize>)>;
+    let (queue_tx, queue_rx) = std::sync::mpsc::channel::<Option<Queue>>();
     let next = std::sync::atomic::AtomicUsize::new(0);
     let results: std::sync::Mutex<Vec<(usize, Result<Scan, LintError>)>> = std::sync::Mutex::new(Vec::new());
     let scan_queue = |conn: &rusqlite::Connection, (jobs, order): &(Vec<TableJob>, Vec<usize>)| loop {
@@ -179,38 +181,32 @@ pub fn lint(opts: &LintOptions<'_>) -> Result<LintReport, LintError> {
         }
     };
     let (planned, orphans) = std::thread::scope(|scope| {
-        let (scan_queue, jobs_ready) = (&scan_queue, &jobs_ready);
+        let scan_queue = &scan_queue;
         let keys = second.map(|mut s2| {
             scope.spawn(move || {
                 let found = key_checks_alone(&mut s2, opts);
-                // Wait for the plan (the first connection sets it, or fails and sets nothing).
-                while jobs_ready.get().is_none() && !PLAN_FAILED.load(std::sync::atomic::Ordering::SeqCst) {
-                    std::thread::sleep(std::time::Duration::from_millis(5));
-                }
-                if let Some(j) = jobs_ready.get() {
-                    scan_queue(s2.connection(), j);
+                if let Ok(Some(q)) = queue_rx.recv() {
+                    scan_queue(s2.connection(), &q);
                 }
                 found
             })
         });
-        let planned = plan_and_jobs(&mut source, opts);
-        match &planned {
-            Ok((_, _, jobs)) => {
-                let mut order: Vec<usize> = (0..jobs.len()).collect();
-                order.sort_by(|a, b| jobs[*b].rows_source.cmp(&jobs[*a].rows_source));
-                let _ = jobs_ready.set((jobs.clone(), order));
-            }
-            Err(_) => PLAN_FAILED.store(true, std::sync::atomic::Ordering::SeqCst),
-        }
-        if let Some(j) = jobs_ready.get() {
-            scan_queue(source.connection(), j);
+        let planned = plan_and_jobs(&mut source, opts).map(|(schema, plan, jobs)| {
+            let mut order: Vec<usize> = (0..jobs.len()).collect();
+            order.sort_by(|a, b| jobs[*b].rows_source.cmp(&jobs[*a].rows_source));
+            (schema, plan, Queue::new((jobs, order)))
+        });
+        let queue = planned.as_ref().ok().map(|(_, _, q)| q.clone());
+        let _ = queue_tx.send(queue.clone());
+        if let Some(q) = &queue {
+            scan_queue(source.connection(), q);
         }
         let orphans =
             keys.map(|h| h.join().unwrap_or_else(|_| Err(LintError::Refused("the key check stopped".into()))));
         (planned, orphans)
     });
-    PLAN_FAILED.store(false, std::sync::atomic::Ordering::SeqCst);
-    let (schema, plan, jobs) = planned?;
+    let (schema, plan, queue) = planned?;
+    let jobs = &queue.0;
     let mut report = LintReport {
         source: opts.source.display().to_string(),
         dialect: opts.dialect.to_string(),
@@ -245,9 +241,6 @@ pub fn lint(opts: &LintOptions<'_>) -> Result<LintReport, LintError> {
     report.finish();
     Ok(report)
 }
-
-/// Set when the first connection could not plan, so that the second stops waiting.
-static PLAN_FAILED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 type Planned = (SourceSchema, Plan, Vec<TableJob>);
 

@@ -166,17 +166,19 @@ struct Side {
     kept: Vec<Kept>,
 }
 
-/// Hash a converted row: (segment, row hash, key bytes).
-fn digest(spec: &Spec, values: &[Value], buf: &mut Vec<u8>) -> (usize, u64, Vec<u8>) {
+/// Hash a converted row: (segment, row hash). `buf` is left holding the key's canonical
+/// bytes (empty without a key), which the caller copies only for the rows it keeps.
+fn digest(spec: &Spec, values: &[Value], buf: &mut Vec<u8>) -> (usize, u64) {
     canon::row_bytes(buf, values, &spec.types, 0..spec.types.len());
     let row_hash = canon::hash(buf);
-    let (seg_hash, key) = if spec.key.is_empty() {
-        (row_hash, Vec::new())
+    let seg_hash = if spec.key.is_empty() {
+        buf.clear();
+        row_hash
     } else {
         canon::row_bytes(buf, values, &spec.types, spec.key.iter().copied());
-        (canon::hash(buf), buf.clone())
+        canon::hash(buf)
     };
-    (usize::try_from(seg_hash % SEGMENTS as u64).unwrap_or(0), row_hash, key)
+    (usize::try_from(seg_hash % SEGMENTS as u64).unwrap_or(0), row_hash)
 }
 
 fn key_label(spec: &Spec, values: &[Value]) -> String {
@@ -236,14 +238,14 @@ fn source_side(
                 continue;
             }
         };
-        let (seg, hash, key) = digest(spec, &values, &mut buf);
+        let (seg, hash) = digest(spec, &values, &mut buf);
         side.sums.add(seg, hash);
         if only.is_some_and(|o| o.contains(&seg)) {
             let label = match &job.key {
                 KeySpec::Rowid => copy::row_key(row, job),
                 KeySpec::Columns(_) => key_label(spec, &values),
             };
-            side.kept.push(Kept { key, hash, label, values });
+            side.kept.push(Kept { key: buf.clone(), hash, label, values });
         }
     }
     Ok(side)
@@ -259,11 +261,11 @@ async fn target_side(
     let mut side = Side { sums: Sums::new(), seconds: 0.0, rejected: 0, rejects: Vec::new(), kept: Vec::new() };
     let mut buf = Vec::with_capacity(256);
     let mut on_row = |values: Vec<Value>| {
-        let (seg, hash, key) = digest(spec, &values, &mut buf);
+        let (seg, hash) = digest(spec, &values, &mut buf);
         side.sums.add(seg, hash);
         if only.is_some_and(|o| o.contains(&seg)) {
             let label = if spec.key.is_empty() { values_label(spec, &values) } else { key_label(spec, &values) };
-            side.kept.push(Kept { key, hash, label, values });
+            side.kept.push(Kept { key: buf.clone(), hash, label, values });
         }
     };
     conn.read_rows(schema, &spec.job.target_name, &spec.job.columns, &spec.types, &mut on_row).await?;

@@ -219,17 +219,19 @@ pub fn verify(source: &Path, db: &ScratchDb, state: &Path, extra: &[&str]) -> (i
     on_scratch("verify", source, db, state, extra)
 }
 
+/// `cutover migrate SOURCE --to URL --state STATE --progress none EXTRA…` (any target,
+/// the embedded SQLite one included).
+pub fn migrate_to(source: &Path, url: &str, state: &Path, extra: &[&str]) -> (i32, String, String) {
+    run_on("migrate", source, url, state, extra)
+}
+
 fn on_scratch(command: &str, source: &Path, db: &ScratchDb, state: &Path, extra: &[&str]) -> (i32, String, String) {
-    let mut args = vec![
-        command,
-        source.to_str().unwrap(),
-        "--to",
-        db.url.as_str(),
-        "--state",
-        state.to_str().unwrap(),
-        "--progress",
-        "none",
-    ];
+    run_on(command, source, &db.url, state, extra)
+}
+
+fn run_on(command: &str, source: &Path, url: &str, state: &Path, extra: &[&str]) -> (i32, String, String) {
+    let mut args =
+        vec![command, source.to_str().unwrap(), "--to", url, "--state", state.to_str().unwrap(), "--progress", "none"];
     args.extend_from_slice(extra);
     run_cutover(&args)
 }
