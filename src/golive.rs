@@ -267,6 +267,7 @@ pub async fn golive(opts: &GoliveOptions<'_>) -> GoliveReport {
         env_file: opts.env_file.clone(),
         state_file: opts.state_file.clone(),
         verify_report: opts.verify_report.clone(),
+        journal: opts.journal.clone(),
         fail_level: opts.fail_level,
     };
     match gate::gate(&gopts).await {

@@ -14,6 +14,7 @@ pub mod gate;
 pub mod golive;
 pub mod harden;
 pub mod hash;
+pub mod interrupt;
 pub mod lint;
 pub mod plan;
 pub mod report;

@@ -7,7 +7,7 @@ fn main() -> ExitCode {
         Ok(cutover::cli::Outcome::Success) => ExitCode::SUCCESS,
         Ok(cutover::cli::Outcome::ChecksFailed) => ExitCode::from(1),
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("{}", e.report());
             ExitCode::from(e.exit_code())
         }
     }

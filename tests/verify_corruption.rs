@@ -548,8 +548,19 @@ fn credentials_that_differ_are_named_but_not_shown() {
     let old: String = db.query_row("SELECT password_hash FROM users WHERE id = 2", [], |r| r.get(0)).unwrap();
     let new = format!("$2b$12${}", "x".repeat(53));
     db.execute("UPDATE users SET password_hash = ?1 WHERE id = 2", [&new]).unwrap();
-    let args =
-        ["verify", demo.to_str().unwrap(), "--to", &url, "--state", state.to_str().unwrap(), "--progress", "none"];
+    let report_file = dir.path().join("verify.json");
+    let args = [
+        "verify",
+        demo.to_str().unwrap(),
+        "--to",
+        &url,
+        "--state",
+        state.to_str().unwrap(),
+        "--progress",
+        "none",
+        "--report",
+        report_file.to_str().unwrap(),
+    ];
     let (code, human, _) = run_cutover(&args);
     assert_eq!(code, 1, "{human}");
     let mut json_args = args.to_vec();
@@ -561,7 +572,8 @@ fn credentials_that_differ_are_named_but_not_shown() {
     assert_eq!(diff["key"], "id=2");
     assert_eq!(diff["columns"][0]["column"], "password_hash");
     assert_eq!(diff["columns"][0]["source"], "(hidden, 60 chars)");
-    for text in [&human, &json] {
+    let written = std::fs::read_to_string(&report_file).unwrap();
+    for text in [&human, &json, &written] {
         assert!(!text.contains(&old[7..30]) && !text.contains(&new[7..30]), "a hash was printed:\n{text}");
     }
 }

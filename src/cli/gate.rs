@@ -43,6 +43,10 @@ pub struct GateArgs {
     /// `gate.verify_report`, else cutover-verify.json).
     #[arg(long, value_name = "FILE")]
     pub verify_report: Option<PathBuf>,
+    /// The hardening journal that `cutover harden` wrote: `sessions_revoked` reads under
+    /// which secret this target's sessions were revoked.
+    #[arg(long, value_name = "FILE", default_value = "cutover-journal.json")]
+    pub journal: PathBuf,
     /// `text`: a table for people; `json`: the report for scripts (schema/gate.schema.json);
     /// `junit`: JUnit XML for CI, one test case per check; `markdown`: for the client's records.
     #[arg(long, value_enum, default_value = "text")]
@@ -127,6 +131,7 @@ fn options(args: &GateArgs) -> Result<GateOptions, CliError> {
         profile,
         state_file: args.state.clone(),
         verify_report,
+        journal: args.journal.clone(),
         fail_level: args.fail_level.into(),
     })
 }

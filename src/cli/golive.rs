@@ -21,7 +21,8 @@ use crate::golive::{self, Ending, GoliveOptions};
 /// that one config serves the staging rehearsal and production.
 ///
 /// Exit 0 on GO, 1 when verify finds a difference or the gate says NO-GO, 2 when a stage
-/// refuses its input, 3 when a stage cannot run.
+/// refuses its input, 3 when a stage cannot run, 130 / 143 when Ctrl-C / SIGTERM stopped it
+/// at a safe point (run it again to continue).
 ///
 /// Example: `cutover golive --config fixtures/demo/cutover.toml`
 #[derive(Debug, Args)]
@@ -81,6 +82,7 @@ pub fn run(args: GoliveArgs) -> Result<Outcome, CliError> {
         .enable_all()
         .build()
         .map_err(|e| CliError::Runtime(e.into()))?;
+    crate::interrupt::install(crate::interrupt::Mode::Stop);
     let report = runtime.block_on(golive::golive(&opts));
     std::fs::write(&args.report_md, golive::markdown(&report))
         .map_err(|e| CliError::Runtime(anyhow::anyhow!("{}: {e}", args.report_md.display())))?;
@@ -90,6 +92,15 @@ pub fn run(args: GoliveArgs) -> Result<Outcome, CliError> {
         write_stdout(&format!("{}go-live report: {}\n", report.render(), args.report_md.display()))?;
     }
     let stopped = report.stages.iter().find(|s| s.status == "failed").map(|s| s.summary.clone()).unwrap_or_default();
+    if let (Some(signal), false) = (crate::interrupt::requested(), report.ending == Ending::Go) {
+        return Err(CliError::Interrupted {
+            signal,
+            message: format!(
+                "{stopped}; the report {} is written; run the same golive command again to continue (the migration resumes from its state file, applied hardening steps are in the journal)",
+                args.report_md.display()
+            ),
+        });
+    }
     match report.ending {
         Ending::Go => Ok(Outcome::Success),
         Ending::ChecksFailed => Ok(Outcome::ChecksFailed),

@@ -25,6 +25,9 @@ use crate::harden::run::{self, HardenOptions};
 ///
 /// The profile is the `[harden]` table of cutover.toml, or a file of its own (--profile).
 ///
+/// Ctrl-C (SIGINT) or SIGTERM stops between two steps, with the steps applied in the
+/// journal: exit 130 (143 for SIGTERM); run harden again to apply the rest.
+///
 /// Example: `cutover harden --config cutover.toml --check`
 #[derive(Debug, Args)]
 pub struct HardenArgs {
@@ -66,8 +69,12 @@ pub fn profile_for(config: &Config, flag: Option<&PathBuf>) -> Result<Profile, C
 pub fn run(args: HardenArgs) -> Result<Outcome, CliError> {
     let runtime =
         tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| CliError::Runtime(e.into()))?;
-    let classify =
-        |e: run::RunError| if e.is_refusal() { CliError::Usage(e.into()) } else { CliError::Runtime(e.into()) };
+    crate::interrupt::install(crate::interrupt::Mode::Stop);
+    let classify = |e: run::RunError| match e {
+        run::RunError::Interrupted { signal, .. } => CliError::Interrupted { signal, message: e.to_string() },
+        e if e.is_refusal() => CliError::Usage(e.into()),
+        e => CliError::Runtime(e.into()),
+    };
     if let Some(id) = &args.undo {
         let (target, target_schema) = args.target.resolve_target()?;
         let report =

@@ -20,6 +20,10 @@ use crate::verify::{VerifyLevel, VerifyOptions};
 /// records each committed table so that a run stopped at any point continues with
 /// `--resume`. The target's password is never printed.
 ///
+/// Ctrl-C (SIGINT) or SIGTERM stops at the next safe point: the table in flight is rolled
+/// back, the state file and `--report` are written, and the exit code is 130 (143 for
+/// SIGTERM); continue with `--resume`. A second Ctrl-C ends at once.
+///
 /// Example: `cutover migrate fixtures/demo/demo.sql --to sqlite://demo.sqlite`
 #[derive(Debug, Args)]
 pub struct MigrateArgs {
@@ -28,6 +32,8 @@ pub struct MigrateArgs {
     /// Target URL: postgres://user@host:5432/db, mariadb://user@host:3306/db (or mysql://) or sqlite://file.sqlite.
     #[arg(long, value_name = "URL")]
     pub to: Option<String>,
+    #[command(flatten)]
+    pub system: super::SystemDatabaseOpts,
     /// PostgreSQL schema for the tables (default: public).
     #[arg(long, value_name = "SCHEMA")]
     pub target_schema: Option<String>,
@@ -73,6 +79,11 @@ pub struct MigrateArgs {
     /// checksum: the content of every row on both sides. Exit 1 when it finds a difference.
     #[arg(long)]
     pub verify: bool,
+    /// With --verify: write the verification's report (schema/verify.schema.json) to this
+    /// file. Default: where `cutover gate` reads it, the hardening profile's
+    /// `gate.verify_report` when the config names a profile, else cutover-verify.json.
+    #[arg(long, value_name = "FILE", requires = "verify")]
+    pub verify_report: Option<PathBuf>,
     /// Write the report as JSON to this file (schema/report.schema.json).
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
@@ -82,7 +93,7 @@ pub struct MigrateArgs {
 
 pub fn run(args: MigrateArgs) -> Result<Outcome, CliError> {
     let resolved = resolve_source(&args.source)?;
-    let target = super::target_url(args.to.as_ref(), &resolved.config)?;
+    let target = super::target_url(args.to.as_ref(), &resolved.config, args.system)?;
     let jobs = super::jobs(args.jobs);
     let opts = MigrateOptions {
         source: resolved.source.clone(),
@@ -102,6 +113,7 @@ pub fn run(args: MigrateArgs) -> Result<Outcome, CliError> {
         ignore_missing_columns: args.ignore_missing_columns,
         progress: args.progress,
     };
+    crate::interrupt::install(crate::interrupt::Mode::Stop);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(jobs.clamp(2, 8))
         .enable_all()
@@ -129,7 +141,10 @@ pub fn run(args: MigrateArgs) -> Result<Outcome, CliError> {
                     state_file: Some(opts.state_file.clone()),
                     progress: opts.progress,
                 };
-                Some(super::verify::run_verify(&vopts, jobs)?)
+                let v = super::verify::run_verify(&vopts, jobs)?;
+                let path = args.verify_report.clone().unwrap_or_else(|| super::default_verify_report(&resolved.config));
+                super::verify::write_report(&path, &v)?;
+                Some(v)
             } else {
                 None
             };
@@ -145,13 +160,31 @@ pub fn run(args: MigrateArgs) -> Result<Outcome, CliError> {
             Ok(if failed { Outcome::ChecksFailed } else { Outcome::Success })
         }
         Err(e) => {
-            if let (Some(p), MigrateError::Conversion { report, .. } | MigrateError::Load { report, .. }) =
-                (&args.report, &e)
+            if let (
+                Some(p),
+                MigrateError::Conversion { report, .. }
+                | MigrateError::Load { report, .. }
+                | MigrateError::Interrupted { report, .. },
+            ) = (&args.report, &e)
             {
                 write_report(p, report)?;
             }
-            if let MigrateError::Conversion { report, .. } | MigrateError::Load { report, .. } = &e {
+            if let MigrateError::Conversion { report, .. }
+            | MigrateError::Load { report, .. }
+            | MigrateError::Interrupted { report, .. } = &e
+            {
                 let _ = if args.output.json { json(report.as_ref()) } else { write_stdout(&report.render()) };
+            }
+            if let MigrateError::Interrupted { signal, at, .. } = &e {
+                return Err(CliError::Interrupted {
+                    signal: *signal,
+                    message: format!(
+                        "stopped {at} ({}); the table in flight was rolled back and the state file {} records every finished step; continue with: cutover migrate … --state {} --resume",
+                        signal.name(),
+                        args.state.display(),
+                        args.state.display()
+                    ),
+                });
             }
             if e.is_refusal() {
                 Err(CliError::Usage(e.into()))

@@ -98,6 +98,17 @@ pub struct HardenedOpts {
     /// The application's production env file. Wins over the profile's `env_file`.
     #[arg(long, value_name = "FILE")]
     pub env_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub system: SystemDatabaseOpts,
+}
+
+/// The refusal of a server's own databases, and the flag that lifts it.
+#[derive(Debug, Args, Clone, Copy)]
+pub struct SystemDatabaseOpts {
+    /// Allow a target URL that names one of the server's own databases (postgres, template0,
+    /// template1, mysql, information_schema, performance_schema, sys); refused otherwise.
+    #[arg(long)]
+    pub allow_system_database: bool,
 }
 
 /// What `HardenedOpts` resolve to.
@@ -116,7 +127,7 @@ impl HardenedOpts {
             Some(p) => Config::load(p).map_err(|e| CliError::Usage(e.into()))?,
             None => Config::default(),
         };
-        let target = target_url(self.to.as_ref(), &config)?;
+        let target = target_url(self.to.as_ref(), &config, self.system)?;
         Ok((target, self.target_schema.clone().or(config.target_schema)))
     }
 
@@ -126,7 +137,7 @@ impl HardenedOpts {
             Some(p) => Config::load(p).map_err(|e| CliError::Usage(e.into()))?,
             None => Config::default(),
         };
-        let target = target_url(self.to.as_ref(), &config)?;
+        let target = target_url(self.to.as_ref(), &config, self.system)?;
         let profile = harden::profile_for(&config, self.profile.as_ref())?;
         Ok(Hardened {
             target,
@@ -143,15 +154,27 @@ pub fn jobs(flag: Option<usize>) -> usize {
     flag.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
 }
 
-/// The target URL from `--to`, else the config's `target`.
-pub fn target_url(to: Option<&String>, config: &Config) -> Result<TargetUrl, CliError> {
+/// The target URL from `--to`, else the config's `target`; refused (exit 2) before any
+/// connection when it names no database, or a system database without the flag.
+pub fn target_url(to: Option<&String>, config: &Config, system: SystemDatabaseOpts) -> Result<TargetUrl, CliError> {
     let url = match to {
         Some(u) => u.clone(),
         None => config.target_url().map_err(|e| CliError::Usage(e.into()))?.ok_or_else(|| {
             usage("no target: pass --to URL (postgres://…, mariadb://…, sqlite://…) or set `target` in cutover.toml")
         })?,
     };
-    TargetUrl::parse(&url).map_err(|e| CliError::Usage(e.into()))
+    let url = TargetUrl::parse(&url).map_err(|e| CliError::Usage(e.into()))?;
+    let url = url.allow_system_database(system.allow_system_database);
+    url.check_database().map_err(|e| CliError::Usage(e.into()))?;
+    Ok(url)
+}
+
+/// Where `verify` writes its report and `gate` reads it when no flag says: the hardening
+/// profile's `gate.verify_report` when the config names a profile, else cutover-verify.json.
+pub fn default_verify_report(config: &Config) -> PathBuf {
+    let profile =
+        (config.profile.is_some() || config.harden.is_some()).then(|| harden::profile_for(config, None).ok()).flatten();
+    profile.and_then(|p| p.gate.verify_report).unwrap_or_else(|| PathBuf::from("cutover-verify.json"))
 }
 
 /// Output format for commands that report something.
@@ -179,6 +202,9 @@ pub enum CliError {
     /// Runtime failure: I/O, source, connection (exit 3).
     #[error("{0}")]
     Runtime(anyhow::Error),
+    /// Stopped by SIGINT (exit 130) or SIGTERM (exit 143) with everything recorded.
+    #[error("interrupted: {message}")]
+    Interrupted { signal: crate::interrupt::Interrupted, message: String },
 }
 
 impl CliError {
@@ -186,6 +212,15 @@ impl CliError {
         match self {
             CliError::Usage(_) => 2,
             CliError::Runtime(_) => 3,
+            CliError::Interrupted { signal, .. } => signal.exit_code(),
+        }
+    }
+
+    /// How `main` prints it: `error: …`, or `interrupted: …` for a stop on a signal.
+    pub fn report(&self) -> String {
+        match self {
+            CliError::Interrupted { .. } => self.to_string(),
+            _ => format!("error: {self}"),
         }
     }
 }

@@ -19,7 +19,8 @@ use crate::verify::{self, VerifyLevel, VerifyOptions, VerifyReport};
 /// key, identity / AUTO_INCREMENT counters above the largest key, and whether the source
 /// changed since the migration's snapshot (from the state file).
 ///
-/// Exit 0 when everything matches, 1 on any difference, 2 on a usage error, 3 when it
+/// Exit 0 when everything matches, 1 on any difference, 2 on a usage error, 130 / 143 when
+/// Ctrl-C / SIGTERM stopped it (it changes nothing: run it again), 3 when it
 /// could not run. Tables without a primary key are compared as multisets of rows.
 ///
 /// Example: `cutover verify client.sqlite --to postgres://app@db:5432/client --report verify.json`
@@ -30,6 +31,8 @@ pub struct VerifyArgs {
     /// Target URL: postgres://user@host:5432/db, mariadb://user@host:3306/db (or mysql://) or sqlite://file.sqlite.
     #[arg(long, value_name = "URL")]
     pub to: Option<String>,
+    #[command(flatten)]
+    pub system: super::SystemDatabaseOpts,
     /// PostgreSQL schema of the tables (default: public).
     #[arg(long, value_name = "SCHEMA")]
     pub target_schema: Option<String>,
@@ -59,7 +62,9 @@ pub struct VerifyArgs {
     /// Progress on stderr: bars on a terminal, plain lines, JSON lines, or none.
     #[arg(long, value_enum, default_value = "auto")]
     pub progress: ProgressMode,
-    /// Write the report as JSON to this file (schema/verify.schema.json).
+    /// Write the report as JSON to this file (schema/verify.schema.json). Default: where
+    /// `cutover gate` reads it, the hardening profile's `gate.verify_report` when the config
+    /// names a profile, else cutover-verify.json.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
     #[command(flatten)]
@@ -68,7 +73,7 @@ pub struct VerifyArgs {
 
 pub fn run(args: VerifyArgs) -> Result<Outcome, CliError> {
     let resolved = resolve_source(&args.source)?;
-    let target = super::target_url(args.to.as_ref(), &resolved.config)?;
+    let target = super::target_url(args.to.as_ref(), &resolved.config, args.system)?;
     let jobs = super::jobs(args.jobs);
     let opts = VerifyOptions {
         source: resolved.source.clone(),
@@ -84,10 +89,12 @@ pub fn run(args: VerifyArgs) -> Result<Outcome, CliError> {
         state_file: Some(args.state.clone()),
         progress: args.progress,
     };
+    crate::interrupt::install(crate::interrupt::Mode::Exit(
+        "verify changes nothing in the source or the target and wrote no report; run it again",
+    ));
     let report = run_verify(&opts, jobs)?;
-    if let Some(p) = &args.report {
-        write_report(p, &report)?;
-    }
+    let path = args.report.clone().unwrap_or_else(|| super::default_verify_report(&resolved.config));
+    write_report(&path, &report)?;
     if args.output.json {
         json(&report)?;
     } else {
@@ -104,6 +111,15 @@ pub fn run_verify(opts: &VerifyOptions<'_>, jobs: usize) -> Result<VerifyReport,
         .build()
         .map_err(|e| CliError::Runtime(e.into()))?;
     runtime.block_on(verify::verify(opts)).map_err(|e| {
+        if let Some(signal) = crate::interrupt::requested() {
+            return CliError::Interrupted {
+                signal,
+                message: format!(
+                    "verify stopped ({}); it changes nothing and wrote no report: run it again",
+                    signal.name()
+                ),
+            };
+        }
         if e.is_refusal() {
             CliError::Usage(e.into())
         } else {

@@ -95,6 +95,9 @@ pub enum MigrateError {
     Load { message: String, report: Box<MigrationReport> },
     #[error("{path}: {reason}")]
     Io { path: PathBuf, reason: String },
+    /// SIGINT / SIGTERM: the run stopped at a step boundary with everything recorded.
+    #[error("interrupted ({}) {at}; the table in flight was rolled back, finished tables are recorded in the state file; continue with the same command and --resume", signal.name())]
+    Interrupted { signal: crate::interrupt::Interrupted, at: String, report: Box<MigrationReport> },
 }
 
 impl MigrateError {
@@ -239,6 +242,7 @@ pub async fn migrate(opts: &MigrateOptions<'_>) -> Result<MigrationReport, Migra
         }
     };
     for group in groups {
+        stop_if_interrupted("between tables", &report)?;
         let mut to_run = Vec::new();
         for job in group {
             if let Some(done) = resumable(opts, &mut conns, schema_ref, &state, job).await? {
@@ -288,6 +292,13 @@ pub async fn migrate(opts: &MigrateOptions<'_>) -> Result<MigrationReport, Migra
         if let Some(failure) = outcome.failure {
             report.seconds = started.elapsed().as_secs_f64();
             source.release()?;
+            if let Some(signal) = crate::interrupt::requested() {
+                return Err(MigrateError::Interrupted {
+                    signal,
+                    at: "while copying the data".into(),
+                    report: Box::new(report),
+                });
+            }
             return Err(match failure {
                 ChunkFailure::Conversion(r) => MigrateError::Conversion {
                     table: r.0.table.clone(),
@@ -306,6 +317,7 @@ pub async fn migrate(opts: &MigrateOptions<'_>) -> Result<MigrationReport, Migra
     report.load_seconds = load_started.elapsed().as_secs_f64();
     let post_started = Instant::now();
     if !opts.dry_run {
+        stop_if_interrupted("after the data, before indexes and foreign keys", &report)?;
         progress.phase("after the data: indexes, foreign keys, identity resets, views");
         match opts.schema_mode {
             SchemaMode::Create => post_load(opts, &plan, &mut conns, &mut state, &mut report).await?,
@@ -313,7 +325,7 @@ pub async fn migrate(opts: &MigrateOptions<'_>) -> Result<MigrationReport, Migra
                 if fk_checks_off {
                     check_catalog_fks(&mut conns, &table_jobs).await?;
                 }
-                reset_sequences(&mut conns, schema_ref, &table_jobs).await?
+                reset_sequences(&mut conns, schema_ref, &table_jobs, &schema).await?
             }
         }
         state.finished = true;
@@ -326,6 +338,15 @@ pub async fn migrate(opts: &MigrateOptions<'_>) -> Result<MigrationReport, Migra
     report.complete = report.tables.iter().all(|t| t.count_checked);
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
+}
+
+/// Stop with everything recorded when SIGINT / SIGTERM arrived (the state file is saved
+/// after every step, so nothing more needs writing here).
+fn stop_if_interrupted(at: &str, report: &MigrationReport) -> Result<(), MigrateError> {
+    match crate::interrupt::requested() {
+        Some(signal) => Err(MigrateError::Interrupted { signal, at: at.to_string(), report: Box::new(report.clone()) }),
+        None => Ok(()),
+    }
 }
 
 /// Lint's cheap checks (source FK orphans, unique keys colliding under the target's
@@ -698,10 +719,13 @@ pub(crate) fn existing_job(
     let mut problems = Vec::new();
     let mut columns = Vec::new();
     let mut fractions = Vec::new();
+    // Target columns a source column matched by name, whether or not their type is supported.
+    let mut matched: Vec<&str> = Vec::new();
     for c in &t.columns {
         let m = tp.column(&c.name).map_or(c.name.as_str(), |m| m.target_name.as_str());
         let found =
             catalog.iter().find(|k| k.name == m).or_else(|| catalog.iter().find(|k| k.name.eq_ignore_ascii_case(m)));
+        matched.extend(found.map(|k| k.name.as_str()));
         match found {
             Some(k) => match neutral_type(dialect, &k.type_name) {
                 Some(ty) => {
@@ -720,7 +744,7 @@ pub(crate) fn existing_job(
         }
     }
     for k in catalog.iter().filter(|k| !k.nullable && !k.has_default) {
-        if !columns.iter().any(|c| c.1 == k.name) {
+        if !matched.contains(&k.name.as_str()) {
             problems.push(format!(
                 "target column {}.{} is NOT NULL without a default, and the source has no such column",
                 tp.target_name, k.name
@@ -1141,6 +1165,10 @@ fn read_tables(
                 }
             }
             progress.rows(&job.source_name, u64::try_from(batch.len()).unwrap_or(0));
+            if crate::interrupt::requested().is_some() {
+                // Dropping the senders and verdicts rolls back every table not yet committed.
+                return Err(ReadFailure::Other(format!("interrupted while reading {}", job.source_name), stats));
+            }
             if let Some(tx) = senders[i].as_ref() {
                 if !batch.is_empty() && tx.blocking_send(batch).is_err() {
                     // The writer stopped; its own error says why.
@@ -1309,7 +1337,6 @@ async fn post_load(
 ) -> Result<(), MigrateError> {
     let Some(conn) = conns.first_mut() else { return Ok(()) };
     let post: Vec<&plan::Statement> = plan.statements.iter().filter(|s| s.phase != Phase::Tables).collect();
-    let resumed_at = state.post_load_next;
     // MariaDB validates a new foreign key only by copying the whole table (ALGORITHM=COPY);
     // with checks off it adds it in place. cutover checks every such key itself first, so
     // no orphan hides behind FOREIGN_KEY_CHECKS=0.
@@ -1317,28 +1344,23 @@ async fn post_load(
     if own_fk_check {
         conn.execute("SET SESSION foreign_key_checks = 0").await?;
     }
+    let schema = plan.target_schema.as_deref();
     for (i, st) in post.iter().enumerate().skip(state.post_load_next) {
-        if own_fk_check && st.phase == Phase::ForeignKeys {
-            // One statement adds all foreign keys of the table it names.
-            let table = plan.tables.iter().find(|tp| tp.target_name == st.object);
-            for (tp, fk) in table.iter().flat_map(|tp| tp.foreign_keys.iter().map(move |f| (*tp, f))) {
-                let check = FkCheck {
-                    name: &fk.name,
-                    child: &tp.target_name,
-                    columns: &fk.columns,
-                    parent: &fk.parent_table,
-                    parent_columns: &fk.parent_columns,
-                    key: &tp.primary_key,
-                };
-                if let Some(message) = orphans(conn, plan.target_schema.as_deref(), &check).await? {
-                    return Err(MigrateError::Refused(message));
-                }
-            }
+        stop_if_interrupted(&format!("after the data, before the post-load statement for {}", st.object), report)?;
+        // A run killed after a statement ran but before the state file recorded it left
+        // some of it in the target: the catalog says what is there, and only the rest runs.
+        let missing = if opts.resume { missing_parts(conn, schema, st).await? } else { st.parts.iter().collect() };
+        if missing.is_empty() && !st.parts.is_empty() {
+            state.post_load_next = i + 1;
+            state.save(&opts.state_file)?;
+            continue;
         }
-        match conn.execute(&st.sql).await {
+        if own_fk_check && st.phase == Phase::ForeignKeys {
+            check_orphans_before_fks(conn, plan, st, &missing).await?;
+        }
+        let sql = if missing.len() == st.parts.len() { st.sql.clone() } else { st.sql_for(&missing) };
+        match conn.execute(&sql).await {
             Ok(()) => {}
-            // A run killed between a statement and its record in the state file: it is done.
-            Err(e) if opts.resume && i == resumed_at && e.to_string().contains("already exists") => {}
             Err(e) if st.best_effort => report.warnings.push(format!("view {} was not created: {e}", st.object)),
             Err(e) => return Err(MigrateError::Target(e)),
         }
@@ -1347,6 +1369,53 @@ async fn post_load(
     }
     if own_fk_check {
         conn.execute("SET SESSION foreign_key_checks = 1").await?;
+    }
+    Ok(())
+}
+
+/// The parts of a post-load statement that the target's catalog does not hold yet.
+async fn missing_parts<'a>(
+    conn: &mut TargetConn,
+    schema: Option<&str>,
+    st: &'a plan::Statement,
+) -> Result<Vec<&'a plan::Part>, MigrateError> {
+    let mut missing = Vec::new();
+    for part in &st.parts {
+        if !conn.has_object(schema, &part.object).await? {
+            missing.push(part);
+        }
+    }
+    Ok(missing)
+}
+
+/// MariaDB, before a statement that adds foreign keys with checks off: every key it adds
+/// must hold (cutover's own orphan check), else the run stops naming the rows.
+async fn check_orphans_before_fks(
+    conn: &mut TargetConn,
+    plan: &Plan,
+    st: &plan::Statement,
+    adding: &[&plan::Part],
+) -> Result<(), MigrateError> {
+    let adds = |name: &str| {
+        adding.iter().any(|p| matches!(&p.object, plan::PlannedObject::ForeignKey { name: n, .. } if n == name))
+    };
+    // One statement adds the foreign keys of the table it names.
+    let table = plan.tables.iter().find(|tp| tp.target_name == st.object);
+    for (tp, fk) in table.iter().flat_map(|tp| tp.foreign_keys.iter().map(move |f| (*tp, f))) {
+        if !adds(&fk.name) {
+            continue;
+        }
+        let check = FkCheck {
+            name: &fk.name,
+            child: &tp.target_name,
+            columns: &fk.columns,
+            parent: &fk.parent_table,
+            parent_columns: &fk.parent_columns,
+            key: &tp.primary_key,
+        };
+        if let Some(message) = orphans(conn, plan.target_schema.as_deref(), &check).await? {
+            return Err(MigrateError::Refused(message));
+        }
     }
     Ok(())
 }
@@ -1447,29 +1516,29 @@ async fn orphans(
     )))
 }
 
-/// Existing mode: move every sequence / identity of the loaded tables above the largest key.
+/// Existing mode: move every sequence / identity / AUTO_INCREMENT counter of the loaded
+/// tables above the largest key, and for the source's rowid alias column above its
+/// `sqlite_sequence` too (ids of rows deleted before the move are never handed out again).
 async fn reset_sequences(
     conns: &mut [TargetConn],
     schema: Option<&str>,
     jobs: &[TableJob],
+    source: &SourceSchema,
 ) -> Result<(), MigrateError> {
     let Some(conn) = conns.first_mut() else { return Ok(()) };
-    if !matches!(conn, TargetConn::Postgres { .. }) {
-        return Ok(());
-    }
     for j in jobs {
-        let tref = conn.table_ref(schema, &j.target_name);
-        let integer_columns =
-            j.columns.iter().zip(&j.types).filter(|(_, (t, _))| matches!(t, ColumnType::Integer { .. }));
-        for (c, _) in integer_columns {
-            let col = Dialect::Postgres.engine().quote(c);
-            let lit = |s: &str| format!("'{}'", s.replace('\'', "''"));
-            let sql = format!(
-                "SELECT setval(s, GREATEST((SELECT max({col}) FROM {tref}), 0) + 1, false) FROM pg_get_serial_sequence({}, {}) AS s WHERE s IS NOT NULL",
-                lit(&tref),
-                lit(c)
-            );
-            conn.execute(&sql).await?;
+        let table = source.table(&j.source_name);
+        let alias = table.and_then(|t| t.rowid_alias()).map(|c| c.name.as_str());
+        let floor = table.and_then(|t| t.sequence).unwrap_or(0);
+        let integer_columns = j
+            .columns
+            .iter()
+            .zip(&j.source_columns)
+            .zip(&j.types)
+            .filter(|(_, (t, _))| matches!(t, ColumnType::Integer { .. }));
+        for ((target_column, source_column), _) in integer_columns {
+            let floor = if Some(source_column.as_str()) == alias { floor } else { 0 };
+            conn.raise_counter(schema, &j.target_name, target_column, floor).await?;
         }
     }
     Ok(())

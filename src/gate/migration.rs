@@ -14,7 +14,7 @@ const ID: &str = "migration_verified";
 
 pub(super) fn verified(opts: &GateOptions, target: &str) -> Check {
     let hint = format!(
-        "run `cutover verify SOURCE --to URL --state {} --report {}` after the migration, and fix what it reports",
+        "run `cutover verify SOURCE --to URL --state {} --report {}` (or `cutover migrate … --verify`, which writes the same report) after the migration, and fix what it reports",
         opts.state_file.display(),
         opts.verify_report.display()
     );
@@ -155,6 +155,7 @@ mod tests {
             env_file: None,
             state_file: dir.join("state.json"),
             verify_report: dir.join("verify.json"),
+            journal: dir.join("journal.json"),
             fail_level: Level::Error,
         }
     }

@@ -46,6 +46,8 @@ pub struct GateOptions {
     pub state_file: PathBuf,
     /// The migration's verify report (`cutover verify --report FILE`).
     pub verify_report: PathBuf,
+    /// The hardening journal: which secret the sessions of this target were revoked under.
+    pub journal: PathBuf,
     /// Problems at this level or above make the gate NO-GO.
     pub fail_level: Level,
 }
@@ -146,9 +148,10 @@ impl Check {
 
 /// The server's own message in a target error, without the target and statement that
 /// `TargetError`'s `Display` adds (a check's message says what it read).
-fn server_reason(error: &TargetError) -> &str {
+fn server_reason(error: &TargetError) -> String {
     match error {
-        TargetError::Server { reason, .. } | TargetError::Connect { reason, .. } => reason,
+        TargetError::Server { reason, .. } | TargetError::Connect { reason, .. } => reason.clone(),
+        TargetError::Url(e) => e.to_string(),
     }
 }
 
@@ -219,6 +222,9 @@ pub const MARIADB_IDS: &[&str] = &[
 pub fn known_ids(profile: &Profile) -> Vec<String> {
     let mut ids: Vec<String> = MIGRATION_IDS.iter().map(|s| s.to_string()).collect();
     ids.extend(step_ids(&profile.steps));
+    if profile.steps.iter().any(|s| matches!(s, Step::RotateSecret { invalidate, .. } if !invalidate.is_empty())) {
+        ids.push(steps::SESSIONS_REVOKED.to_string());
+    }
     ids.extend(CONFIG_IDS.iter().chain(POSTGRES_IDS).chain(MARIADB_IDS).map(|s| s.to_string()));
     ids
 }
@@ -340,6 +346,11 @@ pub async fn gate(opts: &GateOptions) -> Result<GateReport, GateError> {
         steps::Ctx { conn: &mut conn, schema: opts.target_schema.as_deref(), env: &env, profile: &opts.profile };
     for (step, id) in opts.profile.steps.iter().zip(ids) {
         checks.push(steps::check(&mut ctx, step, id).await);
+        if let Step::RotateSecret { keys, invalidate, .. } = step {
+            if !invalidate.is_empty() {
+                checks.push(steps::sessions_revoked(&mut ctx, keys, invalidate, &opts.journal, &target).await);
+            }
+        }
     }
     checks.extend(settings::checks(&mut conn, &opts.target, &opts.profile.gate, &env).await);
     checks.extend(server::checks(&mut conn).await);

@@ -39,7 +39,7 @@ pub(super) async fn checks(conn: &mut TargetConn) -> Vec<Check> {
 
 /// The rows of a query, every column as text (NULL as `NULL`); the server's message on error.
 async fn rows(conn: &mut TargetConn, sql: &str) -> Result<Vec<Vec<String>>, String> {
-    let rows = conn.text_rows(sql).await.map_err(|e| server_reason(&e).to_string())?;
+    let rows = conn.text_rows(sql).await.map_err(|e| server_reason(&e))?;
     Ok(rows.into_iter().map(|r| r.into_iter().map(|v| v.unwrap_or_else(|| "NULL".into())).collect()).collect())
 }
 

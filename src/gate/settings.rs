@@ -106,7 +106,7 @@ async fn cors(conn: &mut TargetConn, settings: &GateSettings, env: &EnvFile) -> 
                     rows.iter().filter_map(|r| r.first().cloned().flatten()).flat_map(|v| origins(&v)).collect();
                 sources.push(("the database (gate.cors_query)".to_string(), found));
             }
-            Err(e) => unreadable = Some(server_reason(&e).to_string()),
+            Err(e) => unreadable = Some(server_reason(&e)),
         }
     }
     let mut bad = Vec::new();

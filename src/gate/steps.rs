@@ -9,10 +9,91 @@ use std::collections::BTreeSet;
 use super::settings::truthiness;
 use super::{capped, Check, EnvState, Status};
 use crate::harden::pattern;
-use crate::harden::profile::{HashFormat, Profile, Step};
+use std::path::Path;
+
+use crate::harden::journal::{secret_fingerprint, Journal};
+use crate::harden::profile::{HashFormat, Invalidate, Profile, Step};
 use crate::harden::{weakness, EnvFile};
 use crate::target::conn::{TargetConn, TargetError};
 use crate::target::Dialect;
+
+/// The check that what an old secret signed is revoked in this target.
+pub(super) const SESSIONS_REVOKED: &str = "sessions_revoked";
+
+/// `sessions_revoked`: the journal records that the sessions (tokens, …) of this target
+/// were revoked under the secret the env file holds now, and no row of an `invalidate`
+/// table is left unrevoked. A rotation recorded for another target does not count.
+pub(super) async fn sessions_revoked(
+    ctx: &mut Ctx<'_>,
+    keys: &[String],
+    invalidate: &[Invalidate],
+    journal_path: &Path,
+    target: &str,
+) -> Check {
+    let id = SESSIONS_REVOKED;
+    let tables: Vec<&str> = invalidate.iter().map(|i| i.table.as_str()).collect();
+    let hint = format!(
+        "run `cutover harden` on this target (its rotate_secret step revokes what the old secret signed in {} and records it in the journal {})",
+        tables.join(", "),
+        journal_path.display()
+    );
+    let env = match ctx.env.file_or(id) {
+        Ok(env) => env,
+        Err(check) => return check,
+    };
+    let current = secret_fingerprint(env, keys);
+    let journal = match Journal::load(journal_path) {
+        Ok(j) => j,
+        Err(e) => return Check::unreadable(id, &format!("the journal {}", journal_path.display()), e),
+    };
+    let mut evidence = vec![format!("current secret: fingerprint {current}")];
+    match journal.revoked_under(target) {
+        None => {
+            return Check::fail(
+                id,
+                format!("no hardening run recorded revoking the sessions in {} of this target", tables.join(", ")),
+            )
+            .hint(hint)
+            .evidence(evidence)
+        }
+        Some(fp) if fp != current => {
+            evidence.push(format!("journal: revoked under fingerprint {fp}"));
+            return Check::fail(
+                id,
+                format!(
+                    "sessions in {} were revoked under an earlier secret; the env file's secret changed since",
+                    tables.join(", ")
+                ),
+            )
+            .hint(hint)
+            .evidence(evidence);
+        }
+        Some(_) => evidence.push("journal: revoked under the current secret".into()),
+    }
+    let dialect = ctx.dialect();
+    let mut left = Vec::new();
+    for inv in invalidate {
+        let sql = format!(
+            "SELECT count(*) FROM {} WHERE {}",
+            ctx.table_ref(&inv.table),
+            crate::harden::run::not_revoked_condition(dialect, inv)
+        );
+        let sql =
+            if dialect == Dialect::MariaDb { sql.replacen("count(*)", "CAST(count(*) AS SIGNED)", 1) } else { sql };
+        match ctx.conn.scalar(&sql).await {
+            Ok(0) => evidence.push(format!("{}: every row revoked", inv.table)),
+            Ok(n) => left.push(format!("{}: {n} row(s) not revoked", inv.table)),
+            Err(e) => return Check::refused(id, &format!("the rows of {}", inv.table), &e),
+        }
+    }
+    if !left.is_empty() {
+        return Check::fail(id, format!("signed by the old secret and still valid: {}", left.join("; ")))
+            .hint(hint)
+            .evidence(evidence);
+    }
+    Check::new(id, Status::Pass, format!("what the old secret signed in {} is revoked", tables.join(", ")))
+        .evidence(evidence)
+}
 
 /// What the step checks read.
 pub(super) struct Ctx<'a> {

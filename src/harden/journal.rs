@@ -91,6 +91,13 @@ pub enum Change {
     SqlApplied {
         undo: Option<String>,
     },
+    /// What the secret signed in these tables was revoked in this run's target while the
+    /// env file held the secret with this fingerprint (`secret_fingerprint`: a hash, never
+    /// the value). Harden and the gate compare it with the current secret's.
+    SessionsRevoked {
+        tables: Vec<String>,
+        secret_fingerprint: String,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -134,6 +141,37 @@ impl Journal {
     pub fn run_mut(&mut self, run_id: &str) -> Option<&mut Run> {
         self.runs.iter_mut().find(|r| r.run_id == run_id)
     }
+
+    /// The fingerprint of the secret under which sessions in `target` (the URL as
+    /// `Display` shows it, password hidden) were last revoked, by a step not undone since.
+    pub fn revoked_under(&self, target: &str) -> Option<&str> {
+        self.runs
+            .iter()
+            .filter(|r| r.target == target && r.undone_at.is_none())
+            .flat_map(|r| r.steps.iter().filter(|s| !s.undone))
+            .flat_map(|s| s.changes.iter())
+            .filter_map(|c| match c {
+                Change::SessionsRevoked { secret_fingerprint, .. } => Some(secret_fingerprint.as_str()),
+                _ => None,
+            })
+            .next_back()
+    }
+}
+
+/// A fingerprint of the values of `keys` in an env file: SHA-256 over the key names and
+/// values, cut to 16 hex digits. It says whether the secret changed, and cannot give the
+/// secret back (the values are random and long once rotated).
+pub fn secret_fingerprint(env: &super::EnvFile, keys: &[String]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(b"cutover secret fingerprint v1\0");
+    for k in keys {
+        h.update(k.as_bytes());
+        h.update([0]);
+        h.update(env.get(k).unwrap_or_default().as_bytes());
+        h.update([0]);
+    }
+    h.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
 /// A new run id: the UTC time and four random hex digits.

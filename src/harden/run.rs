@@ -46,6 +46,9 @@ pub enum RunError {
     Profile(String),
     #[error("step {step}: {reason}")]
     Step { step: String, reason: String },
+    /// SIGINT / SIGTERM between two steps: the steps applied are in the journal.
+    #[error("stopped before step {step} ({}); the steps applied so far are recorded in the journal: run harden again to apply the rest (done steps find nothing to do), or take them back with --undo", signal.name())]
+    Interrupted { signal: crate::interrupt::Interrupted, step: String },
 }
 
 impl RunError {
@@ -167,6 +170,13 @@ enum Action {
         apply: String,
         undo: Option<String>,
     },
+    /// Record in the journal the fingerprint of the secret that the env file holds now,
+    /// as the one under which `tables` were revoked in this target.
+    RecordRevocation {
+        path: PathBuf,
+        keys: Vec<String>,
+        tables: Vec<String>,
+    },
 }
 
 impl Action {
@@ -191,6 +201,10 @@ impl Action {
             Action::CreateExtension { extension } => format!("create extension {extension}"),
             // Not the SQL itself: a profile may create a role with its password there.
             Action::Sql { apply, .. } => format!("run the step's apply SQL ({} characters)", apply.chars().count()),
+            Action::RecordRevocation { tables, .. } => format!(
+                "record in the journal: {} revoked in this target under the current secret (its fingerprint only)",
+                tables.join(", ")
+            ),
         }
     }
 }
@@ -211,6 +225,12 @@ pub async fn harden(opts: &HardenOptions) -> Result<HardenReport, RunError> {
     let run_id = journal::new_run_id();
     let mut recorded = false;
     for step in &opts.profile.steps {
+        if let Some(signal) = crate::interrupt::requested() {
+            if recorded {
+                journal.save(&opts.journal)?;
+            }
+            return Err(RunError::Interrupted { signal, step: step.title() });
+        }
         let actions = plan_step(&mut conn, schema, opts, step).await?;
         let status = match (actions.is_empty(), opts.check) {
             (true, _) => "nothing to do",
@@ -717,31 +737,28 @@ async fn plan_rotation(
             reasons.push(format!("{k}: {why}"));
         }
     }
+    // Revocation depends on the target, not on this run: sessions of a target are revoked
+    // once under each secret, whichever run rotated it (another target's run may have).
+    let revoked = Journal::load(&opts.journal)?.revoked_under(&opts.target.to_string()).map(String::from);
+    let mut out = Vec::new();
     if weak.is_empty() {
-        return Ok(vec![]);
+        let current_fingerprint = current.as_ref().map(|env| journal::secret_fingerprint(env, keys));
+        if invalidate.is_empty() || revoked.is_some() && revoked == current_fingerprint {
+            return Ok(vec![]);
+        }
+    } else {
+        out.push(Action::Rotate {
+            path: path.clone(),
+            keys: weak,
+            length: length.unwrap_or(envfile::DEFAULT_SECRET_LENGTH),
+            template,
+            reasons,
+        });
     }
-    let mut out = vec![Action::Rotate {
-        path,
-        keys: weak,
-        length: length.unwrap_or(envfile::DEFAULT_SECRET_LENGTH),
-        template,
-        reasons,
-    }];
     let dialect = conn.dialect();
     for inv in invalidate {
         let set: Vec<(String, String)> = inv.set.iter().map(|(c, v)| (c.clone(), toml_literal(dialect, v))).collect();
-        // Rows not yet set (NULL counts as not set), within the profile's condition.
-        let not_set: Vec<String> = set
-            .iter()
-            .map(|(c, lit)| {
-                let q = dialect.engine().quote(c);
-                format!("({q} IS NULL OR {q} <> {lit})")
-            })
-            .collect();
-        let mut cond = format!("({})", not_set.join(" OR "));
-        if let Some(w) = &inv.where_ {
-            cond = format!("{cond} AND ({w})");
-        }
+        let cond = not_revoked_condition(dialect, inv);
         let cols: Vec<String> = set.iter().map(|(c, _)| c.clone()).collect();
         let (key, rows) = rows_where(conn, schema, &inv.table, &cols, Some(&cond)).await?;
         if rows.is_empty() {
@@ -755,7 +772,29 @@ async fn plan_rotation(
             rows: rows.into_iter().map(|(k, v)| RowBefore { key: k, before: v }).collect(),
         });
     }
+    if !invalidate.is_empty() {
+        let tables = invalidate.iter().map(|i| i.table.clone()).collect();
+        out.push(Action::RecordRevocation { path, keys: keys.to_vec(), tables });
+    }
     Ok(out)
+}
+
+/// The rows of an `invalidate` table not yet revoked: a `set` column not at its value
+/// (NULL counts as not set), within the profile's `where`.
+pub(crate) fn not_revoked_condition(dialect: Dialect, inv: &Invalidate) -> String {
+    let not_set: Vec<String> = inv
+        .set
+        .iter()
+        .map(|(c, v)| {
+            let q = dialect.engine().quote(c);
+            format!("({q} IS NULL OR {q} <> {})", toml_literal(dialect, v))
+        })
+        .collect();
+    let cond = format!("({})", not_set.join(" OR "));
+    match &inv.where_ {
+        Some(w) => format!("{cond} AND ({w})"),
+        None => cond,
+    }
 }
 
 /// `key1 = 'a' AND key2 = 'b'` for one row.
@@ -952,6 +991,12 @@ async fn apply_action(
         Action::Sql { apply, undo } => {
             conn.execute(apply).await?;
             changes.push(Change::SqlApplied { undo: undo.clone() });
+        }
+        Action::RecordRevocation { path, keys, tables } => {
+            // After this step's rotation (if any): the secret the file holds now.
+            let env = EnvFile::read(path)?;
+            let secret_fingerprint = journal::secret_fingerprint(&env, keys);
+            changes.push(Change::SessionsRevoked { tables: tables.clone(), secret_fingerprint });
         }
     }
     Ok(())
@@ -1169,6 +1214,9 @@ pub async fn undo(
                 Change::SqlApplied { undo: Some(sql) } => {
                     conn.execute(sql).await?;
                     format!("step {}: undo SQL run", step.title)
+                }
+                Change::SessionsRevoked { tables, .. } => {
+                    format!("the record that sessions in {} were revoked is taken back", tables.join(", "))
                 }
                 Change::SqlApplied { undo: None } => {
                     report.not_undone.push(format!("step {}: the profile gives no undo SQL", step.title));

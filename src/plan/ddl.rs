@@ -3,7 +3,9 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::names::Namespace;
-use super::{known_names, Finding, ForeignKeyPlan, IndexPlan, Level, Phase, Plan, Statement, TablePlan};
+use super::{
+    known_names, Finding, ForeignKeyPlan, IndexPlan, Level, Part, Phase, Plan, PlannedObject, Statement, TablePlan,
+};
 use crate::schema::{SourceSchema, Table};
 use crate::source::sqltext;
 use crate::target::mariadb::{BYTES_PER_CHAR, MAX_KEY_BYTES, MAX_KEY_CHARS};
@@ -354,7 +356,18 @@ pub(super) fn statements(
     let schema_name = plan.target_schema.as_deref();
     let mut out = Vec::new();
     let push = |out: &mut Vec<Statement>, phase, object: &str, sql: String, best_effort| {
-        out.push(Statement { phase, object: object.to_string(), sql, best_effort });
+        out.push(Statement { phase, object: object.to_string(), sql, best_effort, head: None, parts: Vec::new() });
+    };
+    // A statement that creates one object.
+    let push_one = |out: &mut Vec<Statement>, phase, object: &str, sql: String, best_effort, created| {
+        let parts = vec![Part { object: created, clause: sql.clone() }];
+        out.push(Statement { phase, object: object.to_string(), sql, best_effort, head: None, parts });
+    };
+    // One ALTER TABLE that adds several objects.
+    let push_alter = |out: &mut Vec<Statement>, phase, table: &str, head: String, parts: Vec<Part>| {
+        let clauses: Vec<&str> = parts.iter().map(|p| p.clause.as_str()).collect();
+        let sql = format!("{head} {}", clauses.join(", "));
+        out.push(Statement { phase, object: table.to_string(), sql, best_effort: false, head: Some(head), parts });
     };
     if let Some(s) = schema_name.filter(|s| *s != "public") {
         push(&mut out, Phase::Tables, s, format!("CREATE SCHEMA IF NOT EXISTS {}", engine.quote(s)), false);
@@ -369,38 +382,36 @@ pub(super) fn statements(
     let grouped = engine.dialect() == Dialect::MariaDb;
     for tp in plan.tables.iter().filter(|_| grouped) {
         let tref = engine.table_ref(schema_name, &tp.target_name);
-        let adds: Vec<String> = tp
+        let adds: Vec<Part> = tp
             .indexes
             .iter()
-            .map(|idx| {
-                format!(
+            .map(|idx| Part {
+                object: PlannedObject::Index { table: tp.target_name.clone(), name: idx.target_name.clone() },
+                clause: format!(
                     "ADD {}INDEX {} ({})",
                     if idx.unique { "UNIQUE " } else { "" },
                     engine.quote(&idx.target_name),
                     idx.keys.join(", ")
-                )
+                ),
             })
             .collect();
         if !adds.is_empty() {
-            push(&mut out, Phase::Indexes, &tp.target_name, format!("ALTER TABLE {tref} {}", adds.join(", ")), false);
+            push_alter(&mut out, Phase::Indexes, &tp.target_name, format!("ALTER TABLE {tref}"), adds);
         }
     }
     if grouped && !engine.inline_foreign_keys() {
         for tp in &plan.tables {
             let tref = engine.table_ref(schema_name, &tp.target_name);
-            let adds: Vec<String> = tp
+            let adds: Vec<Part> = tp
                 .foreign_keys
                 .iter()
-                .map(|fk| format!("ADD CONSTRAINT {} {}", engine.quote(&fk.name), fk_clause(fk, plan, engine)))
+                .map(|fk| Part {
+                    object: PlannedObject::ForeignKey { table: tp.target_name.clone(), name: fk.name.clone() },
+                    clause: format!("ADD CONSTRAINT {} {}", engine.quote(&fk.name), fk_clause(fk, plan, engine)),
+                })
                 .collect();
             if !adds.is_empty() {
-                push(
-                    &mut out,
-                    Phase::ForeignKeys,
-                    &tp.target_name,
-                    format!("ALTER TABLE {tref} {}", adds.join(", ")),
-                    false,
-                );
+                push_alter(&mut out, Phase::ForeignKeys, &tp.target_name, format!("ALTER TABLE {tref}"), adds);
             }
         }
     }
@@ -416,7 +427,8 @@ pub(super) fn statements(
             if let Some(w) = &idx.partial {
                 sql.push_str(&format!(" WHERE {w}"));
             }
-            push(&mut out, Phase::Indexes, &idx.target_name, sql, false);
+            let created = PlannedObject::Index { table: tp.target_name.clone(), name: idx.target_name.clone() };
+            push_one(&mut out, Phase::Indexes, &idx.target_name, sql, false, created);
         }
     }
     if !grouped && !engine.inline_foreign_keys() {
@@ -428,7 +440,8 @@ pub(super) fn statements(
                     engine.quote(&fk.name),
                     fk_clause(fk, plan, engine)
                 );
-                push(&mut out, Phase::ForeignKeys, &fk.name, sql, false);
+                let created = PlannedObject::ForeignKey { table: tp.target_name.clone(), name: fk.name.clone() };
+                push_one(&mut out, Phase::ForeignKeys, &fk.name, sql, false, created);
             }
         }
     }
@@ -439,7 +452,12 @@ pub(super) fn statements(
         }
         let tref = engine.table_ref(schema_name, &tp.target_name);
         if let Some(sql) = engine.reset_identity(&tref, &id.column, id.next_value) {
-            push(&mut out, Phase::IdentityResets, &tp.target_name, sql, false);
+            let created = PlannedObject::Counter {
+                table: tp.target_name.clone(),
+                column: id.column.clone(),
+                next: id.next_value,
+            };
+            push_one(&mut out, Phase::IdentityResets, &tp.target_name, sql, false, created);
         }
     }
     let known = known_names(plan, schema);
@@ -453,7 +471,8 @@ pub(super) fn statements(
                     engine.table_ref(schema_name, &v.name),
                     requote(body.trim(), &known, engine, &booleans)
                 );
-                push(&mut out, Phase::Views, &v.name, sql, true);
+                let created = PlannedObject::View { name: v.name.clone() };
+                push_one(&mut out, Phase::Views, &v.name, sql, true, created);
             }
             None => findings.push(Finding::new(
                 Level::Warning,

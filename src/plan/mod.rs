@@ -77,6 +77,8 @@ impl Phase {
     }
 }
 
+pub use crate::target::PlannedObject;
+
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Statement {
     pub phase: Phase,
@@ -85,6 +87,36 @@ pub struct Statement {
     pub sql: String,
     /// A failure is a warning, not an error (views translated from SQLite's SQL).
     pub best_effort: bool,
+    /// For a statement that adds several objects in one (MariaDB's `ALTER TABLE t ADD …,
+    /// ADD …`): the part before the clauses, so that a subset can be run.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub head: Option<String>,
+    /// What the statement creates, one part per object, as the target's catalog names it:
+    /// `--resume` reads the catalog to run only what is missing. Empty before the data.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub parts: Vec<Part>,
+}
+
+/// One object a post-load statement creates, and the SQL that creates it alone (a whole
+/// statement, or a clause after `Statement::head`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    pub object: PlannedObject,
+    pub clause: String,
+}
+
+impl Statement {
+    /// The statement that creates only `parts` (a subset of `self.parts`).
+    pub fn sql_for(&self, parts: &[&Part]) -> String {
+        match &self.head {
+            Some(head) => {
+                format!("{head} {}", parts.iter().map(|p| p.clause.as_str()).collect::<Vec<_>>().join(", "))
+            }
+            None => parts.iter().map(|p| p.clause.as_str()).collect::<Vec<_>>().join("; "),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]

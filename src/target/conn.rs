@@ -14,7 +14,7 @@ use super::mysqltext;
 use super::pgbinary::{self, PgType};
 use super::readback;
 use super::url::TargetUrl;
-use super::Dialect;
+use super::{Dialect, PlannedObject};
 use crate::types::ColumnType;
 use crate::value::Value;
 
@@ -22,6 +22,9 @@ use crate::value::Value;
 pub enum TargetError {
     #[error("cannot connect to {target}: {reason}; {hint}")]
     Connect { target: String, reason: String, hint: String },
+    /// The URL is refused before any connection (no database, a system database).
+    #[error(transparent)]
+    Url(#[from] crate::target::url::UrlError),
     #[error("{target}: {what}: {reason}")]
     Server { target: String, what: String, reason: String },
 }
@@ -80,6 +83,7 @@ impl TargetConn {
             target: target.clone(),
             reason,
         };
+        url.check_database()?;
         match url.dialect {
             Dialect::Postgres => {
                 let opts: PgConnectOptions = url.expose().parse().map_err(|e: sqlx::Error| fail(e.to_string()))?;
@@ -97,13 +101,6 @@ impl TargetConn {
                 Ok(TargetConn::Postgres { conn, target, version: format!("PostgreSQL {version}") })
             }
             Dialect::MariaDb => {
-                if url.database().is_none() {
-                    return Err(TargetError::Connect {
-                        target: target.clone(),
-                        reason: "the URL names no database".into(),
-                        hint: "write the database after the host, e.g. mariadb://user@host:3306/shop (cutover creates tables, never databases)".into(),
-                    });
-                }
                 let opts: MySqlConnectOptions = url.expose().parse().map_err(|e: sqlx::Error| fail(e.to_string()))?;
                 let opts = opts
                     .charset("utf8mb4")
@@ -192,6 +189,185 @@ impl TargetConn {
             TargetConn::Sqlite { conn, .. } => conn.execute_batch(sql).map_err(|e| e.to_string()),
         };
         r.map_err(|e| self.server(format!("running `{}`", first_line(sql)), e))
+    }
+
+    /// Move the counter that numbers new rows of `column` (a sequence / identity,
+    /// AUTO_INCREMENT, SQLite's `sqlite_sequence`) so that the next value is above the
+    /// column's largest value and above `floor` (the source's `sqlite_sequence`: SQLite's
+    /// AUTOINCREMENT never hands out an id again, even of a deleted row). A column
+    /// without a counter is left alone.
+    pub async fn raise_counter(
+        &mut self,
+        schema: Option<&str>,
+        table: &str,
+        column: &str,
+        floor: i64,
+    ) -> Result<(), TargetError> {
+        let engine = self.dialect().engine();
+        let tref = self.table_ref(schema, table);
+        let lit = |s: &str| engine.string_literal(s);
+        match self.dialect() {
+            Dialect::Postgres => {
+                let col = engine.quote(column);
+                let sql = format!(
+                    "SELECT setval(s, GREATEST((SELECT max({col}) FROM {tref}), {floor}, 0) + 1, false) \
+                     FROM pg_get_serial_sequence({}, {}) AS s WHERE s IS NOT NULL",
+                    lit(&tref),
+                    lit(column)
+                );
+                self.execute(&sql).await
+            }
+            Dialect::MariaDb => {
+                if floor <= 0 {
+                    return Ok(()); // InnoDB moves AUTO_INCREMENT past every key inserted.
+                }
+                let current = self
+                    .scalar(&format!(
+                        "SELECT CAST(COALESCE(max(AUTO_INCREMENT), 0) AS SIGNED) FROM information_schema.TABLES \
+                         WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = {}",
+                        lit(table)
+                    ))
+                    .await?;
+                if current == 0 || current > floor {
+                    return Ok(()); // no AUTO_INCREMENT column, or already past the floor
+                }
+                self.execute(&format!("ALTER TABLE {tref} AUTO_INCREMENT = {}", floor + 1)).await
+            }
+            Dialect::Sqlite => {
+                let autoincrement = self
+                    .scalar(&format!(
+                        "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = {} \
+                         AND upper(sql) LIKE '%AUTOINCREMENT%'",
+                        lit(table)
+                    ))
+                    .await?;
+                if autoincrement == 0 || floor <= 0 {
+                    return Ok(()); // SQLite hands out max(rowid) + 1 by itself.
+                }
+                match engine.reset_identity(&tref, column, floor + 1) {
+                    Some(sql) => self.execute(&sql).await,
+                    None => Ok(()),
+                }
+            }
+        }
+    }
+
+    /// The value the counter of `column` hands out next (sequence / identity,
+    /// AUTO_INCREMENT, `sqlite_sequence` + 1); None when the column has no counter
+    /// (SQLite: a table without AUTOINCREMENT, which hands out max(rowid) + 1 by itself).
+    pub async fn next_counter(
+        &mut self,
+        schema: Option<&str>,
+        table: &str,
+        column: &str,
+    ) -> Result<Option<i64>, TargetError> {
+        let engine = self.dialect().engine();
+        let lit = |s: &str| engine.string_literal(s);
+        match self.dialect() {
+            Dialect::Postgres => {
+                let tref = self.table_ref(schema, table);
+                let seq = self
+                    .strings(&format!("SELECT COALESCE(pg_get_serial_sequence({}, {}), '')", lit(&tref), lit(column)))
+                    .await?;
+                let Some(seq) = seq.into_iter().next().filter(|s| !s.is_empty()) else { return Ok(None) };
+                let next = self
+                    .scalar(&format!("SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM {seq}"))
+                    .await?;
+                Ok(Some(next))
+            }
+            Dialect::MariaDb => {
+                let n = self
+                    .scalar(&format!(
+                        "SELECT CAST(COALESCE(max(AUTO_INCREMENT), 0) AS SIGNED) FROM information_schema.TABLES \
+                         WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = {}",
+                        lit(table)
+                    ))
+                    .await?;
+                Ok((n > 0).then_some(n))
+            }
+            Dialect::Sqlite => {
+                let autoincrement = self
+                    .scalar(&format!(
+                        "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = {} \
+                         AND upper(sql) LIKE '%AUTOINCREMENT%'",
+                        lit(table)
+                    ))
+                    .await?;
+                if autoincrement == 0 {
+                    return Ok(None);
+                }
+                let next = self
+                    .scalar(&format!(
+                        "SELECT COALESCE((SELECT max(seq) FROM sqlite_sequence WHERE name = {}), 0) + 1",
+                        lit(table)
+                    ))
+                    .await?;
+                Ok(Some(next))
+            }
+        }
+    }
+
+    /// Whether the catalog already holds an object the plan creates after the data (an
+    /// index or foreign key of that name on that table, a view, a counter at or past its
+    /// planned value): how `--resume` completes a post-load phase that a kill interrupted
+    /// between a statement and its record in the state file.
+    pub async fn has_object(&mut self, schema: Option<&str>, object: &PlannedObject) -> Result<bool, TargetError> {
+        let engine = self.dialect().engine();
+        let lit = |s: &str| engine.string_literal(s);
+        let pg_schema = lit(schema.unwrap_or("public"));
+        let sql = match (self.dialect(), object) {
+            (_, PlannedObject::Counter { table, column, next }) => {
+                let current = self.next_counter(schema, table, column).await?;
+                return Ok(current.is_some_and(|c| c >= *next));
+            }
+            (Dialect::Postgres, PlannedObject::Index { table, name }) => format!(
+                "SELECT count(*) FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid \
+                 JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace \
+                 WHERE n.nspname = {pg_schema} AND t.relname = {} AND ic.relname = {}",
+                lit(table),
+                lit(name)
+            ),
+            (Dialect::Postgres, PlannedObject::ForeignKey { table, name }) => format!(
+                "SELECT count(*) FROM pg_constraint co JOIN pg_class t ON t.oid = co.conrelid \
+                 JOIN pg_namespace n ON n.oid = t.relnamespace \
+                 WHERE co.contype = 'f' AND n.nspname = {pg_schema} AND t.relname = {} AND co.conname = {}",
+                lit(table),
+                lit(name)
+            ),
+            (Dialect::Postgres, PlannedObject::View { name }) => {
+                format!("SELECT count(*) FROM pg_views WHERE schemaname = {pg_schema} AND viewname = {}", lit(name))
+            }
+            (Dialect::MariaDb, PlannedObject::Index { table, name }) => format!(
+                "SELECT CAST(count(*) AS SIGNED) FROM information_schema.STATISTICS \
+                 WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = {} AND INDEX_NAME = {}",
+                lit(table),
+                lit(name)
+            ),
+            (Dialect::MariaDb, PlannedObject::ForeignKey { table, name }) => format!(
+                "SELECT CAST(count(*) AS SIGNED) FROM information_schema.REFERENTIAL_CONSTRAINTS \
+                 WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = {} AND CONSTRAINT_NAME = {}",
+                lit(table),
+                lit(name)
+            ),
+            (Dialect::MariaDb, PlannedObject::View { name }) => format!(
+                "SELECT CAST(count(*) AS SIGNED) FROM information_schema.VIEWS \
+                 WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = {}",
+                lit(name)
+            ),
+            (Dialect::Sqlite, PlannedObject::Index { table, name }) => format!(
+                "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND tbl_name = {} AND name = {}",
+                lit(table),
+                lit(name)
+            ),
+            // SQLite declares foreign keys inside CREATE TABLE: they exist with the table.
+            (Dialect::Sqlite, PlannedObject::ForeignKey { table, .. }) => {
+                format!("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = {}", lit(table))
+            }
+            (Dialect::Sqlite, PlannedObject::View { name }) => {
+                format!("SELECT count(*) FROM sqlite_schema WHERE type = 'view' AND name = {}", lit(name))
+            }
+        };
+        Ok(self.scalar(&sql).await? > 0)
     }
 
     /// The qualified name of a table for this connection's dialect.

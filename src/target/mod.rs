@@ -76,6 +76,28 @@ impl FromStr for Dialect {
     }
 }
 
+/// An object of the target's catalog that the plan creates after the data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlannedObject {
+    Index {
+        table: String,
+        name: String,
+    },
+    ForeignKey {
+        table: String,
+        name: String,
+    },
+    /// The identity / AUTO_INCREMENT counter of `column` hands out `next` or more.
+    Counter {
+        table: String,
+        column: String,
+        next: i64,
+    },
+    View {
+        name: String,
+    },
+}
+
 /// How long an identifier may be, and in what unit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NameLimit {

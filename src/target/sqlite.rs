@@ -69,7 +69,14 @@ impl SqlDialect for Sqlite {
     fn reset_identity(&self, table_ref: &str, _column: &str, next: i64) -> Option<String> {
         // Only AUTOINCREMENT tables keep a counter; the planner calls this for those only.
         let name = table_ref.trim_matches('"').replace("\"\"", "\"");
-        Some(format!("INSERT INTO sqlite_sequence (name, seq) VALUES ({}, {})", self.string_literal(&name), next - 1))
+        // SQLite itself keeps one row per table once rows were inserted: raise that row
+        // (never lower it), or add it; safe to run twice.
+        let (name, seq) = (self.string_literal(&name), next - 1);
+        Some(format!(
+            "UPDATE sqlite_sequence SET seq = max(seq, {seq}) WHERE name = {name}; \
+             INSERT INTO sqlite_sequence (name, seq) SELECT {name}, {seq} \
+             WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = {name})"
+        ))
     }
 
     fn inline_foreign_keys(&self) -> bool {

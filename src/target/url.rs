@@ -12,7 +12,13 @@ use super::Dialect;
 pub struct TargetUrl {
     raw: String,
     pub dialect: Dialect,
+    /// Set by `--allow-system-database`: a server's own databases are refused otherwise.
+    allow_system_database: bool,
 }
+
+/// Databases that belong to the server itself: cutover never writes into them unless told.
+pub const SYSTEM_DATABASES: &[&str] =
+    &["postgres", "template0", "template1", "mysql", "information_schema", "performance_schema", "sys"];
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum UrlError {
@@ -20,6 +26,10 @@ pub enum UrlError {
     NoScheme(String),
     #[error("target URL scheme `{scheme}` is not supported (in `{url}`); use postgres://, postgresql://, mysql://, mariadb:// or sqlite://")]
     UnknownScheme { scheme: String, url: String },
+    #[error("target URL `{url}` names no database: cutover would write into the server's default database; write the database after the host, e.g. {example} (cutover creates tables, never databases)")]
+    NoDatabase { url: String, example: String },
+    #[error("target URL `{url}` names `{database}`, a database of the server itself; cutover does not write there: create a database for the application (e.g. `CREATE DATABASE shop`) and put its name in the URL, or pass --allow-system-database if you really mean it")]
+    SystemDatabase { url: String, database: String },
     #[error("target URL `{url}` is malformed: {reason}; write it as scheme://user:password@host:port/database, with special characters of the password percent-encoded (/ as %2F, @ as %40, : as %3A, # as %23, ? as %3F, % as %25)")]
     Malformed { url: String, reason: String },
 }
@@ -50,7 +60,33 @@ impl TargetUrl {
                 return Err(UrlError::Malformed { url: redact(raw), reason: "no host".into() });
             }
         }
-        Ok(TargetUrl { raw: raw.to_string(), dialect })
+        Ok(TargetUrl { raw: raw.to_string(), dialect, allow_system_database: false })
+    }
+
+    /// The same URL, allowed (or not) to name a server's system database.
+    pub fn allow_system_database(mut self, allow: bool) -> TargetUrl {
+        self.allow_system_database = allow;
+        self
+    }
+
+    /// Server targets must name a database, and not one of the server's own (unless
+    /// allowed): checked before any connection is made.
+    pub fn check_database(&self) -> Result<(), UrlError> {
+        if self.dialect == Dialect::Sqlite {
+            return Ok(());
+        }
+        let Some(db) = self.database() else {
+            let example = match self.dialect {
+                Dialect::Postgres => "postgres://user@host:5432/shop",
+                _ => "mariadb://user@host:3306/shop",
+            };
+            return Err(UrlError::NoDatabase { url: self.to_string(), example: example.into() });
+        };
+        let system = SYSTEM_DATABASES.iter().any(|s| s.eq_ignore_ascii_case(&db));
+        if system && !self.allow_system_database {
+            return Err(UrlError::SystemDatabase { url: self.to_string(), database: db });
+        }
+        Ok(())
     }
 
     /// The full URL, password included: for the driver only, never for output.
@@ -78,7 +114,11 @@ impl TargetUrl {
         match ::url::Url::parse(&self.raw) {
             Ok(mut u) => {
                 u.set_path(&format!("/{db}"));
-                TargetUrl { raw: u.to_string(), dialect: self.dialect }
+                TargetUrl {
+                    raw: u.to_string(),
+                    dialect: self.dialect,
+                    allow_system_database: self.allow_system_database,
+                }
             }
             Err(_) => self.clone(),
         }
@@ -199,6 +239,33 @@ mod tests {
         let err = TargetUrl::parse("oracle://sys:hunter2@h/db").unwrap_err().to_string();
         assert!(!err.contains("hunter2"), "{err}");
         assert!(err.contains("oracle"), "{err}");
+    }
+
+    #[test]
+    fn url_without_database_or_with_a_system_database_is_refused() {
+        for u in ["postgres://postgres@127.0.0.1:5432", "postgres://postgres@127.0.0.1:5432/", "mariadb://root@h:3306"]
+        {
+            let e = TargetUrl::parse(u).unwrap().check_database().unwrap_err();
+            assert!(matches!(e, UrlError::NoDatabase { .. }), "{u}: {e}");
+            assert!(e.to_string().contains("write the database after the host"), "{e}");
+        }
+        for (u, db) in [
+            ("postgres://u:pw@h/postgres", "postgres"),
+            ("postgres://u@h/template1", "template1"),
+            ("postgresql://u@h/template0", "template0"),
+            ("mariadb://root@h/mysql", "mysql"),
+            ("mysql://root@h/information_schema", "information_schema"),
+            ("mariadb://root@h/performance_schema", "performance_schema"),
+            ("mariadb://root@h/SYS", "SYS"),
+        ] {
+            let url = TargetUrl::parse(u).unwrap();
+            let e = url.check_database().unwrap_err();
+            assert_eq!(e, UrlError::SystemDatabase { url: url.to_string(), database: db.into() });
+            assert!(!e.to_string().contains("pw@"), "{e}");
+            assert!(url.allow_system_database(true).check_database().is_ok(), "{u}");
+        }
+        assert!(TargetUrl::parse("postgres://u@h/shop").unwrap().check_database().is_ok());
+        assert!(TargetUrl::parse("sqlite://x.db").unwrap().check_database().is_ok());
     }
 
     #[test]

@@ -227,6 +227,9 @@ fn source_side(
         seen += 1;
         if seen % 65_536 == 0 {
             progress.rows(&job.source_name, 65_536);
+            if crate::interrupt::requested().is_some() {
+                return Err(format!("interrupted while reading table {} of the source", job.source_name));
+            }
         }
         let values = match copy::convert_row(row, job) {
             Ok(v) => v,
@@ -459,7 +462,7 @@ pub async fn verify(opts: &VerifyOptions<'_>) -> Result<VerifyReport, VerifyErro
         verdicts.iter().filter(|v| v.status != "missing in target").map(|v| v.target_table.clone()).collect();
     if let Some(conn) = conns.first_mut() {
         report.foreign_keys = foreign_keys(conn, &plan, schema_ref, &present).await?;
-        report.identities = identities(conn, &plan, &specs, schema_ref, mode).await?;
+        report.identities = identities(conn, &plan, &schema, &specs, schema_ref, mode).await?;
     }
     if let Some(st) = &state {
         source_changed(&mut report, st, &schema, &verdicts);
@@ -772,10 +775,13 @@ async fn foreign_keys(
     Ok(out)
 }
 
-/// The identity / AUTO_INCREMENT counter of every table that has one must be above its largest key.
+/// The identity / AUTO_INCREMENT counter of every table that has one must be above its
+/// largest key, and above the source's `sqlite_sequence` (SQLite never reuses the id of a
+/// deleted row; neither may the target).
 async fn identities(
     conn: &mut TargetConn,
     plan: &Plan,
+    source: &SourceSchema,
     specs: &[Spec],
     schema: Option<&str>,
     mode: SchemaMode,
@@ -785,18 +791,22 @@ async fn identities(
     let mut out = Vec::new();
     for spec in specs {
         let Some(tp) = plan.table(&spec.job.source_name) else { continue };
-        let (column, autoincrement) = match (&tp.identity, mode) {
-            (Some(id), SchemaMode::Create) => (id.column.clone(), id.autoincrement),
+        let source_table = source.table(&spec.job.source_name);
+        let alias = source_table.and_then(|t| t.rowid_alias()).map(|c| c.name.clone());
+        let (column, autoincrement, source_column) = match (&tp.identity, mode) {
+            (Some(id), SchemaMode::Create) => (id.column.clone(), id.autoincrement, alias.clone()),
             // Existing mode: a single integer primary key column may have a sequence.
             (_, SchemaMode::Existing) if spec.key.len() == 1 => {
                 let i = spec.key[0];
                 if !matches!(spec.types[i], ColumnType::Integer { .. }) {
                     continue;
                 }
-                (spec.job.columns[i].clone(), true)
+                (spec.job.columns[i].clone(), true, spec.job.source_columns.get(i).cloned())
             }
             _ => continue,
         };
+        let sqlite_sequence =
+            source_table.and_then(|t| t.sequence).filter(|_| alias.is_some() && source_column == alias);
         let tref = conn.table_ref(schema, &tp.target_name);
         let max_sql = match dialect {
             Dialect::MariaDb => {
@@ -804,50 +814,18 @@ async fn identities(
             }
             _ => format!("SELECT CAST(COALESCE(max({}), 0) AS BIGINT) FROM {tref}", engine.quote(&column)),
         };
-        let next = match dialect {
-            Dialect::Postgres => {
-                let seq = conn
-                    .strings(&format!(
-                        "SELECT COALESCE(pg_get_serial_sequence({}, {}), '')",
-                        engine.string_literal(&tref),
-                        engine.string_literal(&column)
-                    ))
-                    .await?;
-                let Some(seq) = seq.into_iter().next().filter(|s| !s.is_empty()) else { continue };
-                conn.scalar(&format!("SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM {seq}"))
-                    .await?
-            }
-            Dialect::MariaDb => {
-                let n = conn
-                    .scalar(&format!(
-                        "SELECT CAST(COALESCE(max(AUTO_INCREMENT), 0) AS SIGNED) FROM information_schema.TABLES \
-                         WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = {}",
-                        engine.string_literal(&tp.target_name)
-                    ))
-                    .await?;
-                if n == 0 {
-                    continue;
-                }
-                n
-            }
-            Dialect::Sqlite => {
-                if !autoincrement {
-                    continue; // SQLite hands out max(rowid) + 1 by itself.
-                }
-                conn.scalar(&format!(
-                    "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = {}), 0) + 1",
-                    engine.string_literal(&tp.target_name)
-                ))
-                .await?
-            }
-        };
+        if dialect == Dialect::Sqlite && !autoincrement {
+            continue; // SQLite hands out max(rowid) + 1 by itself.
+        }
+        let Some(next) = conn.next_counter(schema, &tp.target_name, &column).await? else { continue };
         let max_value = conn.scalar(&max_sql).await?;
         out.push(IdentityVerdict {
             table: tp.target_name.clone(),
             column,
             max_value,
             next_value: next,
-            ok: next > max_value,
+            ok: next > max_value && next > sqlite_sequence.unwrap_or(0),
+            sqlite_sequence,
         });
     }
     Ok(out)

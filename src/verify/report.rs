@@ -108,6 +108,10 @@ pub struct IdentityVerdict {
     /// The value the sequence / AUTO_INCREMENT counter hands out next.
     pub next_value: i64,
     pub ok: bool,
+    /// The source's `sqlite_sequence` for this column (AUTOINCREMENT tables): the largest id
+    /// SQLite ever handed out, deleted rows included; the next value must be above it too.
+    #[serde(default)]
+    pub sqlite_sequence: Option<i64>,
 }
 
 impl VerifyReport {
@@ -213,15 +217,21 @@ impl VerifyReport {
         }
         let behind: Vec<&IdentityVerdict> = self.identities.iter().filter(|i| !i.ok).collect();
         out.push_str(&format!(
-            "identity / AUTO_INCREMENT: {} checked, {} behind the largest key\n",
+            "identity / AUTO_INCREMENT: {} checked, {} behind the largest key or sqlite_sequence\n",
             self.identities.len(),
             behind.len()
         ));
         for i in behind {
-            out.push_str(&format!(
-                "  {}.{}: next value {} but the largest is {}; the next insert would fail or reuse a key\n",
-                i.table, i.column, i.next_value, i.max_value
-            ));
+            match i.sqlite_sequence.filter(|s| *s >= i.next_value && *s > i.max_value) {
+                Some(seq) => out.push_str(&format!(
+                    "  {}.{}: next value {} but the source's sqlite_sequence is {seq}; new rows would reuse the id of a row deleted before the move\n",
+                    i.table, i.column, i.next_value
+                )),
+                None => out.push_str(&format!(
+                    "  {}.{}: next value {} but the largest is {}; the next insert would fail or reuse a key\n",
+                    i.table, i.column, i.next_value, i.max_value
+                )),
+            }
         }
         for f in &self.findings {
             out.push_str(&format!("{:?}: {}: {}\n", f.level, f.object, f.message).to_lowercase_first());

@@ -233,7 +233,23 @@ fn run_on(command: &str, source: &Path, url: &str, state: &Path, extra: &[&str])
     let mut args =
         vec![command, source.to_str().unwrap(), "--to", url, "--state", state.to_str().unwrap(), "--progress", "none"];
     args.extend_from_slice(extra);
+    // verify (and migrate --verify) write the report the gate reads; beside the state file,
+    // not in the working directory that every test shares.
+    let report = verify_report_beside(state);
+    if command == "verify" && !extra.contains(&"--report") {
+        args.extend_from_slice(&["--report", report.to_str().unwrap()]);
+    }
+    if command == "migrate" && extra.contains(&"--verify") && !extra.contains(&"--verify-report") {
+        args.extend_from_slice(&["--verify-report", report.to_str().unwrap()]);
+    }
     run_cutover(&args)
+}
+
+/// `<state file>.verify.json`: where the test helpers put verify's report.
+pub fn verify_report_beside(state: &Path) -> PathBuf {
+    let mut name = state.file_name().unwrap_or_default().to_os_string();
+    name.push(".verify.json");
+    state.with_file_name(name)
 }
 
 /// `cutover verify SOURCE --to <scratch db> --state STATE --progress none --json`, asserted to
@@ -250,6 +266,8 @@ pub fn verify_matches(source: &Path, db_url: &str, state: &Path, what: &str) -> 
         "--progress",
         "none",
         "--json",
+        "--report",
+        verify_report_beside(state).to_str().unwrap(),
     ]);
     let report: serde_json::Value =
         serde_json::from_str(&out).unwrap_or_else(|e| panic!("{what}: verify printed no JSON ({e}): {err}\n{out}"));
