@@ -607,3 +607,25 @@ async fn sigint_and_sigterm_stop_cleanly_and_resume_exactly_postgres() {
 async fn sigint_and_sigterm_stop_cleanly_and_resume_exactly_mariadb() {
     signals_stop_cleanly(Dialect::MariaDb, "signals_resume_my").await;
 }
+
+/// Existing mode: a source column that matched a target column of a type cutover does not
+/// support yet is reported as that, not also as "the source has no such column".
+#[tokio::test(flavor = "multi_thread")]
+async fn a_matched_column_of_an_unsupported_type_is_not_reported_missing_from_the_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("s.sqlite");
+    rusqlite::Connection::open(&src)
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE job (id INTEGER PRIMARY KEY, took INTEGER NOT NULL); INSERT INTO job VALUES (1, 5);",
+        )
+        .unwrap();
+    let db = ScratchDb::new(Dialect::Postgres, "existing_unsupported_type_named_once").await;
+    exec(Dialect::Postgres, &db.url, "CREATE TABLE job (id bigint PRIMARY KEY, took tsvector NOT NULL)").await;
+    let state = dir.path().join("state.json");
+    let (code, out, err) = migrate(&src, &db, &state, &["--schema", "existing"]);
+    assert_eq!(code, 2, "{err}\n{out}");
+    assert!(err.contains("job.took: target type tsvector is not supported yet"), "{err}");
+    assert!(!err.contains("the source has no such column"), "{err}");
+    db.drop_db().await;
+}
