@@ -15,6 +15,7 @@ pub mod golive;
 pub mod harden;
 pub mod hash;
 pub mod lint;
+pub mod output;
 pub mod plan;
 pub mod report;
 pub mod schema;
