@@ -28,7 +28,7 @@ mod testkit;
 pub(crate) use error::show;
 pub use error::{shorten, ConvertError};
 
-use crate::target::Dialect;
+use crate::dialect::Dialect;
 use crate::types::{ColumnType, EpochUnit};
 use crate::value::{SourceValue, Value};
 

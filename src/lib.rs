@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod convert;
 pub mod copy;
+pub mod dialect;
 pub mod gate;
 pub mod golive;
 pub mod harden;

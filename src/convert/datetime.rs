@@ -11,7 +11,7 @@
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Offset, Utc};
 
-use crate::target::Dialect;
+use crate::dialect::Dialect;
 use crate::types::{ColumnType, EpochUnit};
 use crate::value::{SourceValue, Value};
 
@@ -356,7 +356,7 @@ fn parse_offset(c: &mut Cursor<'_>) -> Result<Option<FixedOffset>, Fail> {
 mod tests {
     use super::super::testkit::*;
     use super::super::ConvertContext;
-    use crate::target::Dialect::{self, MariaDb, Postgres, Sqlite};
+    use crate::dialect::Dialect::{self, MariaDb, Postgres, Sqlite};
     use crate::types::{ColumnType, EpochUnit};
     use crate::value::SourceValue::{self, Blob, Integer, Real};
     use crate::value::Value;

@@ -3,7 +3,7 @@
 
 use serde::de::IgnoredAny;
 
-use crate::target::Dialect;
+use crate::dialect::Dialect;
 use crate::types::ColumnType;
 use crate::value::{SourceValue, Value};
 
@@ -188,7 +188,7 @@ fn uuid_text(text: &[u8]) -> Option<u128> {
 mod tests {
     use super::super::testkit::*;
     use super::real_text;
-    use crate::target::Dialect::{MariaDb, Postgres, Sqlite};
+    use crate::dialect::Dialect::{MariaDb, Postgres, Sqlite};
     use crate::types::ColumnType;
     use crate::value::SourceValue::{self, Blob, Integer, Real, Text};
     use crate::value::Value;
@@ -199,7 +199,7 @@ mod tests {
     const BYTES: ColumnType = ColumnType::Bytes;
     const UUID: ColumnType = ColumnType::Uuid;
 
-    fn text_ok(v: SourceValue<'_>, ty: &ColumnType, d: crate::target::Dialect) -> String {
+    fn text_ok(v: SourceValue<'_>, ty: &ColumnType, d: crate::dialect::Dialect) -> String {
         match ok(v, ty, d) {
             Value::Text(s) => s,
             other => panic!("{other:?}"),
