@@ -16,6 +16,7 @@ pub mod golive;
 pub mod harden;
 pub mod hash;
 pub mod lint;
+pub mod mapping;
 pub mod output;
 pub mod plan;
 pub mod report;

@@ -6,8 +6,8 @@ use serde::Serialize;
 
 use super::output::{json, write_stdout};
 use super::{read_source, resolve_source, CliError, Outcome, OutputOpts, SourceOpts};
+use crate::mapping::describe_classes;
 use crate::output::{table, thousands};
-use crate::plan::mapping::describe_classes;
 use crate::plan::tiers;
 use crate::schema::SourceSchema;
 
