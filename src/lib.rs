@@ -4,7 +4,8 @@
 //! The library holds everything; `main.rs` only parses arguments and maps the result
 //! to an exit code. Modules follow the product: `source` reads SQLite, `plan` decides
 //! how it lands, `target` knows each engine, `convert` turns values, `gate` decides go or no-go,
-//! `cli` is the command line on top.
+//! `cli` is the command line on top. `docs/architecture.md` maps every module, its layer
+//! and its invariants.
 
 pub mod cli;
 pub mod config;
