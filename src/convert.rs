@@ -12,7 +12,8 @@
 //! module only says why.
 //!
 //! The rules are split by type family: `number` (boolean, integer, double),
-//! `decimal`, `text` (text, JSON, bytes, UUID) and `datetime` (timestamp, date, time).
+//! `decimal`, `text` (text, JSON, bytes, UUID) and `datetime` (timestamp, date, time);
+//! `real` is how a double is written as text, which `text` stores and `error` shows.
 
 #![deny(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_possible_wrap)]
 
@@ -20,6 +21,7 @@ mod datetime;
 mod decimal;
 mod error;
 mod number;
+mod real;
 mod text;
 
 #[cfg(test)]
@@ -28,7 +30,7 @@ mod testkit;
 pub(crate) use error::show;
 pub use error::{shorten, ConvertError};
 
-use crate::target::Dialect;
+use crate::dialect::Dialect;
 use crate::types::{ColumnType, EpochUnit};
 use crate::value::{SourceValue, Value};
 

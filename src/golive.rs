@@ -180,7 +180,7 @@ pub async fn golive(opts: &GoliveOptions<'_>) -> GoliveReport {
                     format!(
                         "{} tables, {} rows{} in {:.1} s",
                         m.tables.len(),
-                        crate::cli::output::thousands(rows),
+                        crate::output::thousands(rows),
                         if resume { " (resumed)" } else { "" },
                         m.seconds
                     ),
@@ -458,7 +458,7 @@ async fn verify_stage(
     match verify::verify(&vopts).await {
         Ok(v) => {
             let written = serde_json::to_string_pretty(&v).map_err(|e| e.to_string()).and_then(|t| {
-                crate::cli::output::write_private(&opts.verify_report, &(t + "\n")).map_err(|e| e.to_string())
+                crate::output::write_private(&opts.verify_report, &(t + "\n")).map_err(|e| e.to_string())
             });
             if let Err(e) = written {
                 r.stage("verify", "failed", format!("{}: {e}", opts.verify_report.display()));

@@ -4,18 +4,22 @@
 //! The library holds everything; `main.rs` only parses arguments and maps the result
 //! to an exit code. Modules follow the product: `source` reads SQLite, `plan` decides
 //! how it lands, `target` knows each engine, `convert` turns values, `gate` decides go or no-go,
-//! `cli` is the command line on top.
+//! `cli` is the command line on top. `docs/architecture.md` maps every module, its layer
+//! and its invariants.
 
 pub mod cli;
 pub mod config;
 pub mod convert;
 pub mod copy;
+pub mod dialect;
 pub mod gate;
 pub mod golive;
 pub mod harden;
 pub mod hash;
 pub mod interrupt;
 pub mod lint;
+pub mod mapping;
+pub mod output;
 pub mod plan;
 pub mod report;
 pub mod schema;

@@ -66,7 +66,7 @@ pub struct Reject {
 
 impl MigrationReport {
     pub fn render(&self) -> String {
-        use crate::cli::output::{table, thousands};
+        use crate::output::{table, thousands};
         let mut grid = vec![vec![
             "tier".to_string(),
             "table".into(),

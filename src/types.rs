@@ -1,6 +1,6 @@
 //! The engine-neutral column types of a plan.
 //!
-//! The type mapping (`plan::mapping`) turns a SQLite declared type into one of these;
+//! The type mapping (`mapping`) turns a SQLite declared type into one of these;
 //! each target engine renders it in its own dialect (`target`), and the conversion
 //! rules (`convert`) turn source values into values of this type. Overrides in
 //! `cutover.toml` are written in the same vocabulary (`FromStr`), so one override

@@ -31,7 +31,7 @@ fn cli_reference_matches_help() {
 fn type_mapping_doc_matches_the_rules() {
     let path = root().join("docs/type-mapping.md");
     let doc = std::fs::read_to_string(&path).unwrap_or_default();
-    let table = cutover::plan::mapping::rules_markdown();
+    let table = cutover::mapping::rules_markdown();
     if std::env::var_os("UPDATE_DOCS").is_some() {
         let start = doc.find("<!-- rules:start -->");
         let end = doc.find("<!-- rules:end -->");

@@ -65,7 +65,7 @@ pub fn run(args: InitArgs) -> Result<Outcome, CliError> {
     };
     let plan = plan::build(&schema, &opts).map_err(|e| CliError::Usage(e.into()))?;
     let text = render(&args, url.as_ref(), dialect, &schema, &plan, source.connection());
-    super::output::write_private(&args.output, &text)
+    crate::output::write_private(&args.output, &text)
         .map_err(|e| CliError::Runtime(anyhow::anyhow!("writing {}: {e}", args.output.display())))?;
     eprintln!(
         "wrote {} ({} tables); review it, then run `cutover plan --config {}`",

@@ -4,9 +4,10 @@ use clap::Args;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use super::output::{json, table, thousands, write_stdout};
+use super::output::{json, write_stdout};
 use super::{read_source, resolve_source, CliError, Outcome, OutputOpts, SourceOpts};
-use crate::plan::mapping::describe_classes;
+use crate::mapping::describe_classes;
+use crate::output::{table, thousands};
 use crate::plan::tiers;
 use crate::schema::SourceSchema;
 

@@ -197,6 +197,6 @@ pub fn run(args: MigrateArgs) -> Result<Outcome, CliError> {
 
 fn write_report(path: &std::path::Path, report: &crate::report::MigrationReport) -> Result<(), CliError> {
     let text = serde_json::to_string_pretty(report).map_err(|e| CliError::Runtime(e.into()))?;
-    crate::cli::output::write_private(path, &(text + "\n"))
+    crate::output::write_private(path, &(text + "\n"))
         .map_err(|e| CliError::Runtime(anyhow::anyhow!("{}: {e}", path.display())))
 }

@@ -2,8 +2,9 @@
 
 use clap::Args;
 
-use super::output::{json, table, thousands, write_stdout};
+use super::output::{json, write_stdout};
 use super::{read_source, resolve_source, resolve_target, CliError, Outcome, OutputOpts, SourceOpts, TargetOpts};
+use crate::output::{table, thousands};
 use crate::plan::{self, Level, Phase, Plan, PlanOptions};
 
 /// Show how the source will land in a target: tables by tier, the type of every column

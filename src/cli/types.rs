@@ -13,6 +13,6 @@ use super::{write_stdout, CliError, Outcome};
 pub struct TypesArgs {}
 
 pub fn run(_args: TypesArgs) -> Result<Outcome, CliError> {
-    write_stdout(&crate::plan::mapping::rules_markdown())?;
+    write_stdout(&crate::mapping::rules_markdown())?;
     Ok(Outcome::Success)
 }

@@ -130,6 +130,6 @@ pub fn run_verify(opts: &VerifyOptions<'_>, jobs: usize) -> Result<VerifyReport,
 
 pub fn write_report(path: &std::path::Path, report: &VerifyReport) -> Result<(), CliError> {
     let text = serde_json::to_string_pretty(report).map_err(|e| CliError::Runtime(e.into()))?;
-    crate::cli::output::write_private(path, &(text + "\n"))
+    crate::output::write_private(path, &(text + "\n"))
         .map_err(|e| CliError::Runtime(anyhow::anyhow!("{}: {e}", path.display())))
 }

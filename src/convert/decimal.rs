@@ -228,7 +228,7 @@ impl Scaled {
 #[cfg(test)]
 mod tests {
     use super::super::testkit::*;
-    use crate::target::Dialect::{MariaDb, Postgres, Sqlite};
+    use crate::dialect::Dialect::{MariaDb, Postgres, Sqlite};
     use crate::types::ColumnType;
     use crate::value::SourceValue::{self, Blob, Integer, Real, Text};
     use crate::value::Value;

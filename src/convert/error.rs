@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use crate::types::ColumnType;
 use crate::value::SourceValue;
 
-use super::text::real_text;
+use super::real::real_text;
 
 /// How many characters (or BLOB bytes, as hex pairs) of an offending value a message shows.
 pub(crate) const SHOWN_CHARS: usize = 60;

@@ -1,6 +1,6 @@
 //! Boolean, integer and double columns: which stored values mean exactly one such value.
 
-use crate::target::Dialect;
+use crate::dialect::Dialect;
 use crate::types::{ColumnType, IntWidth};
 use crate::value::{SourceValue, Value};
 
@@ -160,7 +160,7 @@ fn text_to_double(v: SourceValue<'_>, t: &[u8], ty: &ColumnType) -> Result<f64, 
 #[cfg(test)]
 mod tests {
     use super::super::testkit::*;
-    use crate::target::Dialect::{self, MariaDb, Postgres, Sqlite};
+    use crate::dialect::Dialect::{self, MariaDb, Postgres, Sqlite};
     use crate::types::{ColumnType, IntWidth};
     use crate::value::SourceValue::{self, Blob, Integer, Real, Text};
     use crate::value::Value;

@@ -1,7 +1,7 @@
 //! Helpers shared by the conversion tests: run a conversion, and check a refusal's kind
 //! and that its message shows the offending value.
 
-use crate::target::Dialect;
+use crate::dialect::Dialect;
 use crate::types::{ColumnType, EpochUnit};
 use crate::value::{SourceValue, Value};
 

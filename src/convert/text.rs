@@ -3,44 +3,12 @@
 
 use serde::de::IgnoredAny;
 
-use crate::target::Dialect;
+use crate::dialect::Dialect;
 use crate::types::ColumnType;
 use crate::value::{SourceValue, Value};
 
 use super::error::{hex_escapes, show, wrong_class, ConvertError};
-
-/// Longest plain (positional) form `real_text` writes before it switches to exponent form.
-const PLAIN_REAL_MAX_CHARS: usize = 20;
-
-/// A finite double as text that reads back as the same REAL, `None` for NaN and ±infinity.
-///
-/// The rule, exactly:
-/// 1. Take Rust's Display of the double: the shortest text that reads back as the same
-///    double, always positional (never an exponent).
-/// 2. Append `.0` when it has no decimal point (`1` -> `1.0`), so that SQLite and other
-///    readers see a REAL and not an INTEGER.
-/// 3. If the result is at most 20 characters, that is the text: `0.1`, `-0.0`,
-///    `0.30000000000000004`, `0.00000012345`, `100000000000000000.0` (1e17).
-/// 4. Otherwise use Rust's shortest exponent form (`{:e}`) with an explicit exponent
-///    sign: `1e+18`, `1e+300`, `1e-300`, `1.7976931348623157e+308` (at most 24
-///    characters). An exponent makes the text a REAL for SQLite, and a JSON number.
-pub(crate) fn real_text(f: f64) -> Option<String> {
-    if !f.is_finite() {
-        return None;
-    }
-    let mut plain = format!("{f}");
-    if !plain.contains('.') {
-        plain.push_str(".0");
-    }
-    if plain.len() <= PLAIN_REAL_MAX_CHARS {
-        return Some(plain);
-    }
-    let exp = format!("{f:e}");
-    Some(match exp.split_once('e') {
-        Some((mantissa, power)) if !power.starts_with('-') => format!("{mantissa}e+{power}"),
-        _ => exp,
-    })
-}
+use super::real::real_text;
 
 pub(super) fn to_text(
     v: SourceValue<'_>,
@@ -186,9 +154,9 @@ fn uuid_text(text: &[u8]) -> Option<u128> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::real::real_text;
     use super::super::testkit::*;
-    use super::real_text;
-    use crate::target::Dialect::{MariaDb, Postgres, Sqlite};
+    use crate::dialect::Dialect::{MariaDb, Postgres, Sqlite};
     use crate::types::ColumnType;
     use crate::value::SourceValue::{self, Blob, Integer, Real, Text};
     use crate::value::Value;
@@ -199,7 +167,7 @@ mod tests {
     const BYTES: ColumnType = ColumnType::Bytes;
     const UUID: ColumnType = ColumnType::Uuid;
 
-    fn text_ok(v: SourceValue<'_>, ty: &ColumnType, d: crate::target::Dialect) -> String {
+    fn text_ok(v: SourceValue<'_>, ty: &ColumnType, d: crate::dialect::Dialect) -> String {
         match ok(v, ty, d) {
             Value::Text(s) => s,
             other => panic!("{other:?}"),
@@ -429,15 +397,6 @@ mod tests {
             let hyphenated = format!("{}-{}-{}-{}-{}", &simple[..8], &simple[8..12], &simple[12..16], &simple[16..20], &simple[20..]);
             for form in [simple.clone(), simple.to_uppercase(), hyphenated.clone(), format!("{{{hyphenated}}}")] {
                 prop_assert_eq!(ok(t(&form), &UUID, Postgres), Value::Uuid(u));
-            }
-        }
-
-        #[test]
-        fn any_finite_double_written_as_text_reads_back_as_itself(f in any::<f64>()) {
-            if let Some(text) = real_text(f) {
-                prop_assert!(text.contains('.') || text.contains('e'), "{}", text);
-                prop_assert!(text.len() <= 24, "{}", text);
-                prop_assert_eq!(text.parse::<f64>().map(f64::to_bits), Ok(f.to_bits()), "{}", text);
             }
         }
     }

@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 
 use super::{level_name, Check, GateReport, Status};
-use crate::cli::output::table;
+use crate::output::table;
 
 /// The table for a terminal: id, level, status, message; then hint and evidence of every
 /// check that did not pass; last line `GO` or `NO-GO (n failing)`.

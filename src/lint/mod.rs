@@ -117,7 +117,7 @@ impl LintReport {
     }
 
     pub fn render(&self) -> String {
-        use crate::cli::output::thousands;
+        use crate::output::thousands;
         let mut out = format!(
             "lint {} for {}: {} tables, {} rows, {} values read in {:.2} s\n",
             self.source,

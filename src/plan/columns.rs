@@ -4,11 +4,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::mapping::{self, Decide};
 use super::names::Namespace;
 use super::{fit_name, ColumnMapping, Finding, Level, TablePlan};
 use crate::config::Config;
 use crate::convert::{convert, ConvertContext};
+use crate::mapping::{self, Decide};
 use crate::schema::{Collation, Column, Table};
 use crate::source::sqltext::{self, TokenKind};
 use crate::target::mariadb::{BYTES_PER_CHAR, MAX_KEY_CHARS, MAX_ROW_BYTES};

@@ -9,7 +9,7 @@ use rusqlite::types::ValueRef;
 use rusqlite::Connection;
 
 use super::quote_sqlite;
-use crate::plan::mapping::{self, Decide};
+use crate::mapping::{self, Decide};
 use crate::schema::{ColumnStats, Table};
 
 /// Which columns get statistics.

@@ -16,62 +16,21 @@ pub mod readback;
 pub mod sqlite;
 pub mod url;
 
-use std::fmt;
-use std::str::FromStr;
-
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use crate::dialect::Dialect;
 use crate::schema::Collation;
 use crate::types::ColumnType;
 use crate::value::Value;
 
-/// The target engine family.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Dialect {
-    /// PostgreSQL 12 or later.
-    Postgres,
-    /// MariaDB 10.6 or later (MySQL 8 speaks the same protocol).
-    #[value(name = "mariadb", alias = "mysql")]
-    #[serde(rename = "mariadb", alias = "mysql")]
-    MariaDb,
-    /// A new SQLite file: the embedded target, no server needed.
-    Sqlite,
-}
-
 impl Dialect {
+    /// What this engine does differently (`SqlDialect`), defined here beside the engines.
     pub fn engine(self) -> &'static dyn SqlDialect {
         match self {
             Dialect::Postgres => &postgres::Postgres,
             Dialect::MariaDb => &mariadb::MariaDb,
             Dialect::Sqlite => &sqlite::Sqlite,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Dialect::Postgres => "postgres",
-            Dialect::MariaDb => "mariadb",
-            Dialect::Sqlite => "sqlite",
-        }
-    }
-}
-
-impl fmt::Display for Dialect {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Dialect {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "postgres" | "postgresql" | "pg" => Ok(Dialect::Postgres),
-            "mariadb" | "mysql" => Ok(Dialect::MariaDb),
-            "sqlite" => Ok(Dialect::Sqlite),
-            other => Err(format!("unknown dialect `{other}`; use postgres, mariadb or sqlite")),
         }
     }
 }

@@ -116,7 +116,7 @@ pub struct IdentityVerdict {
 
 impl VerifyReport {
     pub fn render(&self) -> String {
-        use crate::cli::output::{table, thousands};
+        use crate::output::{table, thousands};
         let mut out = format!(
             "verify ({}) {} -> {}{}\n",
             self.level,

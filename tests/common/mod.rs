@@ -390,7 +390,7 @@ pub mod canon {
 
 /// The scale of `numeric(p,s)`.
 pub fn type_scale(pg_type: &str) -> Option<u32> {
-    let args = cutover::plan::mapping::type_args(pg_type);
+    let args = cutover::mapping::type_args(pg_type);
     args.get(1).copied().or(if args.len() == 1 { Some(0) } else { None })
 }
 

@@ -5,6 +5,10 @@
 //! A rule yields an engine-neutral `ColumnType`; each engine spells it (`target`).
 //! Some rules defer to the data (`Decide::*`); the planner then reads the column's
 //! statistics and says in the plan what it saw and what it chose.
+//!
+//! The table sits below both of its readers: the source reader (`source`) gathers
+//! statistics only for the columns whose rule defers to the data, and the planner
+//! (`plan`) chooses each column's type by it. Neither depends on the other for it.
 
 use crate::schema::{Column, ColumnStats};
 use crate::types::{ColumnType, EpochUnit};
