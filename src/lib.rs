@@ -17,6 +17,7 @@ pub mod golive;
 pub mod harden;
 pub mod hash;
 pub mod interrupt;
+pub mod job;
 pub mod lint;
 pub mod mapping;
 pub mod output;

@@ -193,16 +193,7 @@ pub fn base_name(declared: &str) -> String {
     without_args.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// The numeric arguments of a declared type: `NUMERIC(10, 2)` -> [10, 2].
-pub fn type_args(declared: &str) -> Vec<u32> {
-    let (Some(open), Some(close)) = (declared.find('('), declared.rfind(')')) else {
-        return Vec::new();
-    };
-    if close < open {
-        return Vec::new();
-    }
-    declared[open + 1..close].split(',').filter_map(|a| a.trim().parse().ok()).collect()
-}
+pub use crate::types::type_args;
 
 /// The first rule that matches a column.
 pub fn rule_for(column: &Column, is_rowid_alias: bool) -> &'static Rule {

@@ -220,6 +220,17 @@ impl FromStr for ColumnType {
     }
 }
 
+/// The numeric arguments of a declared type: `NUMERIC(10, 2)` -> [10, 2].
+pub fn type_args(declared: &str) -> Vec<u32> {
+    let (Some(open), Some(close)) = (declared.find('('), declared.rfind(')')) else {
+        return Vec::new();
+    };
+    if close < open {
+        return Vec::new();
+    }
+    declared[open + 1..close].split(',').filter_map(|a| a.trim().parse().ok()).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,7 +22,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::convert::{convert, shorten};
-use crate::copy::{self, TableJob};
+use crate::job::{self, TableJob};
 use crate::plan::{self, Level, Plan, PlanOptions};
 use crate::schema::SourceSchema;
 use crate::source::{quote_sqlite, Source, SourceError};
@@ -247,7 +247,7 @@ type Planned = (SourceSchema, Plan, Vec<TableJob>);
 fn plan_and_jobs(source: &mut Source, opts: &LintOptions<'_>) -> Result<Planned, LintError> {
     let schema = source.snapshot()?;
     let plan = plan_for(opts, &schema)?;
-    let jobs = copy::create_jobs(&plan, &schema, opts.dialect).map_err(|e| LintError::Refused(e.to_string()))?;
+    let jobs = job::create_jobs(&plan, &schema, opts.dialect).map_err(|e| LintError::Refused(e.to_string()))?;
     Ok((schema, plan, jobs))
 }
 
@@ -257,7 +257,7 @@ fn key_checks_alone(source: &mut Source, opts: &LintOptions<'_>) -> Result<Vec<L
     source.map_pages()?;
     let schema = source.read_schema_with(crate::source::StatsScope::Nothing)?;
     let excluded =
-        copy::select_tables(&schema, &opts.include, &opts.exclude).map_err(|e| LintError::Refused(e.to_string()))?;
+        job::select_tables(&schema, &opts.include, &opts.exclude).map_err(|e| LintError::Refused(e.to_string()))?;
     let chosen: std::collections::BTreeSet<String> = schema
         .tables
         .iter()
@@ -287,7 +287,7 @@ pub fn cheap_checks(
 
 fn plan_for(opts: &LintOptions<'_>, schema: &SourceSchema) -> Result<Plan, LintError> {
     let excluded =
-        copy::select_tables(schema, &opts.include, &opts.exclude).map_err(|e| LintError::Refused(e.to_string()))?;
+        job::select_tables(schema, &opts.include, &opts.exclude).map_err(|e| LintError::Refused(e.to_string()))?;
     Ok(plan::build(
         schema,
         &PlanOptions {
@@ -407,8 +407,8 @@ fn scan_table(conn: &rusqlite::Connection, job: &TableJob, samples: usize) -> Re
                     let class = raw.storage_class();
                     let article = if class.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
                     tally.mixed_sample = Some(LintSample {
-                        key: copy::row_key(row, job),
-                        value: copy::describe(raw),
+                        key: job::row_key(row, job),
+                        value: job::describe(raw),
                         reason: format!("{article} {class} value"),
                     });
                 }
@@ -426,7 +426,7 @@ fn scan_table(conn: &rusqlite::Connection, job: &TableJob, samples: usize) -> Re
                 let entry = tally.failures.entry(kind).or_default();
                 entry.0 += 1;
                 if entry.1.len() < samples {
-                    entry.1.push(LintSample { key: copy::row_key(row, job), value: copy::describe(raw), reason });
+                    entry.1.push(LintSample { key: job::row_key(row, job), value: job::describe(raw), reason });
                 }
             }
         }
@@ -558,7 +558,7 @@ fn fk_orphans(
                     .iter()
                     .enumerate()
                     .map(|(i, c)| {
-                        format!("{c}={}", r.get_ref(i).map_or("?".into(), |v| copy::describe(SourceValue::from(v))))
+                        format!("{c}={}", r.get_ref(i).map_or("?".into(), |v| job::describe(SourceValue::from(v))))
                     })
                     .collect();
                 let key_len = key.len();
@@ -699,7 +699,7 @@ fn collisions_in(
                     String::new()
                 }
                 rusqlite::types::ValueRef::Text(b) => String::from_utf8_lossy(b).into_owned(),
-                other => copy::describe(SourceValue::from(other)),
+                other => job::describe(SourceValue::from(other)),
             };
             folded.push(f.map_or_else(|| text.clone(), |f| fold(&text, f)));
             raw.push(text);
@@ -711,7 +711,7 @@ fn collisions_in(
             .iter()
             .enumerate()
             .map(|(k, name)| {
-                let v = r.get_ref(cols.len() + k).map_or("?".into(), |v| copy::describe(SourceValue::from(v)));
+                let v = r.get_ref(cols.len() + k).map_or("?".into(), |v| job::describe(SourceValue::from(v)));
                 format!("{name}={v}")
             })
             .collect::<Vec<_>>()

@@ -8,9 +8,9 @@
 //! The engine is chosen from the target URL's scheme (`url`).
 
 pub mod conn;
+pub mod engine;
+pub mod error;
 pub mod mariadb;
-pub mod mysqltext;
-pub mod pgbinary;
 pub mod postgres;
 pub mod readback;
 pub mod sqlite;
@@ -172,6 +172,58 @@ pub trait SqlDialect: Sync {
     /// ON DELETE / ON UPDATE actions the engine supports, as SQLite spells them.
     fn supports_fk_action(&self, _action: &str) -> bool {
         true
+    }
+
+    /// The statement that turns the session's foreign-key checks off (`on` = false) or
+    /// back on, for an engine that validates a new foreign key only by copying the whole
+    /// table (MariaDB): cutover checks orphans itself, then adds keys with checks off.
+    /// None: the engine validates keys itself when they are added.
+    fn foreign_key_checks_sql(&self, _on: bool) -> Option<&'static str> {
+        None
+    }
+
+    /// Session settings before values are read back as text for `verify` (PostgreSQL:
+    /// shortest round-trip doubles, ISO dates, hex bytea).
+    fn readback_session_setup(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// The type to CAST any expression to so that it reads as text.
+    fn text_cast(&self) -> &'static str {
+        "TEXT"
+    }
+
+    /// The type to CAST an integer expression to so that it reads as a 64-bit integer.
+    fn bigint_cast(&self) -> &'static str {
+        "BIGINT"
+    }
+
+    /// True when the engine takes one writer at a time (the embedded SQLite file).
+    fn single_writer(&self) -> bool {
+        false
+    }
+
+    // Reading the catalog: each engine's own SQL, in its folder's `catalog.rs`.
+
+    /// `SELECT count(*)` of tables named `table` in the schema (0 or 1).
+    fn table_exists_sql(&self, schema: Option<&str>, table: &str) -> String;
+    /// One text column: the base tables of the schema, by name.
+    fn tables_sql(&self, schema: Option<&str>) -> String;
+    /// One text column: the primary key columns of a table, in key order.
+    fn primary_key_sql(&self, schema: Option<&str>, table: &str) -> String;
+    /// (table, columns joined by `sep`) of every foreign key of the schema.
+    fn foreign_keys_sql(&self, schema: Option<&str>, sep: char) -> String;
+    /// (table, index, columns joined by `sep`) of every index of the schema.
+    fn indexes_sql(&self, schema: Option<&str>, sep: char) -> String;
+    /// `SELECT count(*)` of the catalog entries of a planned object (None for counters,
+    /// which are read through the connection).
+    fn object_exists_sql(&self, schema: Option<&str>, object: &PlannedObject) -> Option<String>;
+    /// The neutral type of a type as the catalog prints it (existing mode); None when
+    /// cutover cannot write it exactly yet.
+    fn neutral_type(&self, catalog_type: &str) -> Option<ColumnType>;
+    /// Fractional-second digits a column of this catalog type keeps.
+    fn fraction_digits(&self, _catalog_type: &str) -> u32 {
+        6
     }
 }
 

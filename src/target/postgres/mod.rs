@@ -1,6 +1,10 @@
 //! PostgreSQL: the engine with exact types for everything cutover carries.
 
-use super::{CollationSettings, Dialect, NameLimit, SqlDialect};
+pub mod binary;
+pub mod catalog;
+pub mod conn;
+
+use super::{CollationSettings, Dialect, NameLimit, PlannedObject, SqlDialect};
 use crate::schema::Collation;
 use crate::types::{ColumnType, IntWidth};
 use crate::value::Value;
@@ -75,5 +79,37 @@ impl SqlDialect for Postgres {
 
     fn reset_identity(&self, table_ref: &str, column: &str, next: i64) -> Option<String> {
         Some(format!("ALTER TABLE {table_ref} ALTER COLUMN {} RESTART WITH {next}", self.quote(column)))
+    }
+
+    fn readback_session_setup(&self) -> &'static [&'static str] {
+        &["SET extra_float_digits = 1; SET DateStyle = 'ISO, YMD'; SET bytea_output = 'hex'"]
+    }
+
+    fn table_exists_sql(&self, schema: Option<&str>, table: &str) -> String {
+        catalog::table_exists(schema, table)
+    }
+
+    fn tables_sql(&self, schema: Option<&str>) -> String {
+        catalog::tables(schema)
+    }
+
+    fn primary_key_sql(&self, schema: Option<&str>, table: &str) -> String {
+        catalog::primary_key(schema, table)
+    }
+
+    fn foreign_keys_sql(&self, schema: Option<&str>, sep: char) -> String {
+        catalog::foreign_keys(schema, sep)
+    }
+
+    fn indexes_sql(&self, schema: Option<&str>, sep: char) -> String {
+        catalog::indexes(schema, sep)
+    }
+
+    fn object_exists_sql(&self, schema: Option<&str>, object: &PlannedObject) -> Option<String> {
+        catalog::object_exists(schema, object)
+    }
+
+    fn neutral_type(&self, catalog_type: &str) -> Option<ColumnType> {
+        catalog::neutral_type(catalog_type)
     }
 }

@@ -1,7 +1,10 @@
 //! The embedded target: a new SQLite file with canonical values, for demos, tests and
 //! quick rehearsals with no server.
 
-use super::{CollationSettings, Dialect, NameLimit, SqlDialect};
+pub mod catalog;
+pub mod conn;
+
+use super::{CollationSettings, Dialect, NameLimit, PlannedObject, SqlDialect};
 use crate::schema::Collation;
 use crate::types::ColumnType;
 use crate::value::Value;
@@ -81,5 +84,39 @@ impl SqlDialect for Sqlite {
 
     fn inline_foreign_keys(&self) -> bool {
         true
+    }
+
+    fn single_writer(&self) -> bool {
+        true
+    }
+
+    fn table_exists_sql(&self, _schema: Option<&str>, table: &str) -> String {
+        catalog::table_exists(table)
+    }
+
+    fn tables_sql(&self, _schema: Option<&str>) -> String {
+        catalog::tables()
+    }
+
+    fn primary_key_sql(&self, _schema: Option<&str>, table: &str) -> String {
+        catalog::primary_key(table)
+    }
+
+    fn foreign_keys_sql(&self, _schema: Option<&str>, sep: char) -> String {
+        catalog::foreign_keys(sep)
+    }
+
+    fn indexes_sql(&self, _schema: Option<&str>, sep: char) -> String {
+        catalog::indexes(sep)
+    }
+
+    fn object_exists_sql(&self, _schema: Option<&str>, object: &PlannedObject) -> Option<String> {
+        catalog::object_exists(object)
+    }
+
+    /// An existing SQLite target's declared types read as PostgreSQL spells the same names
+    /// (`integer`, `text`, `boolean`, …); anything else is refused.
+    fn neutral_type(&self, catalog_type: &str) -> Option<ColumnType> {
+        super::postgres::catalog::neutral_type(catalog_type)
     }
 }

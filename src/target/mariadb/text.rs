@@ -48,7 +48,7 @@ pub fn push_literal(out: &mut String, v: &Value) {
             let _ = write!(out, "'{}'", t.format("%H:%M:%S%.6f"));
         }
         Value::Uuid(u) => {
-            let _ = write!(out, "'{}'", super::format_uuid(*u));
+            let _ = write!(out, "'{}'", crate::target::format_uuid(*u));
         }
     }
 }

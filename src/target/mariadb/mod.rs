@@ -1,6 +1,10 @@
 //! MariaDB (and MySQL 8): InnoDB, utf8mb4, strict types; text in keys must be sized.
 
-use super::{CollationSettings, Dialect, NameLimit, SqlDialect};
+pub mod catalog;
+pub mod conn;
+pub mod text;
+
+use super::{CollationSettings, Dialect, NameLimit, PlannedObject, SqlDialect};
 use crate::schema::Collation;
 use crate::types::{ColumnType, IntWidth};
 
@@ -125,5 +129,49 @@ impl SqlDialect for MariaDb {
     fn supports_fk_action(&self, action: &str) -> bool {
         // InnoDB parses SET DEFAULT but rejects it.
         !action.eq_ignore_ascii_case("SET DEFAULT")
+    }
+
+    fn text_cast(&self) -> &'static str {
+        "CHAR"
+    }
+
+    fn bigint_cast(&self) -> &'static str {
+        "SIGNED"
+    }
+
+    fn foreign_key_checks_sql(&self, on: bool) -> Option<&'static str> {
+        Some(if on { "SET SESSION foreign_key_checks = 1" } else { "SET SESSION foreign_key_checks = 0" })
+    }
+
+    fn table_exists_sql(&self, _schema: Option<&str>, table: &str) -> String {
+        catalog::table_exists(table)
+    }
+
+    fn tables_sql(&self, _schema: Option<&str>) -> String {
+        catalog::tables()
+    }
+
+    fn primary_key_sql(&self, _schema: Option<&str>, table: &str) -> String {
+        catalog::primary_key(table)
+    }
+
+    fn foreign_keys_sql(&self, _schema: Option<&str>, sep: char) -> String {
+        catalog::foreign_keys(sep)
+    }
+
+    fn indexes_sql(&self, _schema: Option<&str>, sep: char) -> String {
+        catalog::indexes(sep)
+    }
+
+    fn object_exists_sql(&self, _schema: Option<&str>, object: &PlannedObject) -> Option<String> {
+        catalog::object_exists(object)
+    }
+
+    fn neutral_type(&self, catalog_type: &str) -> Option<ColumnType> {
+        catalog::neutral_type(catalog_type)
+    }
+
+    fn fraction_digits(&self, catalog_type: &str) -> u32 {
+        catalog::fraction_digits(catalog_type)
     }
 }

@@ -1,0 +1,49 @@
+//! Before anything is written: lint's cheap checks (source foreign-key orphans, unique
+//! keys that would collide under the target's collation), which stop a strict run.
+
+use super::{MigrateError, MigrateOptions, OnError};
+use crate::plan::{self, Plan};
+use crate::schema::SourceSchema;
+use crate::source::Source;
+
+/// Lint's cheap checks (source FK orphans, unique keys colliding under the target's
+/// collation) before anything is written: an error stops the run unless `--on-error
+/// reject` (or a dry run, which reports them). Returned as report findings.
+pub(super) fn lint_first(
+    opts: &MigrateOptions<'_>,
+    source: &Source,
+    schema: &SourceSchema,
+    plan: &Plan,
+) -> Result<Vec<plan::Finding>, MigrateError> {
+    let found = crate::lint::cheap_checks(source, schema, plan, 3).map_err(|e| MigrateError::Refused(e.to_string()))?;
+    let errors: Vec<String> = found
+        .iter()
+        .filter(|f| f.level == plan::Level::Error)
+        .map(|f| {
+            let at = f.samples.iter().map(|s| s.key.as_str()).collect::<Vec<_>>().join("; ");
+            format!(
+                "{}.{}: {} (e.g. {at})",
+                f.table.as_deref().unwrap_or("?"),
+                f.column.as_deref().unwrap_or("?"),
+                f.message
+            )
+        })
+        .collect();
+    if !errors.is_empty() && opts.on_error == OnError::Strict && !opts.dry_run {
+        return Err(MigrateError::Refused(format!(
+            "the source has rows that the target's keys would refuse; nothing was written:\n  {}\nrun `cutover lint` for every row; fix them in the source and run again. (--on-error reject goes ahead anyway, but it sets aside only values that do not convert: the target will still refuse the key after the data is loaded)",
+            errors.join("\n  ")
+        )));
+    }
+    Ok(found
+        .into_iter()
+        .map(|f| {
+            let object = match (&f.table, &f.column) {
+                (Some(t), Some(c)) => format!("{t}.{c}"),
+                (Some(t), None) => t.clone(),
+                _ => String::new(),
+            };
+            plan::Finding::new(f.level, &f.code, object, f.message)
+        })
+        .collect())
+}

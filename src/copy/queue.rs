@@ -1,0 +1,321 @@
+//! One queue of tables through the reader and the writers: connections handed out as
+//! the reader starts each table, each table recorded in the state file the moment it
+//! commits, and what each table did.
+
+use std::collections::BTreeSet;
+use std::time::Instant;
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::progress::Progress;
+use super::reader::{read_tables, ReadFailure, Started};
+use super::reject::RejectSink;
+use super::state::{State, TableState, TableStatus};
+use super::writer::write_table;
+use super::{MigrateError, MigrateOptions, RowFailure, SchemaMode};
+use crate::job::TableJob;
+use crate::plan::Plan;
+use crate::report::{MigrationReport, TableReport};
+use crate::source::Source;
+use crate::target::conn::{TargetConn, TargetError};
+use crate::value::Value;
+
+/// Batches of rows in flight per table between the reader and its writer.
+const CHANNEL_BATCHES: usize = 4;
+
+pub(super) struct TableResult {
+    pub(super) read: u64,
+    pub(super) written: u64,
+    pub(super) rejected: u64,
+    pub(super) seconds: f64,
+    pub(super) status: String,
+    pub(super) count_checked: bool,
+}
+
+pub(super) enum ChunkFailure {
+    Conversion(RowFailure),
+    Other(String),
+}
+
+pub(super) struct ChunkOutcome {
+    pub(super) results: Vec<TableResult>,
+    pub(super) failure: Option<ChunkFailure>,
+}
+
+/// Copy a queue of tables: one reader steps the active tables round-robin, each table
+/// streams to its own writer, and a table starts as soon as a connection is free.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn copy_queue(
+    opts: &MigrateOptions<'_>,
+    source: &mut Source,
+    conns: &mut Vec<TargetConn>,
+    schema: Option<&str>,
+    jobs: &[TableJob],
+    state: &mut State,
+    rejects: &mut RejectSink,
+    progress: &Progress,
+) -> ChunkOutcome {
+    // Writers record each table in the state file the moment it commits, so a run killed
+    // later does not redo it.
+    let shared = std::sync::Arc::new(std::sync::Mutex::new(state.clone()));
+    let dry_run = opts.dry_run;
+    let slots = if dry_run { 1 } else { conns.len().max(1) };
+    // The connection pool: writers take one when their table starts and give it back after.
+    let (pool_tx, pool_rx) = mpsc::channel::<TargetConn>(slots.max(1));
+    for c in conns.drain(..) {
+        let _ = pool_tx.try_send(c);
+    }
+    let pool_rx = std::sync::Arc::new(tokio::sync::Mutex::new(pool_rx));
+    // A table's writer starts when the reader starts the table, so connections are taken
+    // in the order the reader needs them (no writer waits on a table not being read).
+    type Writer = tokio::task::JoinHandle<Result<(u64, f64), TargetError>>;
+    let mut writers: Vec<Option<Writer>> = jobs.iter().map(|_| None).collect();
+    let handle = tokio::runtime::Handle::current();
+    let mut start = |i: usize| -> Started {
+        if dry_run {
+            return (None, None);
+        }
+        let job = &jobs[i];
+        let (tx, rx) = mpsc::channel::<Vec<Vec<Value>>>(CHANNEL_BATCHES);
+        let (vtx, vrx) = oneshot::channel::<Option<u64>>();
+        let table = job.target_name.clone();
+        let columns = job.columns.clone();
+        let schema = schema.map(String::from);
+        let truncate = job.truncate;
+        let source_name = job.source_name.clone();
+        let shared = shared.clone();
+        let state_file = opts.state_file.clone();
+        let pool_rx = pool_rx.clone();
+        let pool_tx = pool_tx.clone();
+        writers[i] = Some(handle.spawn(async move {
+            let conn = pool_rx.lock().await.recv().await;
+            let Some(mut conn) = conn else {
+                return Err(TargetError::Server {
+                    target: String::new(),
+                    what: format!("loading {table}"),
+                    reason: "no connection left".into(),
+                });
+            };
+            let started = Instant::now();
+            // TRUNCATE is DDL on MariaDB (it commits): DELETE keeps it inside the load transaction.
+            let prelude = truncate.then(|| conn.empty_table_sql(&conn.table_ref(schema.as_deref(), &table)));
+            let result = write_table(&mut conn, schema.as_deref(), &table, &columns, prelude.as_deref(), rx, vrx).await;
+            let _ = pool_tx.send(conn).await;
+            if let Ok(n) = result {
+                let mut st = shared.lock().map_err(|_| TargetError::Server {
+                    target: String::new(),
+                    what: format!("recording {table}"),
+                    reason: "state lock poisoned".into(),
+                })?;
+                let entry = st.tables.entry(source_name).or_insert_with(|| TableState {
+                    status: TableStatus::Pending,
+                    rows_read: 0,
+                    rows_written: 0,
+                    rows_rejected: 0,
+                    created_by_cutover: false,
+                });
+                entry.status = TableStatus::Done;
+                entry.rows_written = n;
+                st.save(&state_file).map_err(|e| TargetError::Server {
+                    target: String::new(),
+                    what: format!("recording {table}"),
+                    reason: e.to_string(),
+                })?;
+            }
+            result.map(|n| (n, started.elapsed().as_secs_f64()))
+        }));
+        (Some(tx), Some(vtx))
+    };
+    // Reading runs on this thread, in the source's snapshot; block_in_place lets the
+    // runtime move the writers to other threads meanwhile.
+    let read = tokio::task::block_in_place(|| {
+        read_tables(source.connection(), jobs, &mut start, slots, opts.on_error, dry_run, rejects, progress)
+    });
+    drop(pool_tx);
+    let (stats, mut failure) = match read {
+        Ok(stats) => (stats, None),
+        Err(ReadFailure::Conversion(r, stats)) => (stats, Some(ChunkFailure::Conversion(r))),
+        Err(ReadFailure::Other(m, stats)) => (stats, Some(ChunkFailure::Other(m))),
+    };
+    let mut written = vec![None; jobs.len()];
+    for (i, w) in writers.into_iter().enumerate() {
+        let Some(w) = w else { continue };
+        match w.await {
+            Ok(Ok(n)) => written[i] = Some(n),
+            Ok(Err(e)) => {
+                if failure.is_none() {
+                    failure = Some(ChunkFailure::Other(e.to_string()));
+                }
+            }
+            Err(e) => failure = failure.or(Some(ChunkFailure::Other(format!("a writer task failed: {e}")))),
+        }
+    }
+    if let Ok(st) = shared.lock() {
+        *state = st.clone();
+    }
+    // Every connection is back in the pool once the writers are done.
+    let mut rx = pool_rx.lock().await;
+    while let Ok(c) = rx.try_recv() {
+        conns.push(c);
+    }
+    let mut results = Vec::new();
+    for (i, job) in jobs.iter().enumerate() {
+        let s = &stats[i];
+        let (w, seconds) = written[i].unwrap_or((0, s.seconds));
+        let committed = written[i].is_some();
+        progress.table_done(&job.source_name, w, s.rejected, seconds);
+        results.push(TableResult {
+            read: s.read,
+            written: w,
+            rejected: s.rejected,
+            seconds,
+            status: if dry_run {
+                "dry run".into()
+            } else if committed {
+                "ok".into()
+            } else {
+                "not committed".into()
+            },
+            count_checked: committed && !dry_run,
+        });
+    }
+    ChunkOutcome { results, failure }
+}
+
+/// Why the copy stopped before every table was done; `into_error` adds the report.
+pub(super) enum CopyStop {
+    /// An error before or after a queue (a connection, the state file).
+    Error(MigrateError),
+    /// A queue ended with a value that did not convert or a failed table.
+    Failure(ChunkFailure),
+    /// SIGINT / SIGTERM.
+    Interrupted(String),
+}
+
+impl<E: Into<MigrateError>> From<E> for CopyStop {
+    fn from(e: E) -> Self {
+        CopyStop::Error(e.into())
+    }
+}
+
+impl CopyStop {
+    pub(super) fn into_error(self, report: MigrationReport) -> MigrateError {
+        let report = Box::new(report);
+        if let Some(signal) = crate::interrupt::requested() {
+            let at = match self {
+                CopyStop::Interrupted(at) => at,
+                _ => "while copying the data".into(),
+            };
+            return MigrateError::Interrupted { signal, at, report };
+        }
+        match self {
+            CopyStop::Error(e) => e,
+            CopyStop::Failure(ChunkFailure::Conversion(r)) => MigrateError::Conversion {
+                table: r.0.table.clone(),
+                key: r.0.key.clone(),
+                column: r.0.column.clone(),
+                reason: r.0.reason.clone(),
+                report,
+            },
+            CopyStop::Failure(ChunkFailure::Other(message)) => MigrateError::Load { message, report },
+            CopyStop::Interrupted(at) => MigrateError::Load { message: format!("stopped {at}"), report },
+        }
+    }
+}
+
+/// Copy every table: create mode adds foreign keys after the data, so every table may
+/// load at once, longest first; existing mode loads tier by tier because the target
+/// enforces its keys. Finished tables of a resumed run are skipped after their count.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn copy_tables(
+    opts: &MigrateOptions<'_>,
+    source: &mut Source,
+    conns: &mut Vec<TargetConn>,
+    plan: &Plan,
+    jobs: &[TableJob],
+    state: &mut State,
+    rejects: &mut super::reject::RejectSink,
+    progress: &Progress,
+    report: &mut MigrationReport,
+) -> Result<(), CopyStop> {
+    let schema = plan.target_schema.as_deref();
+    progress.phase("copying data");
+    for group in groups(opts.schema_mode, jobs) {
+        if crate::interrupt::requested().is_some() {
+            return Err(CopyStop::Interrupted("between tables".into()));
+        }
+        let mut to_run = Vec::new();
+        for job in group {
+            match super::resume::resumable(opts, conns, schema, state, job).await? {
+                Some(done) => report.tables.push(done),
+                None => to_run.push(job.clone()),
+            }
+        }
+        if to_run.is_empty() {
+            continue;
+        }
+        let outcome = copy_queue(opts, source, conns, schema, &to_run, state, rejects, progress).await;
+        record(opts, &to_run, outcome.results, state, report);
+        if !opts.dry_run {
+            state.save(&opts.state_file)?;
+        }
+        report.rejects_total = rejects.total;
+        report.rejects = rejects.listed.clone();
+        if let Some(failure) = outcome.failure {
+            return Err(CopyStop::Failure(failure));
+        }
+    }
+    Ok(())
+}
+
+/// The queues of tables, in order.
+fn groups(mode: SchemaMode, jobs: &[TableJob]) -> Vec<Vec<&TableJob>> {
+    match mode {
+        SchemaMode::Create => {
+            let mut all: Vec<&TableJob> = jobs.iter().collect();
+            all.sort_by(|a, b| b.rows_source.cmp(&a.rows_source).then(a.source_name.cmp(&b.source_name)));
+            vec![all]
+        }
+        SchemaMode::Existing => {
+            let tiers: BTreeSet<usize> = jobs.iter().map(|j| j.tier).collect();
+            tiers.into_iter().map(|t| jobs.iter().filter(|j| j.tier == t).collect()).collect()
+        }
+    }
+}
+
+/// What each table of a queue did, in the state (committed tables) and in the report.
+fn record(
+    opts: &MigrateOptions<'_>,
+    jobs: &[TableJob],
+    results: Vec<TableResult>,
+    state: &mut State,
+    report: &mut MigrationReport,
+) {
+    for (job, result) in jobs.iter().zip(results) {
+        let entry = state.tables.entry(job.source_name.clone()).or_insert_with(|| TableState {
+            status: TableStatus::Pending,
+            rows_read: 0,
+            rows_written: 0,
+            rows_rejected: 0,
+            created_by_cutover: false,
+        });
+        if result.count_checked && !opts.dry_run {
+            entry.status = TableStatus::Done;
+            entry.rows_read = result.read;
+            entry.rows_written = result.written;
+            entry.rows_rejected = result.rejected;
+        }
+        report.tables.push(TableReport {
+            table: job.source_name.clone(),
+            target_table: job.target_name.clone(),
+            tier: job.tier,
+            rows_source: job.rows_source,
+            rows_read: result.read,
+            rows_written: result.written,
+            rows_rejected: result.rejected,
+            seconds: result.seconds,
+            status: result.status,
+            count_checked: result.count_checked,
+        });
+    }
+}

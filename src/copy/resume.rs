@@ -1,0 +1,105 @@
+//! The state file at the start of a run (fresh, or the one `--resume` continues, checked
+//! against the source snapshot and the target), and which finished tables a resume skips.
+
+use std::collections::BTreeMap;
+
+use super::state::{self, State, TableStatus};
+use super::{MigrateError, MigrateOptions};
+use crate::job::TableJob;
+use crate::report::{MigrationReport, TableReport};
+use crate::schema::SourceSchema;
+use crate::target::conn::TargetConn;
+
+pub(super) fn prepare_state(
+    opts: &MigrateOptions,
+    schema: &SourceSchema,
+    report: &MigrationReport,
+) -> Result<State, MigrateError> {
+    let fresh = || State {
+        version: state::VERSION,
+        source: report.source.clone(),
+        source_fingerprint: schema.fingerprint.clone(),
+        target: report.target.clone(),
+        schema_mode: report.schema_mode.clone(),
+        started_at: state::now(),
+        updated_at: state::now(),
+        post_load_next: 0,
+        finished: false,
+        tables: BTreeMap::new(),
+    };
+    if opts.dry_run {
+        return Ok(fresh());
+    }
+    let exists = opts.state_file.exists();
+    if opts.resume {
+        if !exists {
+            return Err(MigrateError::Refused(format!(
+                "--resume: no state file {}; run without --resume to start a migration",
+                opts.state_file.display()
+            )));
+        }
+        let st = State::load(&opts.state_file)?;
+        if st.source_fingerprint != schema.fingerprint {
+            return Err(MigrateError::Refused(format!(
+                "--resume: the source changed since the run recorded in {} (fingerprint {} then, {} now); start again without --resume into an empty target",
+                opts.state_file.display(),
+                st.source_fingerprint,
+                schema.fingerprint
+            )));
+        }
+        if st.target != report.target {
+            return Err(MigrateError::Refused(format!(
+                "--resume: {} records a run into {}, not {}",
+                opts.state_file.display(),
+                st.target,
+                report.target
+            )));
+        }
+        return Ok(st);
+    }
+    if exists {
+        let st = State::load(&opts.state_file)?;
+        if !st.finished {
+            return Err(MigrateError::Refused(format!(
+                "{} records an unfinished run into {}; continue it with --resume, or delete the file to start over",
+                opts.state_file.display(),
+                st.target
+            )));
+        }
+    }
+    // Written once the run has passed its checks and starts to change the target.
+    Ok(fresh())
+}
+
+/// On resume, a table recorded as done whose target count still matches is skipped.
+pub(super) async fn resumable(
+    opts: &MigrateOptions<'_>,
+    conns: &mut [TargetConn],
+    schema: Option<&str>,
+    state: &State,
+    job: &TableJob,
+) -> Result<Option<TableReport>, MigrateError> {
+    if !opts.resume {
+        return Ok(None);
+    }
+    let Some(ts) = state.tables.get(&job.source_name).filter(|t| t.status == TableStatus::Done) else {
+        return Ok(None);
+    };
+    let Some(conn) = conns.first_mut() else { return Ok(None) };
+    let n = conn.count(schema, &job.target_name).await?;
+    if n != ts.rows_written {
+        return Ok(None);
+    }
+    Ok(Some(TableReport {
+        table: job.source_name.clone(),
+        target_table: job.target_name.clone(),
+        tier: job.tier,
+        rows_source: job.rows_source,
+        rows_read: ts.rows_read,
+        rows_written: ts.rows_written,
+        rows_rejected: ts.rows_rejected,
+        seconds: 0.0,
+        status: "skipped (resume)".into(),
+        count_checked: true,
+    }))
+}

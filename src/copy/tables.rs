@@ -1,0 +1,191 @@
+//! The target's tables before the data: created from the plan (create mode, refusing
+//! tables that already exist), or matched by name against the catalog (existing mode,
+//! refusing a schema that does not fit, emptying tables only with `--truncate`).
+
+use super::progress::Progress;
+use super::state::{State, TableState, TableStatus};
+use super::{MigrateError, MigrateOptions, SchemaMode};
+use crate::job::{create_jobs, existing_job, TableJob};
+use crate::plan::{Phase, Plan};
+use crate::schema::SourceSchema;
+use crate::target::conn::TargetConn;
+
+/// Create mode: check that no planned table exists (unless this run created it), create the rest.
+pub(super) async fn create_tables(
+    opts: &MigrateOptions<'_>,
+    plan: &Plan,
+    schema: &SourceSchema,
+    conns: &mut [TargetConn],
+    state: &mut State,
+    progress: &Progress,
+) -> Result<Vec<TableJob>, MigrateError> {
+    progress.phase("creating tables");
+    let schema_ref = plan.target_schema.as_deref();
+    let mut existing = Vec::new();
+    if let Some(conn) = conns.first_mut() {
+        for tp in &plan.tables {
+            let ours = state.tables.get(&tp.source_name).is_some_and(|t| t.created_by_cutover);
+            if conn.table_exists(schema_ref, &tp.target_name).await? && !ours {
+                existing.push(tp.target_name.clone());
+            }
+        }
+    }
+    if !existing.is_empty() {
+        return Err(MigrateError::Refused(format!(
+            "the target already has table(s) {}; cutover never drops or fills tables it did not create: drop them, migrate into an empty database or schema (--target-schema), or use --schema existing",
+            existing.join(", ")
+        )));
+    }
+    for st in plan.statements.iter().filter(|s| s.phase == Phase::Tables) {
+        let Some(conn) = conns.first_mut() else { break };
+        let is_table = plan.tables.iter().find(|t| t.target_name == st.object);
+        if let Some(tp) = is_table {
+            let recorded = state.tables.get(&tp.source_name).filter(|t| t.created_by_cutover);
+            if recorded.is_some() && conn.table_exists(schema_ref, &tp.target_name).await? {
+                if recorded.is_some_and(|t| t.status == TableStatus::Done) {
+                    continue;
+                }
+                // Unfinished and ours: re-create it, so a type changed in cutover.toml since takes effect.
+                if !opts.dry_run {
+                    conn.execute(&format!("DROP TABLE {}", conn.table_ref(schema_ref, &tp.target_name))).await?;
+                }
+            }
+        }
+        // Recorded before it is created: a run killed right after CREATE TABLE still knows the table is its own.
+        if let Some(tp) = is_table {
+            state.tables.insert(
+                tp.source_name.clone(),
+                TableState {
+                    status: TableStatus::Pending,
+                    rows_read: 0,
+                    rows_written: 0,
+                    rows_rejected: 0,
+                    created_by_cutover: true,
+                },
+            );
+            if !opts.dry_run {
+                state.save(&opts.state_file)?;
+            }
+        }
+        if !opts.dry_run {
+            conn.execute(&st.sql).await?;
+        }
+    }
+    if !opts.dry_run {
+        state.save(&opts.state_file)?;
+    }
+    Ok(create_jobs(plan, schema, opts.target.dialect)?)
+}
+
+/// Existing mode: match each planned table to the target's catalog by column name.
+pub(super) async fn existing_tables(
+    opts: &MigrateOptions<'_>,
+    plan: &Plan,
+    schema: &SourceSchema,
+    conns: &mut [TargetConn],
+    state: &State,
+    progress: &Progress,
+) -> Result<Vec<TableJob>, MigrateError> {
+    progress.phase("reading the target's catalog");
+    let schema_ref = plan.target_schema.as_deref();
+    let Some(conn) = conns.first_mut() else {
+        return Err(MigrateError::Refused(
+            "--schema existing needs a target to read; a dry run into a new SQLite file has none".into(),
+        ));
+    };
+    let mut problems = Vec::new();
+    let mut jobs = Vec::new();
+    let mut edges = Vec::new();
+    let mut non_empty = Vec::new();
+    let mut all_tables = Vec::new();
+    for tp in &plan.tables {
+        let Some(t) = schema.table(&tp.source_name) else { continue };
+        if !conn.table_exists(schema_ref, &tp.target_name).await? {
+            problems.push(format!("table {} does not exist in the target", tp.target_name));
+            continue;
+        }
+        let catalog = conn.columns(schema_ref, &tp.target_name).await?;
+        let mut job = match existing_job(t, tp, &catalog, opts.target.dialect, opts.ignore_missing_columns) {
+            Ok(job) => Some(job),
+            Err(mut p) => {
+                problems.append(&mut p);
+                None
+            }
+        };
+        let done_before =
+            opts.resume && state.tables.get(&tp.source_name).is_some_and(|t| t.status == TableStatus::Done);
+        let rows = if done_before { 0 } else { conn.count(schema_ref, &tp.target_name).await? };
+        if !done_before {
+            all_tables.push(conn.table_ref(schema_ref, &tp.target_name));
+        }
+        if rows > 0 && !opts.truncate {
+            problems.push(format!(
+                "target table {} already holds {rows} rows (pass --truncate to empty it first)",
+                tp.target_name
+            ));
+        }
+        if rows > 0 {
+            non_empty.push(conn.table_ref(schema_ref, &tp.target_name));
+        }
+        for fk in &tp.foreign_keys {
+            edges.push((tp.source_name.clone(), fk.parent_table.clone()));
+        }
+        if let Some(job) = job.take() {
+            jobs.push(job);
+        }
+    }
+    if !problems.is_empty() {
+        return Err(MigrateError::Refused(format!(
+            "the target schema does not match the source:\n  {}",
+            problems.join("\n  ")
+        )));
+    }
+    if !non_empty.is_empty() && !opts.dry_run {
+        // All at once: PostgreSQL truncates tables that reference each other only together.
+        progress.phase("emptying the target tables (--truncate)");
+        // InnoDB refuses TRUNCATE of a referenced table: the engine empties them so that
+        // every foreign key stays checked (no FOREIGN_KEY_CHECKS=0).
+        conn.empty_tables(&all_tables).await?;
+    }
+    Ok(jobs)
+}
+
+/// The tables before the data, and the jobs that load them, in tier order: created
+/// (create mode) or read and matched from the catalog (existing mode).
+pub(super) async fn prepare(
+    opts: &MigrateOptions<'_>,
+    plan: &Plan,
+    schema: &SourceSchema,
+    conns: &mut [TargetConn],
+    state: &mut State,
+    progress: &Progress,
+) -> Result<Vec<TableJob>, MigrateError> {
+    let mut jobs = match opts.schema_mode {
+        SchemaMode::Create => create_tables(opts, plan, schema, conns, state, progress).await?,
+        SchemaMode::Existing => existing_tables(opts, plan, schema, conns, state, progress).await?,
+    };
+    jobs.sort_by(|a, b| (a.tier, &a.source_name).cmp(&(b.tier, &b.source_name)));
+    Ok(jobs)
+}
+
+/// Existing mode on an engine without deferrable keys (MariaDB) enforces the target's
+/// foreign keys while loading, tier by tier; a cycle or a table that references itself
+/// cannot load that way, so only then are checks off for the load sessions, and cutover
+/// checks every foreign key of the loaded tables afterwards. True when they are off.
+pub(super) async fn foreign_key_checks_off(
+    opts: &MigrateOptions<'_>,
+    plan: &Plan,
+    conns: &mut [TargetConn],
+) -> Result<bool, MigrateError> {
+    let Some(off) = opts.target.dialect.engine().foreign_key_checks_sql(false) else { return Ok(false) };
+    let needed = opts.schema_mode == SchemaMode::Existing
+        && (!plan.cycles.is_empty()
+            || plan.tables.iter().any(|tp| tp.foreign_keys.iter().any(|fk| fk.parent_table == tp.target_name)))
+        && !opts.dry_run;
+    if needed {
+        for c in conns.iter_mut() {
+            c.execute(off).await?;
+        }
+    }
+    Ok(needed)
+}

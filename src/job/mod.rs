@@ -1,0 +1,308 @@
+//! How one table is read from the source and written to the target: the `TableJob`
+//! (its SELECT in the snapshot, target columns and their types, how a row is named in
+//! messages), built from the plan (create mode) or from the target's catalog (existing
+//! mode), and the conversion of one source row. Shared by `copy` (which moves the rows),
+//! `lint` (which reads every value before anything is written) and `verify` (which reads
+//! both sides). Architecture invariant: nothing here touches a target connection.
+
+use std::collections::BTreeSet;
+
+use crate::convert::{convert, ConvertContext};
+use crate::plan::{Plan, TablePlan};
+use crate::report::Reject;
+use crate::schema::{SourceSchema, Table};
+use crate::source::quote_sqlite;
+use crate::target::conn::CatalogColumn;
+use crate::target::Dialect;
+use crate::types::{ColumnType, EpochUnit};
+use crate::value::{SourceValue, Value};
+
+/// A table selection or a plan that cannot be turned into jobs: a usage error.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct JobError(pub String);
+
+/// How one table is read and written.
+#[derive(Clone)]
+pub(crate) struct TableJob {
+    pub(crate) source_name: String,
+    pub(crate) target_name: String,
+    pub(crate) tier: usize,
+    pub(crate) rows_source: u64,
+    /// SELECT of the source columns, in target column order (key columns first when rowid is needed).
+    pub(crate) select: String,
+    /// Target column names, parallel to `types`.
+    pub(crate) columns: Vec<String>,
+    pub(crate) source_columns: Vec<String>,
+    pub(crate) types: Vec<(ColumnType, ConvertContext)>,
+    pub(crate) not_null: Vec<bool>,
+    /// How to name a row in messages: the columns (by index into the select) and their names.
+    pub(crate) key: KeySpec,
+    /// Empty the table inside the load transaction first.
+    pub(crate) truncate: bool,
+    /// Columns before the data in each row read (1 when the rowid comes first).
+    pub(crate) offset: usize,
+    /// Fractional-second digits each column keeps (existing MariaDB DATETIME(0..5) / TIME(0..5)
+    /// columns keep fewer than 6; a value with more is rejected, never cut).
+    pub(crate) fraction_digits: Vec<u32>,
+}
+
+#[derive(Clone)]
+pub(crate) enum KeySpec {
+    /// The SELECT's first column is the rowid.
+    Rowid,
+    /// Primary key columns: (index in the row, name).
+    Columns(Vec<(usize, String)>),
+}
+
+/// Tables left out by `--tables` / `--exclude` globs.
+pub(crate) fn select_tables(
+    schema: &SourceSchema,
+    include: &[String],
+    exclude: &[String],
+) -> Result<BTreeSet<String>, JobError> {
+    for pattern in include.iter().chain(exclude) {
+        if !schema.tables.iter().any(|t| glob(pattern, &t.name)) {
+            return Err(JobError(format!(
+                "--tables/--exclude pattern {pattern:?} matches no table of the source; `cutover inspect` lists them"
+            )));
+        }
+    }
+    Ok(schema
+        .tables
+        .iter()
+        .filter(|t| {
+            (!include.is_empty() && !include.iter().any(|p| glob(p, &t.name)))
+                || exclude.iter().any(|p| glob(p, &t.name))
+        })
+        .map(|t| t.name.clone())
+        .collect())
+}
+
+/// `*` and `?` globs, case-sensitive, as table names are.
+pub fn glob(pattern: &str, name: &str) -> bool {
+    fn go(p: &[char], n: &[char]) -> bool {
+        match (p.first(), n.first()) {
+            (None, None) => true,
+            (Some('*'), _) => go(&p[1..], n) || (!n.is_empty() && go(p, &n[1..])),
+            (Some('?'), Some(_)) => go(&p[1..], &n[1..]),
+            (Some(a), Some(b)) if a == b => go(&p[1..], &n[1..]),
+            _ => false,
+        }
+    }
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    go(&p, &n)
+}
+
+/// Create mode: how each planned table is read and written, from the plan's own types.
+pub(crate) fn create_jobs(plan: &Plan, schema: &SourceSchema, dialect: Dialect) -> Result<Vec<TableJob>, JobError> {
+    plan.tables
+        .iter()
+        .map(|tp| {
+            let t =
+                schema.table(&tp.source_name).ok_or_else(|| JobError(format!("table {} vanished", tp.source_name)))?;
+            let columns: Vec<(String, String, ColumnType, EpochUnit, bool)> = tp
+                .columns
+                .iter()
+                .map(|c| {
+                    (c.source_name.clone(), c.target_name.clone(), c.ty, c.epoch_unit.unwrap_or_default(), !c.nullable)
+                })
+                .collect();
+            Ok(job_for(t, tp, &columns, dialect, true))
+        })
+        .collect()
+}
+
+/// Build the read/write description of one table.
+pub(crate) fn job_for(
+    t: &Table,
+    tp: &TablePlan,
+    columns: &[(String, String, ColumnType, EpochUnit, bool)],
+    dialect: Dialect,
+    truncate: bool,
+) -> TableJob {
+    let rowid = !t.without_rowid && t.primary_key.is_none();
+    let mut select_cols: Vec<String> = Vec::new();
+    if rowid {
+        let alias = ["rowid", "_rowid_", "oid"].into_iter().find(|a| t.column(a).is_none()).unwrap_or("rowid");
+        select_cols.push(alias.to_string());
+    }
+    let offset = usize::from(rowid);
+    select_cols.extend(columns.iter().map(|c| quote_sqlite(&c.0)));
+    let key = match &t.primary_key {
+        Some(pk) if !rowid => KeySpec::Columns(
+            pk.columns
+                .iter()
+                .filter_map(|k| columns.iter().position(|c| &c.0 == k).map(|i| (i + offset, k.clone())))
+                .collect(),
+        ),
+        _ => KeySpec::Rowid,
+    };
+    let order = if rowid || t.rowid_alias().is_some() {
+        format!(" ORDER BY {}", if rowid { select_cols[0].clone() } else { "rowid".into() })
+    } else {
+        String::new()
+    };
+    TableJob {
+        source_name: t.name.clone(),
+        target_name: tp.target_name.clone(),
+        tier: tp.tier,
+        rows_source: t.row_count,
+        select: format!("SELECT {} FROM {}{order}", select_cols.join(", "), quote_sqlite(&t.name)),
+        columns: columns.iter().map(|c| c.1.clone()).collect(),
+        source_columns: columns.iter().map(|c| c.0.clone()).collect(),
+        types: columns.iter().map(|c| (c.2, ConvertContext { dialect, epoch_unit: c.3 })).collect(),
+        not_null: columns.iter().map(|c| c.4).collect(),
+        key,
+        truncate,
+        offset,
+        fraction_digits: vec![6; columns.len()],
+    }
+}
+
+/// Existing mode: match one source table to its target table's catalog columns by name
+/// (exact, then ignoring ASCII case); each value is converted to the catalog's real type.
+/// Err lists every column that does not match.
+pub(crate) fn existing_job(
+    t: &Table,
+    tp: &TablePlan,
+    catalog: &[CatalogColumn],
+    dialect: Dialect,
+    ignore_missing_columns: bool,
+) -> Result<TableJob, Vec<String>> {
+    let mut problems = Vec::new();
+    let mut columns = Vec::new();
+    let mut fractions = Vec::new();
+    // Target columns a source column matched by name, whether or not their type is supported.
+    let mut matched: Vec<&str> = Vec::new();
+    for c in &t.columns {
+        let m = tp.column(&c.name).map_or(c.name.as_str(), |m| m.target_name.as_str());
+        let found =
+            catalog.iter().find(|k| k.name == m).or_else(|| catalog.iter().find(|k| k.name.eq_ignore_ascii_case(m)));
+        matched.extend(found.map(|k| k.name.as_str()));
+        match found {
+            Some(k) => match dialect.engine().neutral_type(&k.type_name) {
+                Some(ty) => {
+                    let unit = tp.column(&c.name).and_then(|m| m.epoch_unit).unwrap_or_default();
+                    columns.push((c.name.clone(), k.name.clone(), ty, unit, !k.nullable));
+                    fractions.push(dialect.engine().fraction_digits(&k.type_name));
+                }
+                None => problems
+                    .push(format!("{}.{}: target type {} is not supported yet", tp.target_name, k.name, k.type_name)),
+            },
+            None if ignore_missing_columns => {}
+            None => problems.push(format!(
+                "source column {}.{} has no column in the target (pass --ignore-missing-columns to leave it out)",
+                t.name, c.name
+            )),
+        }
+    }
+    for k in catalog.iter().filter(|k| !k.nullable && !k.has_default) {
+        if !matched.contains(&k.name.as_str()) {
+            problems.push(format!(
+                "target column {}.{} is NOT NULL without a default, and the source has no such column",
+                tp.target_name, k.name
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let mut job = job_for(t, tp, &columns, dialect, false);
+    job.fraction_digits = fractions;
+    Ok(job)
+}
+
+/// Convert one source row into target values, or say which value did not convert.
+pub(crate) fn convert_row(row: &rusqlite::Row<'_>, job: &TableJob) -> Result<Vec<Value>, Box<Reject>> {
+    let offset = job.offset;
+    let mut out = Vec::with_capacity(job.types.len());
+    for (c, (ty, ctx)) in job.types.iter().enumerate() {
+        let raw = row.get_ref(c + offset).map(SourceValue::from).unwrap_or(SourceValue::Null);
+        let value = convert(raw, ty, ctx).map_err(|e| {
+            Box::new(Reject {
+                table: job.source_name.clone(),
+                key: row_key(row, job),
+                column: job.source_columns[c].clone(),
+                value: describe(raw),
+                kind: e.kind().to_string(),
+                reason: e.to_string(),
+            })
+        })?;
+        if let Some(cut) = fraction_cut(&value, job.fraction_digits[c]) {
+            return Err(Box::new(Reject {
+                table: job.source_name.clone(),
+                key: row_key(row, job),
+                column: job.source_columns[c].clone(),
+                value: describe(raw),
+                kind: "fraction_lost".into(),
+                reason: format!(
+                    "the target column keeps {} fractional second digit(s); {cut} would be cut (widen it to DATETIME(6) / TIME(6))",
+                    job.fraction_digits[c]
+                ),
+            }));
+        }
+        if value == Value::Null && job.not_null[c] {
+            return Err(Box::new(Reject {
+                table: job.source_name.clone(),
+                key: row_key(row, job),
+                column: job.source_columns[c].clone(),
+                value: "NULL".into(),
+                kind: "null_in_not_null".into(),
+                reason: "NULL in a NOT NULL column".into(),
+            }));
+        }
+        out.push(value);
+    }
+    Ok(out)
+}
+
+/// The sub-second part a column with `digits` fractional digits would lose, if any.
+fn fraction_cut(v: &Value, digits: u32) -> Option<String> {
+    use chrono::Timelike;
+    if digits >= 6 {
+        return None;
+    }
+    let nanos = match v {
+        Value::Timestamp(t) => t.nanosecond(),
+        Value::TimestampTz(t) => t.nanosecond(),
+        Value::Time(t) => t.nanosecond(),
+        _ => return None,
+    };
+    let unit = 10u32.pow(9 - digits);
+    (nanos % unit != 0).then(|| format!("0.{:09}", nanos).trim_end_matches('0').to_string())
+}
+
+pub(crate) fn describe(v: SourceValue) -> String {
+    match v {
+        SourceValue::Null => "NULL".into(),
+        SourceValue::Integer(i) => i.to_string(),
+        SourceValue::Real(f) => format!("{f:?}"),
+        // Control characters escaped, invalid UTF-8 as \xNN: a reject file or report stays text.
+        SourceValue::Text(_) => crate::convert::show(v),
+        SourceValue::Blob(b) => format!("x'{}' ({} bytes)", crate::target::hex(&b[..b.len().min(16)]), b.len()),
+    }
+}
+
+pub(crate) fn row_key(row: &rusqlite::Row<'_>, job: &TableJob) -> String {
+    let show = |i: usize| row.get_ref(i).map(|v| describe(SourceValue::from(v))).unwrap_or_else(|_| "?".into());
+    match &job.key {
+        KeySpec::Rowid => format!("rowid={}", show(0)),
+        KeySpec::Columns(cols) => {
+            cols.iter().map(|(i, name)| format!("{name}={}", show(*i))).collect::<Vec<_>>().join(", ")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn globs() {
+        assert!(super::glob("user*", "users"));
+        assert!(super::glob("*_log", "audit_log"));
+        assert!(super::glob("t?", "t1"));
+        assert!(!super::glob("user*", "app_users"));
+        assert!(super::glob("Order Details", "Order Details"));
+    }
+}

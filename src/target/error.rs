@@ -1,0 +1,51 @@
+//! What can go wrong with a target, and what its catalog says about a column: the types
+//! that every engine's connection and `TargetConn` share.
+
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    #[error("cannot connect to {target}: {reason}; {hint}")]
+    Connect { target: String, reason: String, hint: String },
+    /// The URL is refused before any connection (no database, a system database).
+    #[error(transparent)]
+    Url(#[from] crate::target::url::UrlError),
+    #[error("{target}: {what}: {reason}")]
+    Server { target: String, what: String, reason: String },
+}
+
+/// One column of a target table as the catalog describes it.
+#[derive(Debug, Clone)]
+pub struct CatalogColumn {
+    pub name: String,
+    /// The type as the catalog prints it (`character varying(20)`, `bigint`, …).
+    pub type_name: String,
+    pub nullable: bool,
+    pub has_default: bool,
+}
+
+/// A connection failure with the hint that fits the server's message.
+pub(crate) fn connect_error(target: &str, reason: String) -> TargetError {
+    TargetError::Connect { hint: connect_hint(&reason).into(), target: target.to_string(), reason }
+}
+
+fn connect_hint(reason: &str) -> &'static str {
+    let r = reason.to_ascii_lowercase();
+    if r.contains("password") || r.contains("authentication") {
+        "check the user and password (put the password in an environment variable and write ${VAR} in cutover.toml)"
+    } else if r.contains("does not exist") || r.contains("unknown database") {
+        "create the database first (cutover creates tables, never databases)"
+    } else if r.contains("refused") || r.contains("timed out") || r.contains("resolve") {
+        "check the host and port, and that the server is running and reachable"
+    } else {
+        "check the URL"
+    }
+}
+
+/// The first line of a statement, cut at 80 characters, for messages.
+pub(crate) fn first_line(sql: &str) -> String {
+    let line = sql.lines().next().unwrap_or("");
+    if line.chars().count() > 80 {
+        format!("{}…", line.chars().take(80).collect::<String>())
+    } else {
+        line.to_string()
+    }
+}

@@ -1,0 +1,117 @@
+//! Reading PostgreSQL's catalog: the SQL that lists tables, keys, indexes and the objects
+//! cutover creates after the data, and the neutral type of each catalog type (existing mode).
+
+use crate::target::{PlannedObject, SqlDialect};
+use crate::types::type_args;
+use crate::types::{ColumnType, IntWidth};
+
+fn lit(s: &str) -> String {
+    super::Postgres.string_literal(s)
+}
+
+fn schema_lit(schema: Option<&str>) -> String {
+    lit(schema.unwrap_or("public"))
+}
+
+pub(super) fn table_exists(schema: Option<&str>, table: &str) -> String {
+    format!(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = {} AND table_name = {}",
+        schema_lit(schema),
+        lit(table)
+    )
+}
+
+pub(super) fn tables(schema: Option<&str>) -> String {
+    format!(
+        "SELECT table_name::text FROM information_schema.tables WHERE table_schema = {} AND table_type = 'BASE TABLE' ORDER BY 1",
+        schema_lit(schema)
+    )
+}
+
+pub(super) fn primary_key(schema: Option<&str>, table: &str) -> String {
+    format!(
+        "SELECT a.attname::text FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) ON true \
+         JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum \
+         WHERE i.indisprimary AND n.nspname = {} AND c.relname = {} ORDER BY k.ord",
+        schema_lit(schema),
+        lit(table)
+    )
+}
+
+pub(super) fn foreign_keys(schema: Option<&str>, sep: char) -> String {
+    format!(
+        "SELECT c.relname::text, string_agg(a.attname::text, '{sep}' ORDER BY k.ord) \
+         FROM pg_constraint f JOIN pg_class c ON c.oid = f.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+         JOIN LATERAL unnest(f.conkey) WITH ORDINALITY AS k(attnum, ord) ON true \
+         JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum \
+         WHERE f.contype = 'f' AND n.nspname = {} GROUP BY f.oid, c.relname ORDER BY 1, 2",
+        schema_lit(schema)
+    )
+}
+
+pub(super) fn indexes(schema: Option<&str>, sep: char) -> String {
+    format!(
+        "SELECT c.relname::text, ic.relname::text, string_agg(COALESCE(a.attname::text, '?'), '{sep}' ORDER BY k.ord) \
+         FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_class ic ON ic.oid = i.indexrelid \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) ON true \
+         LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum \
+         WHERE n.nspname = {} GROUP BY c.relname, ic.relname ORDER BY 1, 2",
+        schema_lit(schema)
+    )
+}
+
+pub(super) fn object_exists(schema: Option<&str>, object: &PlannedObject) -> Option<String> {
+    let s = schema_lit(schema);
+    Some(match object {
+        PlannedObject::Index { table, name } => format!(
+            "SELECT count(*) FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid \
+             JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace \
+             WHERE n.nspname = {s} AND t.relname = {} AND ic.relname = {}",
+            lit(table),
+            lit(name)
+        ),
+        PlannedObject::ForeignKey { table, name } => format!(
+            "SELECT count(*) FROM pg_constraint co JOIN pg_class t ON t.oid = co.conrelid \
+             JOIN pg_namespace n ON n.oid = t.relnamespace \
+             WHERE co.contype = 'f' AND n.nspname = {s} AND t.relname = {} AND co.conname = {}",
+            lit(table),
+            lit(name)
+        ),
+        PlannedObject::View { name } => {
+            format!("SELECT count(*) FROM pg_views WHERE schemaname = {s} AND viewname = {}", lit(name))
+        }
+        PlannedObject::Counter { .. } => return None,
+    })
+}
+
+/// The neutral type of a PostgreSQL catalog type (`format_type` output).
+pub fn neutral_type(pg: &str) -> Option<ColumnType> {
+    let args = type_args(pg);
+    let base = pg.split('(').next().unwrap_or(pg).trim();
+    let int = |width| Some(ColumnType::Integer { width, unsigned: false });
+    match base {
+        "boolean" => Some(ColumnType::Boolean),
+        "smallint" => int(IntWidth::I16),
+        "integer" => int(IntWidth::I32),
+        "bigint" => int(IntWidth::I64),
+        "double precision" => Some(ColumnType::Double),
+        "numeric" => Some(ColumnType::Decimal {
+            precision: args.first().copied(),
+            scale: args.first().map(|_| args.get(1).copied().unwrap_or(0)),
+        }),
+        "character varying" => Some(args.first().map_or(ColumnType::Text, |n| ColumnType::Varchar { length: *n })),
+        "character" => Some(ColumnType::Char { length: args.first().copied().unwrap_or(1) }),
+        "text" | "citext" => Some(ColumnType::Text),
+        "bytea" => Some(ColumnType::Bytes),
+        "timestamp without time zone" => Some(ColumnType::Timestamp { tz: false }),
+        "timestamp with time zone" => Some(ColumnType::Timestamp { tz: true }),
+        "date" => Some(ColumnType::Date),
+        "time without time zone" => Some(ColumnType::Time),
+        "json" | "jsonb" => Some(ColumnType::Json),
+        "uuid" => Some(ColumnType::Uuid),
+        _ => None,
+    }
+}
