@@ -629,3 +629,24 @@ async fn a_matched_column_of_an_unsupported_type_is_not_reported_missing_from_th
     assert!(!err.contains("the source has no such column"), "{err}");
     db.drop_db().await;
 }
+
+/// Random kills (issue 13's measurement) found a run killed before it wrote its state file
+/// (the first second: reading the source, lint's checks) could not be resumed: `--resume`
+/// refused for want of a state file. Nothing had been written then, so it starts over.
+#[test]
+fn resume_after_a_kill_before_the_state_file_starts_from_the_beginning() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = source(dir.path());
+    let target = dir.path().join("t.sqlite");
+    let url = format!("sqlite://{}", target.display());
+    let state = dir.path().join("state.json");
+    let (code, out, err) = migrate_to(&src, &url, &state, &["--resume"]);
+    assert_eq!(code, 0, "{err}\n{out}");
+    assert!(out.contains("no state file") && out.contains("starting from the beginning"), "{out}");
+    verify_matches(&src, &url, &state, "resume without a state file");
+    // A target changed by a run whose state file is gone is still refused, not overwritten.
+    std::fs::remove_file(&state).unwrap();
+    let (code, _, err) = migrate_to(&src, &url, &state, &["--resume"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("the target already has table(s)"), "{err}");
+}

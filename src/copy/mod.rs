@@ -120,7 +120,7 @@ pub async fn migrate(opts: &MigrateOptions<'_>) -> Result<MigrationReport, Migra
     let plan = plan_migration(opts, &schema)?;
     let lint_findings = checks::lint_first(opts, &source, &schema, &plan)?;
     let mut report = new_report(opts, &schema, &plan, lint_findings);
-    let mut state = resume::prepare_state(opts, &schema, &report)?;
+    let mut state = resume::prepare_state(opts, &schema, &mut report)?;
     let mut rejects = RejectSink::open(opts)?;
     let mut conns = connect(opts).await?;
     report.server_version = conns.first().map(|c| c.version().to_string()).unwrap_or_default();

@@ -13,7 +13,7 @@ use crate::target::conn::TargetConn;
 pub(super) fn prepare_state(
     opts: &MigrateOptions,
     schema: &SourceSchema,
-    report: &MigrationReport,
+    report: &mut MigrationReport,
 ) -> Result<State, MigrateError> {
     let fresh = || State {
         version: state::VERSION,
@@ -31,13 +31,17 @@ pub(super) fn prepare_state(
         return Ok(fresh());
     }
     let exists = opts.state_file.exists();
+    if opts.resume && !exists {
+        // The state file is written before the first change to the target: a run killed
+        // before that changed nothing, and this one starts from the beginning (tables that
+        // exist all the same are refused below, as in any fresh run).
+        report.warnings.push(format!(
+            "--resume: no state file {}: the run it continues stopped before it changed the target; starting from the beginning",
+            opts.state_file.display()
+        ));
+        return Ok(fresh());
+    }
     if opts.resume {
-        if !exists {
-            return Err(MigrateError::Refused(format!(
-                "--resume: no state file {}; run without --resume to start a migration",
-                opts.state_file.display()
-            )));
-        }
         let st = State::load(&opts.state_file)?;
         if st.source_fingerprint != schema.fingerprint {
             return Err(MigrateError::Refused(format!(
