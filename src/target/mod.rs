@@ -198,6 +198,32 @@ pub trait SqlDialect: Sync {
         "BIGINT"
     }
 
+    /// A boolean literal for a flag column (1 / 0 where the flag is an integer type).
+    fn bool_literal(&self, b: bool) -> &'static str {
+        if b {
+            "1"
+        } else {
+            "0"
+        }
+    }
+
+    /// True when DDL runs inside a transaction that a rollback takes back (MariaDB
+    /// commits each DDL statement itself).
+    fn transactional_ddl(&self) -> bool {
+        true
+    }
+
+    /// The statement that drops an index of a table.
+    fn drop_index_sql(&self, schema: Option<&str>, _table: &str, index: &str) -> String {
+        format!("DROP INDEX {}", self.table_ref(schema, index))
+    }
+
+    /// The queries (count of installed, count of available) for an extension, on an
+    /// engine that has extensions (PostgreSQL); None elsewhere.
+    fn extension_sql(&self, _name: &str) -> Option<(String, String)> {
+        None
+    }
+
     /// True when the engine takes one writer at a time (the embedded SQLite file).
     fn single_writer(&self) -> bool {
         false

@@ -131,6 +131,14 @@ impl SqlDialect for MariaDb {
         !action.eq_ignore_ascii_case("SET DEFAULT")
     }
 
+    fn transactional_ddl(&self) -> bool {
+        false
+    }
+
+    fn drop_index_sql(&self, schema: Option<&str>, table: &str, index: &str) -> String {
+        format!("DROP INDEX {} ON {}", self.quote(index), self.table_ref(schema, table))
+    }
+
     fn text_cast(&self) -> &'static str {
         "CHAR"
     }

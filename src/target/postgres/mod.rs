@@ -81,6 +81,22 @@ impl SqlDialect for Postgres {
         Some(format!("ALTER TABLE {table_ref} ALTER COLUMN {} RESTART WITH {next}", self.quote(column)))
     }
 
+    fn bool_literal(&self, b: bool) -> &'static str {
+        if b {
+            "TRUE"
+        } else {
+            "FALSE"
+        }
+    }
+
+    fn extension_sql(&self, name: &str) -> Option<(String, String)> {
+        let lit = self.string_literal(name);
+        Some((
+            format!("SELECT count(*) FROM pg_extension WHERE extname = {lit}"),
+            format!("SELECT count(*) FROM pg_available_extensions WHERE name = {lit}"),
+        ))
+    }
+
     fn readback_session_setup(&self) -> &'static [&'static str] {
         &["SET extra_float_digits = 1; SET DateStyle = 'ISO, YMD'; SET bytea_output = 'hex'"]
     }

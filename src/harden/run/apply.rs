@@ -1,0 +1,274 @@
+//! Applying a planned step: one transaction where the engine allows, each change
+//! journaled with the values before; files (the env file, the password file) written
+//! 0600 and put back if the step fails.
+
+#[allow(unused_imports)]
+use super::*;
+
+pub(super) async fn apply_step(
+    conn: &mut TargetConn,
+    schema: Option<&str>,
+    step: &Step,
+    actions: &[Action],
+    journal: &mut Journal,
+    run_id: &str,
+    journal_path: &Path,
+) -> Result<(), RunError> {
+    let fail = |e: RunError| match e {
+        RunError::Target(t) => RunError::Step { step: step.title(), reason: t.to_string() },
+        other => other,
+    };
+    conn.execute("BEGIN").await?;
+    let mut changes = Vec::new();
+    let mut files_written: Vec<Change> = Vec::new();
+    let result = async {
+        for a in actions {
+            apply_action(conn, schema, step, a, &mut changes, &mut files_written).await?;
+        }
+        Ok::<(), RunError>(())
+    }
+    .await;
+    if let Err(e) = result {
+        conn.rollback().await;
+        // MariaDB commits DDL as it runs: what the step did before it failed stays, so it
+        // goes into the journal for --undo.
+        if !conn.dialect().engine().transactional_ddl() && !changes.is_empty() {
+            if let Some(run) = journal.run_mut(run_id) {
+                let title = format!("{} (stopped by an error)", step.title());
+                run.steps.push(StepRecord { title, kind: step.kind().into(), changes, undone: false });
+            }
+            journal.save(journal_path)?;
+        }
+        // A file written before the failure is put back, so that nothing is half done.
+        for c in files_written.iter().rev() {
+            let _ = undo_file(c);
+        }
+        return Err(fail(e));
+    }
+    conn.commit().await?;
+    changes.extend(files_written);
+    if let Some(run) = journal.run_mut(run_id) {
+        run.steps.push(StepRecord { title: step.title(), kind: step.kind().into(), changes, undone: false });
+    }
+    journal.save(journal_path)?;
+    Ok(())
+}
+
+pub(super) async fn apply_action(
+    conn: &mut TargetConn,
+    schema: Option<&str>,
+    step: &Step,
+    action: &Action,
+    changes: &mut Vec<Change>,
+    files: &mut Vec<Change>,
+) -> Result<(), RunError> {
+    let dialect = conn.dialect();
+    let e = dialect.engine();
+    match action {
+        Action::Update { table, key_columns, set, rows, .. } => {
+            let assignments: Vec<String> = set.iter().map(|(c, lit)| format!("{} = {lit}", e.quote(c))).collect();
+            let tref = conn.table_ref(schema, table);
+            for r in rows {
+                let sql = format!(
+                    "UPDATE {tref} SET {} WHERE {}",
+                    assignments.join(", "),
+                    key_condition(dialect, key_columns, &r.key)
+                );
+                conn.execute(&sql).await?;
+            }
+            changes.push(Change::RowsUpdated {
+                table: table.clone(),
+                key_columns: key_columns.clone(),
+                columns: set.iter().map(|(c, _)| c.clone()).collect(),
+                rows: rows.clone(),
+            });
+        }
+        Action::CreateAdmin { table, username_column, username, columns } => {
+            let Some(change) = insert_admin(conn, schema, step, table, username_column, username, columns).await?
+            else {
+                return Ok(());
+            };
+            changes.push(change);
+        }
+        Action::Rotate { path, keys, length, template, .. } => files.push(rotate_env(path, keys, *length, template)?),
+        Action::AddColumn { table, column, definition } => {
+            conn.execute(&format!(
+                "ALTER TABLE {} ADD COLUMN {} {definition}",
+                conn.table_ref(schema, table),
+                e.quote(column)
+            ))
+            .await?;
+            changes.push(Change::ColumnAdded { table: table.clone(), column: column.clone() });
+        }
+        Action::CreateIndex { table, index, columns } => {
+            let cols: Vec<String> = columns.iter().map(|c| e.quote(c)).collect();
+            let before = conn.index_columns(schema).await?;
+            conn.execute(&format!(
+                "CREATE INDEX {} ON {} ({})",
+                e.quote(index),
+                conn.table_ref(schema, table),
+                cols.join(", ")
+            ))
+            .await?;
+            changes.push(Change::IndexCreated { table: table.clone(), index: index.clone() });
+            // InnoDB drops the index it made for a foreign key once another index serves it.
+            let after = conn.index_columns(schema).await?;
+            for (t, name, cols) in before {
+                if &t == table && !after.iter().any(|(t2, n2, _)| t2 == &t && n2 == &name) {
+                    changes.push(Change::IndexReplaced { table: t, index: name, columns: cols });
+                }
+            }
+        }
+        Action::CreateExtension { extension } => {
+            conn.execute(&format!("CREATE EXTENSION IF NOT EXISTS {}", e.quote(extension))).await?;
+            changes.push(Change::ExtensionCreated { extension: extension.clone() });
+        }
+        Action::Sql { apply, undo } => {
+            conn.execute(apply).await?;
+            changes.push(Change::SqlApplied { undo: undo.clone() });
+        }
+        Action::RecordRevocation { path, keys, tables } => {
+            // After this step's rotation (if any): the secret the file holds now.
+            let env = EnvFile::read(path)?;
+            let secret_fingerprint = journal::secret_fingerprint(&env, keys);
+            changes.push(Change::SessionsRevoked { tables: tables.clone(), secret_fingerprint });
+        }
+    }
+    Ok(())
+}
+
+/// Insert the production admin with a generated password, hashed in the application's
+/// format; the password goes to the 0600 password file only. None when `step` is not the
+/// admin step.
+async fn insert_admin(
+    conn: &mut TargetConn,
+    schema: Option<&str>,
+    step: &Step,
+    table: &String,
+    username_column: &String,
+    username: &str,
+    columns: &[(String, String)],
+) -> Result<Option<Change>, RunError> {
+    let dialect = conn.dialect();
+    let e = dialect.engine();
+    let Step::CreateAdmin { password_column, format, cost, iterations, password_length, password_file, flag, .. } =
+        step
+    else {
+        return Ok(None);
+    };
+    let password = password::generate_password(password_length.unwrap_or(24))?;
+    let hash = password::hash_password(password.expose(), format.format(*cost, *iterations))?;
+    let mut cols: Vec<(String, String)> =
+        vec![(username_column.clone(), e.string_literal(username)), (password_column.clone(), e.string_literal(&hash))];
+    if !flag.is_empty() && !columns.iter().any(|(c, _)| c == flag) {
+        cols.push((flag.clone(), bool_literal(dialect, true)));
+    }
+    cols.extend(columns.iter().filter(|(c, _)| c != username_column && c != password_column).cloned());
+    let sql = format!(
+        "INSERT INTO {} ({}) VALUES ({})",
+        conn.table_ref(schema, table),
+        cols.iter().map(|(c, _)| e.quote(c)).collect::<Vec<_>>().join(", "),
+        cols.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>().join(", ")
+    );
+    conn.execute(&sql).await.map_err(|err| RunError::Step {
+        step: step.title(),
+        reason: format!("inserting the admin into {table}: {}", redact(&err.to_string(), &hash)),
+    })?;
+    write_secret_file(password_file, password.expose())?;
+    Ok(Some(Change::RowInserted {
+        table: table.clone(),
+        column: username_column.clone(),
+        value: username.to_string(),
+        password_file: Some(absolute(password_file)),
+    }))
+}
+
+/// New values for `keys` in the env file (created from the template when missing),
+/// written atomically with a backup; the change that `--undo` takes back.
+fn rotate_env(path: &Path, keys: &[String], length: usize, template: &Option<PathBuf>) -> Result<Change, HardenError> {
+    if !path.exists() {
+        let text = match template {
+            Some(s) => std::fs::read(s).map_err(|source| HardenError::Read { path: s.clone(), source })?,
+            None => Vec::new(),
+        };
+        write_secret_file(path, &String::from_utf8_lossy(&text))?;
+        let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+        // A file created here and not rotated is taken away again: nothing half done.
+        let rotation = envfile::rotate_secrets(path, &refs, length).inspect_err(|_| {
+            let _ = std::fs::remove_file(path);
+        })?;
+        // The backup of the file just created from the sample is not needed.
+        let _ = std::fs::remove_file(&rotation.backup);
+        Ok(Change::EnvCreated { path: absolute(path) })
+    } else {
+        let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let mode = std::fs::metadata(path).ok().map(|m| {
+            use std::os::unix::fs::PermissionsExt;
+            m.permissions().mode() & 0o7777
+        });
+        let rotation = envfile::rotate_secrets(path, &refs, length)?;
+        // The real file behind a symbolic link, by an absolute path: undo must
+        // restore that file, from whatever directory it runs in.
+        Ok(Change::EnvReplaced { path: absolute(&rotation.path), backup: absolute(&rotation.backup), mode })
+    }
+}
+
+/// A server message with a value it may quote (a password hash) cut out.
+pub(super) fn redact(message: &str, secret: &str) -> String {
+    message.replace(secret, "***")
+}
+
+/// Write a file only its owner can read (0600), atomically: the admin password or a new env file.
+pub(super) fn write_secret_file(path: &Path, text: &str) -> Result<(), HardenError> {
+    use std::io::Write;
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let err = |source: std::io::Error| HardenError::Write { path: path.to_path_buf(), action: "write", source };
+    let mut tmp = tempfile::Builder::new().prefix(".cutover-secret").tempfile_in(dir).map_err(err)?;
+    tmp.write_all(text.as_bytes()).map_err(err)?;
+    if !text.is_empty() && !text.ends_with('\n') {
+        tmp.write_all(b"\n").map_err(err)?;
+    }
+    tmp.as_file().sync_all().map_err(err)?;
+    tmp.persist(path).map_err(|e| err(e.error))?;
+    Ok(())
+}
+
+/// Take a file change back: restore the env file byte for byte from its backup, or
+/// remove a file the run created.
+pub(super) fn undo_file(change: &Change) -> Result<(), HardenError> {
+    match change {
+        Change::EnvReplaced { path, backup, mode } => {
+            let bytes = std::fs::read(backup).map_err(|source| HardenError::Read { path: backup.clone(), source })?;
+            write_bytes_0600(path, &bytes)?;
+            if let Some(mode) = mode {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(*mode)).map_err(|source| {
+                    HardenError::Write { path: path.clone(), action: "restore the permissions of", source }
+                })?;
+            }
+            Ok(())
+        }
+        Change::EnvCreated { path } => std::fs::remove_file(path).map_err(|source| HardenError::Write {
+            path: path.clone(),
+            action: "remove",
+            source,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// `path` made absolute against the current directory (symbolic links kept as they are).
+pub(super) fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+pub(super) fn write_bytes_0600(path: &Path, bytes: &[u8]) -> Result<(), HardenError> {
+    use std::io::Write;
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let err = |source: std::io::Error| HardenError::Write { path: path.to_path_buf(), action: "restore", source };
+    let mut tmp = tempfile::Builder::new().prefix(".cutover-restore").tempfile_in(dir).map_err(err)?;
+    tmp.write_all(bytes).map_err(err)?;
+    tmp.as_file().sync_all().map_err(err)?;
+    tmp.persist(path).map_err(|e| err(e.error))?;
+    Ok(())
+}
