@@ -78,8 +78,7 @@ pub(super) async fn sessions_revoked(
             ctx.table_ref(&inv.table),
             crate::harden::run::not_revoked_condition(dialect, inv)
         );
-        let sql =
-            if dialect == Dialect::MariaDb { sql.replacen("count(*)", "CAST(count(*) AS SIGNED)", 1) } else { sql };
+        let sql = sql.replacen("count(*)", &format!("CAST(count(*) AS {})", dialect.engine().bigint_cast()), 1);
         match ctx.conn.scalar(&sql).await {
             Ok(0) => evidence.push(format!("{}: every row revoked", inv.table)),
             Ok(n) => left.push(format!("{}: {n} row(s) not revoked", inv.table)),
@@ -138,20 +137,16 @@ impl Ctx<'_> {
 
     /// A column expression read as text, whatever its type.
     fn as_text(&self, column: &str) -> String {
-        let ty = match self.dialect() {
-            Dialect::Postgres => "text",
-            Dialect::MariaDb => "CHAR",
-            Dialect::Sqlite => "TEXT",
-        };
-        format!("CAST({} AS {ty})", self.quote(column))
+        format!("CAST({} AS {})", self.quote(column), self.dialect().engine().text_cast())
     }
 
     /// Whether two names are the same identifier: exact on PostgreSQL (quoted names keep
     /// their case), ignoring ASCII case on MariaDB and SQLite.
     fn same_name(&self, a: &str, b: &str) -> bool {
-        match self.dialect() {
-            Dialect::Postgres => a == b,
-            Dialect::MariaDb | Dialect::Sqlite => a.eq_ignore_ascii_case(b),
+        if self.dialect().engine().case_sensitive_identifiers() {
+            a == b
+        } else {
+            a.eq_ignore_ascii_case(b)
         }
     }
 
@@ -494,7 +489,7 @@ async fn index(ctx: &mut Ctx<'_>, id: String, table: &str, columns: &[String]) -
 
 async fn extensions_present(ctx: &mut Ctx<'_>, id: String, wanted: &[String]) -> Check {
     let hint = "run `cutover harden` (CREATE EXTENSION needs a superuser or the database owner, with the extension's package installed on the server)";
-    if ctx.dialect() != Dialect::Postgres {
+    if ctx.dialect().engine().extension_sql("").is_none() {
         return Check::skip(id, format!("extensions are a PostgreSQL feature; this target is {}", ctx.dialect()))
             .hint(hint);
     }

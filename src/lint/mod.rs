@@ -569,7 +569,7 @@ fn fk_orphans(
                 });
             }
             // The embedded SQLite target does not check keys when they are created.
-            let level = if dialect == Dialect::Sqlite { Level::Warning } else { Level::Error };
+            let level = if dialect.engine().validates_keys_when_added() { Level::Error } else { Level::Warning };
             out.push(LintFinding {
                 level,
                 code: "fk_orphans".into(),
@@ -630,7 +630,7 @@ fn unique_collisions(
     samples: usize,
 ) -> Result<Vec<LintFinding>, LintError> {
     let mut out = Vec::new();
-    if plan.dialect != Dialect::MariaDb {
+    if !plan.dialect.engine().folding_collations() {
         // PostgreSQL's and SQLite's default collations are deterministic: nothing new collides.
         return Ok(out);
     }

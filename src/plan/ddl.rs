@@ -15,7 +15,7 @@ use crate::types::ColumnType;
 /// Re-quote an SQLite SQL fragment for the target, with names mapped to their target names.
 fn requote(sql: &str, known: &BTreeMap<String, String>, engine: &dyn SqlDialect, booleans: &HashSet<String>) -> String {
     let map: HashMap<String, String> = known.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-    if engine.dialect() == Dialect::Postgres {
+    if engine.strict_booleans() {
         sqltext::requote_booleans(sql, &map, &|n| engine.quote(n), booleans)
     } else {
         sqltext::requote(sql, &map, &|n| engine.quote(n))
@@ -379,7 +379,7 @@ pub(super) fn statements(
     // MariaDB builds every index of one ALTER TABLE in one pass over the table, and adds
     // all its foreign keys (with checks off, after cutover's own orphan check) in one
     // statement: one statement per table instead of one per index or key.
-    let grouped = engine.dialect() == Dialect::MariaDb;
+    let grouped = engine.groups_alter_table();
     for tp in plan.tables.iter().filter(|_| grouped) {
         let tref = engine.table_ref(schema_name, &tp.target_name);
         let adds: Vec<Part> = tp
@@ -447,7 +447,7 @@ pub(super) fn statements(
     }
     for tp in &plan.tables {
         let Some(id) = &tp.identity else { continue };
-        if engine.dialect() == Dialect::Sqlite && !id.autoincrement {
+        if engine.counter_only_for_autoincrement() && !id.autoincrement {
             continue;
         }
         let tref = engine.table_ref(schema_name, &tp.target_name);
@@ -499,7 +499,7 @@ fn fk_clause(fk: &ForeignKeyPlan, plan: &Plan, engine: &dyn SqlDialect) -> Strin
     if fk.on_update != "NO ACTION" {
         s.push_str(&format!(" ON UPDATE {}", fk.on_update));
     }
-    if fk.deferrable && engine.dialect() != Dialect::MariaDb {
+    if fk.deferrable && engine.supports_deferrable_fks() {
         s.push_str(" DEFERRABLE INITIALLY DEFERRED");
     }
     s

@@ -263,10 +263,7 @@ pub enum PlanError {
 pub fn build(schema: &SourceSchema, opts: &PlanOptions) -> Result<Plan, PlanError> {
     check_overrides(schema, opts.config)?;
     let engine = opts.dialect.engine();
-    let target_schema = match opts.dialect {
-        Dialect::Postgres => Some(opts.target_schema.clone().unwrap_or_else(|| "public".into())),
-        _ => None,
-    };
+    let target_schema = engine.default_schema().map(|d| opts.target_schema.clone().unwrap_or_else(|| d.to_string()));
     let mut findings = Vec::new();
     let mut left_out = Vec::new();
     let selected: Vec<&Table> = schema
@@ -320,14 +317,14 @@ pub fn build(schema: &SourceSchema, opts: &PlanOptions) -> Result<Plan, PlanErro
     }
 
     let selected_names: BTreeSet<&str> = selected.iter().map(|t| t.name.as_str()).collect();
-    if opts.dialect == Dialect::MariaDb {
+    if engine.folding_collations() {
         columns::size_mariadb_keys(&selected, &mut tables, &mut findings);
     }
     for (t, tp) in selected.iter().zip(tables.iter_mut()) {
         plan_keys(t, tp, &mut findings);
     }
     let mut index_names = names::Namespace::default();
-    if opts.dialect == Dialect::Postgres {
+    if engine.index_names_share_relations() {
         // PostgreSQL indexes share one namespace with tables and views.
         index_names = relation_names;
     }
@@ -341,12 +338,12 @@ pub fn build(schema: &SourceSchema, opts: &PlanOptions) -> Result<Plan, PlanErro
         };
         tables[tp].indexes = idx;
         tables[tp].foreign_keys = fks;
-        if opts.dialect == Dialect::MariaDb {
+        if engine.index_names_per_table() {
             index_names = names::Namespace::default();
         }
     }
 
-    if opts.dialect == Dialect::MariaDb {
+    if engine.folding_collations() {
         ddl::align_fk_collations(&mut tables, &mut findings);
     }
 

@@ -224,6 +224,60 @@ pub trait SqlDialect: Sync {
         None
     }
 
+    /// The schema tables go into when none is given (PostgreSQL: `public`); None for an
+    /// engine without schemas inside a database.
+    fn default_schema(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// True when index names share one namespace with tables and views (PostgreSQL).
+    fn index_names_share_relations(&self) -> bool {
+        false
+    }
+
+    /// True when index names need only be unique per table (MariaDB).
+    fn index_names_per_table(&self) -> bool {
+        false
+    }
+
+    /// True when one ALTER TABLE adds all indexes (or all foreign keys) of a table in one
+    /// pass over it, cheaper than one statement each (MariaDB).
+    fn groups_alter_table(&self) -> bool {
+        false
+    }
+
+    /// True when foreign keys can be DEFERRABLE INITIALLY DEFERRED.
+    fn supports_deferrable_fks(&self) -> bool {
+        true
+    }
+
+    /// True when only AUTOINCREMENT tables keep a counter (SQLite hands out max(rowid) + 1).
+    fn counter_only_for_autoincrement(&self) -> bool {
+        false
+    }
+
+    /// True when the engine checks existing rows when a foreign key is created (SQLite
+    /// does not: an orphan would go in silently, so lint only warns there).
+    fn validates_keys_when_added(&self) -> bool {
+        true
+    }
+
+    /// True when the target's text collations fold case or accents, so that unique keys
+    /// distinct in SQLite may collide (MariaDB's utf8mb4 collations).
+    fn folding_collations(&self) -> bool {
+        false
+    }
+
+    /// True when quoted identifiers keep their case, so names compare exactly (PostgreSQL).
+    fn case_sensitive_identifiers(&self) -> bool {
+        false
+    }
+
+    /// True when booleans are their own type that does not compare with 0 / 1 (PostgreSQL).
+    fn strict_booleans(&self) -> bool {
+        false
+    }
+
     /// True when the engine takes one writer at a time (the embedded SQLite file).
     fn single_writer(&self) -> bool {
         false

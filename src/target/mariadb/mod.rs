@@ -131,6 +131,22 @@ impl SqlDialect for MariaDb {
         !action.eq_ignore_ascii_case("SET DEFAULT")
     }
 
+    fn index_names_per_table(&self) -> bool {
+        true
+    }
+
+    fn groups_alter_table(&self) -> bool {
+        true
+    }
+
+    fn supports_deferrable_fks(&self) -> bool {
+        false
+    }
+
+    fn folding_collations(&self) -> bool {
+        true
+    }
+
     fn transactional_ddl(&self) -> bool {
         false
     }

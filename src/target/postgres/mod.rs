@@ -81,6 +81,22 @@ impl SqlDialect for Postgres {
         Some(format!("ALTER TABLE {table_ref} ALTER COLUMN {} RESTART WITH {next}", self.quote(column)))
     }
 
+    fn default_schema(&self) -> Option<&'static str> {
+        Some("public")
+    }
+
+    fn index_names_share_relations(&self) -> bool {
+        true
+    }
+
+    fn case_sensitive_identifiers(&self) -> bool {
+        true
+    }
+
+    fn strict_booleans(&self) -> bool {
+        true
+    }
+
     fn bool_literal(&self, b: bool) -> &'static str {
         if b {
             "TRUE"

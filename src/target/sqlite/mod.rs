@@ -86,6 +86,14 @@ impl SqlDialect for Sqlite {
         true
     }
 
+    fn counter_only_for_autoincrement(&self) -> bool {
+        true
+    }
+
+    fn validates_keys_when_added(&self) -> bool {
+        false
+    }
+
     fn single_writer(&self) -> bool {
         true
     }
