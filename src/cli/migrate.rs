@@ -159,39 +159,42 @@ pub fn run(args: MigrateArgs) -> Result<Outcome, CliError> {
                 (report.dry_run && (report.rejects_total > 0 || refused)) || verification.is_some_and(|v| !v.ok);
             Ok(if failed { Outcome::ChecksFailed } else { Outcome::Success })
         }
-        Err(e) => {
-            if let (
-                Some(p),
-                MigrateError::Conversion { report, .. }
-                | MigrateError::Load { report, .. }
-                | MigrateError::Interrupted { report, .. },
-            ) = (&args.report, &e)
-            {
-                write_report(p, report)?;
-            }
-            if let MigrateError::Conversion { report, .. }
-            | MigrateError::Load { report, .. }
-            | MigrateError::Interrupted { report, .. } = &e
-            {
-                let _ = if args.output.json { json(report.as_ref()) } else { write_stdout(&report.render()) };
-            }
-            if let MigrateError::Interrupted { signal, at, .. } = &e {
-                return Err(CliError::Interrupted {
-                    signal: *signal,
-                    message: format!(
-                        "stopped {at} ({}); the table in flight was rolled back and the state file {} records every finished step; continue with: cutover migrate … --state {} --resume",
-                        signal.name(),
-                        args.state.display(),
-                        args.state.display()
-                    ),
-                });
-            }
-            if e.is_refusal() {
-                Err(CliError::Usage(e.into()))
-            } else {
-                Err(CliError::Runtime(e.into()))
-            }
-        }
+        Err(e) => failed(&args, e),
+    }
+}
+
+/// A run that stopped: write and print what it had done, then the error with its exit code.
+fn failed(args: &MigrateArgs, e: MigrateError) -> Result<Outcome, CliError> {
+    if let (
+        Some(p),
+        MigrateError::Conversion { report, .. }
+        | MigrateError::Load { report, .. }
+        | MigrateError::Interrupted { report, .. },
+    ) = (&args.report, &e)
+    {
+        write_report(p, report)?;
+    }
+    if let MigrateError::Conversion { report, .. }
+    | MigrateError::Load { report, .. }
+    | MigrateError::Interrupted { report, .. } = &e
+    {
+        let _ = if args.output.json { json(report.as_ref()) } else { write_stdout(&report.render()) };
+    }
+    if let MigrateError::Interrupted { signal, at, .. } = &e {
+        return Err(CliError::Interrupted {
+            signal: *signal,
+            message: format!(
+                "stopped {at} ({}); the table in flight was rolled back and the state file {} records every finished step; continue with: cutover migrate … --state {} --resume",
+                signal.name(),
+                args.state.display(),
+                args.state.display()
+            ),
+        });
+    }
+    if e.is_refusal() {
+        Err(CliError::Usage(e.into()))
+    } else {
+        Err(CliError::Runtime(e.into()))
     }
 }
 

@@ -3,7 +3,6 @@
 //! commits, and what each table did.
 
 use std::collections::BTreeSet;
-use std::time::Instant;
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -11,7 +10,7 @@ use super::progress::Progress;
 use super::reader::{read_tables, ReadFailure, Started};
 use super::reject::RejectSink;
 use super::state::{State, TableState, TableStatus};
-use super::writer::write_table;
+use super::writer::WriterTask;
 use super::{MigrateError, MigrateOptions, RowFailure, SchemaMode};
 use crate::job::TableJob;
 use crate::plan::Plan;
@@ -78,52 +77,18 @@ pub(super) async fn copy_queue(
         let job = &jobs[i];
         let (tx, rx) = mpsc::channel::<Vec<Vec<Value>>>(CHANNEL_BATCHES);
         let (vtx, vrx) = oneshot::channel::<Option<u64>>();
-        let table = job.target_name.clone();
-        let columns = job.columns.clone();
-        let schema = schema.map(String::from);
-        let truncate = job.truncate;
-        let source_name = job.source_name.clone();
-        let shared = shared.clone();
-        let state_file = opts.state_file.clone();
-        let pool_rx = pool_rx.clone();
-        let pool_tx = pool_tx.clone();
-        writers[i] = Some(handle.spawn(async move {
-            let conn = pool_rx.lock().await.recv().await;
-            let Some(mut conn) = conn else {
-                return Err(TargetError::Server {
-                    target: String::new(),
-                    what: format!("loading {table}"),
-                    reason: "no connection left".into(),
-                });
-            };
-            let started = Instant::now();
-            // TRUNCATE is DDL on MariaDB (it commits): DELETE keeps it inside the load transaction.
-            let prelude = truncate.then(|| conn.empty_table_sql(&conn.table_ref(schema.as_deref(), &table)));
-            let result = write_table(&mut conn, schema.as_deref(), &table, &columns, prelude.as_deref(), rx, vrx).await;
-            let _ = pool_tx.send(conn).await;
-            if let Ok(n) = result {
-                let mut st = shared.lock().map_err(|_| TargetError::Server {
-                    target: String::new(),
-                    what: format!("recording {table}"),
-                    reason: "state lock poisoned".into(),
-                })?;
-                let entry = st.tables.entry(source_name).or_insert_with(|| TableState {
-                    status: TableStatus::Pending,
-                    rows_read: 0,
-                    rows_written: 0,
-                    rows_rejected: 0,
-                    created_by_cutover: false,
-                });
-                entry.status = TableStatus::Done;
-                entry.rows_written = n;
-                st.save(&state_file).map_err(|e| TargetError::Server {
-                    target: String::new(),
-                    what: format!("recording {table}"),
-                    reason: e.to_string(),
-                })?;
-            }
-            result.map(|n| (n, started.elapsed().as_secs_f64()))
-        }));
+        let task = WriterTask {
+            table: job.target_name.clone(),
+            source_name: job.source_name.clone(),
+            columns: job.columns.clone(),
+            schema: schema.map(String::from),
+            truncate: job.truncate,
+            state: shared.clone(),
+            state_file: opts.state_file.clone(),
+            pool_rx: pool_rx.clone(),
+            pool_tx: pool_tx.clone(),
+        };
+        writers[i] = Some(handle.spawn(task.run(rx, vrx)));
         (Some(tx), Some(vtx))
     };
     // Reading runs on this thread, in the source's snapshot; block_in_place lets the
@@ -158,6 +123,18 @@ pub(super) async fn copy_queue(
     while let Ok(c) = rx.try_recv() {
         conns.push(c);
     }
+    let results = table_results(jobs, &stats, &written, dry_run, progress);
+    ChunkOutcome { results, failure }
+}
+
+/// What each table of a queue did: rows read, written (committed) and rejected.
+fn table_results(
+    jobs: &[TableJob],
+    stats: &[super::reader::ReadStats],
+    written: &[Option<(u64, f64)>],
+    dry_run: bool,
+    progress: &Progress,
+) -> Vec<TableResult> {
     let mut results = Vec::new();
     for (i, job) in jobs.iter().enumerate() {
         let s = &stats[i];
@@ -179,7 +156,7 @@ pub(super) async fn copy_queue(
             count_checked: committed && !dry_run,
         });
     }
-    ChunkOutcome { results, failure }
+    results
 }
 
 /// Why the copy stopped before every table was done; `into_error` adds the report.

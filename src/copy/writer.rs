@@ -1,6 +1,10 @@
 //! One table's writer: load every row on its own connection, then commit only when the
 //! reader read all of it and the target's count equals what was sent.
 
+use std::path::PathBuf;
+use std::time::Instant;
+
+use super::state::{State, TableState, TableStatus};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::target::conn::{TargetConn, TargetError};
@@ -47,5 +51,65 @@ pub(super) async fn write_table(
                 reason: "the copy stopped; rolled back".into(),
             })
         }
+    }
+}
+
+/// Everything one table's writer needs, moved into its task.
+pub(super) struct WriterTask {
+    pub(super) table: String,
+    pub(super) source_name: String,
+    pub(super) columns: Vec<String>,
+    pub(super) schema: Option<String>,
+    /// Empty the table inside the load transaction first.
+    pub(super) truncate: bool,
+    /// The run's state, shared by the writers: each records its table the moment it commits.
+    pub(super) state: std::sync::Arc<std::sync::Mutex<State>>,
+    pub(super) state_file: PathBuf,
+    /// The connection pool: a connection is taken when the table starts and given back after.
+    pub(super) pool_rx: std::sync::Arc<tokio::sync::Mutex<mpsc::Receiver<TargetConn>>>,
+    pub(super) pool_tx: mpsc::Sender<TargetConn>,
+}
+
+impl WriterTask {
+    /// Load the table on a connection from the pool, commit it when the reader's count
+    /// agrees, and record it in the state file; the rows written and the seconds taken.
+    pub(super) async fn run(
+        self,
+        rx: mpsc::Receiver<Vec<Vec<Value>>>,
+        verdict: oneshot::Receiver<Option<u64>>,
+    ) -> Result<(u64, f64), TargetError> {
+        let conn = self.pool_rx.lock().await.recv().await;
+        let Some(mut conn) = conn else {
+            return Err(self.error("loading", "no connection left".into()));
+        };
+        let started = Instant::now();
+        let schema = self.schema.as_deref();
+        // TRUNCATE is DDL on MariaDB (it commits): the engine says how to empty a table
+        // inside the load transaction.
+        let prelude = self.truncate.then(|| conn.empty_table_sql(&conn.table_ref(schema, &self.table)));
+        let result = write_table(&mut conn, schema, &self.table, &self.columns, prelude.as_deref(), rx, verdict).await;
+        let _ = self.pool_tx.send(conn).await;
+        let n = result?;
+        self.record(n)?;
+        Ok((n, started.elapsed().as_secs_f64()))
+    }
+
+    /// The table is committed: say so in the state file at once.
+    fn record(&self, written: u64) -> Result<(), TargetError> {
+        let mut st = self.state.lock().map_err(|_| self.error("recording", "state lock poisoned".into()))?;
+        let entry = st.tables.entry(self.source_name.clone()).or_insert_with(|| TableState {
+            status: TableStatus::Pending,
+            rows_read: 0,
+            rows_written: 0,
+            rows_rejected: 0,
+            created_by_cutover: false,
+        });
+        entry.status = TableStatus::Done;
+        entry.rows_written = written;
+        st.save(&self.state_file).map_err(|e| self.error("recording", e.to_string()))
+    }
+
+    fn error(&self, doing: &str, reason: String) -> TargetError {
+        TargetError::Server { target: String::new(), what: format!("{doing} {}", self.table), reason }
     }
 }

@@ -1,17 +1,18 @@
-//! Hardening for go-live: what `cutover harden` (issue 7) does to a migrated database and
-//! to the application around it once the data has landed.
+//! Hardening for go-live: what `cutover harden` does to a migrated database and to the
+//! application around it once the data has landed.
 //!
-//! This module will own the hardening steps — `deactivate` (leftover demo and test
-//! accounts), `create_admin`, `rotate_secret`, `version_columns`, `fk_indexes`,
-//! `extensions` and the user's own `sql` steps — and the journal that records what each
-//! step changed so that it can be undone.
+//! [`run`] plans and applies the profile's steps — `deactivate` (leftover demo and test
+//! accounts), `create_admin`, `rotate_secret` (with the revocation of what the old
+//! secret signed), `version_columns`, `fk_indexes`, `index`, `extensions` and the user's
+//! own `sql` steps — and [`journal`] records what each step changed so that it can be
+//! undone. [`profile`] is the profile file.
 //!
-//! Today it holds the primitives those steps stand on, none of which touch a database:
-//! [`password`] makes a strong admin password and hashes it the way the application
-//! stores it (bcrypt, argon2id or Django's pbkdf2_sha256); [`envfile`] replaces secrets in
-//! the application's env file without disturbing anything else in it, and judges whether
-//! a secret is weak. Every random value comes from the operating system's CSPRNG. A secret
-//! never appears in an error, a `Debug` or a `Display`.
+//! The primitives under them touch no database: [`password`] makes a strong admin
+//! password and hashes it the way the application stores it (bcrypt, argon2id or
+//! Django's pbkdf2_sha256); [`envfile`] replaces secrets in the application's env file
+//! without disturbing anything else in it, and judges whether a secret is weak. Every
+//! random value comes from the operating system's CSPRNG. A secret never appears in an
+//! error, a `Debug` or a `Display`.
 
 pub mod envfile;
 pub mod journal;

@@ -14,8 +14,6 @@ pub mod tiers;
 
 /// The type mapping moved to `crate::mapping` (the source reader needs it too); this
 /// path stays for callers that still name it here.
-pub use crate::mapping;
-
 use std::collections::{BTreeMap, BTreeSet};
 
 use schemars::JsonSchema;
