@@ -16,6 +16,8 @@ pub struct MigrationReport {
     pub target: String,
     /// The target server's product and version as read at connect time (`MariaDB 10.11.19`).
     pub server_version: String,
+    /// Whether the connections to the target were encrypted (TLS); null for an sqlite:// file.
+    pub connection_encrypted: Option<bool>,
     pub schema_mode: String,
     pub dry_run: bool,
     pub started_at: String,
@@ -45,7 +47,8 @@ pub struct TableReport {
     pub rows_written: u64,
     pub rows_rejected: u64,
     pub seconds: f64,
-    /// `ok`, `skipped (resume)`, `not committed`, `dry run`.
+    /// `ok`, `skipped (done earlier)` (a resumed run found it done; its counts are 0 here:
+    /// this run read and wrote none of it), `not committed`, `dry run`.
     pub status: String,
     /// Target count equals rows read minus rejected.
     pub count_checked: bool,
@@ -78,6 +81,20 @@ impl MigrationReport {
             "count".into(),
         ]];
         for t in &self.tables {
+            if t.status.starts_with("skipped") {
+                let dash = || "-".to_string();
+                grid.push(vec![
+                    t.tier.to_string(),
+                    t.table.clone(),
+                    dash(),
+                    dash(),
+                    dash(),
+                    dash(),
+                    dash(),
+                    t.status.clone(),
+                ]);
+                continue;
+            }
             let rate = if t.seconds > 0.0 { thousands((t.rows_read as f64 / t.seconds) as u64) } else { "-".into() };
             grid.push(vec![
                 t.tier.to_string(),
@@ -99,10 +116,17 @@ impl MigrationReport {
             self.target,
             if self.server_version.is_empty() { String::new() } else { format!(" ({})", self.server_version) }
         );
+        if self.connection_encrypted == Some(false) {
+            out.push_str("note: the connection to the target was not encrypted (add sslmode=verify-full to the URL)\n");
+        }
         out.push_str(&table(&grid));
         out.push_str(&format!(
-            "\n{} tables, {} rows read, {} written, {} rejected in {:.2} s ({} rows/s; load {:.2} s, after the data {:.2} s)\n",
+            "\n{} tables{}, {} rows read, {} written, {} rejected in {:.2} s ({} rows/s; load {:.2} s, after the data {:.2} s)\n",
             self.tables.len(),
+            match self.tables.iter().filter(|t| t.status.starts_with("skipped")).count() {
+                0 => String::new(),
+                n => format!(" ({n} done earlier)"),
+            },
             thousands(read),
             thousands(written),
             thousands(self.tables.iter().map(|t| t.rows_rejected).sum::<u64>().max(self.rejects_total)),

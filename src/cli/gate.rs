@@ -51,6 +51,9 @@ pub struct GateArgs {
     /// `junit`: JUnit XML for CI, one test case per check; `markdown`: for the client's records.
     #[arg(long, value_enum, default_value = "text")]
     pub format: GateFormat,
+    /// The same as `--format json` (as every other command spells it).
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
     /// Write the report to this file instead of stdout; the verdict line goes to stderr.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -94,7 +97,7 @@ pub fn run(args: GateArgs) -> Result<Outcome, CliError> {
             CliError::Runtime(e.into())
         }
     })?;
-    let text = rendered(&report, args.format)?;
+    let text = rendered(&report, if args.json { GateFormat::Json } else { args.format })?;
     match &args.output {
         Some(path) => {
             std::fs::write(path, text).map_err(|e| {

@@ -65,6 +65,10 @@ pub fn run(args: InitArgs) -> Result<Outcome, CliError> {
     };
     let plan = plan::build(&schema, &opts).map_err(|e| CliError::Usage(e.into()))?;
     let text = render(&args, url.as_ref(), dialect, &schema, &plan, source.connection());
+    if let Some(folder) = args.output.parent().filter(|p| !p.as_os_str().is_empty() && !p.exists()) {
+        std::fs::create_dir_all(folder)
+            .map_err(|e| CliError::Runtime(anyhow::anyhow!("creating the folder {}: {e}", folder.display())))?;
+    }
     crate::output::write_private(&args.output, &text)
         .map_err(|e| CliError::Runtime(anyhow::anyhow!("writing {}: {e}", args.output.display())))?;
     eprintln!(

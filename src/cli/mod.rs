@@ -82,7 +82,7 @@ pub struct TargetOpts {
 #[derive(Debug, Args, Clone)]
 pub struct HardenedOpts {
     /// Read `target`, `target_schema` and the hardening profile (`profile = "FILE"` or a
-    /// `[harden]` table) from this cutover.toml.
+    /// `[harden]` table) from this cutover.toml; `golive` also reads its `source`.
     #[arg(long, short = 'c', value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Target URL: postgres://user@host:5432/db, mariadb://user@host:3306/db (or mysql://) or

@@ -124,6 +124,8 @@ pub async fn migrate(opts: &MigrateOptions<'_>) -> Result<MigrationReport, Migra
     let mut rejects = RejectSink::open(opts)?;
     let mut conns = connect(opts).await?;
     report.server_version = conns.first().map(|c| c.version().to_string()).unwrap_or_default();
+    report.connection_encrypted = conns.first().and_then(TargetConn::encrypted);
+    state.connection_encrypted = report.connection_encrypted;
     let load_started = Instant::now();
     let jobs = tables::prepare(opts, &plan, &schema, &mut conns, &mut state, &progress).await?;
     let fk_checks_off = tables::foreign_key_checks_off(opts, &plan, &mut conns).await?;

@@ -23,6 +23,7 @@ pub(super) fn prepare_state(
         schema_mode: report.schema_mode.clone(),
         started_at: state::now(),
         updated_at: state::now(),
+        connection_encrypted: None,
         post_load_next: 0,
         finished: false,
         tables: BTreeMap::new(),
@@ -75,6 +76,9 @@ pub(super) fn prepare_state(
     Ok(fresh())
 }
 
+/// The status of a table a resumed run found done, with its count checked.
+pub const SKIPPED: &str = "skipped (done earlier)";
+
 /// On resume, a table recorded as done whose target count still matches is skipped.
 pub(super) async fn resumable(
     opts: &MigrateOptions<'_>,
@@ -99,11 +103,12 @@ pub(super) async fn resumable(
         target_table: job.target_name.clone(),
         tier: job.tier,
         rows_source: job.rows_source,
-        rows_read: ts.rows_read,
-        rows_written: ts.rows_written,
-        rows_rejected: ts.rows_rejected,
+        // This run neither read nor wrote it: the totals count only what this run did.
+        rows_read: 0,
+        rows_written: 0,
+        rows_rejected: 0,
         seconds: 0.0,
-        status: "skipped (resume)".into(),
+        status: SKIPPED.into(),
         count_checked: true,
     }))
 }

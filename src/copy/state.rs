@@ -41,6 +41,9 @@ pub struct State {
     pub schema_mode: String,
     pub started_at: String,
     pub updated_at: String,
+    /// Whether the run's connections to the target were encrypted (TLS); null for a file.
+    #[serde(default)]
+    pub connection_encrypted: Option<bool>,
     /// Index of the first post-load statement (indexes, FKs, resets, views) not yet run.
     pub post_load_next: usize,
     pub finished: bool,

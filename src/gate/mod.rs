@@ -208,6 +208,7 @@ impl GateError {
 
 /// Ids of the checks that do not come from a step, in report order.
 pub const MIGRATION_IDS: &[&str] = &["migration_verified"];
+pub const CONNECTION_IDS: &[&str] = &["connection_encrypted"];
 pub const CONFIG_IDS: &[&str] = &["config_debug_off", "config_cors", "config_database_url", "config_required_keys"];
 pub const POSTGRES_IDS: &[&str] = &["pg_password_encryption", "pg_no_trust_auth", "pg_ssl", "pg_superusers"];
 pub const MARIADB_IDS: &[&str] = &[
@@ -216,6 +217,7 @@ pub const MARIADB_IDS: &[&str] = &[
     "mariadb_no_test_database",
     "mariadb_local_infile_off",
     "mariadb_strict_mode",
+    "mariadb_ssl",
 ];
 
 /// Every check id a run with this profile can report, whatever the engine.
@@ -225,7 +227,7 @@ pub fn known_ids(profile: &Profile) -> Vec<String> {
     if profile.steps.iter().any(|s| matches!(s, Step::RotateSecret { invalidate, .. } if !invalidate.is_empty())) {
         ids.push(steps::SESSIONS_REVOKED.to_string());
     }
-    ids.extend(CONFIG_IDS.iter().chain(POSTGRES_IDS).chain(MARIADB_IDS).map(|s| s.to_string()));
+    ids.extend(CONFIG_IDS.iter().chain(CONNECTION_IDS).chain(POSTGRES_IDS).chain(MARIADB_IDS).map(|s| s.to_string()));
     ids
 }
 
@@ -353,6 +355,7 @@ pub async fn gate(opts: &GateOptions) -> Result<GateReport, GateError> {
         }
     }
     checks.extend(settings::checks(&mut conn, &opts.target, &opts.profile.gate, &env).await);
+    checks.push(server::connection_encrypted(&conn));
     checks.extend(server::checks(&mut conn).await);
 
     let checks = apply_levels(checks, &opts.profile, opts.fail_level);

@@ -25,6 +25,7 @@ pub(super) async fn checks(conn: &mut TargetConn) -> Vec<Check> {
             mariadb_no_test_database(conn).await,
             mariadb_local_infile_off(conn).await,
             mariadb_strict_mode(conn).await,
+            mariadb_ssl(conn).await,
         ],
         Dialect::Sqlite => POSTGRES_IDS
             .iter()
@@ -34,6 +35,23 @@ pub(super) async fn checks(conn: &mut TargetConn) -> Vec<Check> {
                     .hint("run the gate against the production PostgreSQL or MariaDB server before go-live")
             })
             .collect(),
+    }
+}
+
+/// `connection_encrypted`: the gate's own connection to the target uses TLS, as the
+/// application's should. Lowered to a warning in a profile for a loopback rehearsal.
+pub(super) fn connection_encrypted(conn: &TargetConn) -> Check {
+    const ID: &str = "connection_encrypted";
+    let hint = "add sslmode=verify-full&sslrootcert=/path/to/ca.pem to the target URL (and connect the application the same way);                 for a rehearsal on loopback, lower the check: [gate.levels] connection_encrypted = \"warning\"";
+    match conn.encrypted() {
+        None => Check::skip(ID, "an sqlite:// target is a file, not a connection")
+            .hint("run the gate against the production server before go-live"),
+        Some(true) => Check::pass(ID, "the connection to the target is encrypted (TLS)").hint(hint),
+        Some(false) => Check::fail(
+            ID,
+            "the connection to the target is not encrypted: passwords and data cross the network in clear text",
+        )
+        .hint(hint),
     }
 }
 
@@ -239,5 +257,20 @@ async fn mariadb_strict_mode(conn: &mut TargetConn) -> Check {
             }
         }
         Err(e) => Check::unreadable(ID, "@@GLOBAL.sql_mode", e).hint(hint),
+    }
+}
+
+async fn mariadb_ssl(conn: &mut TargetConn) -> Check {
+    const ID: &str = "mariadb_ssl";
+    let hint = "set ssl_cert, ssl_key and ssl_ca in the server's configuration ([mariadbd] section) and restart it; \
+                then require TLS for the application's account (ALTER USER … REQUIRE SSL)";
+    match value(conn, "SELECT CAST(@@GLOBAL.have_ssl AS CHAR)").await {
+        Ok(v) if v.eq_ignore_ascii_case("yes") => {
+            Check::pass(ID, "the server accepts TLS connections").hint(hint).evidence(vec![format!("have_ssl = {v}")])
+        }
+        Ok(v) => Check::fail(ID, format!("have_ssl is {v}: passwords and data cross the network in clear text"))
+            .hint(hint)
+            .evidence(vec![format!("have_ssl = {v}")]),
+        Err(e) => Check::unreadable(ID, "@@GLOBAL.have_ssl", e).hint(hint),
     }
 }

@@ -31,6 +31,10 @@ use crate::schema::{
 pub enum SourceError {
     #[error("{path}: no such file; check the path (SOURCE is a SQLite file or a .sql dump)")]
     NotFound { path: PathBuf },
+    #[error(
+        "{path}: is a folder, not a database; pass the SQLite file (or .sql dump) inside it, e.g. {path}/db.sqlite3"
+    )]
+    IsFolder { path: PathBuf },
     #[error("{path}: the file is empty; an empty file is not a SQLite database (did the copy fail?)")]
     Empty { path: PathBuf },
     #[error("{path}: not a SQLite database ({detail}); if it is encrypted (SQLCipher, SEE), decrypt it first; if it is a SQL dump, give it a .sql extension")]
@@ -81,7 +85,7 @@ fn sniff(path: &Path) -> Result<Sniffed, SourceError> {
         _ => io(e),
     })?;
     if meta.is_dir() {
-        return Err(SourceError::NotSqlite { path: path.to_path_buf(), detail: "it is a directory".into() });
+        return Err(SourceError::IsFolder { path: path.to_path_buf() });
     }
     if meta.len() == 0 {
         return Err(SourceError::Empty { path: path.to_path_buf() });

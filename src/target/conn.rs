@@ -53,6 +53,11 @@ impl TargetConn {
         engine!(self, e => e.version())
     }
 
+    /// Whether the connection is encrypted (TLS); None for the embedded SQLite file.
+    pub fn encrypted(&self) -> Option<bool> {
+        engine!(self, e => e.encrypted())
+    }
+
     pub fn dialect(&self) -> Dialect {
         engine!(self, e => e.dialect())
     }

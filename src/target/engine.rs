@@ -23,6 +23,9 @@ pub trait Engine: Send {
     fn target(&self) -> &str;
     /// The server's product and version, read at connect time (`MariaDB 10.11.19`).
     fn version(&self) -> &str;
+    /// Whether this connection is encrypted (TLS), read from the server at connect time;
+    /// None for the embedded SQLite file, which has no connection.
+    fn encrypted(&self) -> Option<bool>;
 
     /// Run one statement (or several, where the engine allows).
     async fn execute(&mut self, sql: &str) -> Result<(), TargetError>;

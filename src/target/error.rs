@@ -29,7 +29,19 @@ pub(crate) fn connect_error(target: &str, reason: String) -> TargetError {
 
 fn connect_hint(reason: &str) -> &'static str {
     let r = reason.to_ascii_lowercase();
-    if r.contains("password") || r.contains("authentication") {
+    if r.contains("unknownissuer") || r.contains("unknown issuer") || r.contains("unknownca") {
+        "the server's TLS certificate is not signed by a CA cutover trusts: pass sslrootcert=/path/to/ca.pem in the URL (the CA that signed the server's certificate; your provider publishes it)"
+    } else if r.contains("notvalidforname") || r.contains("not valid for name") {
+        "the server's TLS certificate does not name this host: connect with a host name the certificate lists, or use sslmode=verify-ca to check the CA only"
+    } else if r.contains("expired") || r.contains("notvalidyet") {
+        "the server's TLS certificate has expired or is not valid yet: renew it on the server (or check this machine's clock)"
+    } else if r.contains("does not support tls") || r.contains("does not support ssl") || r.contains("ssl off") {
+        "the server does not offer TLS: enable ssl on the server, or use sslmode=prefer (encrypt when offered) or sslmode=disable on a trusted network"
+    } else if r.contains("tls") || r.contains("certificate") {
+        "check the TLS settings in the URL: sslmode=disable|prefer|require|verify-ca|verify-full, sslrootcert=CA file, sslcert / sslkey for a client certificate"
+    } else if r.contains("role") && r.contains("does not exist") {
+        "check the user name in the URL: the server has no such role (user)"
+    } else if r.contains("password") || r.contains("authentication") {
         "check the user and password (put the password in an environment variable and write ${VAR} in cutover.toml)"
     } else if r.contains("does not exist") || r.contains("unknown database") {
         "create the database first (cutover creates tables, never databases)"

@@ -38,6 +38,13 @@ impl TargetUrl {
     pub fn parse(raw: &str) -> Result<TargetUrl, UrlError> {
         let raw = raw.trim();
         let Some((scheme, rest)) = raw.split_once("://") else {
+            // `postgres:/user:pw@host/db`: a scheme with one slash is a typo, not a missing scheme.
+            if let Some((scheme, _)) = raw.split_once(":/").filter(|(s, _)| is_scheme(s)) {
+                return Err(UrlError::Malformed {
+                    url: redact(raw),
+                    reason: format!("`{scheme}:/` has one slash; write two: {scheme}://"),
+                });
+            }
             return Err(UrlError::NoScheme(redact(raw)));
         };
         let dialect = match scheme.to_ascii_lowercase().as_str() {
@@ -125,6 +132,11 @@ impl TargetUrl {
     }
 }
 
+/// One of the schemes cutover reads.
+fn is_scheme(s: &str) -> bool {
+    matches!(s.to_ascii_lowercase().as_str(), "postgres" | "postgresql" | "mysql" | "mariadb" | "sqlite")
+}
+
 fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -161,6 +173,14 @@ pub fn redact(raw: &str) -> String {
             },
             None => head.to_string(),
         },
+        // `postgres:/user:pw@host`: the user part after the one slash, as with two.
+        None if head.split_once(":/").is_some_and(|(s, _)| is_scheme(s)) => {
+            let (scheme, rest) = head.split_once(":/").unwrap_or_default();
+            match rest.rfind('@').and_then(|at| rest[..at].split_once(':').map(|(user, _)| (user, at))) {
+                Some((user, at)) => format!("{scheme}:/{user}:***@{}", &rest[at + 1..]),
+                None => head.to_string(),
+            }
+        }
         None => match (head.find(':'), head.rfind('@')) {
             (Some(colon), Some(at)) if colon < at => format!("{}***{}", &head[..=colon], &head[at..]),
             _ => head.to_string(),
@@ -271,6 +291,12 @@ mod tests {
     #[test]
     fn bad_urls_are_explained() {
         assert!(matches!(TargetUrl::parse("localhost:5432/db"), Err(UrlError::NoScheme(_))));
+        // One slash after the scheme is named as such, with the user kept and the password hidden.
+        let e = TargetUrl::parse("postgres:/app:S3cretZ@db/x").unwrap_err().to_string();
+        assert!(
+            e.contains("has one slash; write two: postgres://") && e.contains("app:") && !e.contains("S3cretZ"),
+            "{e}"
+        );
         assert!(matches!(TargetUrl::parse("postgres:///db"), Err(UrlError::Malformed { .. })));
         assert!(matches!(TargetUrl::parse("sqlite://"), Err(UrlError::Malformed { .. })));
     }

@@ -26,13 +26,19 @@ pub struct MariaDbTarget {
     version: String,
     /// The server's `max_allowed_packet`: no INSERT statement is larger.
     max_packet: usize,
+    encrypted: bool,
 }
 
 impl MariaDbTarget {
     pub async fn connect(url: &TargetUrl) -> Result<MariaDbTarget, TargetError> {
         let target = url.to_string();
         let fail = |reason: String| connect_error(&target, reason);
-        let opts: MySqlConnectOptions = url.expose().parse().map_err(|e: sqlx::Error| fail(e.to_string()))?;
+        let with_tls = mysql_tls_params(url.expose()).map_err(|reason| TargetError::Connect {
+            target: target.clone(),
+            reason,
+            hint: "use sslmode=disable|prefer|require|verify-ca|verify-full (or MySQL's ssl-mode=DISABLED|PREFERRED|REQUIRED|VERIFY_CA|VERIFY_IDENTITY)".into(),
+        })?;
+        let opts: MySqlConnectOptions = with_tls.parse().map_err(|e: sqlx::Error| fail(e.to_string()))?;
         let opts = opts
             .charset("utf8mb4")
             .log_statements(log::LevelFilter::Off)
@@ -53,7 +59,15 @@ impl MariaDbTarget {
             format!("MySQL {version}")
         };
         let max_packet = usize::try_from(packet).unwrap_or(1 << 22).max(1 << 16);
-        Ok(MariaDbTarget { conn, target, version, max_packet })
+        let cipher = sqlx::query("SHOW SESSION STATUS LIKE 'Ssl_cipher'")
+            .fetch_optional(&mut conn)
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+        let encrypted = match cipher {
+            Some(row) => !row.try_get::<Vec<u8>, _>(1).map_err(|e| fail(e.to_string()))?.is_empty(),
+            None => false,
+        };
+        Ok(MariaDbTarget { conn, target, version, max_packet, encrypted })
     }
 }
 
@@ -68,6 +82,10 @@ impl Engine for MariaDbTarget {
 
     fn version(&self) -> &str {
         &self.version
+    }
+
+    fn encrypted(&self) -> Option<bool> {
+        Some(self.encrypted)
     }
 
     async fn execute(&mut self, sql: &str) -> Result<(), TargetError> {
@@ -277,6 +295,39 @@ impl Engine for MariaDbTarget {
     }
 }
 
+/// The URL with PostgreSQL's TLS parameters spelt as MySQL's, which the driver reads:
+/// `sslmode=disable|prefer|require|verify-ca|verify-full` becomes `ssl-mode=DISABLED|
+/// PREFERRED|REQUIRED|VERIFY_CA|VERIFY_IDENTITY` and `sslrootcert` becomes `ssl-ca`
+/// (MySQL's own spellings pass as they are). Err names an unknown mode.
+pub(crate) fn mysql_tls_params(raw: &str) -> Result<String, String> {
+    let Ok(mut url) = url::Url::parse(raw) else { return Ok(raw.to_string()) };
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for (k, v) in url.query_pairs() {
+        let (k, v) = (k.into_owned(), v.into_owned());
+        let pair = match k.to_ascii_lowercase().as_str() {
+            "sslmode" | "ssl-mode" | "ssl_mode" => {
+                let mode = match v.to_ascii_lowercase().replace('_', "-").as_str() {
+                    "disable" | "disabled" => "DISABLED",
+                    "prefer" | "preferred" => "PREFERRED",
+                    "require" | "required" => "REQUIRED",
+                    "verify-ca" => "VERIFY_CA",
+                    "verify-full" | "verify-identity" => "VERIFY_IDENTITY",
+                    _ => return Err(format!("unknown TLS mode sslmode={v}")),
+                };
+                ("ssl-mode".to_string(), mode.to_string())
+            }
+            "sslrootcert" | "ssl-root-cert" => ("ssl-ca".to_string(), v),
+            _ => (k, v),
+        };
+        pairs.push(pair);
+    }
+    if pairs.is_empty() {
+        return Ok(raw.to_string());
+    }
+    url.query_pairs_mut().clear().extend_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    Ok(url.to_string())
+}
+
 /// One multi-row INSERT ready to send, with where each row starts in it.
 struct Insert {
     sql: String,
@@ -337,4 +388,27 @@ fn describe_insert_error(e: &sqlx::Error, ins: &Insert) -> String {
     let end = ins.starts.get(row).map_or(ins.sql.len(), |s| s - 1);
     let shown = &ins.sql[start..end];
     format!("{msg} (row {} of the table as sent: {})", ins.first_row + row as u64, crate::convert::shorten(shown, 120))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mysql_tls_params;
+
+    #[test]
+    fn postgres_tls_words_become_mysql_ones() {
+        let u = mysql_tls_params("mariadb://u:p@h:3306/db?sslmode=verify-full&sslrootcert=/ca.pem").unwrap();
+        assert!(u.contains("ssl-mode=VERIFY_IDENTITY") && u.contains("ssl-ca=%2Fca.pem"), "{u}");
+        for (given, wanted) in [
+            ("disable", "DISABLED"),
+            ("prefer", "PREFERRED"),
+            ("require", "REQUIRED"),
+            ("verify-ca", "VERIFY_CA"),
+            ("VERIFY_IDENTITY", "VERIFY_IDENTITY"),
+        ] {
+            let u = mysql_tls_params(&format!("mysql://h/db?ssl-mode={given}")).unwrap();
+            assert!(u.ends_with(&format!("ssl-mode={wanted}")), "{given}: {u}");
+        }
+        assert!(mysql_tls_params("mysql://h/db?sslmode=sometimes").unwrap_err().contains("sometimes"));
+        assert_eq!(mysql_tls_params("mysql://h/db").unwrap(), "mysql://h/db");
+    }
 }

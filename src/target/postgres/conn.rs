@@ -20,6 +20,7 @@ pub struct PgTarget {
     conn: PgConnection,
     target: String,
     version: String,
+    encrypted: bool,
 }
 
 impl PgTarget {
@@ -36,7 +37,12 @@ impl PgTarget {
         }
         let version: String =
             sqlx::query_scalar("SHOW server_version").fetch_one(&mut conn).await.map_err(|e| fail(e.to_string()))?;
-        Ok(PgTarget { conn, target, version: format!("PostgreSQL {version}") })
+        let encrypted: bool =
+            sqlx::query_scalar("SELECT COALESCE((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false)")
+                .fetch_one(&mut conn)
+                .await
+                .map_err(|e| fail(e.to_string()))?;
+        Ok(PgTarget { conn, target, version: format!("PostgreSQL {version}"), encrypted })
     }
 }
 
@@ -51,6 +57,10 @@ impl Engine for PgTarget {
 
     fn version(&self) -> &str {
         &self.version
+    }
+
+    fn encrypted(&self) -> Option<bool> {
+        Some(self.encrypted)
     }
 
     async fn execute(&mut self, sql: &str) -> Result<(), TargetError> {

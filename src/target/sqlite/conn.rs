@@ -72,6 +72,10 @@ impl Engine for SqliteTarget {
         &self.version
     }
 
+    fn encrypted(&self) -> Option<bool> {
+        None
+    }
+
     /// Several statements at once are allowed (`execute_batch`).
     async fn execute(&mut self, sql: &str) -> Result<(), TargetError> {
         self.conn.execute_batch(sql).map_err(|e| self.server(running(sql), e))
