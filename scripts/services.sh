@@ -5,7 +5,12 @@
 #
 # PostgreSQL: 127.0.0.1:5432, user postgres, trust auth on loopback.
 # MariaDB:    127.0.0.1:3306, user root, empty password.
+# Both with TLS: a test CA and a server certificate (subjectAltName localhost and
+# 127.0.0.1) generated once under $CUTOVER_TLS_DIR (default /var/lib/cutover-test-tls):
+# ca.pem signs server.pem; other-ca.pem is a CA that signed nothing, for the tests of a
+# wrong CA. PostgreSQL picks the certificate up on reload, MariaDB needs one restart.
 set -euo pipefail
+TLS_DIR=${CUTOVER_TLS_DIR:-/var/lib/cutover-test-tls}
 
 log() { echo "services: $*" >&2; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -62,6 +67,54 @@ ensure_root_tcp_login() {
   fi
 }
 
+make_test_certificates() {
+  [ -f "$TLS_DIR/server.pem" ] && [ -f "$TLS_DIR/other-ca.pem" ] && return
+  command -v openssl >/dev/null 2>&1 || apt_install openssl
+  log "generating the test CA and server certificate in $TLS_DIR"
+  as_root mkdir -p "$TLS_DIR"
+  local tmp; tmp=$(mktemp -d)
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=cutover test CA" \
+    -keyout "$tmp/ca.key" -out "$tmp/ca.pem" 2>/dev/null
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=cutover other CA" \
+    -keyout "$tmp/other-ca.key" -out "$tmp/other-ca.pem" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$tmp/server.key" -out "$tmp/server.csr" 2>/dev/null
+  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' >"$tmp/ext"
+  openssl x509 -req -in "$tmp/server.csr" -CA "$tmp/ca.pem" -CAkey "$tmp/ca.key" -CAcreateserial \
+    -days 3650 -extfile "$tmp/ext" -out "$tmp/server.pem" 2>/dev/null
+  as_root install -m 0644 "$tmp/ca.pem" "$tmp/other-ca.pem" "$tmp/server.pem" "$TLS_DIR/"
+  # One private key per server, readable by that server's user only.
+  as_root install -m 0600 -o postgres -g postgres "$tmp/server.key" "$TLS_DIR/server-postgres.key"
+  as_root install -m 0600 -o mysql -g mysql "$tmp/server.key" "$TLS_DIR/server-mariadb.key"
+  rm -rf "$tmp"
+}
+
+pg_tls() {
+  [ "$(psql -h 127.0.0.1 -U postgres -Atc 'SHOW ssl_cert_file' 2>/dev/null)" = "$TLS_DIR/server.pem" ] && return
+  log "PostgreSQL: TLS with the test certificate"
+  psql -h 127.0.0.1 -U postgres -q -c "ALTER SYSTEM SET ssl = on" \
+    -c "ALTER SYSTEM SET ssl_cert_file = '$TLS_DIR/server.pem'" \
+    -c "ALTER SYSTEM SET ssl_key_file = '$TLS_DIR/server-postgres.key'" \
+    -c "ALTER SYSTEM SET ssl_ca_file = '$TLS_DIR/ca.pem'" -c "SELECT pg_reload_conf()" >/dev/null
+}
+
+mariadb_tls() {
+  [ "$(mariadb --protocol=tcp -h 127.0.0.1 -P 3306 -uroot -N -e 'SELECT @@ssl_cert' 2>/dev/null)" = "$TLS_DIR/server.pem" ] && return
+  local cnf=/etc/mysql/my.cnf
+  [ -f "$cnf" ] || cnf=/etc/my.cnf
+  if ! grep -q "cutover-test-tls" "$cnf" 2>/dev/null; then
+    log "MariaDB: TLS with the test certificate (restarting the server)"
+    printf '\n# cutover-test-tls: TLS for the tests (scripts/services.sh)\n[mariadbd]\nssl_cert = %s/server.pem\nssl_key = %s/server-mariadb.key\nssl_ca = %s/ca.pem\n' \
+      "$TLS_DIR" "$TLS_DIR" "$TLS_DIR" | as_root tee -a "$cnf" >/dev/null
+  fi
+  # Stop it and wait until the process is gone (it stops answering before it exits).
+  as_root start-stop-daemon --stop --oknodo --retry 60 --exec /usr/sbin/mariadbd >/dev/null
+  as_root mkdir -p /run/mysqld
+  as_root chown mysql:mysql /run/mysqld 2>/dev/null || true
+  as_root start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
+  wait_for MariaDB my_up
+}
+
+make_test_certificates
 ensure_postgres
 ensure_mariadb
 wait_for PostgreSQL pg_up
@@ -71,3 +124,5 @@ for _ in $(seq 1 30); do
   sleep 1
 done
 wait_for MariaDB my_up
+pg_tls
+mariadb_tls

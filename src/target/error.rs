@@ -32,7 +32,7 @@ fn connect_hint(reason: &str) -> &'static str {
     if r.contains("unknownissuer") || r.contains("unknown issuer") || r.contains("unknownca") {
         "the server's TLS certificate is not signed by a CA cutover trusts: pass sslrootcert=/path/to/ca.pem in the URL (the CA that signed the server's certificate; your provider publishes it)"
     } else if r.contains("notvalidforname") || r.contains("not valid for name") {
-        "the server's TLS certificate does not name this host: connect with a host name the certificate lists, or use sslmode=verify-ca to check the CA only"
+        "the server's TLS certificate does not name this host: connect with a host name the certificate lists (in this version sslmode=verify-ca checks the name too)"
     } else if r.contains("expired") || r.contains("notvalidyet") {
         "the server's TLS certificate has expired or is not valid yet: renew it on the server (or check this machine's clock)"
     } else if r.contains("does not support tls") || r.contains("does not support ssl") || r.contains("ssl off") {
