@@ -1,6 +1,7 @@
 //! Regression tests for the defects that could give a wrong GO or write where cutover
 //! should not (issue 13), one per defect, each on every engine where it applies.
 
+#[macro_use]
 mod common;
 
 use std::collections::BTreeSet;
@@ -42,6 +43,13 @@ fn source(dir: &Path) -> PathBuf {
     // Rows deleted before the move: SQLite never hands out ids 8..10 / 26..30 again.
     c.execute_batch("DELETE FROM orders WHERE id > 25 OR client_id > 7; DELETE FROM client WHERE id > 7;").unwrap();
     path
+}
+
+/// The source, and an embedded SQLite target with its URL and state file, in `dir`.
+fn sqlite_case(dir: &Path) -> (PathBuf, PathBuf, String, PathBuf) {
+    let target = dir.join("t.sqlite");
+    let url = format!("sqlite://{}", target.display());
+    (source(dir), target, url, dir.join("state.json"))
 }
 
 /// Names of the indexes, foreign keys and views in a target, as its own catalog lists them.
@@ -158,23 +166,12 @@ async fn post_load_resumes_from_the_catalog(dialect: Dialect, test: &str) {
     db.drop_db().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn post_load_ddl_that_ran_before_a_kill_is_completed_on_resume_postgres() {
-    post_load_resumes_from_the_catalog(Dialect::Postgres, "post_load_catalog_resume_pg").await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn post_load_ddl_that_ran_before_a_kill_is_completed_on_resume_mariadb() {
-    post_load_resumes_from_the_catalog(Dialect::MariaDb, "post_load_catalog_resume_my").await;
-}
+on_both_engines!(post_load_ddl_that_ran_before_a_kill_is_completed_on_resume, post_load_resumes_from_the_catalog);
 
 #[test]
 fn post_load_ddl_that_ran_before_a_kill_is_completed_on_resume_sqlite() {
     let dir = tempfile::tempdir().unwrap();
-    let src = source(dir.path());
-    let target = dir.path().join("t.sqlite");
-    let url = format!("sqlite://{}", target.display());
-    let state = dir.path().join("state.json");
+    let (src, target, url, state) = sqlite_case(dir.path());
     let (code, _, err) = migrate_to(&src, &url, &state, &[]);
     assert_eq!(code, 0, "{err}");
     let names = |c: &rusqlite::Connection| -> BTreeSet<String> {
@@ -302,23 +299,12 @@ async fn counters_follow_sqlite_sequence(dialect: Dialect, test: &str) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn new_rows_never_reuse_ids_of_rows_deleted_before_the_move_postgres() {
-    counters_follow_sqlite_sequence(Dialect::Postgres, "counters_sqlite_sequence_pg").await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn new_rows_never_reuse_ids_of_rows_deleted_before_the_move_mariadb() {
-    counters_follow_sqlite_sequence(Dialect::MariaDb, "counters_sqlite_sequence_my").await;
-}
+on_both_engines!(new_rows_never_reuse_ids_of_rows_deleted_before_the_move, counters_follow_sqlite_sequence);
 
 #[test]
 fn new_rows_never_reuse_ids_of_rows_deleted_before_the_move_sqlite() {
     let dir = tempfile::tempdir().unwrap();
-    let src = source(dir.path());
-    let target = dir.path().join("t.sqlite");
-    let url = format!("sqlite://{}", target.display());
-    let state = dir.path().join("state.json");
+    let (src, target, url, state) = sqlite_case(dir.path());
     let (code, _, err) = migrate_to(&src, &url, &state, &[]);
     assert_eq!(code, 0, "{err}");
     verify_matches(&src, &url, &state, "sqlite counters");
@@ -598,15 +584,7 @@ async fn signals_stop_cleanly(dialect: Dialect, test: &str) {
     db.drop_db().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn sigint_and_sigterm_stop_cleanly_and_resume_exactly_postgres() {
-    signals_stop_cleanly(Dialect::Postgres, "signals_resume_pg").await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn sigint_and_sigterm_stop_cleanly_and_resume_exactly_mariadb() {
-    signals_stop_cleanly(Dialect::MariaDb, "signals_resume_my").await;
-}
+on_both_engines!(sigint_and_sigterm_stop_cleanly_and_resume_exactly, signals_stop_cleanly);
 
 /// Existing mode: a source column that matched a target column of a type cutover does not
 /// support yet is reported as that, not also as "the source has no such column".
@@ -636,10 +614,7 @@ async fn a_matched_column_of_an_unsupported_type_is_not_reported_missing_from_th
 #[test]
 fn resume_after_a_kill_before_the_state_file_starts_from_the_beginning() {
     let dir = tempfile::tempdir().unwrap();
-    let src = source(dir.path());
-    let target = dir.path().join("t.sqlite");
-    let url = format!("sqlite://{}", target.display());
-    let state = dir.path().join("state.json");
+    let (src, _target, url, state) = sqlite_case(dir.path());
     let (code, out, err) = migrate_to(&src, &url, &state, &["--resume"]);
     assert_eq!(code, 0, "{err}\n{out}");
     assert!(out.contains("no state file") && out.contains("starting from the beginning"), "{out}");

@@ -4,6 +4,7 @@
 //! other-ca.pem, a CA that signed nothing). A missing CA fails the test with the command
 //! that makes it.
 
+#[macro_use]
 mod common;
 
 use std::io::{Read, Write};
@@ -108,15 +109,7 @@ async fn whole_day_over_verified_tls(dialect: Dialect, test: &str) {
     db.drop_db().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn migrate_verify_harden_and_gate_over_verified_tls_postgres() {
-    whole_day_over_verified_tls(Dialect::Postgres, "tls_whole_day_pg").await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn migrate_verify_harden_and_gate_over_verified_tls_mariadb() {
-    whole_day_over_verified_tls(Dialect::MariaDb, "tls_whole_day_my").await;
-}
+on_both_engines!(migrate_verify_harden_and_gate_over_verified_tls, whole_day_over_verified_tls);
 
 /// Each `sslmode` against the right CA, a wrong CA and a host name the certificate does
 /// not list: what connects, what is refused, and what the message says.
@@ -180,15 +173,7 @@ async fn modes_and_refusals(dialect: Dialect, test: &str) {
     db.drop_db().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn every_sslmode_a_wrong_ca_and_a_wrong_host_postgres() {
-    modes_and_refusals(Dialect::Postgres, "tls_modes_pg").await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn every_sslmode_a_wrong_ca_and_a_wrong_host_mariadb() {
-    modes_and_refusals(Dialect::MariaDb, "tls_modes_my").await;
-}
+on_both_engines!(every_sslmode_a_wrong_ca_and_a_wrong_host, modes_and_refusals);
 
 /// A PostgreSQL server without TLS answers the client's SSLRequest with `N`. Under
 /// `sslmode=require` cutover must refuse to go on in clear text (and say what to do);

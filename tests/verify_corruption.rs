@@ -8,6 +8,7 @@
 //! count` sees a deleted row; a SQLite target file that does not exist is refused; and
 //! JSON numbers are compared by their exact value, not through a 64-bit float.
 
+#[macro_use]
 mod common;
 
 use std::collections::BTreeSet;
@@ -17,26 +18,6 @@ use common::*;
 use cutover::target::Dialect;
 use serde_json::Value as Json;
 use sqlx::{Connection, Executor};
-
-/// Runs an async test body once per server engine, each in its own scratch database
-/// named after the test and the engine: `NAME::postgres` and `NAME::mariadb`.
-macro_rules! on_both_engines {
-    ($name:ident, $body:path) => {
-        mod $name {
-            use super::*;
-
-            #[tokio::test(flavor = "multi_thread")]
-            async fn postgres() {
-                $body(Dialect::Postgres, concat!(stringify!($name), "_postgres")).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread")]
-            async fn mariadb() {
-                $body(Dialect::MariaDb, concat!(stringify!($name), "_mariadb")).await;
-            }
-        }
-    };
-}
 
 on_both_engines!(no_false_alarm_then_every_corruption_is_named, every_corruption_is_named);
 on_both_engines!(count_level_sees_a_deleted_row, count_level_sees_a_deleted_row_on);

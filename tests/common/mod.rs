@@ -8,6 +8,27 @@
 
 use std::path::{Path, PathBuf};
 
+/// Runs an async test body once per server engine, each in its own scratch database
+/// named after the test and the engine: `NAME::postgres` and `NAME::mariadb`.
+#[allow(unused_macros)]
+macro_rules! on_both_engines {
+    ($name:ident, $body:path) => {
+        mod $name {
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn postgres() {
+                $body(cutover::target::Dialect::Postgres, concat!(stringify!($name), "_postgres")).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn mariadb() {
+                $body(cutover::target::Dialect::MariaDb, concat!(stringify!($name), "_mariadb")).await;
+            }
+        }
+    };
+}
+
 use cutover::target::Dialect;
 use sqlx::{Connection, Executor};
 
