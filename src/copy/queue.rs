@@ -217,6 +217,7 @@ pub(super) async fn copy_tables(
 ) -> Result<(), CopyStop> {
     let schema = plan.target_schema.as_deref();
     progress.phase("copying data");
+    progress.overall(jobs.len() as u64, jobs.iter().map(|j| j.rows_source).sum());
     for group in groups(opts.schema_mode, jobs) {
         if crate::interrupt::requested().is_some() {
             return Err(CopyStop::Interrupted("between tables".into()));
@@ -242,6 +243,7 @@ pub(super) async fn copy_tables(
             return Err(CopyStop::Failure(failure));
         }
     }
+    progress.overall_done();
     Ok(())
 }
 

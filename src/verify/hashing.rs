@@ -87,8 +87,8 @@ pub(super) fn source_side(
     let mut seen = 0u64;
     while let Some(row) = rows.next().map_err(fail)? {
         seen += 1;
-        if seen % 65_536 == 0 {
-            progress.rows(&job.source_name, 65_536);
+        if seen % 8_192 == 0 {
+            progress.rows(&job.source_name, 8_192);
             if crate::interrupt::requested().is_some() {
                 return Err(format!("interrupted while reading table {} of the source", job.source_name));
             }
