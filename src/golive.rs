@@ -229,6 +229,24 @@ pub async fn golive(opts: &GoliveOptions<'_>) -> GoliveReport {
         return stop;
     }
     // 3. harden.
+    if let Some(stop) = harden_stage(opts, &mut r, started, again).await {
+        return stop;
+    }
+    // 4. gate.
+    if let Some(stop) = gate_stage(opts, &mut r, started, again).await {
+        return stop;
+    }
+    r.seconds = started.elapsed().as_secs_f64();
+    r
+}
+
+/// Stage 3: the profile's steps, journaled. Some(report) when the day stops here.
+async fn harden_stage(
+    opts: &GoliveOptions<'_>,
+    r: &mut GoliveReport,
+    started: Instant,
+    again: &str,
+) -> Option<GoliveReport> {
     let hopts = HardenOptions {
         target: opts.target.clone(),
         target_schema: opts.target_schema.clone(),
@@ -255,11 +273,22 @@ pub async fn golive(opts: &GoliveOptions<'_>) -> GoliveReport {
             let ending = if e.is_refusal() { Ending::Refused } else { Ending::Failed };
             r.stage("harden", "failed", e.to_string());
             r.seconds = started.elapsed().as_secs_f64();
-            return r
-                .stop(ending, format!("{again}; steps already applied are recorded in {}", opts.journal.display()));
+            return Some(
+                r.clone()
+                    .stop(ending, format!("{again}; steps already applied are recorded in {}", opts.journal.display())),
+            );
         }
     }
-    // 4. gate.
+    None
+}
+
+/// Stage 4: every go-live check. Some(report) when the gate says NO-GO or cannot run.
+async fn gate_stage(
+    opts: &GoliveOptions<'_>,
+    r: &mut GoliveReport,
+    started: Instant,
+    again: &str,
+) -> Option<GoliveReport> {
     let gopts = GateOptions {
         target: opts.target.clone(),
         target_schema: opts.target_schema.clone(),
@@ -279,20 +308,19 @@ pub async fn golive(opts: &GoliveOptions<'_>) -> GoliveReport {
             r.gate = Some(g);
             r.seconds = started.elapsed().as_secs_f64();
             if !go {
-                return r.stop(
+                return Some(r.clone().stop(
                     Ending::ChecksFailed,
                     "fix each failing check (the gate section lists its hint), then run golive again".into(),
-                );
+                ));
             }
         }
         Err(e) => {
             r.stage("gate", "failed", e.to_string());
             r.seconds = started.elapsed().as_secs_f64();
-            return r.stop(Ending::Failed, again.into());
+            return Some(r.clone().stop(Ending::Failed, again.into()));
         }
     }
-    r.seconds = started.elapsed().as_secs_f64();
-    r
+    None
 }
 
 /// Text inside a Markdown code span: no escaping but of the backtick itself.

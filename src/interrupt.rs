@@ -58,7 +58,7 @@ pub fn install(mode: Mode) {
                 let code = Interrupted { signal }.exit_code();
                 match (first, mode) {
                     (true, Mode::Stop) => eprintln!(
-                        "\nstopping at the next safe point ({}); a second Ctrl-C ends at once (--resume continues either way)",
+                        "\nstopping at the next safe point ({}); a second signal (Ctrl-C) ends at once (--resume continues either way)",
                         Interrupted { signal }.name()
                     ),
                     (true, Mode::Exit(line)) => {

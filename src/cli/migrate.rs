@@ -181,13 +181,14 @@ fn failed(args: &MigrateArgs, e: MigrateError) -> Result<Outcome, CliError> {
         let _ = if args.output.json { json(report.as_ref()) } else { write_stdout(&report.render()) };
     }
     if let MigrateError::Interrupted { signal, at, .. } = &e {
+        let rolled_back = if at.contains("copying") { "the table in flight was rolled back and " } else { "" };
         return Err(CliError::Interrupted {
             signal: *signal,
             message: format!(
-                "stopped {at} ({}); the table in flight was rolled back and the state file {} records every finished step; continue with: cutover migrate … --state {} --resume",
+                "stopped {at} ({}); {rolled_back}the state file {} records every finished step; continue with: {}",
                 signal.name(),
                 args.state.display(),
-                args.state.display()
+                resume_command()
             ),
         });
     }
@@ -196,6 +197,22 @@ fn failed(args: &MigrateArgs, e: MigrateError) -> Result<Outcome, CliError> {
     } else {
         Err(CliError::Runtime(e.into()))
     }
+}
+
+/// The command as it was run, with `--resume` (URLs with their password hidden).
+fn resume_command() -> String {
+    let mut words: Vec<String> = std::env::args()
+        .map(|a| if a.contains("://") || a.contains(":/") { crate::target::url::redact(&a) } else { a })
+        .map(|a| if a.contains(' ') || a.contains('&') || a.contains('?') { format!("'{a}'") } else { a })
+        .collect();
+    if let Some(first) = words.first_mut() {
+        *first = "cutover".into();
+    }
+    if !words.iter().any(|w| w == "--resume") {
+        words.push("--resume".into());
+    }
+    let hidden = words.iter().any(|w| w.contains(":***@"));
+    words.join(" ") + if hidden { " (with the password in place of ***)" } else { "" }
 }
 
 fn write_report(path: &std::path::Path, report: &crate::report::MigrationReport) -> Result<(), CliError> {

@@ -93,12 +93,18 @@ pub fn run(args: VerifyArgs) -> Result<Outcome, CliError> {
         "verify changes nothing in the source or the target and wrote no report; run it again",
     ));
     let report = run_verify(&opts, jobs)?;
-    let path = args.report.clone().unwrap_or_else(|| super::default_verify_report(&resolved.config));
+    let default = super::default_verify_report(&resolved.config);
+    let path = args.report.clone().unwrap_or_else(|| default.clone());
     write_report(&path, &report)?;
     if args.output.json {
         json(&report)?;
     } else {
-        write_stdout(&report.render())?;
+        let gate = if path == default {
+            "the gate reads it there".to_string()
+        } else {
+            format!("the gate reads {} unless given --verify-report {}", default.display(), path.display())
+        };
+        write_stdout(&format!("{}report: {} ({gate})\n", report.render(), path.display()))?;
     }
     Ok(if report.ok { Outcome::Success } else { Outcome::ChecksFailed })
 }

@@ -93,7 +93,7 @@ pub enum MigrateError {
     #[error("{path}: {reason}")]
     Io { path: PathBuf, reason: String },
     /// SIGINT / SIGTERM: the run stopped at a step boundary with everything recorded.
-    #[error("interrupted ({}) {at}; the table in flight was rolled back, finished tables are recorded in the state file; continue with the same command and --resume", signal.name())]
+    #[error("interrupted ({}) {at}; {}; continue with the same command and --resume", signal.name(), if at.contains("copying") { "the table in flight was rolled back, finished tables are recorded in the state file" } else { "every finished step is recorded in the state file" })]
     Interrupted { signal: crate::interrupt::Interrupted, at: String, report: Box<MigrationReport> },
 }
 
@@ -101,6 +101,21 @@ impl MigrateError {
     /// Refusals are usage or configuration errors (exit 2); the rest are runtime failures (exit 3).
     pub fn is_refusal(&self) -> bool {
         matches!(self, MigrateError::Refused(_) | MigrateError::Plan(_))
+    }
+}
+
+impl MigrateError {
+    /// The error with the run's times in the report it carries (taken before they were known).
+    fn with_times(mut self, timed: &MigrationReport) -> MigrateError {
+        if let MigrateError::Conversion { report, .. }
+        | MigrateError::Load { report, .. }
+        | MigrateError::Interrupted { report, .. } = &mut self
+        {
+            report.seconds = timed.seconds;
+            report.load_seconds = timed.load_seconds;
+            report.post_load_seconds = timed.post_load_seconds;
+        }
+        self
     }
 }
 
@@ -150,8 +165,12 @@ pub async fn migrate(opts: &MigrateOptions<'_>) -> Result<MigrationReport, Migra
     rejects.finish()?;
     report.load_seconds = load_started.elapsed().as_secs_f64();
     let post_started = Instant::now();
-    post_load::run(opts, &plan, &schema, &mut conns, &jobs, fk_checks_off, &mut state, &mut report, &progress).await?;
+    let post =
+        post_load::run(opts, &plan, &schema, &mut conns, &jobs, fk_checks_off, &mut state, &mut report, &progress);
+    let post = post.await;
     report.post_load_seconds = post_started.elapsed().as_secs_f64();
+    report.seconds = started.elapsed().as_secs_f64();
+    post.map_err(|e| e.with_times(&report))?;
     Ok(finish_report(report, rejects, started))
 }
 

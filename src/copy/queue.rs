@@ -78,6 +78,7 @@ pub(super) async fn copy_queue(
         let (tx, rx) = mpsc::channel::<Vec<Vec<Value>>>(CHANNEL_BATCHES);
         let (vtx, vrx) = oneshot::channel::<Option<u64>>();
         let task = WriterTask {
+            target: opts.target.to_string(),
             table: job.target_name.clone(),
             source_name: job.source_name.clone(),
             columns: job.columns.clone(),

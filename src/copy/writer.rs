@@ -35,7 +35,7 @@ pub(super) async fn write_table(
             if counted != n {
                 conn.rollback().await;
                 return Err(TargetError::Server {
-                    target: String::new(),
+                    target: conn.target().to_string(),
                     what: format!("count check of {table}"),
                     reason: format!("{n} rows sent but the table holds {counted}; rolled back"),
                 });
@@ -46,7 +46,7 @@ pub(super) async fn write_table(
         _ => {
             conn.rollback().await;
             Err(TargetError::Server {
-                target: String::new(),
+                target: conn.target().to_string(),
                 what: format!("loading {table}"),
                 reason: "the copy stopped; rolled back".into(),
             })
@@ -56,6 +56,8 @@ pub(super) async fn write_table(
 
 /// Everything one table's writer needs, moved into its task.
 pub(super) struct WriterTask {
+    /// The target URL, password hidden, for messages.
+    pub(super) target: String,
     pub(super) table: String,
     pub(super) source_name: String,
     pub(super) columns: Vec<String>,
@@ -110,6 +112,6 @@ impl WriterTask {
     }
 
     fn error(&self, doing: &str, reason: String) -> TargetError {
-        TargetError::Server { target: String::new(), what: format!("{doing} {}", self.table), reason }
+        TargetError::Server { target: self.target.clone(), what: format!("{doing} {}", self.table), reason }
     }
 }

@@ -358,11 +358,6 @@ pub(super) fn statements(
     let push = |out: &mut Vec<Statement>, phase, object: &str, sql: String, best_effort| {
         out.push(Statement { phase, object: object.to_string(), sql, best_effort, head: None, parts: Vec::new() });
     };
-    // A statement that creates one object.
-    let push_one = |out: &mut Vec<Statement>, phase, object: &str, sql: String, best_effort, created| {
-        let parts = vec![Part { object: created, clause: sql.clone() }];
-        out.push(Statement { phase, object: object.to_string(), sql, best_effort, head: None, parts });
-    };
     // One ALTER TABLE that adds several objects.
     let push_alter = |out: &mut Vec<Statement>, phase, table: &str, head: String, parts: Vec<Part>| {
         let clauses: Vec<&str> = parts.iter().map(|p| p.clause.as_str()).collect();
@@ -428,7 +423,7 @@ pub(super) fn statements(
                 sql.push_str(&format!(" WHERE {w}"));
             }
             let created = PlannedObject::Index { table: tp.target_name.clone(), name: idx.target_name.clone() };
-            push_one(&mut out, Phase::Indexes, &idx.target_name, sql, false, created);
+            out.push(one(Phase::Indexes, &idx.target_name, sql, false, created));
         }
     }
     if !grouped && !engine.inline_foreign_keys() {
@@ -441,10 +436,25 @@ pub(super) fn statements(
                     fk_clause(fk, plan, engine)
                 );
                 let created = PlannedObject::ForeignKey { table: tp.target_name.clone(), name: fk.name.clone() };
-                push_one(&mut out, Phase::ForeignKeys, &fk.name, sql, false, created);
+                out.push(one(Phase::ForeignKeys, &fk.name, sql, false, created));
             }
         }
     }
+    out.extend(identity_resets(plan, engine));
+    out.extend(views(plan, schema, engine, findings));
+    out
+}
+
+/// A statement that creates one object.
+fn one(phase: Phase, object: &str, sql: String, best_effort: bool, created: PlannedObject) -> Statement {
+    let parts = vec![Part { object: created, clause: sql.clone() }];
+    Statement { phase, object: object.to_string(), sql, best_effort, head: None, parts }
+}
+
+/// Identity / AUTO_INCREMENT counters set above the largest key and `sqlite_sequence`.
+fn identity_resets(plan: &Plan, engine: &dyn SqlDialect) -> Vec<Statement> {
+    let schema_name = plan.target_schema.as_deref();
+    let mut out = Vec::new();
     for tp in &plan.tables {
         let Some(id) = &tp.identity else { continue };
         if engine.counter_only_for_autoincrement() && !id.autoincrement {
@@ -457,9 +467,16 @@ pub(super) fn statements(
                 column: id.column.clone(),
                 next: id.next_value,
             };
-            push_one(&mut out, Phase::IdentityResets, &tp.target_name, sql, false, created);
+            out.push(one(Phase::IdentityResets, &tp.target_name, sql, false, created));
         }
     }
+    out
+}
+
+/// The source's views, re-quoted for the target, dependencies first (best effort).
+fn views(plan: &Plan, schema: &SourceSchema, engine: &dyn SqlDialect, findings: &mut Vec<Finding>) -> Vec<Statement> {
+    let schema_name = plan.target_schema.as_deref();
+    let mut out = Vec::new();
     let known = known_names(plan, schema);
     let booleans = boolean_columns(&plan.tables);
     for v in ordered_views(schema) {
@@ -472,7 +489,7 @@ pub(super) fn statements(
                     requote(body.trim(), &known, engine, &booleans)
                 );
                 let created = PlannedObject::View { name: v.name.clone() };
-                push_one(&mut out, Phase::Views, &v.name, sql, true, created);
+                out.push(one(Phase::Views, &v.name, sql, true, created));
             }
             None => findings.push(Finding::new(
                 Level::Warning,

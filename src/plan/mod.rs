@@ -257,14 +257,9 @@ pub enum PlanError {
     UnknownColumn { table: String, column: String },
 }
 
-/// Plan the migration of `schema` into `opts.dialect`.
-pub fn build(schema: &SourceSchema, opts: &PlanOptions) -> Result<Plan, PlanError> {
-    check_overrides(schema, opts.config)?;
-    let engine = opts.dialect.engine();
-    let target_schema = engine.default_schema().map(|d| opts.target_schema.clone().unwrap_or_else(|| d.to_string()));
-    let mut findings = Vec::new();
-    let mut left_out = Vec::new();
-    let selected: Vec<&Table> = schema
+/// The tables this run plans; the rest are recorded as left out, with why.
+fn selected_tables<'a>(schema: &'a SourceSchema, opts: &PlanOptions, left_out: &mut Vec<LeftOut>) -> Vec<&'a Table> {
+    schema
         .tables
         .iter()
         .filter(|t| {
@@ -284,67 +279,17 @@ pub fn build(schema: &SourceSchema, opts: &PlanOptions) -> Result<Plan, PlanErro
             }
             !skip && !opts.excluded.contains(&t.name)
         })
-        .collect();
-    report_left_out(schema, &mut left_out);
+        .collect()
+}
 
-    let mut relation_names = names::Namespace::default();
-    let mut tables: Vec<TablePlan> = Vec::new();
-    for t in &selected {
-        let wanted = opts.config.table(&t.name).and_then(|c| c.name.clone()).unwrap_or_else(|| t.name.clone());
-        let target_name = fit_name(&wanted, engine, &format!("table {}", t.name), &mut findings);
-        if let Some(first) = relation_names.claim(&target_name, &format!("table {}", t.name)) {
-            findings.push(Finding::new(
-                Level::Error,
-                "name_collision",
-                &t.name,
-                format!("table {:?} would be named {target_name:?} in the target, which {first} already uses; rename one in cutover.toml ([tables.\"{}\"] name = \"...\")", t.name, t.name),
-            ));
-        }
-        let columns = plan_columns(t, engine, opts.config, &mut findings);
-        tables.push(TablePlan {
-            source_name: t.name.clone(),
-            target_name,
-            tier: 0,
-            rows: t.row_count,
-            primary_key: Vec::new(),
-            identity: None,
-            columns,
-            indexes: Vec::new(),
-            foreign_keys: Vec::new(),
-        });
-    }
-
+/// The tables in foreign-key tiers (tier 0 has no parents), and each cycle with the keys
+/// that break it (added after the load, and said so in a finding).
+fn tiers_and_cycles(
+    selected: &[&Table],
+    tables: &mut [TablePlan],
+    findings: &mut Vec<Finding>,
+) -> (Vec<TierPlan>, Vec<CyclePlan>) {
     let selected_names: BTreeSet<&str> = selected.iter().map(|t| t.name.as_str()).collect();
-    if engine.folding_collations() {
-        columns::size_mariadb_keys(&selected, &mut tables, &mut findings);
-    }
-    for (t, tp) in selected.iter().zip(tables.iter_mut()) {
-        plan_keys(t, tp, &mut findings);
-    }
-    let mut index_names = names::Namespace::default();
-    if engine.index_names_share_relations() {
-        // PostgreSQL indexes share one namespace with tables and views.
-        index_names = relation_names;
-    }
-    let mut fk_names = names::Namespace::default();
-    for (t, tp) in selected.iter().zip(0..) {
-        let (idx, fks) = {
-            let this = &tables[tp];
-            let idx = ddl::plan_indexes(t, this, engine, &mut index_names, opts.dialect, &mut findings);
-            let fks = ddl::plan_foreign_keys(t, this, &selected, &tables, engine, &mut fk_names, &mut findings);
-            (idx, fks)
-        };
-        tables[tp].indexes = idx;
-        tables[tp].foreign_keys = fks;
-        if engine.index_names_per_table() {
-            index_names = names::Namespace::default();
-        }
-    }
-
-    if engine.folding_collations() {
-        ddl::align_fk_collations(&mut tables, &mut findings);
-    }
-
     let edges: Vec<tiers::Edge> = selected
         .iter()
         .flat_map(|t| {
@@ -401,6 +346,77 @@ pub fn build(schema: &SourceSchema, opts: &PlanOptions) -> Result<Plan, PlanErro
         }
         tier_plans.push(TierPlan { tier: i, tables: targets, rows });
     }
+    (tier_plans, cycles)
+}
+
+/// Plan the migration of `schema` into `opts.dialect`.
+pub fn build(schema: &SourceSchema, opts: &PlanOptions) -> Result<Plan, PlanError> {
+    check_overrides(schema, opts.config)?;
+    let engine = opts.dialect.engine();
+    let target_schema = engine.default_schema().map(|d| opts.target_schema.clone().unwrap_or_else(|| d.to_string()));
+    let mut findings = Vec::new();
+    let mut left_out = Vec::new();
+    let selected = selected_tables(schema, opts, &mut left_out);
+    report_left_out(schema, &mut left_out);
+
+    let mut relation_names = names::Namespace::default();
+    let mut tables: Vec<TablePlan> = Vec::new();
+    for t in &selected {
+        let wanted = opts.config.table(&t.name).and_then(|c| c.name.clone()).unwrap_or_else(|| t.name.clone());
+        let target_name = fit_name(&wanted, engine, &format!("table {}", t.name), &mut findings);
+        if let Some(first) = relation_names.claim(&target_name, &format!("table {}", t.name)) {
+            findings.push(Finding::new(
+                Level::Error,
+                "name_collision",
+                &t.name,
+                format!("table {:?} would be named {target_name:?} in the target, which {first} already uses; rename one in cutover.toml ([tables.\"{}\"] name = \"...\")", t.name, t.name),
+            ));
+        }
+        let columns = plan_columns(t, engine, opts.config, &mut findings);
+        tables.push(TablePlan {
+            source_name: t.name.clone(),
+            target_name,
+            tier: 0,
+            rows: t.row_count,
+            primary_key: Vec::new(),
+            identity: None,
+            columns,
+            indexes: Vec::new(),
+            foreign_keys: Vec::new(),
+        });
+    }
+
+    if engine.folding_collations() {
+        columns::size_mariadb_keys(&selected, &mut tables, &mut findings);
+    }
+    for (t, tp) in selected.iter().zip(tables.iter_mut()) {
+        plan_keys(t, tp, &mut findings);
+    }
+    let mut index_names = names::Namespace::default();
+    if engine.index_names_share_relations() {
+        // PostgreSQL indexes share one namespace with tables and views.
+        index_names = relation_names;
+    }
+    let mut fk_names = names::Namespace::default();
+    for (t, tp) in selected.iter().zip(0..) {
+        let (idx, fks) = {
+            let this = &tables[tp];
+            let idx = ddl::plan_indexes(t, this, engine, &mut index_names, opts.dialect, &mut findings);
+            let fks = ddl::plan_foreign_keys(t, this, &selected, &tables, engine, &mut fk_names, &mut findings);
+            (idx, fks)
+        };
+        tables[tp].indexes = idx;
+        tables[tp].foreign_keys = fks;
+        if engine.index_names_per_table() {
+            index_names = names::Namespace::default();
+        }
+    }
+
+    if engine.folding_collations() {
+        ddl::align_fk_collations(&mut tables, &mut findings);
+    }
+
+    let (tier_plans, cycles) = tiers_and_cycles(&selected, &mut tables, &mut findings);
     tables.sort_by(|a, b| (a.tier, &a.source_name).cmp(&(b.tier, &b.source_name)));
 
     let mut plan = Plan {

@@ -58,6 +58,11 @@ impl TargetConn {
         engine!(self, e => e.encrypted())
     }
 
+    /// The target URL with its password hidden, as every message names it.
+    pub fn target(&self) -> &str {
+        engine!(self, e => e.target())
+    }
+
     pub fn dialect(&self) -> Dialect {
         engine!(self, e => e.dialect())
     }

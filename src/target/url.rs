@@ -67,6 +67,9 @@ impl TargetUrl {
                 return Err(UrlError::Malformed { url: redact(raw), reason: "no host".into() });
             }
         }
+        if dialect != Dialect::Sqlite {
+            check_tls_params(raw, dialect)?;
+        }
         Ok(TargetUrl { raw: raw.to_string(), dialect, allow_system_database: false })
     }
 
@@ -89,7 +92,11 @@ impl TargetUrl {
             };
             return Err(UrlError::NoDatabase { url: self.to_string(), example: example.into() });
         };
-        let system = SYSTEM_DATABASES.iter().any(|s| s.eq_ignore_ascii_case(&db));
+        // Database names are case-sensitive (PostgreSQL; MariaDB on Linux), but MariaDB's
+        // information_schema and performance_schema answer to any case.
+        let system = SYSTEM_DATABASES.iter().any(|s| {
+            *s == db || (self.dialect == Dialect::MariaDb && s.ends_with("_schema") && s.eq_ignore_ascii_case(&db))
+        });
         if system && !self.allow_system_database {
             return Err(UrlError::SystemDatabase { url: self.to_string(), database: db });
         }
@@ -132,6 +139,66 @@ impl TargetUrl {
     }
 }
 
+/// The TLS parameters of a server URL, checked before any connection: a misspelt key
+/// (`sslmod=`) would otherwise be ignored and the connection fall back to `prefer`; an
+/// unknown mode, a client certificate without its key, or a file that cannot be read is
+/// a usage error that names it.
+fn check_tls_params(raw: &str, dialect: Dialect) -> Result<(), UrlError> {
+    const KEYS: &[&str] = &[
+        "sslmode",
+        "ssl-mode",
+        "ssl_mode",
+        "sslrootcert",
+        "ssl-root-cert",
+        "ssl-ca",
+        "sslca",
+        "sslcert",
+        "ssl-cert",
+        "sslkey",
+        "ssl-key",
+    ];
+    let malformed = |reason: String| UrlError::Malformed { url: redact(raw), reason };
+    let Ok(url) = ::url::Url::parse(raw) else { return Ok(()) };
+    let mut has_cert = false;
+    let mut has_key = false;
+    for (k, v) in url.query_pairs() {
+        let key = k.to_ascii_lowercase();
+        if !key.contains("ssl") {
+            continue;
+        }
+        if !KEYS.contains(&key.as_str()) {
+            return Err(malformed(format!(
+                "unknown TLS parameter `{k}` (did you mean sslmode, sslrootcert, sslcert or sslkey?)"
+            )));
+        }
+        match key.as_str() {
+            "sslmode" | "ssl-mode" | "ssl_mode" => {
+                let mode = v.to_ascii_lowercase().replace('_', "-");
+                let postgres = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"];
+                let mysql = ["disabled", "preferred", "required", "verify-identity"];
+                let known = postgres.contains(&mode.as_str())
+                    || (dialect == Dialect::MariaDb && (mysql.contains(&mode.as_str()) || mode == "verify-ca"));
+                if !known {
+                    return Err(malformed(format!(
+                        "unknown TLS mode sslmode={v}; use disable, prefer, require, verify-ca or verify-full"
+                    )));
+                }
+            }
+            _ => {
+                has_cert |= matches!(key.as_str(), "sslcert" | "ssl-cert");
+                has_key |= matches!(key.as_str(), "sslkey" | "ssl-key");
+                if let Err(e) = std::fs::File::open(v.as_ref()) {
+                    return Err(malformed(format!("{k}: cannot read {v}: {e}")));
+                }
+            }
+        }
+    }
+    if has_cert != has_key {
+        return Err(malformed("a client certificate needs both sslcert=FILE and sslkey=FILE".into()));
+    }
+    Ok(())
+}
+
 /// One of the schemes cutover reads.
 fn is_scheme(s: &str) -> bool {
     matches!(s.to_ascii_lowercase().as_str(), "postgres" | "postgresql" | "mysql" | "mariadb" | "sqlite")
@@ -156,51 +223,47 @@ fn percent_decode(s: &str) -> String {
 }
 
 /// Replace the password of any URL-looking string with `***`: the one in the user
-/// part (found by the last `@` before the query, so a `/` or `@` in the password does
-/// not hide it from this), a `password=` query parameter, and in a string without `://`
-/// (a typo such as `postgres:/user:pw@host`) whatever stands between the first `:` and
-/// the last `@`.
+/// part, found by the last `@` of the whole string (so a `/`, `@`, `?` or `#` in the
+/// password does not hide it; an `@` in the query can only hide more, never less), a
+/// `password=` query parameter, and in a string without `://` (a typo such as
+/// `postgres:/user:pw@host`) the same after the one slash, or whatever stands between
+/// the first `:` and the last `@`.
 pub fn redact(raw: &str) -> String {
-    let (head, query) = match raw.split_once('?') {
-        Some((h, q)) => (h, Some(q)),
-        None => (raw, None),
-    };
-    let head = match head.split_once("://") {
-        Some((scheme, rest)) => match rest.rfind('@') {
-            Some(at) => match rest[..at].split_once(':') {
-                Some((user, _password)) => format!("{scheme}://{user}:***@{}", &rest[at + 1..]),
-                None => head.to_string(),
-            },
-            None => head.to_string(),
+    let (scheme, sep, rest) = match raw.split_once("://") {
+        Some((scheme, rest)) => (scheme, "://", rest),
+        None => match raw.split_once(":/").filter(|(s, _)| is_scheme(s)) {
+            Some((scheme, rest)) => (scheme, ":/", rest),
+            None => {
+                return match (raw.find(':'), raw.rfind('@')) {
+                    (Some(colon), Some(at)) if colon < at => format!("{}***{}", &raw[..=colon], &raw[at..]),
+                    _ => redact_query(raw),
+                };
+            }
         },
-        // `postgres:/user:pw@host`: the user part after the one slash, as with two.
-        None if head.split_once(":/").is_some_and(|(s, _)| is_scheme(s)) => {
-            let (scheme, rest) = head.split_once(":/").unwrap_or_default();
-            match rest.rfind('@').and_then(|at| rest[..at].split_once(':').map(|(user, _)| (user, at))) {
-                Some((user, at)) => format!("{scheme}:/{user}:***@{}", &rest[at + 1..]),
-                None => head.to_string(),
+    };
+    match rest.rfind('@') {
+        Some(at) => {
+            let after = redact_query(&rest[at + 1..]);
+            match rest[..at].split_once(':') {
+                Some((user, _password)) => format!("{scheme}{sep}{user}:***@{after}"),
+                None => format!("{scheme}{sep}{}@{after}", &rest[..at]),
             }
         }
-        None => match (head.find(':'), head.rfind('@')) {
-            (Some(colon), Some(at)) if colon < at => format!("{}***{}", &head[..=colon], &head[at..]),
-            _ => head.to_string(),
-        },
-    };
-    match query {
-        None => head,
-        Some(q) => {
-            let params: Vec<String> = q
-                .split('&')
-                .map(|p| match p.split_once('=') {
-                    Some((k, _)) if k.eq_ignore_ascii_case("password") || k.eq_ignore_ascii_case("pass") => {
-                        format!("{k}=***")
-                    }
-                    _ => p.to_string(),
-                })
-                .collect();
-            format!("{head}?{}", params.join("&"))
-        }
+        None => format!("{scheme}{sep}{}", redact_query(rest)),
     }
+}
+
+/// `password=` (or `pass=`) query parameters as `***`.
+fn redact_query(s: &str) -> String {
+    let Some((head, q)) = s.split_once('?') else { return s.to_string() };
+    let params: Vec<String> = q
+        .split('&')
+        .map(|p| match p.split_once('=') {
+            Some((k, _)) if k.eq_ignore_ascii_case("password") || k.eq_ignore_ascii_case("pass") => format!("{k}=***"),
+            _ => p.to_string(),
+        })
+        .collect();
+    format!("{head}?{}", params.join("&"))
 }
 
 impl fmt::Display for TargetUrl {
@@ -227,6 +290,9 @@ mod tests {
             ("postgres://db:5432/x?user=app&password=S3cret", "S3cret"),
             ("postgres:/app:S3cretZ@db/x", "S3cretZ"),
             ("mariadb://root:pw@127.0.0.1:3306/x?ssl-mode=disabled", "pw"),
+            ("postgres://app:pa?ss@127.0.0.1:5432/x", "pa?ss"),
+            ("postgres://app:pa#ss@127.0.0.1:5432/x", "pa#ss"),
+            ("mariadb://app:a?b#c@d@h/x?sslmode=require", "a?b#c@d"),
         ] {
             let shown = redact(raw);
             assert!(!shown.contains(secret), "{raw} shown as {shown}");
@@ -276,7 +342,8 @@ mod tests {
             ("mariadb://root@h/mysql", "mysql"),
             ("mysql://root@h/information_schema", "information_schema"),
             ("mariadb://root@h/performance_schema", "performance_schema"),
-            ("mariadb://root@h/SYS", "SYS"),
+            ("mariadb://root@h/sys", "sys"),
+            ("mariadb://root@h/INFORMATION_SCHEMA", "INFORMATION_SCHEMA"),
         ] {
             let url = TargetUrl::parse(u).unwrap();
             let e = url.check_database().unwrap_err();
@@ -285,7 +352,32 @@ mod tests {
             assert!(url.allow_system_database(true).check_database().is_ok(), "{u}");
         }
         assert!(TargetUrl::parse("postgres://u@h/shop").unwrap().check_database().is_ok());
+        // Another database whose name differs only in case is the client's own.
+        assert!(TargetUrl::parse("postgres://u@h/Postgres").unwrap().check_database().is_ok());
+        assert!(TargetUrl::parse("mariadb://u@h/MySQL").unwrap().check_database().is_ok());
         assert!(TargetUrl::parse("sqlite://x.db").unwrap().check_database().is_ok());
+    }
+
+    #[test]
+    fn tls_parameters_are_checked_before_connecting() {
+        for (u, says) in [
+            ("postgres://u@h/db?sslmod=verify-full", "unknown TLS parameter `sslmod`"),
+            ("postgres://u@h/db?sslmode=bogus", "unknown TLS mode sslmode=bogus"),
+            ("postgres://u@h/db?sslmode=REQUIRED", "unknown TLS mode"),
+            ("postgres://u@h/db?sslrootcert=/nonexistent/ca.pem", "sslrootcert: cannot read /nonexistent/ca.pem"),
+            ("mariadb://u@h/db?sslcert=/etc/hostname", "needs both sslcert=FILE and sslkey=FILE"),
+        ] {
+            let e = TargetUrl::parse(u).unwrap_err().to_string();
+            assert!(e.contains(says), "{u}: {e}");
+        }
+        for u in [
+            "postgres://u@h/db?sslmode=verify-full",
+            "mariadb://u@h/db?sslmode=verify-full",
+            "mariadb://u@h/db?ssl-mode=VERIFY_IDENTITY",
+            "postgres://u@h/db?application_name=x",
+        ] {
+            assert!(TargetUrl::parse(u).is_ok(), "{u}");
+        }
     }
 
     #[test]

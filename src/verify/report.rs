@@ -145,6 +145,27 @@ impl VerifyReport {
             ]);
         }
         out.push_str(&table(&grid));
+        self.render_differences(&mut out);
+        self.render_rejects(&mut out);
+        self.render_target_checks(&mut out);
+        for f in &self.findings {
+            out.push_str(&format!("{:?}: {}: {}\n", f.level, f.object, f.message).to_lowercase_first());
+        }
+        let bad = self.tables.iter().filter(|t| !t.matches()).count();
+        out.push_str(&format!(
+            "\n{}: {} tables, {} match, {} differ ({:.2} s)\n",
+            if self.ok { "VERIFIED" } else { "MISMATCH" },
+            self.tables.len(),
+            self.tables.len() - bad,
+            bad,
+            self.seconds
+        ));
+        out
+    }
+
+    /// Each table that differs, with the rows that differ.
+    fn render_differences(&self, out: &mut String) {
+        use crate::output::thousands;
         for t in self.tables.iter().filter(|t| !t.matches()) {
             let renamed =
                 if t.target_table == t.table { String::new() } else { format!(" (target {})", t.target_table) };
@@ -184,6 +205,11 @@ impl VerifyReport {
                 out.push_str(&format!("  note: {n}\n"));
             }
         }
+    }
+
+    /// Rows of the source that do not convert (not differences).
+    fn render_rejects(&self, out: &mut String) {
+        use crate::output::thousands;
         let rejected: u64 = self.tables.iter().map(|t| t.rows_rejected).sum();
         if rejected > 0 {
             out.push_str(&format!(
@@ -197,6 +223,11 @@ impl VerifyReport {
                 out.push_str(&format!("  {} {} {}: {} ({})\n", r.table, r.key, r.column, r.value, r.reason));
             }
         }
+    }
+
+    /// Foreign-key orphans and identity counters in the target.
+    fn render_target_checks(&self, out: &mut String) {
+        use crate::output::thousands;
         let orphaned: Vec<&FkVerdict> = self.foreign_keys.iter().filter(|f| f.orphans > 0).collect();
         out.push_str(&format!(
             "\nforeign keys: {} checked, {} with orphan rows\n",
@@ -233,19 +264,6 @@ impl VerifyReport {
                 )),
             }
         }
-        for f in &self.findings {
-            out.push_str(&format!("{:?}: {}: {}\n", f.level, f.object, f.message).to_lowercase_first());
-        }
-        let bad = self.tables.iter().filter(|t| !t.matches()).count();
-        out.push_str(&format!(
-            "\n{}: {} tables, {} match, {} differ ({:.2} s)\n",
-            if self.ok { "VERIFIED" } else { "MISMATCH" },
-            self.tables.len(),
-            self.tables.len() - bad,
-            bad,
-            self.seconds
-        ));
-        out
     }
 }
 
