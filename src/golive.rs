@@ -151,49 +151,8 @@ pub async fn golive(opts: &GoliveOptions<'_>) -> GoliveReport {
             "skipped",
             format!("already done: {} records a finished migration", opts.state_file.display()),
         );
-    } else {
-        let resume = state.as_ref().is_some_and(|s| !s.finished);
-        let mopts = MigrateOptions {
-            source: opts.source.clone(),
-            target: opts.target.clone(),
-            config: opts.config,
-            target_schema: opts.target_schema.clone(),
-            schema_mode: SchemaMode::Create,
-            jobs: opts.jobs,
-            truncate: false,
-            on_error: OnError::Strict,
-            reject_file: None,
-            state_file: opts.state_file.clone(),
-            resume,
-            dry_run: false,
-            include: Vec::new(),
-            exclude: Vec::new(),
-            ignore_missing_columns: false,
-            progress: opts.progress,
-        };
-        match copy::migrate(&mopts).await {
-            Ok(m) => {
-                let rows: u64 = m.tables.iter().map(|t| t.rows_written).sum();
-                r.stage(
-                    "migrate",
-                    "done",
-                    format!(
-                        "{} tables, {} rows{} in {:.1} s",
-                        m.tables.len(),
-                        crate::output::thousands(rows),
-                        if resume { " (resumed)" } else { "" },
-                        m.seconds
-                    ),
-                );
-                r.migration = Some(m);
-            }
-            Err(e) => {
-                let ending = if e.is_refusal() { Ending::Refused } else { Ending::Failed };
-                r.stage("migrate", "failed", e.to_string());
-                r.seconds = started.elapsed().as_secs_f64();
-                return r.stop(ending, format!("{again} (the migration resumes from {})", opts.state_file.display()));
-            }
-        }
+    } else if let Some(stop) = migrate_stage(opts, state.as_ref(), &mut r, started, again).await {
+        return stop;
     }
     // 2. verify every row — before hardening changes rows on purpose. When this target was
     // already verified and then hardened (a run after a stop at the gate), the report of
@@ -238,6 +197,62 @@ pub async fn golive(opts: &GoliveOptions<'_>) -> GoliveReport {
     }
     r.seconds = started.elapsed().as_secs_f64();
     r
+}
+
+/// Stage 1: the migration, resumed when the state file records an unfinished one.
+/// Some(report) when the day stops here.
+async fn migrate_stage(
+    opts: &GoliveOptions<'_>,
+    state: Option<&State>,
+    r: &mut GoliveReport,
+    started: Instant,
+    again: &str,
+) -> Option<GoliveReport> {
+    let resume = state.is_some_and(|s| !s.finished);
+    let mopts = MigrateOptions {
+        source: opts.source.clone(),
+        target: opts.target.clone(),
+        config: opts.config,
+        target_schema: opts.target_schema.clone(),
+        schema_mode: SchemaMode::Create,
+        jobs: opts.jobs,
+        truncate: false,
+        on_error: OnError::Strict,
+        reject_file: None,
+        state_file: opts.state_file.clone(),
+        resume,
+        dry_run: false,
+        include: Vec::new(),
+        exclude: Vec::new(),
+        ignore_missing_columns: false,
+        progress: opts.progress,
+    };
+    match copy::migrate(&mopts).await {
+        Ok(m) => {
+            let rows: u64 = m.tables.iter().map(|t| t.rows_written).sum();
+            r.stage(
+                "migrate",
+                "done",
+                format!(
+                    "{} tables, {} rows{} in {:.1} s",
+                    m.tables.len(),
+                    crate::output::thousands(rows),
+                    if resume { " (resumed)" } else { "" },
+                    m.seconds
+                ),
+            );
+            r.migration = Some(m);
+        }
+        Err(e) => {
+            let ending = if e.is_refusal() { Ending::Refused } else { Ending::Failed };
+            r.stage("migrate", "failed", e.to_string());
+            r.seconds = started.elapsed().as_secs_f64();
+            return Some(
+                r.clone().stop(ending, format!("{again} (the migration resumes from {})", opts.state_file.display())),
+            );
+        }
+    }
+    None
 }
 
 /// Stage 3: the profile's steps, journaled. Some(report) when the day stops here.
