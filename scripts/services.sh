@@ -114,9 +114,10 @@ mariadb_tls() {
   wait_for MariaDB my_up
 }
 
-make_test_certificates
 ensure_postgres
 ensure_mariadb
+# After the servers are installed: the keys belong to their users (postgres, mysql).
+make_test_certificates
 wait_for PostgreSQL pg_up
 for _ in $(seq 1 30); do
   my_up && break
