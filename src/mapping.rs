@@ -277,11 +277,7 @@ pub fn rules_markdown() -> String {
         let render = |d: Dialect| match r.decide {
             Decide::Fixed(ty) | Decide::Temporal(ty) => {
                 if r.id == "rowid_alias" {
-                    match d {
-                        Dialect::Postgres => "bigint identity".to_string(),
-                        Dialect::MariaDb => "BIGINT AUTO_INCREMENT".to_string(),
-                        Dialect::Sqlite => "INTEGER PRIMARY KEY".to_string(),
-                    }
+                    d.engine().identity_spelling().to_string()
                 } else {
                     d.engine().render_type(&ty)
                 }

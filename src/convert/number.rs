@@ -114,8 +114,11 @@ pub(super) fn to_double(v: SourceValue<'_>, dialect: Dialect, ty: &ColumnType) -
     match v {
         SourceValue::Null => Ok(Value::Null),
         SourceValue::Blob(_) => Err(wrong_class(v, ty, "")),
-        SourceValue::Real(f) if f.is_finite() || dialect != Dialect::MariaDb => Ok(Value::Float(f)),
-        SourceValue::Real(_) => Err(ConvertError::NotFinite { value: show(v), target: "a MariaDB DOUBLE".into() }),
+        SourceValue::Real(f) if f.is_finite() || dialect.engine().stores_non_finite_doubles() => Ok(Value::Float(f)),
+        SourceValue::Real(_) => Err(ConvertError::NotFinite {
+            value: show(v),
+            target: format!("a {} {}", dialect.engine().product(), dialect.engine().render_type(ty)),
+        }),
         SourceValue::Integer(i) if exact_in_f64(i) => {
             // Exact: checked just above that `i` has at most 53 significant bits.
             #[allow(clippy::cast_precision_loss)]

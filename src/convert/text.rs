@@ -24,7 +24,7 @@ pub(super) fn to_text(
         }
         SourceValue::Text(bytes) | SourceValue::Blob(bytes) => utf8(v, bytes)?.to_owned(),
     };
-    if dialect == Dialect::Postgres {
+    if !dialect.engine().text_allows_nul() {
         no_nul(v, &text)?;
     }
     if let Some(max) = max_chars {
@@ -67,12 +67,12 @@ pub(super) fn to_json(v: SourceValue<'_>, ty: &ColumnType, dialect: Dialect) -> 
             .ok_or_else(|| ConvertError::NotFinite { value: show(v), target: format!("a {ty} column") }),
         SourceValue::Text(bytes) | SourceValue::Blob(bytes) => {
             let text = utf8(v, bytes)?;
-            if dialect == Dialect::Postgres {
+            if !dialect.engine().text_allows_nul() {
                 no_nul(v, text)?;
             }
             serde_json::from_str::<IgnoredAny>(text)
                 .map_err(|e| ConvertError::InvalidJson { value: show(v), reason: e.to_string() })?;
-            if dialect == Dialect::Postgres && has_nul_escape(text) {
+            if !dialect.engine().text_allows_nul() && has_nul_escape(text) {
                 return Err(ConvertError::NulInJson { value: show(v) });
             }
             Ok(Value::Json(text.to_owned()))

@@ -233,20 +233,20 @@ fn locate(url: &str) -> Result<Location, String> {
     };
     let family =
         family(scheme).ok_or_else(|| format!("scheme `{scheme}` is not PostgreSQL, MariaDB/MySQL or SQLite"))?;
-    if family == Dialect::Sqlite {
+    let Some(default_port) = family.engine().default_port() else {
         let path = rest.split('?').next().unwrap_or(rest);
         let mut paths = vec![PathBuf::from(path)];
         if let Some(stripped) = path.strip_prefix('/') {
             paths.push(PathBuf::from(stripped));
         }
         return Ok(Location::File { paths });
-    }
+    };
     let parsed = ::url::Url::parse(url.trim()).map_err(|e| format!("not a valid URL ({e})"))?;
     let host = parsed.host_str().filter(|h| !h.is_empty()).ok_or("no host")?.to_ascii_lowercase();
     let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
-    let port = parsed.port().unwrap_or(if family == Dialect::Postgres { 5432 } else { 3306 });
+    let port = parsed.port().unwrap_or(default_port);
     let mut database = percent_decode(parsed.path().trim_start_matches('/'));
-    if database.is_empty() && family == Dialect::Postgres {
+    if database.is_empty() && family.engine().default_database_is_user() {
         // libpq connects to the database named like the user when none is given.
         database = if parsed.username().is_empty() { "postgres".into() } else { percent_decode(parsed.username()) };
     }

@@ -192,7 +192,7 @@ fn decide_type(t: &Table, c: &Column, is_alias: bool, dialect: Dialect, findings
         reason.push_str("; every value is a BLOB: bytes");
         ty = ColumnType::Bytes;
     }
-    if dialect == Dialect::MariaDb {
+    if dialect.engine().sizes_unbounded_decimals() {
         ty = size_mariadb_decimal(ty, c, &object, &mut reason, findings);
     }
     (ty, rule.id.to_string(), reason, epoch_unit)
@@ -268,7 +268,7 @@ fn collation_for(
             format!("column uses the application-defined collation {name:?}, which the target does not have; it compares as BINARY there"),
         ));
     }
-    if engine.dialect() == Dialect::Postgres && matches!(c.collation, Collation::Nocase | Collation::Rtrim) {
+    if !engine.has_nocase_collation() && matches!(c.collation, Collation::Nocase | Collation::Rtrim) {
         findings.push(Finding::new(
             Level::Warning,
             "collation_not_kept",
@@ -280,7 +280,7 @@ fn collation_for(
         ));
     }
     let settings = &config.mariadb.collations;
-    if engine.dialect() == Dialect::MariaDb && c.collation == Collation::Nocase && settings.nocase.contains("general") {
+    if engine.folding_collations() && c.collation == Collation::Nocase && settings.nocase.contains("general") {
         findings.push(Finding::new(
             Level::Warning,
             "nocase_folds_accents",

@@ -105,7 +105,7 @@ pub(super) fn plan_indexes(
             }
         }
         let prefixes =
-            if dialect == Dialect::MariaDb { mariadb_prefixes(&parts, engine) } else { vec![None; parts.len()] };
+            if engine.needs_key_prefixes() { mariadb_prefixes(&parts, engine) } else { vec![None; parts.len()] };
         if prefixes.iter().any(Option::is_some) && idx.unique {
             findings.push(Finding::new(
                 Level::Warning,
@@ -246,7 +246,7 @@ pub(super) fn plan_foreign_keys(
             let par = pp.columns.iter().find(|m| m.source_name.eq_ignore_ascii_case(p));
             match (child, par) {
                 (Some(cm), Some(pm)) => {
-                    if !compatible(&cm.ty, &pm.ty, engine.dialect()) {
+                    if !engine.fk_types_compatible(&cm.ty, &pm.ty) {
                         bad = Some(format!(
                             "{c} is {} but {}.{p} is {}; the target requires matching types",
                             cm.ty, fk.parent_table, pm.ty
@@ -293,18 +293,6 @@ pub(super) fn plan_foreign_keys(
         });
     }
     out
-}
-
-/// Whether a child column type may reference a parent column type in the target.
-fn compatible(child: &ColumnType, parent: &ColumnType, dialect: Dialect) -> bool {
-    use ColumnType::*;
-    match (child, parent) {
-        (a, b) if a == b => true,
-        (a, b) if a.is_string() && b.is_string() => true,
-        (Integer { .. }, Integer { .. }) => dialect != Dialect::MariaDb,
-        (Decimal { .. }, Decimal { .. }) | (Timestamp { .. }, Timestamp { .. }) => dialect != Dialect::MariaDb,
-        _ => dialect == Dialect::Sqlite,
-    }
 }
 
 /// MariaDB requires equal collations on both sides of a foreign key: give the child the parent's.
@@ -523,21 +511,15 @@ fn fk_clause(fk: &ForeignKeyPlan, plan: &Plan, engine: &dyn SqlDialect) -> Strin
 }
 
 fn create_table(tp: &TablePlan, plan: &Plan, source: Option<&Table>, engine: &dyn SqlDialect) -> String {
-    let sqlite = engine.dialect() == Dialect::Sqlite;
     let identity = tp.identity.as_ref().map(|i| i.column.as_str());
     let mut defs = Vec::new();
+    let mut identity_is_key = false;
     for m in &tp.columns {
         if Some(m.target_name.as_str()) == identity {
-            if sqlite {
-                let auto = tp.identity.as_ref().is_some_and(|i| i.autoincrement);
-                defs.push(format!(
-                    "{} INTEGER PRIMARY KEY{}",
-                    engine.quote(&m.target_name),
-                    if auto { " AUTOINCREMENT" } else { "" }
-                ));
-            } else {
-                defs.push(engine.identity_column(&m.target_name));
-            }
+            let auto = tp.identity.as_ref().is_some_and(|i| i.autoincrement);
+            let (def, is_key) = engine.identity_definition(&m.target_name, auto);
+            defs.push(def);
+            identity_is_key = is_key;
             continue;
         }
         let mut d = format!("{} {}", engine.quote(&m.target_name), m.target_type);
@@ -552,8 +534,7 @@ fn create_table(tp: &TablePlan, plan: &Plan, source: Option<&Table>, engine: &dy
         }
         defs.push(d);
     }
-    let sqlite_alias_pk = sqlite && identity.is_some();
-    if !tp.primary_key.is_empty() && !sqlite_alias_pk {
+    if !tp.primary_key.is_empty() && !identity_is_key {
         let cols: Vec<String> = tp.primary_key.iter().map(|c| engine.quote(c)).collect();
         defs.push(format!("PRIMARY KEY ({})", cols.join(", ")));
     }
@@ -568,8 +549,8 @@ fn create_table(tp: &TablePlan, plan: &Plan, source: Option<&Table>, engine: &dy
         defs.join(",\n  "),
         engine.table_options()
     );
-    if sqlite && source.is_some_and(|s| s.without_rowid) {
-        sql.push_str(" WITHOUT ROWID");
+    if source.is_some_and(|s| s.without_rowid) {
+        sql.push_str(engine.without_rowid_option());
     }
     sql
 }

@@ -57,6 +57,22 @@ pub enum PlannedObject {
     },
 }
 
+/// The dates or timestamps a column stores, inclusive, as (year, month, day); years are
+/// astronomical (year 0 is 1 BC), as in chrono and SQLite. `says` is the limit in words.
+#[derive(Debug, Clone, Copy)]
+pub struct StoredRange {
+    pub lo: (i32, u32, u32),
+    pub hi: (i32, u32, u32),
+    pub says: &'static str,
+}
+
+/// What an SQLite target keeps: 4-digit years.
+pub const SQLITE_RANGE: StoredRange = StoredRange {
+    lo: (0, 1, 1),
+    hi: (9999, 12, 31),
+    says: "an SQLite target keeps 4-digit years, 0000-01-01 to 9999-12-31",
+};
+
 /// How long an identifier may be, and in what unit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NameLimit {
@@ -276,6 +292,83 @@ pub trait SqlDialect: Sync {
     /// True when booleans are their own type that does not compare with 0 / 1 (PostgreSQL).
     fn strict_booleans(&self) -> bool {
         false
+    }
+
+    /// The server's usual port; None for an engine that is a file (SQLite).
+    fn default_port(&self) -> Option<u16> {
+        None
+    }
+
+    /// True when a URL without a database means the database named like the user (libpq).
+    fn default_database_is_user(&self) -> bool {
+        false
+    }
+
+    /// The product name in messages (`PostgreSQL`, `MariaDB`, `SQLite`).
+    fn product(&self) -> &'static str;
+
+    /// The timestamps a column of this engine stores.
+    fn timestamp_range(&self) -> StoredRange {
+        SQLITE_RANGE
+    }
+
+    /// The dates a column of this engine stores.
+    fn date_range(&self) -> StoredRange {
+        SQLITE_RANGE
+    }
+
+    /// True when text may hold U+0000 (PostgreSQL's may not).
+    fn text_allows_nul(&self) -> bool {
+        true
+    }
+
+    /// True when a double column stores NaN and infinities (MariaDB's does not).
+    fn stores_non_finite_doubles(&self) -> bool {
+        true
+    }
+
+    /// True when a DECIMAL without (p,s) must be given a size from the data (MariaDB's
+    /// default would be DECIMAL(10,0) and round).
+    fn sizes_unbounded_decimals(&self) -> bool {
+        false
+    }
+
+    /// True when SQLite's NOCASE and RTRIM collations have a built-in equivalent.
+    fn has_nocase_collation(&self) -> bool {
+        true
+    }
+
+    /// True when text and blob key parts need a prefix length (MariaDB).
+    fn needs_key_prefixes(&self) -> bool {
+        false
+    }
+
+    /// Whether a foreign key from a child column of type `child` may reference a parent
+    /// column of type `parent` (equal types, or text to text, by default).
+    fn fk_types_compatible(&self, child: &ColumnType, parent: &ColumnType) -> bool {
+        use ColumnType::*;
+        match (child, parent) {
+            (a, b) if a == b => true,
+            (a, b) if a.is_string() && b.is_string() => true,
+            (Integer { .. }, Integer { .. }) => true,
+            (Decimal { .. }, Decimal { .. }) | (Timestamp { .. }, Timestamp { .. }) => true,
+            _ => false,
+        }
+    }
+
+    /// The column definition of an identity (rowid alias) column in CREATE TABLE, given
+    /// whether the source declared AUTOINCREMENT, and whether it is the primary key by
+    /// itself (then no separate PRIMARY KEY clause follows).
+    fn identity_definition(&self, column: &str, _autoincrement: bool) -> (String, bool) {
+        (self.identity_column(column), false)
+    }
+
+    /// The identity column's spelling in the type-mapping table of the docs.
+    fn identity_spelling(&self) -> &'static str;
+
+    /// Table options for a source table declared WITHOUT ROWID.
+    fn without_rowid_option(&self) -> &'static str {
+        ""
     }
 
     /// True when the engine takes one writer at a time (the embedded SQLite file).

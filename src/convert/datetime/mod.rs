@@ -35,45 +35,14 @@ const TIME_FORMS: &str = "HH:MM[:SS[.fraction of 1-9 digits]], from 00:00 to 23:
 const REAL_HINT: &str = "; a REAL here could be a julian day (SQLite's julianday()) or a fractional unix epoch, \
                          and cutover does not guess which: override the column type in cutover.toml, or fix the data";
 
-/// The dates a target stores, inclusive, as (year, month, day); years are astronomical
-/// (year 0 is 1 BC), as in chrono and SQLite.
-struct Range {
-    lo: (i32, u32, u32),
-    hi: (i32, u32, u32),
-    says: &'static str,
-}
-
-const SQLITE_RANGE: Range =
-    Range { lo: (0, 1, 1), hi: (9999, 12, 31), says: "an SQLite target keeps 4-digit years, 0000-01-01 to 9999-12-31" };
+use crate::target::StoredRange as Range;
 
 fn timestamp_range(dialect: Dialect) -> Range {
-    match dialect {
-        Dialect::MariaDb => Range {
-            lo: (1000, 1, 1),
-            hi: (9999, 12, 31),
-            says: "MariaDB DATETIME holds 1000-01-01 00:00:00 to 9999-12-31 23:59:59.999999",
-        },
-        Dialect::Postgres => Range {
-            lo: (-4713, 11, 24),
-            hi: (294_276, 12, 31),
-            says: "PostgreSQL timestamp holds 4714-11-24 00:00:00 BC to 294276-12-31 23:59:59.999999 AD",
-        },
-        Dialect::Sqlite => SQLITE_RANGE,
-    }
+    dialect.engine().timestamp_range()
 }
 
 fn date_range(dialect: Dialect) -> Range {
-    match dialect {
-        Dialect::MariaDb => {
-            Range { lo: (1000, 1, 1), hi: (9999, 12, 31), says: "MariaDB DATE holds 1000-01-01 to 9999-12-31" }
-        }
-        Dialect::Postgres => Range {
-            lo: (-4713, 11, 24),
-            hi: (5_874_897, 12, 31),
-            says: "PostgreSQL date holds 4714-11-24 BC to 5874897-12-31 AD",
-        },
-        Dialect::Sqlite => SQLITE_RANGE,
-    }
+    dialect.engine().date_range()
 }
 
 pub(super) fn to_timestamp(

@@ -379,6 +379,15 @@ async fn build_inserts(
     }
 }
 
+/// At most `max` characters of `s`, and how many there were when cut.
+fn cut(s: &str, max: usize) -> String {
+    let total = s.chars().count();
+    if total <= max {
+        return s.to_string();
+    }
+    format!("{}… ({total} chars)", s.chars().take(max).collect::<String>())
+}
+
 /// The server's message, plus the row it names (its place in the table and its start).
 fn describe_insert_error(e: &sqlx::Error, ins: &Insert) -> String {
     let msg = server_reason(&e.to_string());
@@ -387,7 +396,7 @@ fn describe_insert_error(e: &sqlx::Error, ins: &Insert) -> String {
     let start = ins.starts[row - 1];
     let end = ins.starts.get(row).map_or(ins.sql.len(), |s| s - 1);
     let shown = &ins.sql[start..end];
-    format!("{msg} (row {} of the table as sent: {})", ins.first_row + row as u64, crate::convert::shorten(shown, 120))
+    format!("{msg} (row {} of the table as sent: {})", ins.first_row + row as u64, cut(shown, 120))
 }
 
 #[cfg(test)]

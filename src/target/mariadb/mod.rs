@@ -4,7 +4,7 @@ pub mod catalog;
 pub mod conn;
 pub mod text;
 
-use super::{CollationSettings, Dialect, NameLimit, PlannedObject, SqlDialect};
+use super::{CollationSettings, Dialect, NameLimit, PlannedObject, SqlDialect, StoredRange};
 use crate::schema::Collation;
 use crate::types::{ColumnType, IntWidth};
 
@@ -129,6 +129,47 @@ impl SqlDialect for MariaDb {
     fn supports_fk_action(&self, action: &str) -> bool {
         // InnoDB parses SET DEFAULT but rejects it.
         !action.eq_ignore_ascii_case("SET DEFAULT")
+    }
+
+    fn default_port(&self) -> Option<u16> {
+        Some(3306)
+    }
+
+    fn product(&self) -> &'static str {
+        "MariaDB"
+    }
+
+    fn timestamp_range(&self) -> StoredRange {
+        StoredRange {
+            lo: (1000, 1, 1),
+            hi: (9999, 12, 31),
+            says: "MariaDB DATETIME holds 1000-01-01 00:00:00 to 9999-12-31 23:59:59.999999",
+        }
+    }
+
+    fn date_range(&self) -> StoredRange {
+        StoredRange { lo: (1000, 1, 1), hi: (9999, 12, 31), says: "MariaDB DATE holds 1000-01-01 to 9999-12-31" }
+    }
+
+    fn stores_non_finite_doubles(&self) -> bool {
+        false
+    }
+
+    fn sizes_unbounded_decimals(&self) -> bool {
+        true
+    }
+
+    fn needs_key_prefixes(&self) -> bool {
+        true
+    }
+
+    /// InnoDB wants the same integer, decimal and datetime types on both sides.
+    fn fk_types_compatible(&self, child: &ColumnType, parent: &ColumnType) -> bool {
+        child == parent || (child.is_string() && parent.is_string())
+    }
+
+    fn identity_spelling(&self) -> &'static str {
+        "BIGINT AUTO_INCREMENT"
     }
 
     fn index_names_per_table(&self) -> bool {

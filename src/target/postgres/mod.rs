@@ -4,7 +4,7 @@ pub mod binary;
 pub mod catalog;
 pub mod conn;
 
-use super::{CollationSettings, Dialect, NameLimit, PlannedObject, SqlDialect};
+use super::{CollationSettings, Dialect, NameLimit, PlannedObject, SqlDialect, StoredRange};
 use crate::schema::Collation;
 use crate::types::{ColumnType, IntWidth};
 use crate::value::Value;
@@ -79,6 +79,46 @@ impl SqlDialect for Postgres {
 
     fn reset_identity(&self, table_ref: &str, column: &str, next: i64) -> Option<String> {
         Some(format!("ALTER TABLE {table_ref} ALTER COLUMN {} RESTART WITH {next}", self.quote(column)))
+    }
+
+    fn default_port(&self) -> Option<u16> {
+        Some(5432)
+    }
+
+    fn default_database_is_user(&self) -> bool {
+        true
+    }
+
+    fn product(&self) -> &'static str {
+        "PostgreSQL"
+    }
+
+    fn timestamp_range(&self) -> StoredRange {
+        StoredRange {
+            lo: (-4713, 11, 24),
+            hi: (294_276, 12, 31),
+            says: "PostgreSQL timestamp holds 4714-11-24 00:00:00 BC to 294276-12-31 23:59:59.999999 AD",
+        }
+    }
+
+    fn date_range(&self) -> StoredRange {
+        StoredRange {
+            lo: (-4713, 11, 24),
+            hi: (5_874_897, 12, 31),
+            says: "PostgreSQL date holds 4714-11-24 BC to 5874897-12-31 AD",
+        }
+    }
+
+    fn text_allows_nul(&self) -> bool {
+        false
+    }
+
+    fn has_nocase_collation(&self) -> bool {
+        false
+    }
+
+    fn identity_spelling(&self) -> &'static str {
+        "bigint identity"
     }
 
     fn default_schema(&self) -> Option<&'static str> {

@@ -86,6 +86,31 @@ impl SqlDialect for Sqlite {
         true
     }
 
+    fn product(&self) -> &'static str {
+        "SQLite"
+    }
+
+    /// SQLite stores any value in any column: every pair may reference each other.
+    fn fk_types_compatible(&self, _child: &ColumnType, _parent: &ColumnType) -> bool {
+        true
+    }
+
+    /// The rowid alias itself, which is the primary key.
+    fn identity_definition(&self, column: &str, autoincrement: bool) -> (String, bool) {
+        (
+            format!("{} INTEGER PRIMARY KEY{}", self.quote(column), if autoincrement { " AUTOINCREMENT" } else { "" }),
+            true,
+        )
+    }
+
+    fn identity_spelling(&self) -> &'static str {
+        "INTEGER PRIMARY KEY"
+    }
+
+    fn without_rowid_option(&self) -> &'static str {
+        " WITHOUT ROWID"
+    }
+
     fn counter_only_for_autoincrement(&self) -> bool {
         true
     }
