@@ -52,97 +52,13 @@ pub struct GateOptions {
     pub fail_level: Level,
 }
 
-/// The outcome of one check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    /// The check read what it needed and found it in order.
-    Pass,
-    /// The check read what it needed and found a problem.
-    Fail,
-    /// The check could not read what it needed (permission denied, a server error): it
-    /// counts as failing unless its level is below the fail level.
-    Warn,
-    /// Not applicable here (server checks on an sqlite:// target, extensions on MariaDB).
-    Skip,
-}
-
-impl Status {
-    pub fn label(self) -> &'static str {
-        match self {
-            Status::Pass => "pass",
-            Status::Fail => "fail",
-            Status::Warn => "warn",
-            Status::Skip => "skip",
-        }
-    }
-}
-
-/// One go-live check.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct Check {
-    /// Stable identifier (`migration_verified`, `deactivated_users`, `pg_ssl`, …); the
-    /// profile's `gate.levels` sets a level per id.
-    pub id: String,
-    /// How serious a problem here is (default `error`).
-    pub level: Level,
-    /// True when the level comes from the profile's `gate.levels` rather than the default.
-    pub level_from_profile: bool,
-    pub status: Status,
-    /// True when this check makes the gate NO-GO: status fail or warn at or above the fail level.
-    pub blocking: bool,
-    pub message: String,
-    /// What to do when the check does not pass.
-    pub hint: String,
-    /// What the check saw. Secrets appear only as `***`, a length or the reason they are weak.
-    pub evidence: Vec<String>,
-}
+pub use crate::check::{capped, Check, Status};
 
 impl Check {
-    fn new(id: impl Into<String>, status: Status, message: impl Into<String>) -> Check {
-        Check {
-            id: id.into(),
-            level: Level::Error,
-            level_from_profile: false,
-            status,
-            blocking: false,
-            message: message.into(),
-            hint: String::new(),
-            evidence: Vec::new(),
-        }
-    }
-
-    fn pass(id: impl Into<String>, message: impl Into<String>) -> Check {
-        Check::new(id, Status::Pass, message)
-    }
-
-    fn fail(id: impl Into<String>, message: impl Into<String>) -> Check {
-        Check::new(id, Status::Fail, message)
-    }
-
-    fn skip(id: impl Into<String>, message: impl Into<String>) -> Check {
-        Check::new(id, Status::Skip, message)
-    }
-
-    /// A check that could not be read: `what` failed with `reason` (the server's message).
-    fn unreadable(id: impl Into<String>, what: &str, reason: impl std::fmt::Display) -> Check {
-        Check::new(id, Status::Warn, format!("could not read {what}: {reason}"))
-    }
-
     /// A check whose query the server refused: the server's own message (permission
     /// denied, …); the check's message already says what was read.
-    fn refused(id: impl Into<String>, what: &str, error: &TargetError) -> Check {
+    pub(crate) fn refused(id: impl Into<String>, what: &str, error: &TargetError) -> Check {
         Check::unreadable(id, what, server_reason(error))
-    }
-
-    fn hint(mut self, hint: impl Into<String>) -> Check {
-        self.hint = hint.into();
-        self
-    }
-
-    fn evidence(mut self, evidence: Vec<String>) -> Check {
-        self.evidence = evidence;
-        self
     }
 }
 
@@ -210,15 +126,8 @@ impl GateError {
 pub const MIGRATION_IDS: &[&str] = &["migration_verified"];
 pub const CONNECTION_IDS: &[&str] = &["connection_encrypted"];
 pub const CONFIG_IDS: &[&str] = &["config_debug_off", "config_cors", "config_database_url", "config_required_keys"];
-pub const POSTGRES_IDS: &[&str] = &["pg_password_encryption", "pg_no_trust_auth", "pg_ssl", "pg_superusers"];
-pub const MARIADB_IDS: &[&str] = &[
-    "mariadb_no_anonymous_users",
-    "mariadb_no_remote_root",
-    "mariadb_no_test_database",
-    "mariadb_local_infile_off",
-    "mariadb_strict_mode",
-    "mariadb_ssl",
-];
+pub use crate::target::mariadb::server_checks::IDS as MARIADB_IDS;
+pub use crate::target::postgres::server_checks::IDS as POSTGRES_IDS;
 
 /// Every check id a run with this profile can report, whatever the engine.
 pub fn known_ids(profile: &Profile) -> Vec<String> {
@@ -419,18 +328,6 @@ pub fn level_name(level: Level) -> &'static str {
         Level::Warning => "warning",
         Level::Error => "error",
     }
-}
-
-/// At most `max` lines of `items`, then `… and N more`.
-fn capped(items: impl IntoIterator<Item = String>, max: usize) -> Vec<String> {
-    let all: Vec<String> = items.into_iter().collect();
-    if all.len() <= max {
-        return all;
-    }
-    let rest = all.len() - max;
-    let mut out: Vec<String> = all.into_iter().take(max).collect();
-    out.push(format!("… and {rest} more"));
-    out
 }
 
 #[cfg(test)]

@@ -26,14 +26,7 @@ use crate::types::{ColumnType, EpochUnit};
 
 pub use columns::plan_columns;
 
-/// How serious a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    Info,
-    Warning,
-    Error,
-}
+pub use crate::check::Level;
 
 /// Something the plan wants a person to read: a decision made from the data, an object
 /// left out, a name shortened, a problem that stops the migration.

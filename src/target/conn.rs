@@ -209,6 +209,12 @@ impl TargetConn {
         engine!(self, e => e.raise_counter(schema, table, column, floor).await)
     }
 
+    /// The server's own security settings as go-live checks, by the engine's own SQL
+    /// (`target/<engine>/server_checks.rs`).
+    pub async fn server_checks(&mut self) -> Vec<crate::check::Check> {
+        engine!(self, e => e.server_checks().await)
+    }
+
     /// Whether the catalog already holds an object the plan creates after the data (an
     /// index or foreign key of that name on that table, a view, a counter at or past its
     /// planned value): how `--resume` completes a post-load phase that a kill interrupted

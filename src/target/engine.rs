@@ -79,6 +79,11 @@ pub trait Engine: Send {
         self.sql().dialect()
     }
 
+    /// The server's own security settings as go-live checks (none by default).
+    async fn server_checks(&mut self) -> Vec<crate::check::Check> {
+        Vec::new()
+    }
+
     /// An error of the server while doing `what`, naming the target.
     fn server(&self, what: impl Into<String>, e: impl std::fmt::Display) -> TargetError {
         TargetError::Server {

@@ -13,6 +13,7 @@ pub mod error;
 pub mod mariadb;
 pub mod postgres;
 pub mod readback;
+pub mod server_checks;
 pub mod sqlite;
 pub mod url;
 

@@ -2,6 +2,7 @@
 
 pub mod catalog;
 pub mod conn;
+pub mod server_checks;
 pub mod text;
 
 use super::{CollationSettings, Dialect, NameLimit, PlannedObject, SqlDialect, StoredRange};

@@ -63,6 +63,10 @@ impl Engine for PgTarget {
         Some(self.encrypted)
     }
 
+    async fn server_checks(&mut self) -> Vec<crate::check::Check> {
+        super::server_checks::checks(self).await
+    }
+
     async fn execute(&mut self, sql: &str) -> Result<(), TargetError> {
         let r = self.conn.execute(sqlx::raw_sql(sql)).await.map(|_| ());
         r.map_err(|e| self.server(running(sql), e))

@@ -3,6 +3,7 @@
 pub mod binary;
 pub mod catalog;
 pub mod conn;
+pub mod server_checks;
 
 use super::{CollationSettings, Dialect, NameLimit, PlannedObject, SqlDialect, StoredRange};
 use crate::schema::Collation;

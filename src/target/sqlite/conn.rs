@@ -76,6 +76,19 @@ impl Engine for SqliteTarget {
         None
     }
 
+    /// No server: every server check of the other engines is `skip`.
+    async fn server_checks(&mut self) -> Vec<crate::check::Check> {
+        use crate::target::{mariadb, postgres};
+        postgres::server_checks::IDS
+            .iter()
+            .chain(mariadb::server_checks::IDS)
+            .map(|id| {
+                crate::check::Check::skip(*id, "an sqlite:// target has no database server to check")
+                    .hint("run the gate against the production PostgreSQL or MariaDB server before go-live")
+            })
+            .collect()
+    }
+
     /// Several statements at once are allowed (`execute_batch`).
     async fn execute(&mut self, sql: &str) -> Result<(), TargetError> {
         self.conn.execute_batch(sql).map_err(|e| self.server(running(sql), e))
