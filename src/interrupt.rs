@@ -82,8 +82,3 @@ pub fn requested() -> Option<Interrupted> {
         signal => Some(Interrupted { signal }),
     }
 }
-
-/// Pretend a signal arrived (tests of the library without a process to signal).
-pub fn request(signal: i32) {
-    let _ = RECEIVED.compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst);
-}

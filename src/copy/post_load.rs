@@ -27,8 +27,10 @@ pub(super) async fn post_load(
     // with checks off it adds it in place. cutover checks every such key itself first, so
     // no orphan hides behind FOREIGN_KEY_CHECKS=0.
     let engine = conn.dialect().engine();
-    let own_fk_check = engine.foreign_key_checks_sql(false).is_some();
-    if let Some(off) = engine.foreign_key_checks_sql(false) {
+    // An engine that adds keys with its checks off gets cutover's own orphan check first.
+    let checks_off = engine.foreign_key_checks_sql(false);
+    let own_fk_check = checks_off.is_some();
+    if let Some(off) = checks_off {
         conn.execute(off).await?;
     }
     let schema = plan.target_schema.as_deref();

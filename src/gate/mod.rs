@@ -58,16 +58,7 @@ impl Check {
     /// A check whose query the server refused: the server's own message (permission
     /// denied, …); the check's message already says what was read.
     pub(crate) fn refused(id: impl Into<String>, what: &str, error: &TargetError) -> Check {
-        Check::unreadable(id, what, server_reason(error))
-    }
-}
-
-/// The server's own message in a target error, without the target and statement that
-/// `TargetError`'s `Display` adds (a check's message says what it read).
-fn server_reason(error: &TargetError) -> String {
-    match error {
-        TargetError::Server { reason, .. } | TargetError::Connect { reason, .. } => reason.clone(),
-        TargetError::Url(e) => e.to_string(),
+        Check::unreadable(id, what, error.reason())
     }
 }
 

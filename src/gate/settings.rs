@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{capped, server_reason, Check, EnvState, Status};
+use super::{capped, Check, EnvState, Status};
 use crate::harden::profile::GateSettings;
 use crate::harden::EnvFile;
 use crate::target::conn::TargetConn;
@@ -106,7 +106,7 @@ async fn cors(conn: &mut TargetConn, settings: &GateSettings, env: &EnvFile) -> 
                     rows.iter().filter_map(|r| r.first().cloned().flatten()).flat_map(|v| origins(&v)).collect();
                 sources.push(("the database (gate.cors_query)".to_string(), found));
             }
-            Err(e) => unreadable = Some(server_reason(&e)),
+            Err(e) => unreadable = Some(e.reason()),
         }
     }
     let mut bad = Vec::new();

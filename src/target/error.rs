@@ -12,6 +12,17 @@ pub enum TargetError {
     Server { target: String, what: String, reason: String },
 }
 
+impl TargetError {
+    /// The server's own message, without the target and statement that `Display` adds
+    /// (a check's message already says what it read).
+    pub fn reason(&self) -> String {
+        match self {
+            TargetError::Server { reason, .. } | TargetError::Connect { reason, .. } => reason.clone(),
+            TargetError::Url(e) => e.to_string(),
+        }
+    }
+}
+
 /// One column of a target table as the catalog describes it.
 #[derive(Debug, Clone)]
 pub struct CatalogColumn {

@@ -2,19 +2,10 @@
 //! server's own message when it is refused (a check reports that as `warn`).
 
 use super::engine::Engine;
-use super::error::TargetError;
-
-/// The server's own message in an error, without the target and statement.
-pub(crate) fn reason(error: &TargetError) -> String {
-    match error {
-        TargetError::Server { reason, .. } | TargetError::Connect { reason, .. } => reason.clone(),
-        TargetError::Url(e) => e.to_string(),
-    }
-}
 
 /// The rows of a query, every column as text (NULL as `NULL`); the server's message on error.
 pub(crate) async fn rows<E: Engine>(conn: &mut E, sql: &str) -> Result<Vec<Vec<String>>, String> {
-    let rows = conn.text_rows(sql).await.map_err(|e| reason(&e))?;
+    let rows = conn.text_rows(sql).await.map_err(|e| e.reason())?;
     Ok(rows.into_iter().map(|r| r.into_iter().map(|v| v.unwrap_or_else(|| "NULL".into())).collect()).collect())
 }
 

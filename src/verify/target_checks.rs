@@ -72,15 +72,15 @@ pub(super) async fn identities(
         let Some(tp) = plan.table(&spec.job.source_name) else { continue };
         let source_table = source.table(&spec.job.source_name);
         let alias = source_table.and_then(|t| t.rowid_alias()).map(|c| c.name.clone());
-        let (column, _autoincrement, source_column) = match (&tp.identity, mode) {
-            (Some(id), SchemaMode::Create) => (id.column.clone(), id.autoincrement, alias.clone()),
+        let (column, source_column) = match (&tp.identity, mode) {
+            (Some(id), SchemaMode::Create) => (id.column.clone(), alias.clone()),
             // Existing mode: a single integer primary key column may have a sequence.
             (_, SchemaMode::Existing) if spec.key.len() == 1 => {
                 let i = spec.key[0];
                 if !matches!(spec.types[i], ColumnType::Integer { .. }) {
                     continue;
                 }
-                (spec.job.columns[i].clone(), true, spec.job.source_columns.get(i).cloned())
+                (spec.job.columns[i].clone(), spec.job.source_columns.get(i).cloned())
             }
             _ => continue,
         };
