@@ -30,6 +30,8 @@ pub enum UrlError {
     NoDatabase { url: String, example: String },
     #[error("target URL `{url}` names `{database}`, a database of the server itself; cutover does not write there: create a database for the application (e.g. `CREATE DATABASE shop`) and put its name in the URL, or pass --allow-system-database if you really mean it")]
     SystemDatabase { url: String, database: String },
+    #[error("target URL `{url}`: {reason}")]
+    Tls { url: String, reason: String },
     #[error("target URL `{url}` is malformed: {reason}; write it as scheme://user:password@host:port/database, with special characters of the password percent-encoded (/ as %2F, @ as %40, : as %3A, # as %23, ? as %3F, % as %25)")]
     Malformed { url: String, reason: String },
 }
@@ -157,7 +159,7 @@ fn check_tls_params(raw: &str, dialect: Dialect) -> Result<(), UrlError> {
         "sslkey",
         "ssl-key",
     ];
-    let malformed = |reason: String| UrlError::Malformed { url: redact(raw), reason };
+    let malformed = |reason: String| UrlError::Tls { url: redact(raw), reason };
     let Ok(url) = ::url::Url::parse(raw) else { return Ok(()) };
     let mut has_cert = false;
     let mut has_key = false;
