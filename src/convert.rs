@@ -17,6 +17,7 @@
 
 #![deny(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_possible_wrap)]
 
+mod apptypes;
 mod datetime;
 mod decimal;
 mod error;
@@ -27,6 +28,8 @@ mod text;
 #[cfg(test)]
 mod testkit;
 
+pub use apptypes::check_labels;
+use crate::forms::NetKind;
 pub(crate) use error::show;
 pub use error::{shorten, ConvertError};
 
@@ -65,6 +68,18 @@ pub fn convert(v: SourceValue<'_>, ty: &ColumnType, ctx: &ConvertContext) -> Res
         ColumnType::Json => text::to_json(v, ty, ctx.dialect),
         ColumnType::Bytes => text::to_bytes(v, ty),
         ColumnType::Uuid => text::to_uuid(v),
+        ColumnType::Float4 => apptypes::to_float4(v, ctx.dialect, ty),
+        ColumnType::Interval => apptypes::to_interval(v, ty),
+        ColumnType::Inet => apptypes::to_inet(v, NetKind::Inet, ty),
+        ColumnType::Cidr => apptypes::to_inet(v, NetKind::Cidr, ty),
+        ColumnType::Inet4 => apptypes::to_inet(v, NetKind::V4, ty),
+        ColumnType::Inet6 => apptypes::to_inet(v, NetKind::V6, ty),
+        ColumnType::Macaddr => apptypes::to_macaddr(v, ty),
+        ColumnType::TimeTz => apptypes::to_timetz(v, ty),
+        // Labels are checked by the job, which knows the column's (`job::ColumnRule`).
+        ColumnType::Enum | ColumnType::Set => text::to_text(v, None, ty, ctx.dialect),
+        ColumnType::Year => apptypes::to_year(v, ty),
+        ColumnType::Bit => number::to_bool(v, ty),
     }
 }
 
@@ -117,9 +132,13 @@ mod tests {
             (t("xyz"), "uuid"),
             (SourceValue::Integer(1), "bytes"),
         ];
+        // Types that only an existing target's catalog gives (no neutral spelling to parse).
+        let catalog_only = [(t("0.1"), ColumnType::Float4), (t("soon"), ColumnType::Interval)];
         let mut kinds = std::collections::HashSet::new();
-        for (v, name) in samples {
-            let ty: ColumnType = name.parse().unwrap();
+        let parsed = samples.into_iter().map(|(v, name)| (v, name.parse::<ColumnType>().unwrap()));
+        for (v, ty) in parsed.chain(catalog_only) {
+            let name = ty.to_string();
+            let name = name.as_str();
             let e = convert(v, &ty, &ctx(Dialect::Postgres)).expect_err(name);
             assert!(ConvertError::KINDS.contains(&e.kind()), "{}", e.kind());
             kinds.insert(e.kind());

@@ -87,6 +87,33 @@ pub enum ColumnType {
     Json,
     Bytes,
     Uuid,
+    // The types below come only from an existing target's catalog (`--schema existing`):
+    // the frameworks create them, cutover's own plans do not (yet).
+    /// A 4-byte float (PostgreSQL `real`, MariaDB `FLOAT`): a value must round-trip exactly.
+    Float4,
+    /// PostgreSQL `interval`: months, days and microseconds.
+    Interval,
+    /// PostgreSQL `inet`: an IPv4 or IPv6 address with an optional prefix length.
+    Inet,
+    /// PostgreSQL `cidr`: a network, its host bits zero.
+    Cidr,
+    /// MariaDB `INET4`: an IPv4 address.
+    Inet4,
+    /// MariaDB `INET6`: an IPv6 address (IPv4 addresses are stored IPv4-mapped).
+    Inet6,
+    /// PostgreSQL `macaddr`: a 6-byte MAC address.
+    Macaddr,
+    /// PostgreSQL `time with time zone`: a time of day and a UTC offset.
+    TimeTz,
+    /// A label of the column's enum type (PostgreSQL `CREATE TYPE … AS ENUM`, MariaDB
+    /// `ENUM(…)`); the labels come with the column (`job::ColumnRule::Labels`).
+    Enum,
+    /// MariaDB `SET(…)`: labels joined by commas.
+    Set,
+    /// MariaDB `YEAR`: 1901 to 2155, or 0.
+    Year,
+    /// A single bit (PostgreSQL `bit(1)`, MariaDB `BIT(1)`), read like a boolean.
+    Bit,
 }
 
 impl ColumnType {
@@ -140,6 +167,18 @@ impl fmt::Display for ColumnType {
             ColumnType::Json => f.write_str("json"),
             ColumnType::Bytes => f.write_str("bytes"),
             ColumnType::Uuid => f.write_str("uuid"),
+            ColumnType::Float4 => f.write_str("float4"),
+            ColumnType::Interval => f.write_str("interval"),
+            ColumnType::Inet => f.write_str("inet"),
+            ColumnType::Cidr => f.write_str("cidr"),
+            ColumnType::Inet4 => f.write_str("inet4"),
+            ColumnType::Inet6 => f.write_str("inet6"),
+            ColumnType::Macaddr => f.write_str("macaddr"),
+            ColumnType::TimeTz => f.write_str("timetz"),
+            ColumnType::Enum => f.write_str("enum"),
+            ColumnType::Set => f.write_str("set"),
+            ColumnType::Year => f.write_str("year"),
+            ColumnType::Bit => f.write_str("bit(1)"),
         }
     }
 }

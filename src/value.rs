@@ -63,4 +63,10 @@ pub enum Value {
     /// JSON text that has been validated; kept as written so `json` targets keep it byte for byte.
     Json(String),
     Uuid(u128),
+    /// PostgreSQL interval: months, days and microseconds, kept apart as the server does.
+    Interval {
+        months: i32,
+        days: i32,
+        micros: i64,
+    },
 }

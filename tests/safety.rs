@@ -603,7 +603,7 @@ async fn a_matched_column_of_an_unsupported_type_is_not_reported_missing_from_th
     let state = dir.path().join("state.json");
     let (code, out, err) = migrate(&src, &db, &state, &["--schema", "existing"]);
     assert_eq!(code, 2, "{err}\n{out}");
-    assert!(err.contains("job.took: target type tsvector is not supported yet"), "{err}");
+    assert!(err.contains("job.took: the target column's type tsvector is not supported"), "{err}");
     assert!(!err.contains("the source has no such column"), "{err}");
     db.drop_db().await;
 }

@@ -109,6 +109,12 @@ pub enum ConvertError {
          in braces), 32 hex digits, or a 16-byte BLOB"
     )]
     BadUuid { value: String, reason: &'static str },
+
+    #[error("{value} would become {became} in a {target} column: {hint}")]
+    NotExact { value: String, target: String, became: String, hint: &'static str },
+
+    #[error("{value} is not a valid {target}: {reason}; cutover reads {forms}")]
+    BadValue { value: String, target: String, reason: String, forms: &'static str },
 }
 
 impl ConvertError {
@@ -132,6 +138,8 @@ impl ConvertError {
         "invalid_json",
         "nul_in_json",
         "bad_uuid",
+        "not_exact",
+        "bad_value",
     ];
 
     /// A stable snake_case id of the reason, which `lint` groups its findings by.
@@ -155,6 +163,8 @@ impl ConvertError {
             ConvertError::InvalidJson { .. } => "invalid_json",
             ConvertError::NulInJson { .. } => "nul_in_json",
             ConvertError::BadUuid { .. } => "bad_uuid",
+            ConvertError::NotExact { .. } => "not_exact",
+            ConvertError::BadValue { .. } => "bad_value",
         }
     }
 }

@@ -13,7 +13,7 @@ use crate::report::Reject;
 use crate::schema::{SourceSchema, Table};
 use crate::source::quote_sqlite;
 use crate::target::conn::CatalogColumn;
-use crate::target::Dialect;
+use crate::target::{Dialect, ValueLimit};
 use crate::types::{ColumnType, EpochUnit};
 use crate::value::{SourceValue, Value};
 
@@ -45,6 +45,17 @@ pub(crate) struct TableJob {
     /// Fractional-second digits each column keeps (existing MariaDB DATETIME(0..5) / TIME(0..5)
     /// columns keep fewer than 6; a value with more is rejected, never cut).
     pub(crate) fraction_digits: Vec<u32>,
+    /// What each existing target column checks beyond its type: enum labels, byte limits,
+    /// MariaDB's TIMESTAMP range (empty rules in create mode).
+    pub(crate) rules: Vec<ColumnRule>,
+}
+
+/// An existing column's checks beyond its neutral type.
+#[derive(Clone, Default)]
+pub(crate) struct ColumnRule {
+    /// The enum's (or SET's) labels; a value must be one of them, exactly.
+    pub(crate) labels: Option<std::sync::Arc<Vec<String>>>,
+    pub(crate) limit: ValueLimit,
 }
 
 #[derive(Clone)]
@@ -158,6 +169,7 @@ pub(crate) fn job_for(
         truncate,
         offset,
         fraction_digits: vec![6; columns.len()],
+        rules: vec![ColumnRule::default(); columns.len()],
     }
 }
 
@@ -174,6 +186,7 @@ pub(crate) fn existing_job(
     let mut problems = Vec::new();
     let mut columns = Vec::new();
     let mut fractions = Vec::new();
+    let mut rules = Vec::new();
     // Target columns a source column matched by name, whether or not their type is supported.
     let mut matched: Vec<&str> = Vec::new();
     for c in &t.columns {
@@ -182,14 +195,21 @@ pub(crate) fn existing_job(
             catalog.iter().find(|k| k.name == m).or_else(|| catalog.iter().find(|k| k.name.eq_ignore_ascii_case(m)));
         matched.extend(found.map(|k| k.name.as_str()));
         match found {
-            Some(k) => match dialect.engine().neutral_type(&k.type_name) {
+            Some(k) => match dialect
+                .engine()
+                .neutral_type(&k.type_name)
+                .or_else(|| k.labels.as_ref().map(|_| ColumnType::Enum))
+            {
                 Some(ty) => {
                     let unit = tp.column(&c.name).and_then(|m| m.epoch_unit).unwrap_or_default();
                     columns.push((c.name.clone(), k.name.clone(), ty, unit, !k.nullable));
                     fractions.push(dialect.engine().fraction_digits(&k.type_name));
+                    rules.push(ColumnRule {
+                        labels: k.labels.clone().map(std::sync::Arc::new),
+                        limit: dialect.engine().value_limit(&k.type_name),
+                    });
                 }
-                None => problems
-                    .push(format!("{}.{}: target type {} is not supported yet", tp.target_name, k.name, k.type_name)),
+                None => problems.push(unsupported(&tp.target_name, &k.name, &k.type_name, dialect)),
             },
             None if ignore_missing_columns => {}
             None => problems.push(format!(
@@ -211,7 +231,18 @@ pub(crate) fn existing_job(
     }
     let mut job = job_for(t, tp, &columns, dialect, false);
     job.fraction_digits = fractions;
+    job.rules = rules;
     Ok(job)
+}
+
+/// Why an existing column's type is refused, and how to go on.
+fn unsupported(table: &str, column: &str, type_name: &str, dialect: Dialect) -> String {
+    let why = dialect.engine().unsupported_because(type_name).unwrap_or(
+        "cutover writes only the types it can convert exactly (docs/type-mapping.md lists them for existing targets)",
+    );
+    format!(
+        "{table}.{column}: the target column's type {type_name} is not supported: {why}. To go on, change the column's type in the application's migration, leave the table out with --exclude '{table}', or leave the column out of the source table (with --ignore-missing-columns, a source column the target lacks is skipped)"
+    )
 }
 
 /// Convert one source row into target values, or say which value did not convert.
@@ -243,6 +274,17 @@ pub(crate) fn convert_row(row: &rusqlite::Row<'_>, job: &TableJob) -> Result<Vec
                 ),
             }));
         }
+        let mut value = value;
+        if let Some(reject) = apply_rule(&mut value, &job.rules[c], job.types[c].0) {
+            return Err(Box::new(Reject {
+                table: job.source_name.clone(),
+                key: row_key(row, job),
+                column: job.source_columns[c].clone(),
+                value: describe(raw),
+                kind: reject.0.into(),
+                reason: format!("{} {}", describe(raw), reject.1),
+            }));
+        }
         if value == Value::Null && job.not_null[c] {
             return Err(Box::new(Reject {
                 table: job.source_name.clone(),
@@ -256,6 +298,44 @@ pub(crate) fn convert_row(row: &rusqlite::Row<'_>, job: &TableJob) -> Result<Vec
         out.push(value);
     }
     Ok(out)
+}
+
+/// (kind, reason) when a converted value breaks its column's rule. A SET value is put
+/// in the column's order without repeats, as the server stores it (the same set).
+pub(crate) fn apply_rule(v: &mut Value, rule: &ColumnRule, ty: ColumnType) -> Option<(&'static str, String)> {
+    if let (Some(labels), Value::Text(s)) = (&rule.labels, &*v) {
+        match crate::convert::check_labels(s, labels, ty == ColumnType::Set) {
+            Err(reason) => return Some(("not_a_label", reason)),
+            Ok(Some(ordered)) => *v = Value::Text(ordered),
+            Ok(None) => {}
+        }
+    }
+    let v = &*v;
+    let bytes = match v {
+        Value::Text(s) | Value::Json(s) => Some(s.len() as u64),
+        Value::Bytes(b) => Some(b.len() as u64),
+        _ => None,
+    };
+    match (rule.limit, bytes, v) {
+        (ValueLimit::MaxBytes(max), Some(n), _) if n > max => Some((
+            "too_many_bytes",
+            format!("is {n} bytes long; the target column holds at most {max} bytes (widen it, e.g. TEXT to MEDIUMTEXT)"),
+        )),
+        (ValueLimit::ExactBytes(len), Some(n), _) if n != len => Some((
+            "too_many_bytes",
+            format!("is {n} bytes long; the target column is BINARY({len}), which pads or refuses any other length (make it VARBINARY({len}))"),
+        )),
+        (ValueLimit::UnixTimestamp, _, Value::Timestamp(t)) => unix_range(&t.and_utc()),
+        (ValueLimit::UnixTimestamp, _, Value::TimestampTz(t)) => unix_range(t),
+        _ => None,
+    }
+}
+
+fn unix_range(t: &chrono::DateTime<chrono::Utc>) -> Option<(&'static str, String)> {
+    let s = t.timestamp();
+    (!(1..=2_147_483_647).contains(&s)).then(|| {
+        ("out_of_range", "is out of range: a MariaDB TIMESTAMP holds 1970-01-01 00:00:01 to 2038-01-19 03:14:07.999999 UTC; change the column to DATETIME(6) in the application's migration".to_string())
+    })
 }
 
 /// The sub-second part a column with `digits` fractional digits would lose, if any.

@@ -508,6 +508,9 @@ fn hint_for(kind: &str) -> String {
         "invalid_utf8" => "re-encode the text in the source (it is not UTF-8), or override the column to bytes",
         "nul_in_text" => "PostgreSQL text cannot hold NUL: strip it in the source, or override the column to bytes",
         "null_in_not_null" => "give those rows a value in the source (SQLite let NULL into this key), or delete them",
+        "not_exact" => "widen the target column in the application's migration (a 4-byte float keeps about 7 digits), or fix the values",
+        "not_a_label" => "add the label to the enum in the application's migration, or fix the values",
+        "too_many_bytes" => "widen the target column (TEXT holds 65,535 bytes, MEDIUMTEXT 16 MB), or shorten the values",
         _ => "fix the values in the source, or override the column type in cutover.toml",
     };
     format!("{specific}; or migrate with --on-error reject --reject-file FILE to set those rows aside")

@@ -31,6 +31,9 @@ pub struct CatalogColumn {
     pub type_name: String,
     pub nullable: bool,
     pub has_default: bool,
+    /// The labels of an enum (PostgreSQL `CREATE TYPE … AS ENUM`, MariaDB `ENUM(…)` /
+    /// `SET(…)`), in their declared order.
+    pub labels: Option<Vec<String>>,
 }
 
 /// A connection failure with the hint that fits the server's message.

@@ -399,6 +399,38 @@ pub trait SqlDialect: Sync {
     fn fraction_digits(&self, _catalog_type: &str) -> u32 {
         6
     }
+    /// A limit of a catalog type that its neutral type does not carry (byte lengths,
+    /// MariaDB's TIMESTAMP range), checked value by value before anything is written.
+    fn value_limit(&self, _catalog_type: &str) -> ValueLimit {
+        ValueLimit::None
+    }
+    /// Why a catalog type that `neutral_type` refuses is refused, and what to do instead,
+    /// when there is more to say than "not supported".
+    fn unsupported_because(&self, _catalog_type: &str) -> Option<&'static str> {
+        None
+    }
+}
+
+/// A limit of an existing target column beyond its neutral type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ValueLimit {
+    #[default]
+    None,
+    /// At most this many bytes (MariaDB TEXT and BLOB types, VARBINARY(n)).
+    MaxBytes(u64),
+    /// Exactly this many bytes (MariaDB BINARY(n), which pads a shorter value with zeros).
+    ExactBytes(u64),
+    /// MariaDB TIMESTAMP: 1970-01-01 00:00:01 to 2038-01-19 03:14:07.999999 UTC.
+    UnixTimestamp,
+}
+
+/// An interval in ISO 8601 (`P1M2DT3.000004S`), as PostgreSQL reads it back.
+pub fn interval_iso(v: &Value) -> String {
+    let Value::Interval { months, days, micros } = v else { return String::new() };
+    let secs = micros / 1_000_000;
+    let frac = (micros % 1_000_000).abs();
+    let sign = if *micros < 0 && secs == 0 { "-" } else { "" };
+    format!("P{months}M{days}DT{sign}{secs}.{frac:06}S")
 }
 
 /// The SQL-standard spelling of a value, with the engine's own string literals.
@@ -417,6 +449,7 @@ pub fn standard_literal(v: &Value, string: &dyn Fn(&str) -> String) -> String {
         Value::Date(d) => string(&d.format("%Y-%m-%d").to_string()),
         Value::Time(t) => string(&t.format("%H:%M:%S%.f").to_string()),
         Value::Uuid(u) => string(&format_uuid(*u)),
+        Value::Interval { .. } => string(&interval_iso(v)),
     }
 }
 

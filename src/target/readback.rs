@@ -14,6 +14,7 @@ use std::str::FromStr;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use rust_decimal::Decimal;
 
+use crate::forms::NetKind;
 use crate::types::ColumnType;
 use crate::value::Value;
 
@@ -127,6 +128,11 @@ pub fn from_mariadb_text(field: Option<&[u8]>, ty: &ColumnType) -> Value {
             _ => raw(f),
         },
         ColumnType::Bytes => Value::Bytes(f.to_vec()),
+        ColumnType::Bit => match f {
+            [0] => Value::Bool(false),
+            [1] => Value::Bool(true),
+            _ => raw(f),
+        },
         _ => from_text(f, ty),
     }
 }
@@ -170,8 +176,35 @@ fn from_text(f: &[u8], ty: &ColumnType) -> Value {
         ColumnType::Json => Some(Value::Json(s.to_owned())),
         ColumnType::Bytes => None,
         ColumnType::Uuid => uuid(s).map(Value::Uuid),
+        // Read as a double: the target is asked for `CAST(col AS DOUBLE)` / `col::float8`.
+        ColumnType::Float4 => parse_double(s).map(Value::Float),
+        ColumnType::Interval => interval(s),
+        ColumnType::Inet => crate::forms::inet_text(s, NetKind::Inet).ok().map(|(_, _, t)| Value::Text(t)),
+        ColumnType::Cidr => crate::forms::inet_text(s, NetKind::Cidr).ok().map(|(_, _, t)| Value::Text(t)),
+        ColumnType::Inet4 => crate::forms::inet_text(s, NetKind::V4).ok().map(|(_, _, t)| Value::Text(t)),
+        ColumnType::Inet6 => crate::forms::inet_text(s, NetKind::V6).ok().map(|(_, _, t)| Value::Text(t)),
+        ColumnType::Macaddr => crate::forms::mac_text(s).map(Value::Text),
+        ColumnType::TimeTz => crate::forms::timetz_text(s).ok().map(|(_, _, t)| Value::Text(t)),
+        ColumnType::Enum | ColumnType::Set => Some(Value::Text(s.to_owned())),
+        ColumnType::Year => s.parse().ok().map(Value::Int),
+        ColumnType::Bit => match s {
+            "1" => Some(Value::Bool(true)),
+            "0" => Some(Value::Bool(false)),
+            _ => None,
+        },
     };
     parsed.unwrap_or_else(|| raw(f))
+}
+
+/// PostgreSQL's interval in IntervalStyle iso_8601 (`P1Y2M3DT4H5M6.000007S`, `PT0S`),
+/// its months, days and microseconds kept apart as stored.
+fn interval(s: &str) -> Option<Value> {
+    let body = s.strip_prefix('P')?;
+    let (date, time) = body.split_once('T').unwrap_or((body, ""));
+    let (months, days_us) = if date.is_empty() { (0, 0) } else { crate::forms::parse_iso(date).ok()? };
+    let (_, micros) = if time.is_empty() { (0, 0) } else { crate::forms::parse_iso(&format!("T{time}")).ok()? };
+    let days = i32::try_from(days_us / 86_400_000_000).ok()?;
+    Some(Value::Interval { months, days, micros: i64::try_from(micros).ok()? })
 }
 
 fn parse_double(s: &str) -> Option<f64> {

@@ -54,6 +54,12 @@ pub fn push(out: &mut Vec<u8>, v: &Value, ty: &ColumnType) {
             out.push(12);
             out.extend_from_slice(&u.to_be_bytes());
         }
+        Value::Interval { months, days, micros } => {
+            out.push(13);
+            out.extend_from_slice(&months.to_le_bytes());
+            out.extend_from_slice(&days.to_le_bytes());
+            out.extend_from_slice(&micros.to_le_bytes());
+        }
     }
 }
 
@@ -306,6 +312,7 @@ pub fn display(v: &Value) -> String {
         Value::Date(d) => d.to_string(),
         Value::Time(t) => t.format("%H:%M:%S%.f").to_string(),
         Value::Uuid(u) => crate::target::format_uuid(*u),
+        Value::Interval { .. } => crate::target::interval_iso(v),
     };
     s
 }

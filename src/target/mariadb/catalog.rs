@@ -99,8 +99,80 @@ pub fn neutral_type(column_type: &str) -> Option<ColumnType> {
         "date" => Some(ColumnType::Date),
         "time" => Some(ColumnType::Time),
         "uuid" => Some(ColumnType::Uuid),
+        // FLOAT(M,D) rounds to D decimals, FLOAT(p) with p > 24 is a DOUBLE.
+        "float" if args.len() == 2 => None,
+        "float" if args.first().is_some_and(|p| *p > 24) => Some(ColumnType::Double),
+        "float" => Some(ColumnType::Float4),
+        "year" => Some(ColumnType::Year),
+        "bit" if args.first().copied().unwrap_or(1) == 1 => Some(ColumnType::Bit),
+        "inet4" => Some(ColumnType::Inet4),
+        "inet6" => Some(ColumnType::Inet6),
+        "enum" => Some(ColumnType::Enum),
+        "set" => Some(ColumnType::Set),
         _ => None,
     }
+}
+
+pub fn unsupported_because(column_type: &str) -> Option<&'static str> {
+    let t = column_type.to_ascii_lowercase();
+    match t.split(['(', ' ']).next().unwrap_or(&t) {
+        "float" => Some("FLOAT(M,D) rounds every value to D decimals; change it to DECIMAL(M,D) or DOUBLE in the application's migration"),
+        "bit" => Some("only BIT(1) is read (as a boolean)"),
+        "geometry" | "point" | "linestring" | "polygon" | "multipoint" | "multilinestring" | "multipolygon"
+        | "geometrycollection" => Some("spatial types are not written; leave the table out with --exclude"),
+        _ => None,
+    }
+}
+
+/// Byte limits of the TEXT and BLOB types and VARBINARY(n); BINARY(n) pads to n bytes;
+/// TIMESTAMP holds 1970 to 2038.
+pub fn value_limit(column_type: &str) -> crate::target::ValueLimit {
+    use crate::target::ValueLimit;
+    let t = column_type.to_ascii_lowercase();
+    let n = type_args(&t).first().map(|n| u64::from(*n));
+    match t.split(['(', ' ']).next().unwrap_or(&t) {
+        "tinytext" | "tinyblob" => ValueLimit::MaxBytes(255),
+        "text" | "blob" => ValueLimit::MaxBytes(65_535),
+        "mediumtext" | "mediumblob" => ValueLimit::MaxBytes(16_777_215),
+        "varbinary" => n.map_or(ValueLimit::None, ValueLimit::MaxBytes),
+        "binary" => ValueLimit::ExactBytes(n.unwrap_or(1)),
+        "timestamp" => ValueLimit::UnixTimestamp,
+        _ => ValueLimit::None,
+    }
+}
+
+/// The labels of `enum('a','b''c')` / `set(…)` as the catalog prints them (quotes doubled).
+pub fn labels(column_type: &str) -> Option<Vec<String>> {
+    let lower = column_type.to_ascii_lowercase();
+    let inner = if lower.starts_with("enum(") || lower.starts_with("set(") {
+        &column_type[column_type.find('(')? + 1..column_type.rfind(')')?]
+    } else {
+        return None;
+    };
+    let mut out = Vec::new();
+    let mut chars = inner.chars().peekable();
+    loop {
+        match chars.next() {
+            None => break,
+            Some('\'') => {
+                let mut label = String::new();
+                loop {
+                    match chars.next() {
+                        Some('\'') if chars.peek() == Some(&'\'') => {
+                            chars.next();
+                            label.push('\'');
+                        }
+                        Some('\'') | None => break,
+                        Some('\\') => label.extend(chars.next()),
+                        Some(c) => label.push(c),
+                    }
+                }
+                out.push(label);
+            }
+            Some(_) => {}
+        }
+    }
+    Some(out)
 }
 
 /// Fractional-second digits a DATETIME / TIMESTAMP / TIME column keeps (its declared

@@ -154,6 +154,7 @@ impl Engine for MariaDbTarget {
                 let json = r.try_get::<i64, _>(4)? != 0;
                 Ok(CatalogColumn {
                     name: r.try_get(0)?,
+                    labels: super::catalog::labels(&ty),
                     type_name: if json { "json".into() } else { ty },
                     nullable: r.try_get::<i64, _>(2)? != 0,
                     has_default: r.try_get::<i64, _>(3)? != 0,
@@ -237,7 +238,16 @@ impl Engine for MariaDbTarget {
         on_row: &mut (dyn FnMut(Vec<Value>) + Send),
     ) -> Result<u64, TargetError> {
         use futures_util::StreamExt;
-        let cols = columns.iter().map(|c| super::MariaDb.quote(c)).collect::<Vec<_>>().join(", ");
+        // FLOAT prints 6 digits; as DOUBLE it prints the stored value exactly.
+        let cols = columns
+            .iter()
+            .zip(types)
+            .map(|(c, ty)| match ty {
+                ColumnType::Float4 => format!("CAST({} AS DOUBLE)", super::MariaDb.quote(c)),
+                _ => super::MariaDb.quote(c),
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
         let select = format!("SELECT {cols} FROM {}", self.sql().table_ref(schema, table));
         let what = format!("reading back the rows of {table}");
         let target = self.target.clone();

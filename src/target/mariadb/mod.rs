@@ -68,6 +68,19 @@ impl SqlDialect for MariaDb {
             ColumnType::Json => "JSON".into(),
             ColumnType::Bytes => "LONGBLOB".into(),
             ColumnType::Uuid => "UUID".into(),
+            // Existing mode only (from the catalog); a plan never holds the PostgreSQL-only ones.
+            ColumnType::Float4 => "FLOAT".into(),
+            ColumnType::Inet4 => "INET4".into(),
+            ColumnType::Inet6 => "INET6".into(),
+            ColumnType::Year => "YEAR".into(),
+            ColumnType::Bit => "BIT(1)".into(),
+            ColumnType::Interval
+            | ColumnType::Inet
+            | ColumnType::Cidr
+            | ColumnType::Macaddr
+            | ColumnType::TimeTz
+            | ColumnType::Enum
+            | ColumnType::Set => "VARCHAR(255)".into(),
         }
     }
 
@@ -123,6 +136,8 @@ impl SqlDialect for MariaDb {
         // PIPES_AS_CONCAT keeps SQLite's `||` in views a concatenation.
         &[
             "SET NAMES utf8mb4",
+            // TIMESTAMP columns then store the UTC wall-clock time cutover writes, unchanged.
+            "SET time_zone = '+00:00'",
             "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION,PIPES_AS_CONCAT'",
         ]
     }
@@ -239,5 +254,13 @@ impl SqlDialect for MariaDb {
 
     fn fraction_digits(&self, catalog_type: &str) -> u32 {
         catalog::fraction_digits(catalog_type)
+    }
+
+    fn value_limit(&self, catalog_type: &str) -> super::ValueLimit {
+        catalog::value_limit(catalog_type)
+    }
+
+    fn unsupported_because(&self, catalog_type: &str) -> Option<&'static str> {
+        catalog::unsupported_because(catalog_type)
     }
 }

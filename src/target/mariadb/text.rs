@@ -50,6 +50,8 @@ pub fn push_literal(out: &mut String, v: &Value) {
         Value::Uuid(u) => {
             let _ = write!(out, "'{}'", crate::target::format_uuid(*u));
         }
+        // MariaDB has no interval type; a plan never sends one there.
+        Value::Interval { .. } => push_string(out, &crate::target::interval_iso(v)),
     }
 }
 

@@ -30,6 +30,15 @@ pub enum PgType {
     Json,
     Jsonb,
     Uuid,
+    Float4,
+    Interval,
+    Inet,
+    Cidr,
+    Macaddr,
+    TimeTz,
+    Bit,
+    /// A label of an enum type (its binary form is the label's text).
+    Enum,
 }
 
 impl PgType {
@@ -52,6 +61,13 @@ impl PgType {
             "json" => PgType::Json,
             "jsonb" => PgType::Jsonb,
             "uuid" => PgType::Uuid,
+            "real" => PgType::Float4,
+            "interval" => PgType::Interval,
+            "inet" => PgType::Inet,
+            "cidr" => PgType::Cidr,
+            "macaddr" => PgType::Macaddr,
+            "time with time zone" => PgType::TimeTz,
+            "bit" if name.trim_end().ends_with("(1)") => PgType::Bit,
             _ => return None,
         })
     }
@@ -87,6 +103,7 @@ fn value_name(v: &Value) -> &'static str {
         Value::Time(_) => "time",
         Value::Json(_) => "json",
         Value::Uuid(_) => "uuid",
+        Value::Interval { .. } => "interval",
     }
 }
 
@@ -150,6 +167,52 @@ fn encode_field(buf: &mut Vec<u8>, v: &Value, t: PgType) -> Result<(), EncodeErr
             with_len(buf, |b| b.extend_from_slice(&us.to_be_bytes()));
         }
         (Value::Uuid(u), PgType::Uuid) => with_len(buf, |b| b.extend_from_slice(&u.to_be_bytes())),
+        (Value::Float(f), PgType::Float4) => {
+            // Conversion let only doubles that a float4 holds exactly through.
+            #[allow(clippy::cast_possible_truncation)]
+            let narrow = *f as f32;
+            with_len(buf, |b| b.extend_from_slice(&narrow.to_bits().to_be_bytes()));
+        }
+        (Value::Interval { months, days, micros }, PgType::Interval) => with_len(buf, |b| {
+            b.extend_from_slice(&micros.to_be_bytes());
+            b.extend_from_slice(&days.to_be_bytes());
+            b.extend_from_slice(&months.to_be_bytes());
+        }),
+        (Value::Text(s), PgType::Inet | PgType::Cidr) => {
+            let kind = if t == PgType::Cidr { crate::forms::NetKind::Cidr } else { crate::forms::NetKind::Inet };
+            let (ip, bits, _) = crate::forms::inet_text(s, kind).map_err(|_| bad())?;
+            with_len(buf, |b| {
+                let (family, addr): (u8, Vec<u8>) = match ip {
+                    std::net::IpAddr::V4(a) => (2, a.octets().to_vec()),
+                    std::net::IpAddr::V6(a) => (3, a.octets().to_vec()),
+                };
+                b.extend_from_slice(&[
+                    family,
+                    bits,
+                    u8::from(t == PgType::Cidr),
+                    u8::try_from(addr.len()).unwrap_or(16),
+                ]);
+                b.extend_from_slice(&addr);
+            });
+        }
+        (Value::Text(s), PgType::Macaddr) => {
+            let hex = crate::forms::mac_text(s).ok_or_else(bad)?.replace(':', "");
+            let bytes: Vec<u8> = (0..6).filter_map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()).collect();
+            with_len(buf, |b| b.extend_from_slice(&bytes));
+        }
+        (Value::Text(s), PgType::TimeTz) => {
+            let (us, offset_east, _) = crate::forms::timetz_text(s).map_err(|_| bad())?;
+            with_len(buf, |b| {
+                b.extend_from_slice(&us.to_be_bytes());
+                // The wire counts the zone in seconds west of UTC.
+                b.extend_from_slice(&(-offset_east).to_be_bytes());
+            });
+        }
+        (Value::Bool(x), PgType::Bit) => with_len(buf, |b| {
+            b.extend_from_slice(&1i32.to_be_bytes());
+            b.push(if *x { 0x80 } else { 0 });
+        }),
+        (Value::Text(s), PgType::Enum) => with_len(buf, |b| b.extend_from_slice(s.as_bytes())),
         _ => return Err(bad()),
     }
     Ok(())

@@ -87,10 +87,45 @@ pub(super) fn object_exists(schema: Option<&str>, object: &PlannedObject) -> Opt
     })
 }
 
+/// A catalog type without its arguments: `timestamp(3) without time zone` → `timestamp
+/// without time zone`, `character varying(20)` → `character varying`.
+fn base_name(pg: &str) -> String {
+    match (pg.find('('), pg.find(')')) {
+        (Some(o), Some(c)) if c > o => format!("{}{}", &pg[..o], &pg[c + 1..]).trim().to_string(),
+        _ => pg.trim().to_string(),
+    }
+}
+
+/// Fractional-second digits a timestamp, time or interval column keeps (its declared
+/// precision; 6 without one).
+pub fn fraction_digits(pg: &str) -> u32 {
+    let base = base_name(pg);
+    let temporal = base.starts_with("timestamp") || base.starts_with("time ") || base.starts_with("interval");
+    if temporal && pg.contains('(') {
+        return type_args(pg).first().copied().unwrap_or(6).min(6);
+    }
+    6
+}
+
+pub fn unsupported_because(pg: &str) -> Option<&'static str> {
+    match base_name(pg).as_str() {
+        "money" => Some("money rounds to the currency of the server's lc_monetary and prints with its symbol; change the column to numeric(19,2) in the application's migration"),
+        "real[]" | "integer[]" | "bigint[]" | "text[]" | "character varying[]" => Some("arrays are not written yet; leave the table out with --exclude, or store the list as jsonb"),
+        "bit" | "bit varying" => Some("only bit(1) is read (as a boolean)"),
+        "timetz" => None,
+        _ => None,
+    }
+}
+
 /// The neutral type of a PostgreSQL catalog type (`format_type` output).
 pub fn neutral_type(pg: &str) -> Option<ColumnType> {
     let args = type_args(pg);
-    let base = pg.split('(').next().unwrap_or(pg).trim();
+    let base_owned = base_name(pg);
+    let base = base_owned.as_str();
+    if base.starts_with("interval") {
+        // `interval`, `interval day to second`, …: the fields restriction rounds, so only plain ones.
+        return (base == "interval").then_some(ColumnType::Interval);
+    }
     let int = |width| Some(ColumnType::Integer { width, unsigned: false });
     match base {
         "boolean" => Some(ColumnType::Boolean),
@@ -112,6 +147,12 @@ pub fn neutral_type(pg: &str) -> Option<ColumnType> {
         "time without time zone" => Some(ColumnType::Time),
         "json" | "jsonb" => Some(ColumnType::Json),
         "uuid" => Some(ColumnType::Uuid),
+        "real" => Some(ColumnType::Float4),
+        "inet" => Some(ColumnType::Inet),
+        "cidr" => Some(ColumnType::Cidr),
+        "macaddr" => Some(ColumnType::Macaddr),
+        "time with time zone" => Some(ColumnType::TimeTz),
+        "bit" if args.first() == Some(&1) => Some(ColumnType::Bit),
         _ => None,
     }
 }

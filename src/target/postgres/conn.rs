@@ -107,7 +107,8 @@ impl Engine for PgTarget {
 
     async fn columns(&mut self, schema: Option<&str>, table: &str) -> Result<Vec<CatalogColumn>, TargetError> {
         let sql = "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull, \
-                   (a.atthasdef OR a.attidentity <> '') \
+                   (a.atthasdef OR a.attidentity <> ''), \
+                   (SELECT array_agg(e.enumlabel::text ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = a.atttypid) \
                    FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
                    WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum";
         let what = format!("reading the columns of {table}");
@@ -120,6 +121,7 @@ impl Engine for PgTarget {
                     type_name: r.try_get(1)?,
                     nullable: r.try_get(2)?,
                     has_default: r.try_get(3)?,
+                    labels: r.try_get(4)?,
                 })
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()
@@ -192,7 +194,15 @@ impl Engine for PgTarget {
         on_row: &mut (dyn FnMut(Vec<Value>) + Send),
     ) -> Result<u64, TargetError> {
         use futures_util::StreamExt;
-        let cols = columns.iter().map(|c| super::Postgres.quote(c)).collect::<Vec<_>>().join(", ");
+        let cols = columns
+            .iter()
+            .zip(types)
+            .map(|(c, ty)| match ty {
+                ColumnType::Float4 => format!("{}::float8", super::Postgres.quote(c)),
+                _ => super::Postgres.quote(c),
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
         let select = format!("SELECT {cols} FROM {}", self.sql().table_ref(schema, table));
         let what = format!("reading back the rows of {table}");
         let target = self.target.clone();
@@ -267,6 +277,9 @@ impl Engine for PgTarget {
     }
 }
 
+/// Stands for any enum type in `copy_types` (no type of the catalog has a space in front).
+const ENUM: &str = " enum";
+
 /// The binary COPY type of each column to load, from the catalog; Err names a column whose
 /// type cutover cannot write yet.
 async fn copy_types(
@@ -275,22 +288,24 @@ async fn copy_types(
     table: &str,
     columns: &[String],
 ) -> Result<Result<Vec<PgType>, String>, sqlx::Error> {
-    let sql = "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a \
+    let sql = "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), t.typtype::text FROM pg_attribute a \
                JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+               JOIN pg_type t ON t.oid = a.atttypid \
                WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped";
     let rows = sqlx::query(sql).bind(schema.unwrap_or("public")).bind(table).fetch_all(&mut *conn).await?;
     let mut by_name = std::collections::HashMap::new();
     for r in rows {
         let name: String = r.try_get(0)?;
         let ty: String = r.try_get(1)?;
-        by_name.insert(name, ty);
+        let kind: String = r.try_get(2)?;
+        by_name.insert(name, if kind == "e" { ENUM.to_string() } else { ty });
     }
     Ok(columns
         .iter()
         .map(|c| {
             by_name
                 .get(c)
-                .and_then(|t| PgType::from_catalog(t))
+                .and_then(|t| if t == ENUM { Some(PgType::Enum) } else { PgType::from_catalog(t) })
                 .ok_or_else(|| format!("{c} ({})", by_name.get(c).map_or("missing", String::as_str)))
         })
         .collect())

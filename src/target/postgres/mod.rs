@@ -44,6 +44,16 @@ impl SqlDialect for Postgres {
             ColumnType::Json => "jsonb".into(),
             ColumnType::Bytes => "bytea".into(),
             ColumnType::Uuid => "uuid".into(),
+            // Existing mode only (from the catalog); a plan never holds the MariaDB-only ones.
+            ColumnType::Float4 => "real".into(),
+            ColumnType::Interval => "interval".into(),
+            ColumnType::Inet | ColumnType::Inet4 | ColumnType::Inet6 => "inet".into(),
+            ColumnType::Cidr => "cidr".into(),
+            ColumnType::Macaddr => "macaddr".into(),
+            ColumnType::TimeTz => "time with time zone".into(),
+            ColumnType::Enum | ColumnType::Set => "text".into(),
+            ColumnType::Year => "smallint".into(),
+            ColumnType::Bit => "bit(1)".into(),
         }
     }
 
@@ -155,7 +165,7 @@ impl SqlDialect for Postgres {
     }
 
     fn readback_session_setup(&self) -> &'static [&'static str] {
-        &["SET extra_float_digits = 1; SET DateStyle = 'ISO, YMD'; SET bytea_output = 'hex'"]
+        &["SET extra_float_digits = 1; SET DateStyle = 'ISO, YMD'; SET bytea_output = 'hex'; SET IntervalStyle = 'iso_8601'"]
     }
 
     fn table_exists_sql(&self, schema: Option<&str>, table: &str) -> String {
@@ -184,5 +194,13 @@ impl SqlDialect for Postgres {
 
     fn neutral_type(&self, catalog_type: &str) -> Option<ColumnType> {
         catalog::neutral_type(catalog_type)
+    }
+
+    fn fraction_digits(&self, catalog_type: &str) -> u32 {
+        catalog::fraction_digits(catalog_type)
+    }
+
+    fn unsupported_because(&self, catalog_type: &str) -> Option<&'static str> {
+        catalog::unsupported_because(catalog_type)
     }
 }

@@ -119,6 +119,7 @@ impl Engine for SqliteTarget {
             .and_then(|mut st| {
                 st.query_map([table], |r| {
                     Ok(CatalogColumn {
+                        labels: None,
                         name: r.get(0)?,
                         type_name: r.get(1)?,
                         nullable: !r.get::<_, bool>(2)?,
@@ -274,5 +275,6 @@ pub fn sqlite_value(v: &Value) -> rusqlite::types::Value {
         Value::Date(d) => S::Text(d.format("%Y-%m-%d").to_string()),
         Value::Time(t) => S::Text(t.format("%H:%M:%S%.f").to_string()),
         Value::Uuid(u) => S::Text(crate::target::format_uuid(*u)),
+        Value::Interval { .. } => S::Text(crate::target::interval_iso(v)),
     }
 }

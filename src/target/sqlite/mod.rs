@@ -41,6 +41,17 @@ impl SqlDialect for Sqlite {
             ColumnType::Json => "JSON".into(),
             ColumnType::Bytes => "BLOB".into(),
             ColumnType::Uuid => "UUID".into(),
+            ColumnType::Float4 => "REAL".into(),
+            ColumnType::Year | ColumnType::Bit => "INTEGER".into(),
+            ColumnType::Interval
+            | ColumnType::Inet
+            | ColumnType::Cidr
+            | ColumnType::Inet4
+            | ColumnType::Inet6
+            | ColumnType::Macaddr
+            | ColumnType::TimeTz
+            | ColumnType::Enum
+            | ColumnType::Set => "TEXT".into(),
         }
     }
 
