@@ -28,8 +28,8 @@ mod text;
 #[cfg(test)]
 mod testkit;
 
-pub use apptypes::check_labels;
 use crate::forms::NetKind;
+pub use apptypes::check_labels;
 pub(crate) use error::show;
 pub use error::{shorten, ConvertError};
 
@@ -133,7 +133,7 @@ mod tests {
             (SourceValue::Integer(1), "bytes"),
         ];
         // Types that only an existing target's catalog gives (no neutral spelling to parse).
-        let catalog_only = [(t("0.1"), ColumnType::Float4), (t("soon"), ColumnType::Interval)];
+        let catalog_only = [(t("0.123456789"), ColumnType::Float4), (t("soon"), ColumnType::Interval)];
         let mut kinds = std::collections::HashSet::new();
         let parsed = samples.into_iter().map(|(v, name)| (v, name.parse::<ColumnType>().unwrap()));
         for (v, ty) in parsed.chain(catalog_only) {

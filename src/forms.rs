@@ -161,4 +161,3 @@ pub fn timetz_text(s: &str) -> Result<(i64, i32, String), String> {
     let text = format!("{}{sign}{:02}:{:02}", t.format("%H:%M:%S%.6f"), abs / 3600, abs % 3600 / 60);
     Ok((us, offset, text))
 }
-

@@ -13,6 +13,7 @@ pub mod config;
 pub mod convert;
 pub mod copy;
 pub mod dialect;
+pub mod existing;
 pub mod forms;
 pub mod gate;
 pub mod golive;

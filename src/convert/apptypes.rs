@@ -18,19 +18,24 @@ use crate::value::{SourceValue, Value};
 
 use super::error::{show, wrong_class, ConvertError};
 
-/// A double that a 4-byte float holds exactly, or `inexact_float`.
+/// A double whose nearest 4-byte float reads back as the same number (0.1 and 19.99 do:
+/// the column stores the float nearest to them and prints them as written), as the
+/// double that float is; otherwise `not_exact` (0.123456789 would read back 0.12345679).
 pub(super) fn to_float4(v: SourceValue<'_>, dialect: Dialect, ty: &ColumnType) -> Result<Value, ConvertError> {
     let value = super::number::to_double(v, dialect, &ColumnType::Double)?;
     let Value::Float(f) = value else { return Ok(value) };
     #[allow(clippy::cast_possible_truncation)]
     let narrow = f as f32;
-    if f.is_nan() || f64::from(narrow) == f {
-        return Ok(Value::Float(f));
+    // What every client reads back from the column is the float4's shortest text (Rust's
+    // Display of an f32 is that text): the value survives when that text is the source value.
+    let read_back: f64 = format!("{narrow}").parse().unwrap_or(f64::NAN);
+    if f.is_nan() || read_back == f || f64::from(narrow) == f {
+        return Ok(Value::Float(f64::from(narrow)));
     }
     Err(ConvertError::NotExact {
         value: show(v),
         target: ty.to_string(),
-        became: format!("{:?}", f64::from(narrow)),
+        became: format!("{narrow}"),
         hint: "a 4-byte float keeps about 7 significant digits; widen the column to double precision (PostgreSQL) or DOUBLE (MariaDB) in the application's migration, or fix the data",
     })
 }
@@ -239,7 +244,11 @@ mod tests {
         assert_eq!(ok(Real(0.5), &ty, MariaDb), Value::Float(0.5));
         assert_eq!(ok(Integer(16_777_216), &ty, Postgres), Value::Float(16_777_216.0));
         assert_eq!(ok(Real(f64::from(0.1f32)), &ty, Postgres), Value::Float(f64::from(0.1f32)));
-        rejects(Real(0.1), &ty, Postgres, "not_exact");
+        // The float nearest 0.1 prints as 0.1: what the application reads back is what it wrote.
+        assert_eq!(ok(Real(0.1), &ty, Postgres), Value::Float(f64::from(0.1f32)));
+        assert_eq!(ok(Real(19.99), &ty, MariaDb), Value::Float(f64::from(19.99f32)));
+        rejects(Real(0.123_456_789), &ty, Postgres, "not_exact");
+        rejects_shown(Real(1e-300), &ty, Postgres, "not_exact", "1e-300");
         rejects(Integer(16_777_217), &ty, MariaDb, "not_exact");
     }
 

@@ -142,7 +142,8 @@ pub async fn migrate(opts: &MigrateOptions<'_>) -> Result<MigrationReport, Migra
     report.connection_encrypted = conns.first().and_then(TargetConn::encrypted);
     state.connection_encrypted = report.connection_encrypted;
     let load_started = Instant::now();
-    let jobs = tables::prepare(opts, &plan, &schema, &mut conns, &mut state, &progress).await?;
+    let jobs =
+        tables::prepare(opts, &plan, &source, &schema, &mut conns, &mut state, &progress, &mut report.findings).await?;
     let fk_checks_off = tables::foreign_key_checks_off(opts, &plan, &mut conns).await?;
     let copied = queue::copy_tables(
         opts,

@@ -4,10 +4,11 @@
 
 use super::progress::Progress;
 use super::state::{State, TableState, TableStatus};
-use super::{MigrateError, MigrateOptions, SchemaMode};
+use super::{MigrateError, MigrateOptions, OnError, SchemaMode};
 use crate::job::{create_jobs, existing_job, TableJob};
 use crate::plan::{Phase, Plan};
 use crate::schema::SourceSchema;
+use crate::source::Source;
 use crate::target::conn::TargetConn;
 
 /// Create mode: check that no planned table exists (unless this run created it), create the rest.
@@ -77,14 +78,19 @@ pub(super) async fn create_tables(
     Ok(create_jobs(plan, schema, opts.target.dialect)?)
 }
 
-/// Existing mode: match each planned table to the target's catalog by column name.
+/// Existing mode: match each planned table to the target's catalog by column name, then
+/// check every row against the target's own definitions (`existing::precheck`) before
+/// `--truncate` empties anything.
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn existing_tables(
     opts: &MigrateOptions<'_>,
     plan: &Plan,
+    source: &Source,
     schema: &SourceSchema,
     conns: &mut [TargetConn],
     state: &State,
     progress: &Progress,
+    findings: &mut Vec<crate::plan::Finding>,
 ) -> Result<Vec<TableJob>, MigrateError> {
     progress.phase("reading the target's catalog");
     let schema_ref = plan.target_schema.as_deref();
@@ -95,6 +101,8 @@ pub(super) async fn existing_tables(
     };
     let mut problems = Vec::new();
     let mut jobs = Vec::new();
+    // Tables this run loads (a --resume leaves out the ones done before).
+    let mut to_load = Vec::new();
     let mut edges = Vec::new();
     let mut non_empty = Vec::new();
     let mut all_tables = Vec::new();
@@ -131,6 +139,9 @@ pub(super) async fn existing_tables(
             edges.push((tp.source_name.clone(), fk.parent_table.clone()));
         }
         if let Some(job) = job.take() {
+            if !done_before {
+                to_load.push(job.clone());
+            }
             jobs.push(job);
         }
     }
@@ -139,6 +150,35 @@ pub(super) async fn existing_tables(
             "the target schema does not match the source:\n  {}",
             problems.join("\n  ")
         )));
+    }
+    progress.phase("checking every row against the target's own definitions");
+    let found =
+        crate::existing::precheck(source, schema, &to_load, conn, schema_ref, 5).await.map_err(|e| match e {
+            crate::existing::PrecheckError::Target(t) => MigrateError::Target(t),
+            other => MigrateError::Refused(other.to_string()),
+        })?;
+    // Values that do not convert are set aside in reject mode; keys and CHECKs that the
+    // server would refuse stop the run in either mode.
+    let blocking: Vec<crate::lint::LintFinding> = found
+        .iter()
+        .filter(|f| {
+            opts.on_error == OnError::Strict || matches!(f.code.as_str(), "unique_collision" | "check_violation")
+        })
+        .cloned()
+        .collect();
+    if !blocking.is_empty() && !opts.dry_run {
+        return Err(MigrateError::Refused(format!(
+            "the source does not fit the target's own definitions; nothing was emptied or written:\n{}\n`cutover lint SOURCE --to URL --schema existing` lists every row; fix them and run again",
+            crate::existing::render(&blocking).trim_end()
+        )));
+    }
+    for f in found {
+        let object = match (&f.table, &f.column) {
+            (Some(t), Some(c)) => format!("{t}.{c}"),
+            (Some(t), None) => t.clone(),
+            _ => String::new(),
+        };
+        findings.push(crate::plan::Finding::new(f.level, &f.code, object, f.message));
     }
     if !non_empty.is_empty() && !opts.dry_run {
         // All at once: PostgreSQL truncates tables that reference each other only together.
@@ -152,17 +192,20 @@ pub(super) async fn existing_tables(
 
 /// The tables before the data, and the jobs that load them, in tier order: created
 /// (create mode) or read and matched from the catalog (existing mode).
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn prepare(
     opts: &MigrateOptions<'_>,
     plan: &Plan,
+    source: &Source,
     schema: &SourceSchema,
     conns: &mut [TargetConn],
     state: &mut State,
     progress: &Progress,
+    findings: &mut Vec<crate::plan::Finding>,
 ) -> Result<Vec<TableJob>, MigrateError> {
     let mut jobs = match opts.schema_mode {
         SchemaMode::Create => create_tables(opts, plan, schema, conns, state, progress).await?,
-        SchemaMode::Existing => existing_tables(opts, plan, schema, conns, state, progress).await?,
+        SchemaMode::Existing => existing_tables(opts, plan, source, schema, conns, state, progress, findings).await?,
     };
     jobs.sort_by(|a, b| (a.tier, &a.source_name).cmp(&(b.tier, &b.source_name)));
     Ok(jobs)

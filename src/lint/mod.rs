@@ -498,7 +498,7 @@ fn describe_kind(kind: &str) -> String {
 }
 
 /// What to do about values of one conversion kind.
-fn hint_for(kind: &str) -> String {
+pub(crate) fn hint_for(kind: &str) -> String {
     let specific = match kind {
         "too_long" => {
             "widen the column (override it to a longer varchar or text in cutover.toml) or shorten the values"

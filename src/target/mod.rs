@@ -399,6 +399,31 @@ pub trait SqlDialect: Sync {
     fn fraction_digits(&self, _catalog_type: &str) -> u32 {
         6
     }
+    /// (index name, columns joined by `sep`) of every unique key of one table (the primary
+    /// key too), leaving out partial and expression indexes. None by default: the
+    /// embedded SQLite target is not checked this way.
+    fn unique_keys_sql(&self, _schema: Option<&str>, _table: &str, _sep: char) -> String {
+        "SELECT NULL, NULL WHERE 1 = 0".into()
+    }
+    /// (constraint name, CHECK expression, the columns it reads joined by `sep` or NULL
+    /// when the catalog does not say) of every CHECK constraint of one table.
+    fn checks_sql(&self, _schema: Option<&str>, _table: &str, _sep: char) -> String {
+        "SELECT NULL, NULL, NULL WHERE 1 = 0".into()
+    }
+    /// The bare boolean expression of a CHECK constraint as `checks_sql` returns it.
+    fn check_expression(&self, clause: &str) -> String {
+        clause.to_string()
+    }
+    /// (CREATE, DROP) of a temporary table `temp` with a BIGINT `cutover_row` column and
+    /// `columns` as the target table `table_ref` defines them (type, collation), no rows.
+    fn temp_copy_sql(&self, table_ref: &str, temp: &str, columns: &[String]) -> (String, String) {
+        let cols = columns.iter().map(|c| self.quote(c)).collect::<Vec<_>>().join(", ");
+        let t = self.quote(temp);
+        (
+            format!("CREATE TEMPORARY TABLE {t} AS SELECT CAST(NULL AS BIGINT) AS cutover_row, {cols} FROM {table_ref} WHERE 1 = 0"),
+            format!("DROP TABLE IF EXISTS {t}"),
+        )
+    }
     /// A limit of a catalog type that its neutral type does not carry (byte lengths,
     /// MariaDB's TIMESTAMP range), checked value by value before anything is written.
     fn value_limit(&self, _catalog_type: &str) -> ValueLimit {

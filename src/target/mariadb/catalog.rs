@@ -44,6 +44,24 @@ pub(super) fn indexes(sep: char) -> String {
     )
 }
 
+pub(super) fn unique_keys(table: &str, sep: char) -> String {
+    format!(
+        "SELECT CAST(INDEX_NAME AS CHAR), CAST(GROUP_CONCAT(COLUMN_NAME ORDER BY SEQ_IN_INDEX SEPARATOR '{sep}') AS CHAR) \
+         FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = {} AND NON_UNIQUE = 0 \
+         GROUP BY INDEX_NAME ORDER BY 1",
+        lit(table)
+    )
+}
+
+/// The columns a CHECK reads are not in the catalog: they are found in its text.
+pub(super) fn checks(table: &str) -> String {
+    format!(
+        "SELECT CAST(CONSTRAINT_NAME AS CHAR), CAST(CHECK_CLAUSE AS CHAR), NULL \
+         FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = {} ORDER BY 1",
+        lit(table)
+    )
+}
+
 pub(super) fn object_exists(object: &PlannedObject) -> Option<String> {
     Some(match object {
         PlannedObject::Index { table, name } => format!(

@@ -271,6 +271,51 @@ impl Engine for MariaDbTarget {
         Ok(n)
     }
 
+    /// InnoDB checks a foreign key row by row, so a table that references itself (or two
+    /// selected tables that reference each other) cannot be emptied with checks on. Checks
+    /// are off while the selected tables are emptied, after making sure that no other
+    /// table holds rows that point into them (those would be left dangling).
+    async fn empty_tables(&mut self, tables: &[String]) -> Result<(), TargetError> {
+        let names: Vec<String> = tables.iter().map(|t| t.trim_matches('`').replace("``", "`")).collect();
+        let list = names.iter().map(|n| super::MariaDb.string_literal(n)).collect::<Vec<_>>().join(", ");
+        let outside = self
+            .text_rows(&format!(
+                "SELECT DISTINCT CAST(TABLE_NAME AS CHAR), CAST(REFERENCED_TABLE_NAME AS CHAR) FROM information_schema.KEY_COLUMN_USAGE \
+                 WHERE TABLE_SCHEMA = DATABASE() AND REFERENCED_TABLE_SCHEMA = DATABASE() \
+                 AND REFERENCED_TABLE_NAME IN ({list}) AND TABLE_NAME NOT IN ({list})"
+            ))
+            .await?;
+        let mut holding = Vec::new();
+        for row in outside {
+            let [Some(child), Some(parent)] = &row[..] else { continue };
+            let n =
+                self.scalar(&format!("SELECT CAST(count(*) AS SIGNED) FROM {}", super::MariaDb.quote(child))).await?;
+            if n > 0 {
+                holding.push(format!("{child} ({n} rows) references {parent}"));
+            }
+        }
+        if !holding.is_empty() {
+            return Err(TargetError::Server {
+                target: self.target.clone(),
+                what: "emptying the target tables (--truncate)".into(),
+                reason: format!(
+                    "tables outside the migration hold rows that point into the tables to empty: {}; empty those first, or include them in the migration",
+                    holding.join("; ")
+                ),
+            });
+        }
+        self.execute("SET FOREIGN_KEY_CHECKS = 0").await?;
+        let mut result = Ok(());
+        for t in tables.iter().rev() {
+            result = self.execute(&format!("DELETE FROM {t}")).await;
+            if result.is_err() {
+                break;
+            }
+        }
+        self.execute("SET FOREIGN_KEY_CHECKS = 1").await?;
+        result
+    }
+
     async fn next_counter(
         &mut self,
         _schema: Option<&str>,

@@ -256,6 +256,24 @@ impl SqlDialect for MariaDb {
         catalog::fraction_digits(catalog_type)
     }
 
+    fn unique_keys_sql(&self, _schema: Option<&str>, table: &str, sep: char) -> String {
+        catalog::unique_keys(table, sep)
+    }
+
+    fn checks_sql(&self, _schema: Option<&str>, table: &str, _sep: char) -> String {
+        catalog::checks(table)
+    }
+
+    fn temp_copy_sql(&self, table_ref: &str, temp: &str, columns: &[String]) -> (String, String) {
+        let cols = columns.iter().map(|c| self.quote(c)).collect::<Vec<_>>().join(", ");
+        let t = self.quote(temp);
+        // CREATE … SELECT keeps each column's type, character set and collation.
+        (
+            format!("CREATE TEMPORARY TABLE {t} (cutover_row BIGINT) SELECT {cols} FROM {table_ref} LIMIT 0"),
+            format!("DROP TEMPORARY TABLE IF EXISTS {t}"),
+        )
+    }
+
     fn value_limit(&self, catalog_type: &str) -> super::ValueLimit {
         catalog::value_limit(catalog_type)
     }

@@ -44,7 +44,12 @@ pub enum PgType {
 impl PgType {
     /// From `format_type()` / `regtype` text as the catalog prints it.
     pub fn from_catalog(name: &str) -> Option<PgType> {
-        let base = name.split('(').next().unwrap_or(name).trim();
+        // `timestamp(3) without time zone` → `timestamp without time zone`.
+        let bare = match (name.find('('), name.find(')')) {
+            (Some(o), Some(c)) if c > o => format!("{}{}", &name[..o], &name[c + 1..]),
+            _ => name.to_string(),
+        };
+        let base = bare.trim();
         Some(match base {
             "boolean" => PgType::Bool,
             "smallint" => PgType::Int2,
@@ -67,7 +72,7 @@ impl PgType {
             "cidr" => PgType::Cidr,
             "macaddr" => PgType::Macaddr,
             "time with time zone" => PgType::TimeTz,
-            "bit" if name.trim_end().ends_with("(1)") => PgType::Bit,
+            "bit" if name.trim_end() == "bit(1)" => PgType::Bit,
             _ => return None,
         })
     }

@@ -63,6 +63,31 @@ pub(super) fn indexes(schema: Option<&str>, sep: char) -> String {
     )
 }
 
+pub(super) fn unique_keys(schema: Option<&str>, table: &str, sep: char) -> String {
+    format!(
+        "SELECT ic.relname::text, string_agg(a.attname::text, '{sep}' ORDER BY k.ord) \
+         FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_class ic ON ic.oid = i.indexrelid \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) ON true \
+         JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum \
+         WHERE i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL AND k.ord <= i.indnkeyatts \
+         AND n.nspname = {} AND c.relname = {} GROUP BY ic.relname ORDER BY 1",
+        schema_lit(schema),
+        lit(table)
+    )
+}
+
+pub(super) fn checks(schema: Option<&str>, table: &str, sep: char) -> String {
+    format!(
+        "SELECT co.conname::text, pg_get_constraintdef(co.oid), \
+         (SELECT string_agg(a.attname::text, '{sep}') FROM pg_attribute a WHERE a.attrelid = co.conrelid AND a.attnum = ANY (co.conkey)) \
+         FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE co.contype = 'c' AND n.nspname = {} AND c.relname = {} ORDER BY 1",
+        schema_lit(schema),
+        lit(table)
+    )
+}
+
 pub(super) fn object_exists(schema: Option<&str>, object: &PlannedObject) -> Option<String> {
     let s = schema_lit(schema);
     Some(match object {

@@ -200,6 +200,31 @@ impl SqlDialect for Postgres {
         catalog::fraction_digits(catalog_type)
     }
 
+    fn unique_keys_sql(&self, schema: Option<&str>, table: &str, sep: char) -> String {
+        catalog::unique_keys(schema, table, sep)
+    }
+
+    fn checks_sql(&self, schema: Option<&str>, table: &str, sep: char) -> String {
+        catalog::checks(schema, table, sep)
+    }
+
+    fn check_expression(&self, clause: &str) -> String {
+        // pg_get_constraintdef: `CHECK ((qty >= 0))`, perhaps followed by ` NOT VALID`.
+        let c = clause.trim();
+        let c = c.strip_suffix(" NOT VALID").unwrap_or(c);
+        let c = c.strip_suffix(" NO INHERIT").unwrap_or(c);
+        c.strip_prefix("CHECK ").unwrap_or(c).to_string()
+    }
+
+    fn temp_copy_sql(&self, table_ref: &str, temp: &str, columns: &[String]) -> (String, String) {
+        let cols = columns.iter().map(|c| self.quote(c)).collect::<Vec<_>>().join(", ");
+        let t = self.quote(temp);
+        (
+            format!("CREATE TEMPORARY TABLE {t} AS SELECT NULL::bigint AS cutover_row, {cols} FROM {table_ref} WITH NO DATA"),
+            format!("DROP TABLE IF EXISTS pg_temp.{t}"),
+        )
+    }
+
     fn unsupported_because(&self, catalog_type: &str) -> Option<&'static str> {
         catalog::unsupported_because(catalog_type)
     }

@@ -1,0 +1,347 @@
+//! Existing mode's checks against the live target, before anything is emptied or written.
+//!
+//! In existing mode the application's migrations built the target, so its own
+//! definitions decide what a row may hold, not cutover's plan: column types (read from
+//! the catalog into each `TableJob`: NOT NULL, VARCHAR(n) in characters, TEXT byte
+//! limits, enum labels, fractional seconds), unique keys under the columns' real
+//! collations (MariaDB's `_ci` and PAD SPACE, PostgreSQL's citext or nondeterministic
+//! collations) and the CHECK constraints the target has. Rather than re-implement the
+//! server's comparison rules, the key and CHECK columns of every row are loaded into a
+//! TEMPORARY table created from the target table's own column definitions, and the
+//! server itself is asked for duplicates and violations there. `migrate --schema
+//! existing` runs this before `--truncate` empties anything; `lint --schema existing`
+//! runs it without writing.
+
+use std::collections::BTreeMap;
+
+use crate::job::{self, TableJob};
+use crate::lint::{LintFinding, LintSample};
+use crate::plan::Level;
+use crate::schema::{SourceSchema, Table};
+use crate::source::Source;
+use crate::target::conn::{TargetConn, TargetError};
+use crate::types::ColumnType;
+use crate::value::Value;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PrecheckError {
+    #[error(transparent)]
+    Target(#[from] TargetError),
+    #[error("reading table {table} of the source: {reason}")]
+    Read { table: String, reason: String },
+}
+
+/// A unique key or CHECK constraint of a target table that the server evaluates.
+struct Rule {
+    name: String,
+    /// Target column names the rule reads.
+    columns: Vec<String>,
+    /// The CHECK expression, or None for a unique key.
+    check: Option<String>,
+}
+
+/// Rows read for the server's checks: each row's key (for messages) and the values of
+/// the rule columns.
+struct Loaded {
+    columns: Vec<String>,
+    keys: Vec<String>,
+    rows: Vec<Vec<Value>>,
+}
+
+/// Every finding of the checks of `jobs` against the target's catalog. Conversion
+/// findings (values the target's columns refuse) are errors; so are unique-key
+/// collisions and CHECK violations.
+pub(crate) async fn precheck(
+    source: &Source,
+    schema: &SourceSchema,
+    jobs: &[TableJob],
+    conn: &mut TargetConn,
+    schema_ref: Option<&str>,
+    samples: usize,
+) -> Result<Vec<LintFinding>, PrecheckError> {
+    let mut findings = Vec::new();
+    for (n, job) in jobs.iter().enumerate() {
+        let Some(table) = schema.table(&job.source_name) else { continue };
+        let rules = rules_of(conn, schema_ref, job, table).await?;
+        let (mut found, loaded) = scan(source, job, &rules, samples)?;
+        findings.append(&mut found);
+        if !rules.is_empty() && !loaded.rows.is_empty() {
+            findings.extend(ask_the_server(conn, schema_ref, job, &rules, &loaded, n, samples).await?);
+        }
+    }
+    Ok(findings)
+}
+
+/// The target's unique keys and CHECK constraints on columns this job writes. A key whose
+/// columns are all integers or booleans, and that the source declares unique too, compares
+/// the same everywhere and is left out.
+async fn rules_of(
+    conn: &mut TargetConn,
+    schema_ref: Option<&str>,
+    job: &TableJob,
+    table: &Table,
+) -> Result<Vec<Rule>, TargetError> {
+    let engine = conn.dialect().engine();
+    let sep = '\u{1f}';
+    let written = |c: &str| job.columns.iter().position(|k| k == c);
+    let mut rules = Vec::new();
+    for row in conn.text_rows(&engine.unique_keys_sql(schema_ref, &job.target_name, sep)).await? {
+        let [Some(name), Some(cols)] = &row[..] else { continue };
+        let columns: Vec<String> = cols.split(sep).map(str::to_string).collect();
+        let Some(idx) = columns.iter().map(|c| written(c)).collect::<Option<Vec<usize>>>() else { continue };
+        let exact = idx.iter().all(|i| {
+            matches!(
+                job.types[*i].0,
+                ColumnType::Integer { .. } | ColumnType::Boolean | ColumnType::Bit | ColumnType::Year
+            )
+        });
+        let source_cols: Vec<&str> = idx.iter().map(|i| job.source_columns[*i].as_str()).collect();
+        if exact && source_declares_unique(table, &source_cols) {
+            continue;
+        }
+        rules.push(Rule { name: name.clone(), columns, check: None });
+    }
+    for row in conn.text_rows(&engine.checks_sql(schema_ref, &job.target_name, sep)).await? {
+        let [Some(name), Some(clause), cols] = &row[..] else { continue };
+        let columns: Vec<String> = match cols {
+            Some(c) => c.split(sep).map(str::to_string).collect(),
+            None => job.columns.iter().filter(|c| mentions(clause, c, engine.quote(c).as_str())).cloned().collect(),
+        };
+        if columns.is_empty() || columns.iter().any(|c| written(c).is_none()) {
+            continue;
+        }
+        rules.push(Rule { name: name.clone(), columns, check: Some(clause.clone()) });
+    }
+    Ok(rules)
+}
+
+/// True when the CHECK text names the column (quoted, or as a bare word).
+fn mentions(clause: &str, column: &str, quoted: &str) -> bool {
+    if clause.contains(quoted) {
+        return true;
+    }
+    clause.split(|c: char| !(c.is_alphanumeric() || c == '_')).any(|w| w == column)
+}
+
+fn source_declares_unique(t: &Table, columns: &[&str]) -> bool {
+    let same = |cols: Vec<&str>| {
+        let mut a = cols;
+        let mut b = columns.to_vec();
+        a.sort_unstable();
+        b.sort_unstable();
+        a == b
+    };
+    t.primary_key.as_ref().is_some_and(|pk| same(pk.columns.iter().map(String::as_str).collect()))
+        || t.indexes.iter().any(|ix| {
+            ix.unique
+                && ix.partial.is_none()
+                && !ix.has_expressions()
+                && same(ix.columns.iter().filter_map(|c| c.name.as_deref()).collect())
+        })
+}
+
+/// Convert every row as the load will (the job's types, NOT NULL, labels, byte limits,
+/// fractional digits) and keep the values of the rule columns of the rows that convert.
+fn scan(
+    source: &Source,
+    job: &TableJob,
+    rules: &[Rule],
+    samples: usize,
+) -> Result<(Vec<LintFinding>, Loaded), PrecheckError> {
+    let fail = |e: rusqlite::Error| PrecheckError::Read { table: job.source_name.clone(), reason: e.to_string() };
+    let mut columns: Vec<String> = Vec::new();
+    for r in rules {
+        for c in &r.columns {
+            if !columns.contains(c) {
+                columns.push(c.clone());
+            }
+        }
+    }
+    let picks: Vec<usize> = columns.iter().filter_map(|c| job.columns.iter().position(|k| k == c)).collect();
+    let mut loaded = Loaded { columns, keys: Vec::new(), rows: Vec::new() };
+    let mut failures: BTreeMap<(String, String), (u64, Vec<LintSample>, String)> = BTreeMap::new();
+    let mut st = source.connection().prepare(&job.select).map_err(fail)?;
+    let mut rows = st.query([]).map_err(fail)?;
+    while let Some(row) = rows.next().map_err(fail)? {
+        match job::convert_row(row, job) {
+            Ok(values) => {
+                if !picks.is_empty() {
+                    loaded.keys.push(job::row_key(row, job));
+                    loaded.rows.push(picks.iter().map(|i| values[*i].clone()).collect());
+                }
+            }
+            Err(r) => {
+                let entry = failures
+                    .entry((r.column.clone(), r.kind.clone()))
+                    .or_insert_with(|| (0, Vec::new(), r.reason.clone()));
+                entry.0 += 1;
+                if entry.1.len() < samples {
+                    entry.1.push(LintSample { key: r.key.clone(), value: r.value.clone(), reason: r.reason.clone() });
+                }
+            }
+        }
+    }
+    let findings = failures
+        .into_iter()
+        .map(|((column, kind), (count, samples, first))| LintFinding {
+            level: Level::Error,
+            code: kind.clone(),
+            table: Some(job.source_name.clone()),
+            column: Some(column),
+            count,
+            message: format!("{count} row(s) hold a value the target column refuses, e.g. {first}"),
+            hint: crate::lint::hint_for(&kind),
+            samples,
+        })
+        .collect();
+    Ok((findings, loaded))
+}
+
+/// Load the rule columns into a TEMPORARY table made from the target's own column
+/// definitions, and ask the server for duplicates of each unique key and for rows that
+/// fail each CHECK.
+async fn ask_the_server(
+    conn: &mut TargetConn,
+    schema_ref: Option<&str>,
+    job: &TableJob,
+    rules: &[Rule],
+    loaded: &Loaded,
+    n: usize,
+    samples: usize,
+) -> Result<Vec<LintFinding>, TargetError> {
+    let engine = conn.dialect().engine();
+    let temp = format!("cutover_precheck_{n}");
+    let tref = conn.table_ref(schema_ref, &job.target_name);
+    let (create, drop) = engine.temp_copy_sql(&tref, &temp, &loaded.columns);
+    conn.execute(&drop).await?;
+    conn.execute(&create).await?;
+    let quoted_temp = engine.quote(&temp);
+    let cols = loaded.columns.iter().map(|c| engine.quote(c)).collect::<Vec<_>>().join(", ");
+    for (start, chunk) in loaded.rows.chunks(500).enumerate() {
+        let values: Vec<String> = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, row)| {
+                let lits: Vec<String> = row.iter().map(|v| engine.literal(v)).collect();
+                format!("({}, {})", start * 500 + i, lits.join(", "))
+            })
+            .collect();
+        let sql = format!("INSERT INTO {quoted_temp} (cutover_row, {cols}) VALUES {}", values.join(", "));
+        conn.execute(&sql).await?;
+    }
+    let text = engine.text_cast();
+    let mut findings = Vec::new();
+    for rule in rules {
+        let at: Vec<usize> = rule.columns.iter().filter_map(|c| loaded.columns.iter().position(|k| k == c)).collect();
+        let shown = |row: usize| -> String {
+            at.iter()
+                .map(|i| crate::convert::shorten(&engine.literal(&loaded.rows[row][*i]), 40))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let column = job.columns.iter().position(|c| c == &rule.columns[0]).map(|i| job.source_columns[i].clone());
+        match &rule.check {
+            None => {
+                let key = rule.columns.iter().map(|c| engine.quote(c)).collect::<Vec<_>>().join(", ");
+                let not_null = rule
+                    .columns
+                    .iter()
+                    .map(|c| format!("{} IS NOT NULL", engine.quote(c)))
+                    .collect::<Vec<_>>()
+                    .join(" AND ");
+                let sql = format!(
+                    "SELECT CAST(min(cutover_row) AS {text}), CAST(max(cutover_row) AS {text}), CAST(count(*) AS {text}) \
+                     FROM {quoted_temp} WHERE {not_null} GROUP BY {key} HAVING count(*) > 1"
+                );
+                let groups = conn.text_rows(&sql).await?;
+                if groups.is_empty() {
+                    continue;
+                }
+                let rows: u64 = groups.iter().filter_map(|g| g.get(2).cloned().flatten()?.parse::<u64>().ok()).sum();
+                let picked: Vec<LintSample> = groups
+                    .iter()
+                    .take(samples)
+                    .filter_map(|g| {
+                        let a: usize = g.first().cloned().flatten()?.parse().ok()?;
+                        let b: usize = g.get(1).cloned().flatten()?.parse().ok()?;
+                        Some(LintSample {
+                            key: format!("{} and {}", loaded.keys.get(a)?, loaded.keys.get(b)?),
+                            value: format!("{} / {}", shown(a), shown(b)),
+                            reason: format!("one value under the target's unique key {}", rule.name),
+                        })
+                    })
+                    .collect();
+                findings.push(LintFinding {
+                    level: Level::Error,
+                    code: "unique_collision".into(),
+                    table: Some(job.source_name.clone()),
+                    column,
+                    count: rows,
+                    message: format!(
+                        "{} group(s) of rows are one value of the target's unique key {} ({}) under its columns' own collation, and the load would fail on them",
+                        groups.len(),
+                        rule.name,
+                        rule.columns.join(", ")
+                    ),
+                    hint: "MariaDB's _ci collations compare case-insensitively and ignore trailing spaces: make the column utf8mb4_bin (or the key case-insensitive in the application too) in the application's migration, or fix the rows in the source".into(),
+                    samples: picked,
+                });
+            }
+            Some(clause) => {
+                let expr = engine.check_expression(clause);
+                let sql = format!(
+                    "SELECT CAST(cutover_row AS {text}) FROM {quoted_temp} WHERE NOT ({expr}) ORDER BY cutover_row"
+                );
+                let bad = conn.text_rows(&sql).await?;
+                if bad.is_empty() {
+                    continue;
+                }
+                let picked: Vec<LintSample> = bad
+                    .iter()
+                    .take(samples)
+                    .filter_map(|r| {
+                        let i: usize = r.first().cloned().flatten()?.parse().ok()?;
+                        Some(LintSample {
+                            key: loaded.keys.get(i)?.clone(),
+                            value: shown(i),
+                            reason: format!("fails CHECK {}", rule.name),
+                        })
+                    })
+                    .collect();
+                findings.push(LintFinding {
+                    level: Level::Error,
+                    code: "check_violation".into(),
+                    table: Some(job.source_name.clone()),
+                    column,
+                    count: bad.len() as u64,
+                    message: format!("{} row(s) fail the target's CHECK constraint {}: {expr}", bad.len(), rule.name),
+                    hint: "fix the rows in the source, or change the constraint in the application's migration".into(),
+                    samples: picked,
+                });
+            }
+        }
+    }
+    conn.execute(&drop).await?;
+    Ok(findings)
+}
+
+/// The findings as lint prints them, for a refusal's message.
+pub fn render(findings: &[LintFinding]) -> String {
+    let mut out = String::new();
+    for f in findings {
+        let place = match (&f.table, &f.column) {
+            (Some(t), Some(c)) => format!("{t}.{c}"),
+            (Some(t), None) => t.clone(),
+            _ => "source".into(),
+        };
+        out.push_str(&format!("\nerror [{}] {place} ({} rows): {}\n", f.code, f.count, f.message));
+        for s in &f.samples {
+            out.push_str(&format!("    {}: {} ({})\n", s.key, s.value, s.reason));
+        }
+        if f.count > f.samples.len() as u64 && !f.samples.is_empty() {
+            out.push_str(&format!("    … {} more\n", f.count - f.samples.len() as u64));
+        }
+        out.push_str(&format!("  fix: {}\n", f.hint));
+    }
+    out
+}
