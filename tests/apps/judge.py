@@ -48,7 +48,7 @@ DEFAULT_SERVERS = {
 }
 # How many failures of one category are printed in full; the rest are counted.
 SHOWN_PER_CATEGORY = 25
-CATEGORIES = ["setup", "cutover", "refusal", "verify", "values", "login", "inserts", "filters"]
+CATEGORIES = ["setup", "lint", "cutover", "refusal", "verify", "values", "login", "inserts", "filters"]
 
 
 class Report:
@@ -258,6 +258,26 @@ class Judge:
             args += ["--report", str(self.workdir / f"{scenario}.verify.json")]
         return run_cutover(self.args.cutover, args)
 
+    def lint(self, source: Path, expect_errors: bool) -> None:
+        """`cutover lint --to URL --schema existing` checks the source against the live
+        target's catalog without writing (issue 15): exit 1 naming every duplicate under
+        the target's collation, or exit 0 when nothing would be refused."""
+        r = self.report
+        code, out = run_cutover(self.args.cutover, ["lint", str(source), "--to", self.server.url(self.args.db),
+                                                    "--schema", "existing"])
+        if not expect_errors:
+            r.check("lint", code == 0, f"cutover lint --schema existing on a source the target accepts exited "
+                                       f"{code}:\n{indent(out, 25)}")
+            return
+        if not r.check("lint", code == 1, f"cutover lint --schema existing must find the duplicates under the "
+                                          f"target's collation (exit 1), exited {code}:\n{indent(out, 25)}"):
+            if code not in (0, 1):
+                return
+        for table, column, values in self.app.duplicates():
+            r.check("lint", table in out and column in out and any(v in out for v in values),
+                    f"lint must name table {table}, column {column} and the value "
+                    f"({' or '.join(repr(v) for v in values)})")
+
     def fresh_target(self) -> None:
         self.app.close_target()
         self.server.recreate(self.args.db)
@@ -273,6 +293,7 @@ class Judge:
         self.app.build_source(source, with_duplicates=True)
         self.fresh_target()
         before = self.server.snapshot(self.args.db)
+        self.lint(source, expect_errors=True)
         code, out = self.cutover("migrate", source, "refused", ["--schema", "existing", "--truncate"])
         refused = r.check("refusal", code == 2,
                           f"cutover migrate must refuse the duplicates under the target's collation with exit 2, "
@@ -286,18 +307,11 @@ class Judge:
                     f"no refusal naming table {table}, column {column}, value "
                     f"{' or '.join(repr(v) for v in values)}")
         after = self.server.snapshot(self.args.db)
-        changed = []
-        for table, (n, digest) in sorted(before.items()):
-            m, digest_after = after.get(table, (None, None))
-            if r.check("refusal", (m, digest_after) == (n, digest),
-                       f"{table}: the framework's migrations left {n} rows in the target; after the refused run "
-                       f"it holds {m}{'' if m != n else ', not the same ones'}"):
-                continue
-            changed.append(table)
-        if changed:
-            r.note(f"refused scenario: the run changed {len(changed)} of {len(before)} tables before it stopped "
-                   f"({', '.join(changed[:6])}{', …' if len(changed) > 6 else ''}): the checks must come before "
-                   "--truncate")
+        changed = [f"{table} {n}→{after.get(table, (None,))[0]} rows{' (other rows)' if after.get(table, (n,))[0] == n else ''}"
+                   for table, (n, digest) in sorted(before.items()) if after.get(table) != (n, digest)]
+        r.check("refusal", not changed,
+                f"the refused run changed {len(changed)} of {len(before)} tables that the framework's migrations had "
+                f"left (the checks must run before --truncate and before any load): {', '.join(changed)}")
 
     def scenario_full(self, with_duplicates: bool) -> None:
         r = self.report
@@ -307,6 +321,7 @@ class Judge:
         source = self.workdir / ("full.sqlite3")
         self.app.build_source(source, with_duplicates=with_duplicates)
         self.fresh_target()
+        self.lint(source, expect_errors=False)
         code, out = self.cutover("migrate", source, "full", ["--schema", "existing", "--truncate"])
         if not r.check("cutover", code == 0, f"cutover migrate exited {code}:\n{indent(out)}"):
             r.note(f"scenario full stopped: cutover migrate exited {code}, so nothing could be judged")
