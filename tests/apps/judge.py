@@ -14,9 +14,13 @@ Scenarios:
   is created empty and built by the framework's migrations; ``cutover migrate
   --schema existing --truncate`` fills it and ``cutover verify`` proves it; then the
   ORM judges: every object field by field (type and str()), logging in, a new row of
-  every model (an id above every old one, deleted ones included), and filters.
+  every model (an id above every old one, deleted ones included), and filters. Then
+  the same migrate again into the loaded target (a second rehearsal), and verify.
   On PostgreSQL the source holds values of a unique column that differ only by case
   or by trailing spaces: PostgreSQL compares exactly, so they load and are judged.
+- ``lossy`` (where a framework's column type cannot hold a value SQLite held, e.g.
+  SQLAlchemy's Interval on MariaDB, a DATETIME without fractions, and a duration with
+  microseconds): cutover must stop and name the table and column, never round.
 - ``refused`` (MariaDB only, first): the same source with those values. MariaDB's
   default collation (utf8mb4_general_ci, PAD SPACE) makes them duplicates, so cutover
   must refuse with exit code 2 before it empties anything, naming the table, the
@@ -48,7 +52,7 @@ DEFAULT_SERVERS = {
 }
 # How many failures of one category are printed in full; the rest are counted.
 SHOWN_PER_CATEGORY = 25
-CATEGORIES = ["setup", "lint", "cutover", "refusal", "verify", "values", "login", "inserts", "filters"]
+CATEGORIES = ["setup", "lint", "cutover", "refusal", "verify", "values", "login", "inserts", "filters", "rerun"]
 
 
 class Report:
@@ -295,23 +299,40 @@ class Judge:
         before = self.server.snapshot(self.args.db)
         self.lint(source, expect_errors=True)
         code, out = self.cutover("migrate", source, "refused", ["--schema", "existing", "--truncate"])
-        refused = r.check("refusal", code == 2,
-                          f"cutover migrate must refuse the duplicates under the target's collation with exit 2, "
-                          f"exited {code}:\n{indent(out)}")
+        r.check("refusal", code == 2, f"cutover migrate must refuse the duplicates under the target's collation "
+                                      f"with exit 2, exited {code}:\n{indent(out)}")
+        shown = code != 2  # the output is printed once
         for table, column, values in self.app.duplicates():
-            named = table in out and column in out and any(v in out for v in values)
-            r.check("refusal", named,
-                    f"the refusal must name table {table}, column {column} and the value "
-                    f"({' or '.join(repr(v) for v in values)}); it said:\n{indent(out, 25)}"
-                    if refused else
-                    f"no refusal naming table {table}, column {column}, value "
-                    f"{' or '.join(repr(v) for v in values)}")
+            if r.check("refusal", table in out and column in out and any(v in out for v in values),
+                       f"the refusal does not name table {table}, column {column} and the value "
+                       f"({' or '.join(repr(v) for v in values)})" + ("" if shown else f"; it said:\n{indent(out, 25)}")):
+                continue
+            shown = True
         after = self.server.snapshot(self.args.db)
-        changed = [f"{table} {n}→{after.get(table, (None,))[0]} rows{' (other rows)' if after.get(table, (n,))[0] == n else ''}"
-                   for table, (n, digest) in sorted(before.items()) if after.get(table) != (n, digest)]
+        changed = []
+        for table, (n, digest) in sorted(before.items()):
+            m, digest_after = after.get(table, (None, None))
+            if (m, digest_after) != (n, digest):
+                changed.append(f"{table} {n}→{m} rows" + (" (other rows)" if m == n else ""))
         r.check("refusal", not changed,
                 f"the refused run changed {len(changed)} of {len(before)} tables that the framework's migrations had "
                 f"left (the checks must run before --truncate and before any load): {', '.join(changed)}")
+
+    def scenario_lossy(self, variant: str, table: str, column: str) -> None:
+        """A source value the target column cannot hold exactly must stop the run with
+        table and column named, never be rounded silently (issue 15: "never rounded
+        silently"; the docs say which values a framework's column types cannot hold)."""
+        r = self.report
+        r.scenario = f"lossy {variant}"
+        print(f"== {self.args.framework} on {self.args.engine}: scenario lossy ({variant})", flush=True)
+        source = self.workdir / f"lossy-{variant}.sqlite3"
+        self.app.build_source(source, with_duplicates=False, variant=variant)
+        self.fresh_target()
+        code, out = self.cutover("migrate", source, f"lossy-{variant}", ["--schema", "existing", "--truncate"])
+        if r.check("refusal", code in (2, 3), f"{variant}: cutover migrate must stop (exit 2 or 3) rather than "
+                                              f"round {table}.{column}, exited {code}:\n{indent(out, 25)}"):
+            r.check("refusal", table in out and column in out,
+                    f"{variant}: the error must name table {table} and column {column}; it said:\n{indent(out, 25)}")
 
     def scenario_full(self, with_duplicates: bool) -> None:
         r = self.report
@@ -337,6 +358,19 @@ class Judge:
                 r.fail(category, f"the {category} step stopped: {failure(e)}")
         for note in app.notes():
             r.note(note)
+        self.rerun(source)
+
+    def rerun(self, source: Path) -> None:
+        """A second rehearsal into the same target, now holding the moved rows (parents
+        and children of self-referencing tables) and the rows the judge inserted:
+        --truncate empties it, the copy runs again, verify proves it."""
+        r = self.report
+        self.app.close_target()
+        code, out = self.cutover("migrate", source, "rerun", ["--schema", "existing", "--truncate"])
+        if r.check("rerun", code == 0, f"cutover migrate --truncate again into the loaded target exited {code}:\n"
+                                       f"{indent(out, 25)}"):
+            code, out = self.cutover("verify", source, "rerun", [])
+            r.check("rerun", code == 0, f"cutover verify after the second run exited {code}:\n{indent(out, 25)}")
 
     def run(self) -> None:
         try:
@@ -345,6 +379,8 @@ class Judge:
             self.report.fail("setup", f"cannot reach {self.server.shown_url(self.args.db)}: {e}; "
                                       f"{how_to_start(self.args.engine)}")
             return
+        for variant, table, column in self.app.lossy_variants():
+            self.scenario_lossy(variant, table, column)
         if self.args.engine == "mariadb":
             self.scenario_refused()
             self.scenario_full(with_duplicates=False)

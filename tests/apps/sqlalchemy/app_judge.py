@@ -120,7 +120,13 @@ class App:
 
     # -- the source --------------------------------------------------------------------
 
-    def build_source(self, path: Path, with_duplicates: bool) -> None:
+    def lossy_variants(self) -> list[tuple[str, str, str]]:
+        """(variant, table, column) of sources the target cannot hold exactly."""
+        if self.engine_name == "mariadb":
+            return [("microsecond-interval", "item", "span")]
+        return []
+
+    def build_source(self, path: Path, with_duplicates: bool, variant: str | None = None) -> None:
         if self.source_engine is not None:
             self.source_engine.dispose()
         path.unlink(missing_ok=True)
@@ -130,6 +136,11 @@ class App:
         self.source_engine = create_engine(url)
         with Session(self.source_engine) as s, s.begin():
             self._fill(s, with_duplicates)
+            if variant == "microsecond-interval":
+                item = s.scalars(select(Item).where(Item.code == "hard-text")).one()
+                item.span = dt.timedelta(seconds=1, microseconds=1)
+            elif variant is not None:
+                raise ValueError(f"no variant {variant!r}")
 
     def _fill(self, s: Session, with_duplicates: bool) -> None:
         alice = UserAccount(email="alice@example.com", password_hash=hash_password(PASSWORD, "s4lt-alice"),
