@@ -51,6 +51,9 @@ pub enum LintError {
     Refused(String),
     #[error("reading table {table} of the source: {reason}")]
     Read { table: String, reason: String },
+    /// The live target of `--schema existing` could not be read.
+    #[error(transparent)]
+    Target(#[from] crate::target::conn::TargetError),
 }
 
 impl LintError {
@@ -103,7 +106,7 @@ impl LintReport {
         self.errors > 0
     }
 
-    fn finish(&mut self) {
+    pub(crate) fn finish(&mut self) {
         self.findings.sort_by(|a, b| {
             (std::cmp::Reverse(a.level), &a.table, &a.column, &a.code).cmp(&(
                 std::cmp::Reverse(b.level),
@@ -285,7 +288,17 @@ pub fn cheap_checks(
     Ok(out)
 }
 
-fn plan_for(opts: &LintOptions<'_>, schema: &SourceSchema) -> Result<Plan, LintError> {
+/// The source's foreign-key orphans among the planned tables.
+pub(crate) fn orphans(
+    source: &Source,
+    schema: &SourceSchema,
+    plan: &Plan,
+    samples: usize,
+) -> Result<Vec<LintFinding>, LintError> {
+    fk_orphans(source.connection(), schema, &selected(plan), plan.dialect, samples)
+}
+
+pub(crate) fn plan_for(opts: &LintOptions<'_>, schema: &SourceSchema) -> Result<Plan, LintError> {
     let excluded =
         job::select_tables(schema, &opts.include, &opts.exclude).map_err(|e| LintError::Refused(e.to_string()))?;
     Ok(plan::build(
