@@ -163,22 +163,24 @@ fn scan(
     let mut st = source.connection().prepare(&job.select).map_err(fail)?;
     let mut rows = st.query([]).map_err(fail)?;
     while let Some(row) = rows.next().map_err(fail)? {
-        match job::convert_row(row, job) {
-            Ok(values) => {
-                if !picks.is_empty() {
-                    loaded.keys.push(job::row_key(row, job));
-                    loaded.rows.push(picks.iter().map(|i| values[*i].clone()).collect());
-                }
-            }
+        let picked = match job::convert_row(row, job) {
+            Ok(values) => Some(picks.iter().map(|i| values[*i].clone()).collect()),
             Err(r) => {
+                let reason = for_existing(&r.reason);
                 let entry = failures
                     .entry((r.column.clone(), r.kind.clone()))
-                    .or_insert_with(|| (0, Vec::new(), r.reason.clone()));
+                    .or_insert_with(|| (0, Vec::new(), reason.clone()));
                 entry.0 += 1;
                 if entry.1.len() < samples {
-                    entry.1.push(LintSample { key: r.key.clone(), value: r.value.clone(), reason: r.reason.clone() });
+                    entry.1.push(LintSample { key: r.key.clone(), value: r.value.clone(), reason });
                 }
+                // The row's key and CHECK columns may still convert: they are judged too.
+                Some(job::convert_columns(row, job, &picks))
             }
+        };
+        if let (Some(values), false) = (picked, picks.is_empty()) {
+            loaded.keys.push(job::row_key(row, job));
+            loaded.rows.push(values);
         }
     }
     let findings = failures
@@ -190,11 +192,20 @@ fn scan(
             column: Some(column),
             count,
             message: format!("{count} row(s) hold a value the target column refuses, e.g. {first}"),
-            hint: crate::lint::hint_for(&kind),
+            hint: "fix the values in the source, or change the target column in the application's migration; or migrate with --on-error reject --reject-file FILE to set those rows aside".into(),
             samples,
         })
         .collect();
     Ok((findings, loaded))
+}
+
+/// A conversion's reason without its advice to override the column type in cutover.toml,
+/// which does not apply when the target's own columns decide the types.
+fn for_existing(reason: &str) -> String {
+    let Some(at) = reason.find("cutover.toml") else { return reason.to_string() };
+    let head = &reason[..at];
+    let cut = ["; ", " (", ", or "].iter().filter_map(|m| head.rfind(m)).max().unwrap_or(at);
+    reason[..cut].to_string()
 }
 
 /// Load the rule columns into a TEMPORARY table made from the target's own column
@@ -257,7 +268,6 @@ async fn ask_the_server(
                 if groups.is_empty() {
                     continue;
                 }
-                let rows: u64 = groups.iter().filter_map(|g| g.get(2).cloned().flatten()?.parse::<u64>().ok()).sum();
                 let picked: Vec<LintSample> = groups
                     .iter()
                     .take(samples)
@@ -276,7 +286,7 @@ async fn ask_the_server(
                     code: "unique_collision".into(),
                     table: Some(job.source_name.clone()),
                     column,
-                    count: rows,
+                    count: groups.len() as u64,
                     message: format!(
                         "{} group(s) of rows are one value of the target's unique key {} ({}) under its columns' own collation, and the load would fail on them",
                         groups.len(),

@@ -338,6 +338,24 @@ fn unix_range(t: &chrono::DateTime<chrono::Utc>) -> Option<(&'static str, String
     })
 }
 
+/// The converted values of the columns `picks` (indexes into the job's columns) of a row
+/// whose other columns may not convert; a value that does not convert is NULL here (it
+/// is reported on its own, and NULL neither collides in a key nor fails a CHECK).
+pub(crate) fn convert_columns(row: &rusqlite::Row<'_>, job: &TableJob, picks: &[usize]) -> Vec<Value> {
+    picks
+        .iter()
+        .map(|&c| {
+            let (ty, ctx) = &job.types[c];
+            let raw = row.get_ref(c + job.offset).map(SourceValue::from).unwrap_or(SourceValue::Null);
+            let Ok(mut v) = convert(raw, ty, ctx) else { return Value::Null };
+            if apply_rule(&mut v, &job.rules[c], *ty).is_some() {
+                return Value::Null;
+            }
+            v
+        })
+        .collect()
+}
+
 /// The sub-second part a column with `digits` fractional digits would lose, if any.
 fn fraction_cut(v: &Value, digits: u32) -> Option<String> {
     use chrono::Timelike;
