@@ -31,13 +31,25 @@ pub enum PrecheckError {
     Read { table: String, reason: String },
 }
 
-/// A unique key or CHECK constraint of a target table that the server evaluates.
+/// A unique key, CHECK constraint or foreign key of a target table that the server evaluates.
 struct Rule {
     name: String,
     /// Target column names the rule reads.
     columns: Vec<String>,
-    /// The CHECK expression, or None for a unique key.
-    check: Option<String>,
+    kind: RuleKind,
+}
+
+enum RuleKind {
+    Unique,
+    Check(String),
+    /// The parent table and its referenced columns; `temp` is the parent's job when this
+    /// run loads it (its rows are then in that job's temporary table), None when the
+    /// parent stays as the target has it.
+    ForeignKey {
+        parent: String,
+        parent_columns: Vec<String>,
+        temp: Option<usize>,
+    },
 }
 
 /// Rows read for the server's checks: each row's key (for messages) and the values of
@@ -48,9 +60,14 @@ struct Loaded {
     rows: Vec<Vec<Value>>,
 }
 
-/// Every finding of the checks of `jobs` against the target's catalog. Conversion
-/// findings (values the target's columns refuse) are errors; so are unique-key
-/// collisions and CHECK violations.
+fn temp_name(n: usize) -> String {
+    format!("cutover_precheck_{n}")
+}
+
+/// Every finding of the checks of `jobs` against the target's catalog: values the target's
+/// columns refuse, unique-key collisions, CHECK violations and foreign-key orphans. The
+/// rows of every job are loaded (their rule columns) into temporary tables first, so that a
+/// foreign key to a table of this run is checked against that table's new rows.
 pub(crate) async fn precheck(
     source: &Source,
     schema: &SourceSchema,
@@ -59,15 +76,64 @@ pub(crate) async fn precheck(
     schema_ref: Option<&str>,
     samples: usize,
 ) -> Result<Vec<LintFinding>, PrecheckError> {
-    let mut findings = Vec::new();
-    for (n, job) in jobs.iter().enumerate() {
-        let Some(table) = schema.table(&job.source_name) else { continue };
-        let rules = rules_of(conn, schema_ref, job, table).await?;
-        let (mut found, loaded) = scan(source, job, &rules, samples)?;
-        findings.append(&mut found);
-        if !rules.is_empty() && !loaded.rows.is_empty() {
-            findings.extend(ask_the_server(conn, schema_ref, job, &rules, &loaded, n, samples).await?);
+    let mut rules: Vec<Vec<Rule>> = Vec::new();
+    for job in jobs {
+        let table = schema.table(&job.source_name);
+        rules.push(match table {
+            Some(t) => rules_of(conn, schema_ref, job, t).await?,
+            None => Vec::new(),
+        });
+    }
+    // The columns each job's temporary table holds: its own rules' and those its children's
+    // foreign keys reference.
+    let mut columns: Vec<Vec<String>> =
+        rules.iter().map(|r| r.iter().flat_map(|r| r.columns.clone()).collect()).collect();
+    for table_rules in rules.iter_mut() {
+        for rule in table_rules.iter_mut() {
+            let RuleKind::ForeignKey { parent, parent_columns, temp } = &mut rule.kind else { continue };
+            if let Some(p) = jobs.iter().position(|j| &j.target_name == parent) {
+                if parent_columns.iter().all(|c| jobs[p].columns.contains(c)) {
+                    *temp = Some(p);
+                    columns[p].extend(parent_columns.iter().cloned());
+                }
+            }
         }
+    }
+    // A foreign key to a table of this run whose referenced columns it does not write: the
+    // load fills them with defaults, which cutover cannot judge; left to the server.
+    for r in rules.iter_mut() {
+        r.retain(|rule| match &rule.kind {
+            RuleKind::ForeignKey { parent, temp: None, .. } => !jobs.iter().any(|j| &j.target_name == parent),
+            _ => true,
+        });
+    }
+    let mut findings = Vec::new();
+    let mut loaded = Vec::new();
+    let mut made = Vec::new();
+    for (n, job) in jobs.iter().enumerate() {
+        let mut cols: Vec<String> = Vec::new();
+        for c in &columns[n] {
+            if !cols.contains(c) {
+                cols.push(c.clone());
+            }
+        }
+        let (mut found, rows) = scan(source, job, cols, samples)?;
+        findings.append(&mut found);
+        if !rows.columns.is_empty() {
+            load_temp(conn, schema_ref, job, &rows, n).await?;
+            made.push(n);
+        }
+        loaded.push(rows);
+    }
+    for (n, job) in jobs.iter().enumerate() {
+        if !loaded[n].columns.is_empty() {
+            findings.extend(ask_the_server(conn, schema_ref, job, &rules[n], &loaded[n], n, samples).await?);
+        }
+    }
+    let engine = conn.dialect().engine();
+    for n in made {
+        let (_, drop) = engine.temp_copy_sql("", &temp_name(n), &[]);
+        conn.execute(&drop).await?;
     }
     Ok(findings)
 }
@@ -99,7 +165,7 @@ async fn rules_of(
         if exact && source_declares_unique(table, &source_cols) {
             continue;
         }
-        rules.push(Rule { name: name.clone(), columns, check: None });
+        rules.push(Rule { name: name.clone(), columns, kind: RuleKind::Unique });
     }
     for row in conn.text_rows(&engine.checks_sql(schema_ref, &job.target_name, sep)).await? {
         let [Some(name), Some(clause), cols] = &row[..] else { continue };
@@ -110,7 +176,20 @@ async fn rules_of(
         if columns.is_empty() || columns.iter().any(|c| written(c).is_none()) {
             continue;
         }
-        rules.push(Rule { name: name.clone(), columns, check: Some(clause.clone()) });
+        rules.push(Rule { name: name.clone(), columns, kind: RuleKind::Check(clause.clone()) });
+    }
+    for row in conn.text_rows(&engine.foreign_keys_of_sql(schema_ref, &job.target_name, sep)).await? {
+        let [Some(name), Some(cols), Some(parent), Some(parent_cols)] = &row[..] else { continue };
+        let columns: Vec<String> = cols.split(sep).map(str::to_string).collect();
+        if columns.iter().any(|c| written(c).is_none()) {
+            continue;
+        }
+        let parent_columns = parent_cols.split(sep).map(str::to_string).collect();
+        rules.push(Rule {
+            name: name.clone(),
+            columns,
+            kind: RuleKind::ForeignKey { parent: parent.clone(), parent_columns, temp: None },
+        });
     }
     Ok(rules)
 }
@@ -145,18 +224,10 @@ fn source_declares_unique(t: &Table, columns: &[&str]) -> bool {
 fn scan(
     source: &Source,
     job: &TableJob,
-    rules: &[Rule],
+    columns: Vec<String>,
     samples: usize,
 ) -> Result<(Vec<LintFinding>, Loaded), PrecheckError> {
     let fail = |e: rusqlite::Error| PrecheckError::Read { table: job.source_name.clone(), reason: e.to_string() };
-    let mut columns: Vec<String> = Vec::new();
-    for r in rules {
-        for c in &r.columns {
-            if !columns.contains(c) {
-                columns.push(c.clone());
-            }
-        }
-    }
     let picks: Vec<usize> = columns.iter().filter_map(|c| job.columns.iter().position(|k| k == c)).collect();
     let mut loaded = Loaded { columns, keys: Vec::new(), rows: Vec::new() };
     let mut failures: BTreeMap<(String, String), (u64, Vec<LintSample>, String)> = BTreeMap::new();
@@ -209,24 +280,20 @@ fn for_existing(reason: &str) -> String {
 }
 
 /// Load the rule columns into a TEMPORARY table made from the target's own column
-/// definitions, and ask the server for duplicates of each unique key and for rows that
-/// fail each CHECK.
-async fn ask_the_server(
+/// definitions.
+async fn load_temp(
     conn: &mut TargetConn,
     schema_ref: Option<&str>,
     job: &TableJob,
-    rules: &[Rule],
     loaded: &Loaded,
     n: usize,
-    samples: usize,
-) -> Result<Vec<LintFinding>, TargetError> {
+) -> Result<(), TargetError> {
     let engine = conn.dialect().engine();
-    let temp = format!("cutover_precheck_{n}");
     let tref = conn.table_ref(schema_ref, &job.target_name);
-    let (create, drop) = engine.temp_copy_sql(&tref, &temp, &loaded.columns);
+    let (create, drop) = engine.temp_copy_sql(&tref, &temp_name(n), &loaded.columns);
     conn.execute(&drop).await?;
     conn.execute(&create).await?;
-    let quoted_temp = engine.quote(&temp);
+    let quoted_temp = engine.quote(&temp_name(n));
     let cols = loaded.columns.iter().map(|c| engine.quote(c)).collect::<Vec<_>>().join(", ");
     for (start, chunk) in loaded.rows.chunks(500).enumerate() {
         let values: Vec<String> = chunk
@@ -240,6 +307,23 @@ async fn ask_the_server(
         let sql = format!("INSERT INTO {quoted_temp} (cutover_row, {cols}) VALUES {}", values.join(", "));
         conn.execute(&sql).await?;
     }
+    Ok(())
+}
+
+/// Ask the server for duplicates of each unique key, rows that fail each CHECK, and rows
+/// whose foreign key points to no parent row (in the parent's new rows when this run
+/// loads it, else in the target's table as it is).
+async fn ask_the_server(
+    conn: &mut TargetConn,
+    schema_ref: Option<&str>,
+    job: &TableJob,
+    rules: &[Rule],
+    loaded: &Loaded,
+    n: usize,
+    samples: usize,
+) -> Result<Vec<LintFinding>, TargetError> {
+    let engine = conn.dialect().engine();
+    let quoted_temp = engine.quote(&temp_name(n));
     let text = engine.text_cast();
     let mut findings = Vec::new();
     for rule in rules {
@@ -251,8 +335,8 @@ async fn ask_the_server(
                 .join(", ")
         };
         let column = job.columns.iter().position(|c| c == &rule.columns[0]).map(|i| job.source_columns[i].clone());
-        match &rule.check {
-            None => {
+        match &rule.kind {
+            RuleKind::Unique => {
                 let key = rule.columns.iter().map(|c| engine.quote(c)).collect::<Vec<_>>().join(", ");
                 let not_null = rule
                     .columns
@@ -297,7 +381,62 @@ async fn ask_the_server(
                     samples: picked,
                 });
             }
-            Some(clause) => {
+            RuleKind::ForeignKey { parent, parent_columns, temp } => {
+                let parent_ref = match temp {
+                    Some(p) => engine.quote(&temp_name(*p)),
+                    None => conn.table_ref(schema_ref, parent),
+                };
+                let present = rule
+                    .columns
+                    .iter()
+                    .map(|c| format!("c.{} IS NOT NULL", engine.quote(c)))
+                    .collect::<Vec<_>>()
+                    .join(" AND ");
+                let matches = rule
+                    .columns
+                    .iter()
+                    .zip(parent_columns)
+                    .map(|(c, p)| format!("p.{} = c.{}", engine.quote(p), engine.quote(c)))
+                    .collect::<Vec<_>>()
+                    .join(" AND ");
+                let sql = format!(
+                    "SELECT CAST(c.cutover_row AS {text}) FROM {quoted_temp} c WHERE {present} \
+                     AND NOT EXISTS (SELECT 1 FROM {parent_ref} p WHERE {matches}) ORDER BY c.cutover_row"
+                );
+                let bad = conn.text_rows(&sql).await?;
+                if bad.is_empty() {
+                    continue;
+                }
+                let picked: Vec<LintSample> = bad
+                    .iter()
+                    .take(samples)
+                    .filter_map(|r| {
+                        let i: usize = r.first().cloned().flatten()?.parse().ok()?;
+                        Some(LintSample {
+                            key: loaded.keys.get(i)?.clone(),
+                            value: shown(i),
+                            reason: format!("no row of {parent} has it"),
+                        })
+                    })
+                    .collect();
+                let whose = if temp.is_some() { "the rows this run loads into" } else { "the target's table" };
+                findings.push(LintFinding {
+                    level: Level::Error,
+                    code: "fk_orphans".into(),
+                    table: Some(job.source_name.clone()),
+                    column,
+                    count: bad.len() as u64,
+                    message: format!(
+                        "{} row(s) point to no row of {whose} {parent} ({}); the target's foreign key {} would refuse them",
+                        bad.len(),
+                        parent_columns.join(", "),
+                        rule.name
+                    ),
+                    hint: "load the parent rows too, fix or delete the orphan rows in the source, or leave the table out with --exclude".into(),
+                    samples: picked,
+                });
+            }
+            RuleKind::Check(clause) => {
                 let expr = engine.check_expression(clause);
                 let sql = format!(
                     "SELECT CAST(cutover_row AS {text}) FROM {quoted_temp} WHERE NOT ({expr}) ORDER BY cutover_row"
@@ -331,13 +470,12 @@ async fn ask_the_server(
             }
         }
     }
-    conn.execute(&drop).await?;
     Ok(findings)
 }
 
 /// `cutover lint --to URL --schema existing`: every table matched against the live
 /// target's catalog, every row checked as `migrate --schema existing` would check it, and
-/// the source's foreign-key orphans; nothing is written (the checks' TEMPORARY tables
+/// the target's own foreign keys; nothing is written (the checks' TEMPORARY tables
 /// live and die in lint's own session).
 pub async fn lint_existing(
     opts: &crate::lint::LintOptions<'_>,
@@ -381,7 +519,6 @@ pub async fn lint_existing(
         PrecheckError::Target(t) => LintError::Target(t),
     })?;
     findings.extend(found);
-    findings.extend(crate::lint::orphans(&source, &schema, &plan, opts.samples)?);
     source.release()?;
     let rows: u64 = jobs.iter().map(|j| j.rows_source).sum();
     let values: u64 = jobs.iter().map(|j| j.rows_source * j.columns.len() as u64).sum();

@@ -352,3 +352,55 @@ async fn postgres_citext_duplicates_and_check_violations_are_refused_before_trun
     )
     .await;
 }
+
+/// A foreign key the target has and the source does not declare: its orphans are found
+/// before anything is emptied, against the parent's new rows (a table of this run) or
+/// against the target's own rows (a parent the run leaves out).
+async fn target_foreign_keys_are_checked(dialect: Dialect, name: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let src = sqlite_from(
+        dir.path(),
+        "CREATE TABLE team (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+         CREATE TABLE member (id INTEGER PRIMARY KEY, team_id INTEGER, email TEXT NOT NULL);
+         INSERT INTO team VALUES (1, 'red'), (2, 'blue');
+         INSERT INTO member VALUES (1, 1, 'a@x'), (2, 9, 'b@x'), (3, NULL, 'c@x'), (4, 100, 'd@x');",
+    );
+    let db = ScratchDb::new(dialect, name).await;
+    let ddl = [
+        "CREATE TABLE team (id bigint PRIMARY KEY, name varchar(50) NOT NULL)",
+        "CREATE TABLE member (id bigint PRIMARY KEY, team_id bigint, email varchar(100) NOT NULL, \
+         CONSTRAINT member_team FOREIGN KEY (team_id) REFERENCES team (id))",
+        "INSERT INTO team VALUES (100, 'seeded')",
+    ];
+    let errors = db.exec_all(&ddl.iter().map(|s| s.to_string()).collect::<Vec<_>>()).await;
+    assert!(errors.is_empty(), "{errors:?}");
+    let (code, out, err) = run_cutover(&["lint", src.to_str().unwrap(), "--to", &db.url, "--schema", "existing"]);
+    assert_eq!(code, 1, "{err}\n{out}");
+    // Both team 9 and team 100 are missing from the rows this run loads into team.
+    assert!(out.contains("[fk_orphans] member.team_id") && out.contains("id=2") && out.contains("id=4"), "{out}");
+    assert!(out.contains("member_team"), "{out}");
+    let (code, out, err) = migrate(&src, &db, &dir.path().join("s.json"), &["--schema", "existing", "--truncate"]);
+    assert_eq!(code, 2, "{err}\n{out}");
+    assert!(err.contains("[fk_orphans] member.team_id") && err.contains("nothing was emptied"), "{err}");
+    assert_eq!(texts(&db, "SELECT name FROM team").await, ["seeded"]);
+    // Leaving team out, its rows stay: member 4 points to team 100, which the target has.
+    let (code, out, err) =
+        run_cutover(&["lint", src.to_str().unwrap(), "--to", &db.url, "--schema", "existing", "--exclude", "team"]);
+    assert_eq!(code, 1, "{err}\n{out}");
+    assert!(out.contains("id=1") && out.contains("id=2") && !out.contains("id=4"), "{out}");
+    rusqlite::Connection::open(&src).unwrap().execute_batch("DELETE FROM member WHERE id IN (1, 2)").unwrap();
+    let (code, out, err) =
+        migrate(&src, &db, &dir.path().join("s2.json"), &["--schema", "existing", "--truncate", "--exclude", "team"]);
+    assert_eq!(code, 0, "{err}\n{out}");
+    db.drop_db().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_target_foreign_keys_are_checked_before_truncate() {
+    target_foreign_keys_are_checked(Dialect::Postgres, "existing_fk_pg").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mariadb_target_foreign_keys_are_checked_before_truncate() {
+    target_foreign_keys_are_checked(Dialect::MariaDb, "existing_fk_my").await;
+}

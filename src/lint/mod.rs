@@ -288,16 +288,6 @@ pub fn cheap_checks(
     Ok(out)
 }
 
-/// The source's foreign-key orphans among the planned tables.
-pub(crate) fn orphans(
-    source: &Source,
-    schema: &SourceSchema,
-    plan: &Plan,
-    samples: usize,
-) -> Result<Vec<LintFinding>, LintError> {
-    fk_orphans(source.connection(), schema, &selected(plan), plan.dialect, samples)
-}
-
 pub(crate) fn plan_for(opts: &LintOptions<'_>, schema: &SourceSchema) -> Result<Plan, LintError> {
     let excluded =
         job::select_tables(schema, &opts.include, &opts.exclude).map_err(|e| LintError::Refused(e.to_string()))?;

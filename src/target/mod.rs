@@ -410,6 +410,11 @@ pub trait SqlDialect: Sync {
     fn checks_sql(&self, _schema: Option<&str>, _table: &str, _sep: char) -> String {
         "SELECT NULL, NULL, NULL WHERE 1 = 0".into()
     }
+    /// (constraint name, columns joined by `sep`, parent table, parent columns joined by
+    /// `sep`) of every foreign key of one table, in key order.
+    fn foreign_keys_of_sql(&self, _schema: Option<&str>, _table: &str, _sep: char) -> String {
+        "SELECT NULL, NULL, NULL, NULL WHERE 1 = 0".into()
+    }
     /// The bare boolean expression of a CHECK constraint as `checks_sql` returns it.
     fn check_expression(&self, clause: &str) -> String {
         clause.to_string()

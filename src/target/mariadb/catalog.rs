@@ -53,6 +53,18 @@ pub(super) fn unique_keys(table: &str, sep: char) -> String {
     )
 }
 
+pub(super) fn foreign_keys_of(table: &str, sep: char) -> String {
+    format!(
+        "SELECT CAST(CONSTRAINT_NAME AS CHAR), CAST(GROUP_CONCAT(COLUMN_NAME ORDER BY ORDINAL_POSITION SEPARATOR '{sep}') AS CHAR), \
+         CAST(REFERENCED_TABLE_NAME AS CHAR), \
+         CAST(GROUP_CONCAT(REFERENCED_COLUMN_NAME ORDER BY ORDINAL_POSITION SEPARATOR '{sep}') AS CHAR) \
+         FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = {} \
+         AND REFERENCED_TABLE_NAME IS NOT NULL AND REFERENCED_TABLE_SCHEMA = DATABASE() \
+         GROUP BY CONSTRAINT_NAME, REFERENCED_TABLE_NAME ORDER BY 1",
+        lit(table)
+    )
+}
+
 /// The columns a CHECK reads are not in the catalog: they are found in its text.
 pub(super) fn checks(table: &str) -> String {
     format!(

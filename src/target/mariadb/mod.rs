@@ -264,6 +264,10 @@ impl SqlDialect for MariaDb {
         catalog::checks(table)
     }
 
+    fn foreign_keys_of_sql(&self, _schema: Option<&str>, table: &str, sep: char) -> String {
+        catalog::foreign_keys_of(table, sep)
+    }
+
     fn temp_copy_sql(&self, table_ref: &str, temp: &str, columns: &[String]) -> (String, String) {
         let cols = columns.iter().map(|c| self.quote(c)).collect::<Vec<_>>().join(", ");
         let t = self.quote(temp);

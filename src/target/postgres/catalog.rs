@@ -77,6 +77,25 @@ pub(super) fn unique_keys(schema: Option<&str>, table: &str, sep: char) -> Strin
     )
 }
 
+pub(super) fn foreign_keys_of(schema: Option<&str>, table: &str, sep: char) -> String {
+    let cols = |rel: &str, keys: &str| {
+        format!(
+            "(SELECT string_agg(a.attname::text, '{sep}' ORDER BY k.ord) FROM unnest(co.{keys}) WITH ORDINALITY AS k(attnum, ord) \
+             JOIN pg_attribute a ON a.attrelid = co.{rel} AND a.attnum = k.attnum)"
+        )
+    };
+    format!(
+        "SELECT co.conname::text, {}, pc.relname::text, {} \
+         FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+         JOIN pg_class pc ON pc.oid = co.confrelid \
+         WHERE co.contype = 'f' AND n.nspname = {} AND c.relname = {} ORDER BY 1",
+        cols("conrelid", "conkey"),
+        cols("confrelid", "confkey"),
+        schema_lit(schema),
+        lit(table)
+    )
+}
+
 pub(super) fn checks(schema: Option<&str>, table: &str, sep: char) -> String {
     format!(
         "SELECT co.conname::text, pg_get_constraintdef(co.oid), \

@@ -208,6 +208,10 @@ impl SqlDialect for Postgres {
         catalog::checks(schema, table, sep)
     }
 
+    fn foreign_keys_of_sql(&self, schema: Option<&str>, table: &str, sep: char) -> String {
+        catalog::foreign_keys_of(schema, table, sep)
+    }
+
     fn check_expression(&self, clause: &str) -> String {
         // pg_get_constraintdef: `CHECK ((qty >= 0))`, perhaps followed by ` NOT VALID`.
         let c = clause.trim();
