@@ -21,6 +21,15 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// `one` when `n` is 1, else `many`: "1 row", "2 rows".
+pub fn plural<'a>(n: u64, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
+}
+
 /// Left-aligned columns, widths from the content.
 pub fn table(rows: &[Vec<String>]) -> String {
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0);

@@ -69,7 +69,7 @@ pub struct Reject {
 
 impl MigrationReport {
     pub fn render(&self) -> String {
-        use crate::output::{table, thousands};
+        use crate::output::{plural, table, thousands};
         let mut grid = vec![vec![
             "tier".to_string(),
             "table".into(),
@@ -120,20 +120,29 @@ impl MigrationReport {
             out.push_str("note: the connection to the target was not encrypted (add sslmode=verify-full to the URL)\n");
         }
         out.push_str(&table(&grid));
+        let tables = self.tables.len() as u64;
+        let earlier = self.tables.iter().filter(|t| t.status.starts_with("skipped")).count() as u64;
+        // A resumed run with every table done earlier loaded nothing: no rate, no load time.
+        let times = if earlier == tables && tables > 0 {
+            format!("in {:.2} s (nothing left to load; after the data {:.2} s)", self.seconds, self.post_load_seconds)
+        } else {
+            format!(
+                "in {:.2} s ({} rows/s; load {:.2} s, after the data {:.2} s)",
+                self.seconds,
+                if self.seconds > 0.0 { thousands((read as f64 / self.seconds) as u64) } else { "-".into() },
+                self.load_seconds,
+                self.post_load_seconds
+            )
+        };
         out.push_str(&format!(
-            "\n{} tables{}, {} rows read, {} written, {} rejected in {:.2} s ({} rows/s; load {:.2} s, after the data {:.2} s)\n",
-            self.tables.len(),
-            match self.tables.iter().filter(|t| t.status.starts_with("skipped")).count() {
-                0 => String::new(),
-                n => format!(" ({n} done earlier)"),
-            },
+            "\n{} {}{}, {} {} read, {} written, {} rejected {times}\n",
+            thousands(tables),
+            plural(tables, "table", "tables"),
+            if earlier > 0 { format!(" ({earlier} done earlier)") } else { String::new() },
             thousands(read),
+            plural(read, "row", "rows"),
             thousands(written),
             thousands(self.tables.iter().map(|t| t.rows_rejected).sum::<u64>().max(self.rejects_total)),
-            self.seconds,
-            if self.seconds > 0.0 { thousands((read as f64 / self.seconds) as u64) } else { "-".into() },
-            self.load_seconds,
-            self.post_load_seconds
         ));
         for w in &self.warnings {
             out.push_str(&format!("warning: {w}\n"));

@@ -72,9 +72,13 @@ pub struct MigrateArgs {
     /// Existing mode: leave out source columns that the target table does not have.
     #[arg(long)]
     pub ignore_missing_columns: bool,
-    /// Progress on stderr: bars on a terminal, plain lines, JSON lines, or none.
+    /// Progress on stderr: bars on a terminal, plain lines, JSON lines, or none. Plain
+    /// lines say each phase and each finished tier, and the rows done every 5 s.
     #[arg(long, value_enum, default_value = "auto")]
     pub progress: ProgressMode,
+    /// Progress: also a line for every table (started, done, its rows every 5 s).
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
     /// After the copy (which checks every table's row count), run `cutover verify` at level
     /// checksum: the content of every row on both sides. Exit 1 when it finds a difference.
     #[arg(long)]
@@ -111,7 +115,7 @@ pub fn run(args: MigrateArgs) -> Result<Outcome, CliError> {
         include: args.tables.clone(),
         exclude: args.exclude.clone(),
         ignore_missing_columns: args.ignore_missing_columns,
-        progress: args.progress,
+        progress: args.progress.with_verbose(args.verbose),
     };
     crate::interrupt::install(crate::interrupt::Mode::Stop);
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -59,9 +59,13 @@ pub struct VerifyArgs {
     /// Leave these tables out (glob patterns).
     #[arg(long, value_delimiter = ',', value_name = "GLOB")]
     pub exclude: Vec<String>,
-    /// Progress on stderr: bars on a terminal, plain lines, JSON lines, or none.
+    /// Progress on stderr: bars on a terminal, plain lines, JSON lines, or none. Plain
+    /// lines say each phase and each finished tier, and the rows done every 5 s.
     #[arg(long, value_enum, default_value = "auto")]
     pub progress: ProgressMode,
+    /// Progress: also a line for every table (started, done, its rows every 5 s).
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
     /// Write the report as JSON to this file (schema/verify.schema.json). Default: where
     /// `cutover gate` reads it, the hardening profile's `gate.verify_report` when the config
     /// names a profile, else cutover-verify.json.
@@ -87,7 +91,7 @@ pub fn run(args: VerifyArgs) -> Result<Outcome, CliError> {
         include: args.tables.clone(),
         exclude: args.exclude.clone(),
         state_file: Some(args.state.clone()),
-        progress: args.progress,
+        progress: args.progress.with_verbose(args.verbose),
     };
     crate::interrupt::install(crate::interrupt::Mode::Exit(
         "verify changes nothing in the source or the target and wrote no report; run it again",

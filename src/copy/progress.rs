@@ -2,8 +2,10 @@
 //! (`--progress json`) for wrappers. Everything goes to stderr; stdout is the report.
 //!
 //! On a terminal: one overall bar (tables and rows done) and one bar per table in
-//! flight, each cleared when its table is done, so the screen ends with the report and
-//! not with a line per table. Counts and rates carry thousands separators and no fractions.
+//! flight, each cleared when its table is done, and one line per finished tier, so the
+//! screen ends with the report and not with a line per table. Plain lines: the phases,
+//! one line per finished tier and the overall rows every few seconds; a line per table
+//! only with `--verbose`. Counts and rates carry thousands separators and no fractions.
 
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
@@ -18,10 +20,43 @@ pub enum ProgressMode {
     Plain,
     Json,
     None,
+    /// `--verbose`: as `Auto`, plus a line for every table.
+    #[value(skip)]
+    AutoVerbose,
+    /// `--progress plain --verbose`.
+    #[value(skip)]
+    PlainVerbose,
+}
+
+impl ProgressMode {
+    /// `--verbose` turns bars and plain lines into their verbose form.
+    pub fn with_verbose(self, verbose: bool) -> ProgressMode {
+        match self {
+            ProgressMode::Auto if verbose => ProgressMode::AutoVerbose,
+            ProgressMode::Plain if verbose => ProgressMode::PlainVerbose,
+            m => m,
+        }
+    }
+}
+
+/// One tier's tables: how many, how many finished, rows written and rejected.
+#[derive(Default)]
+struct Tier {
+    tables: u64,
+    done: u64,
+    written: u64,
+    rejected: u64,
+    skipped: u64,
+    started: Option<Instant>,
 }
 
 pub struct Progress {
     mode: ProgressMode,
+    verbose: bool,
+    /// Table → tier, and each tier's tally, for the one line per finished tier.
+    tiers: Mutex<(std::collections::HashMap<String, usize>, std::collections::BTreeMap<usize, Tier>)>,
+    /// Rows of all tables done so far, and when the last plain overall line was printed.
+    plain_overall: Mutex<(u64, u64, Instant)>,
     bars: Option<MultiProgress>,
     state: Mutex<Vec<(String, ProgressBar, Instant, u64)>>,
     /// The overall bar (terminal only): rows of every table, tables done in its message.
@@ -43,17 +78,77 @@ fn bar_style(template: &str) -> ProgressStyle {
 
 impl Progress {
     pub fn new(mode: ProgressMode) -> Progress {
+        let verbose = matches!(mode, ProgressMode::AutoVerbose | ProgressMode::PlainVerbose);
         let mode = match mode {
+            ProgressMode::AutoVerbose if std::io::stderr().is_terminal() => ProgressMode::Auto,
+            ProgressMode::AutoVerbose | ProgressMode::PlainVerbose => ProgressMode::Plain,
             ProgressMode::Auto if std::io::stderr().is_terminal() => ProgressMode::Auto,
             ProgressMode::Auto => ProgressMode::Plain,
             m => m,
         };
         let bars = (mode == ProgressMode::Auto).then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
-        Progress { mode, bars, state: Mutex::new(Vec::new()), overall: Mutex::new(None) }
+        Progress {
+            mode,
+            verbose,
+            tiers: Mutex::new(Default::default()),
+            plain_overall: Mutex::new((0, 0, Instant::now())),
+            bars,
+            state: Mutex::new(Vec::new()),
+            overall: Mutex::new(None),
+        }
+    }
+
+    /// Before the copy: each table's tier, for the line printed when a tier is done.
+    pub fn tiers(&self, tables: &[(String, usize)]) {
+        if let Ok(mut t) = self.tiers.lock() {
+            for (table, tier) in tables {
+                t.0.insert(table.clone(), *tier);
+                t.1.entry(*tier).or_default().tables += 1;
+            }
+        }
+    }
+
+    /// A table of a resumed run that was done earlier.
+    pub fn table_skipped(&self, table: &str) {
+        self.tier_step(table, 0, 0, true);
+    }
+
+    /// Count a finished table in its tier; print the tier's line when it is the last.
+    fn tier_step(&self, table: &str, written: u64, rejected: u64, skipped: bool) {
+        let line = {
+            let Ok(mut t) = self.tiers.lock() else { return };
+            let Some(&tier) = t.0.get(table) else { return };
+            let Some(tally) = t.1.get_mut(&tier) else { return };
+            tally.done += 1;
+            tally.written += written;
+            tally.rejected += rejected;
+            tally.skipped += u64::from(skipped);
+            if tally.done < tally.tables {
+                return;
+            }
+            use crate::output::{plural, thousands};
+            let seconds = tally.started.map_or(0.0, |s| s.elapsed().as_secs_f64());
+            let skipped = if tally.skipped > 0 { format!(", {} done earlier", tally.skipped) } else { String::new() };
+            (
+                serde_json::json!({"event": "tier_done", "tier": tier, "tables": tally.tables, "rows_written": tally.written, "rows_rejected": tally.rejected, "tables_done_earlier": tally.skipped, "seconds": seconds}),
+                format!(
+                    "tier {tier}: {} {}, {} {} written, {} rejected{skipped}, {seconds:.2} s",
+                    thousands(tally.tables),
+                    plural(tally.tables, "table", "tables"),
+                    thousands(tally.written),
+                    plural(tally.written, "row", "rows"),
+                    thousands(tally.rejected)
+                ),
+            )
+        };
+        self.event(line.0, || line.1);
     }
 
     /// Before the copy: how many tables and rows there are, for the overall bar.
     pub fn overall(&self, tables: u64, rows: u64) {
+        if let Ok(mut o) = self.plain_overall.lock() {
+            *o = (0, rows, Instant::now());
+        }
         let Some(m) = &self.bars else { return };
         let b = m.insert(0, ProgressBar::new(rows));
         b.set_style(bar_style("{prefix:>24} [{bar:30}] {human_pos}/{human_len} rows, {rate}, eta {eta} {msg}"));
@@ -78,7 +173,7 @@ impl Progress {
                     let _ = b.println(plain());
                 }
             }
-            ProgressMode::None => {}
+            ProgressMode::None | ProgressMode::AutoVerbose | ProgressMode::PlainVerbose => {}
         }
     }
 
@@ -104,7 +199,14 @@ impl Progress {
         if let Ok(mut s) = self.state.lock() {
             s.push((table.to_string(), bar, Instant::now(), 0));
         }
-        if self.mode != ProgressMode::Auto {
+        if let Ok(mut t) = self.tiers.lock() {
+            if let Some(&tier) = t.0.get(table) {
+                if let Some(tally) = t.1.get_mut(&tier) {
+                    tally.started.get_or_insert_with(Instant::now);
+                }
+            }
+        }
+        if self.mode == ProgressMode::Json || (self.mode == ProgressMode::Plain && self.verbose) {
             self.event(serde_json::json!({"event": "table_started", "table": table, "rows": rows}), || {
                 format!("{table}: {verb} {} rows", crate::output::thousands(rows))
             });
@@ -121,13 +223,28 @@ impl Progress {
                 b.inc(n);
             }
         }
-        if self.mode != ProgressMode::Auto && entry.2.elapsed() >= Duration::from_secs(5) {
+        let per_table = self.mode == ProgressMode::Json || (self.mode == ProgressMode::Plain && self.verbose);
+        if per_table && entry.2.elapsed() >= Duration::from_secs(5) {
             entry.2 = Instant::now();
             let done = entry.3;
             drop(s);
             self.event(serde_json::json!({"event": "table_progress", "table": table, "rows_done": done}), || {
                 format!("{table}: {} rows", crate::output::thousands(done))
             });
+            return;
+        }
+        drop(s);
+        if self.mode == ProgressMode::Plain && !self.verbose {
+            // Plain and quiet: all tables' rows every 5 s, so a long copy is seen to move.
+            let Ok(mut o) = self.plain_overall.lock() else { return };
+            o.0 += n;
+            if o.1 > 0 && o.2.elapsed() >= Duration::from_secs(5) {
+                o.2 = Instant::now();
+                let (done, total) = (o.0, o.1);
+                drop(o);
+                use crate::output::thousands;
+                self.event(serde_json::Value::Null, || format!("{} of {} rows", thousands(done), thousands(total)));
+            }
         }
     }
 
@@ -143,6 +260,9 @@ impl Progress {
     /// A table was read for a check (verify): rows read, and rows that do not convert.
     pub fn table_read(&self, table: &str, read: u64, rejected: u64, seconds: f64) {
         self.finish_bar(table);
+        if !self.verbose && self.mode != ProgressMode::Json {
+            return;
+        }
         self.event(
             serde_json::json!({"event": "table_read", "table": table, "rows_read": read, "rows_not_converting": rejected, "seconds": seconds}),
             || {
@@ -176,8 +296,9 @@ impl Progress {
                 }
             }
         }
-        if self.mode == ProgressMode::Auto {
-            return; // the bars said it; the report lists every table
+        self.tier_step(table, written, rejected, false);
+        if !self.verbose && self.mode != ProgressMode::Json {
+            return; // the bars and the tier's line said it; the report lists every table
         }
         self.event(
             serde_json::json!({"event": "table_done", "table": table, "rows_written": written, "rows_rejected": rejected, "seconds": seconds}),

@@ -219,6 +219,7 @@ pub(super) async fn copy_tables(
     let schema = plan.target_schema.as_deref();
     progress.phase("copying data");
     progress.overall(jobs.len() as u64, jobs.iter().map(|j| j.rows_source).sum());
+    progress.tiers(&jobs.iter().map(|j| (j.source_name.clone(), j.tier)).collect::<Vec<_>>());
     for group in groups(opts.schema_mode, jobs) {
         if crate::interrupt::requested().is_some() {
             return Err(CopyStop::Interrupted("between tables".into()));
@@ -226,7 +227,10 @@ pub(super) async fn copy_tables(
         let mut to_run = Vec::new();
         for job in group {
             match super::resume::resumable(opts, conns, schema, state, job).await? {
-                Some(done) => report.tables.push(done),
+                Some(done) => {
+                    progress.table_skipped(&job.source_name);
+                    report.tables.push(done)
+                }
                 None => to_run.push(job.clone()),
             }
         }

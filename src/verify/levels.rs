@@ -106,6 +106,8 @@ pub(super) async fn first_pass(
 ) -> Result<Pass, VerifyError> {
     let specs = Arc::new(specs);
     let n = specs.len();
+    // The overall bar (terminal) or the rows every 5 s (plain) follow the source side.
+    progress.overall(n as u64, specs.iter().map(|s| s.job.rows_source).sum());
     let src_specs = specs.clone();
     let src_progress = progress.clone();
     let source_task = tokio::task::spawn_blocking(move || {
@@ -127,6 +129,7 @@ pub(super) async fn first_pass(
                 Err(m) => return Err(m),
             }
         }
+        src_progress.overall_done();
         Ok((sides, source))
     });
     let mut order: Vec<usize> = (0..n).collect();
