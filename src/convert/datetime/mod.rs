@@ -30,7 +30,10 @@ const TIMESTAMP_FORMS: &str = "YYYY-MM-DD, optionally followed by ' ' or 'T' and
                                digits]] and by Z, ±HH:MM, ±HHMM or ±HH; or a unix epoch integer";
 const DATE_FORMS: &str = "YYYY-MM-DD (or a date and time at exactly midnight, without offset); or a unix epoch \
                           integer at midnight UTC";
-const TIME_FORMS: &str = "HH:MM[:SS[.fraction of 1-9 digits]], from 00:00 to 23:59:59.999999";
+const TIME_FORMS: &str = "HH:MM[:SS[.fraction of 1-9 digits]], from 00:00 to 23:59:59.999999, also after the date 2000-01-01 (how Rails stores a time on SQLite)";
+
+/// Rails keeps a `time` column on SQLite as a date-time on this date; the date means nothing.
+const RAILS_TIME_DATE: &[u8] = b"2000-01-01 ";
 
 const REAL_HINT: &str = "; a REAL here could be a julian day (SQLite's julianday()) or a fractional unix epoch, \
                          and cutover does not guess which: override the column type in cutover.toml, or fix the data";
@@ -111,7 +114,10 @@ pub(super) fn to_date(v: SourceValue<'_>, ty: &ColumnType, ctx: &ConvertContext)
 pub(super) fn to_time(v: SourceValue<'_>, ty: &ColumnType) -> Result<Value, ConvertError> {
     match v {
         SourceValue::Null => Ok(Value::Null),
-        SourceValue::Text(t) => parse_time_of_day(t).map(Value::Time).map_err(|f| fail(f, v, "time", TIME_FORMS)),
+        SourceValue::Text(t) => {
+            let clock = t.strip_prefix(RAILS_TIME_DATE).unwrap_or(t);
+            parse_time_of_day(clock).map(Value::Time).map_err(|f| fail(f, v, "time", TIME_FORMS))
+        }
         SourceValue::Integer(_) | SourceValue::Real(_) | SourceValue::Blob(_) => Err(wrong_class(v, ty, "")),
     }
 }

@@ -448,3 +448,12 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_time_after_the_rails_date_is_its_time_of_day_and_no_other_date_is() {
+    let ty = ColumnType::Time;
+    assert_eq!(ok(t("2000-01-01 09:30:00"), &ty, Dialect::Postgres), Value::Time(time("09:30:00")));
+    assert_eq!(ok(t("2000-01-01 17:45:30.25"), &ty, Dialect::MariaDb), Value::Time(time("17:45:30.25")));
+    rejects(t("2000-01-02 09:30:00"), &ty, Dialect::Postgres, "bad_datetime");
+    rejects(t("1970-01-01 09:30:00"), &ty, Dialect::Postgres, "bad_datetime");
+}
