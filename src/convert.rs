@@ -80,6 +80,7 @@ pub fn convert(v: SourceValue<'_>, ty: &ColumnType, ctx: &ConvertContext) -> Res
         ColumnType::Enum | ColumnType::Set => text::to_text(v, None, ty, ctx.dialect),
         ColumnType::Year => apptypes::to_year(v, ty),
         ColumnType::Bit => number::to_bool(v, ty),
+        ColumnType::Array { element } => apptypes::to_array(v, *element, ty, ctx),
     }
 }
 

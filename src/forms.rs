@@ -66,6 +66,74 @@ pub fn parse_iso(s: &str) -> Result<(i32, i128), String> {
     Ok((i32::try_from(months).map_err(|_| "too many months".to_string())?, us))
 }
 
+/// A scalar of a flat JSON array: numbers keep their text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JsonScalar {
+    Null,
+    Bool(bool),
+    Number(String),
+    String(String),
+}
+
+/// The elements of a one-level JSON array of scalars (`[1, "a", null, true]`).
+pub fn json_scalars(text: &str) -> Result<Vec<JsonScalar>, String> {
+    let s = text.trim();
+    let inner =
+        s.strip_prefix('[').and_then(|r| r.strip_suffix(']')).ok_or_else(|| "it is not a JSON array".to_string())?;
+    let b = inner.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    let skip_ws = |i: &mut usize| {
+        while *i < b.len() && b[*i].is_ascii_whitespace() {
+            *i += 1;
+        }
+    };
+    skip_ws(&mut i);
+    if i == b.len() {
+        return Ok(out);
+    }
+    loop {
+        skip_ws(&mut i);
+        let start = i;
+        match b.get(i) {
+            Some(b'"') => {
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+                let token = inner.get(start..i.min(b.len())).unwrap_or_default();
+                let parsed: String =
+                    serde_json::from_str(token).map_err(|e| format!("a string is not valid JSON ({e})"))?;
+                out.push(JsonScalar::String(parsed));
+            }
+            Some(b'[' | b'{') => {
+                return Err("it holds a nested array or object; the column is a one-dimensional array".into())
+            }
+            Some(_) => {
+                while i < b.len() && b[i] != b',' && !b[i].is_ascii_whitespace() {
+                    i += 1;
+                }
+                let token = &inner[start..i];
+                out.push(match token {
+                    "null" => JsonScalar::Null,
+                    "true" => JsonScalar::Bool(true),
+                    "false" => JsonScalar::Bool(false),
+                    n if serde_json::from_str::<serde_json::Number>(n).is_ok() => JsonScalar::Number(n.to_string()),
+                    other => return Err(format!("{other:?} is not a JSON value")),
+                });
+            }
+            None => return Err("it ends after a comma".into()),
+        }
+        skip_ws(&mut i);
+        match b.get(i) {
+            None => return Ok(out),
+            Some(b',') => i += 1,
+            Some(_) => return Err("its elements are not separated by commas".into()),
+        }
+    }
+}
+
 /// Which kind of address column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NetKind {
@@ -160,4 +228,22 @@ pub fn timetz_text(s: &str) -> Result<(i64, i32, String), String> {
     let (sign, abs) = if offset < 0 { ('-', -offset) } else { ('+', offset) };
     let text = format!("{}{sign}{:02}:{:02}", t.format("%H:%M:%S%.6f"), abs / 3600, abs % 3600 / 60);
     Ok((us, offset, text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flat_json_arrays_keep_number_text_and_refuse_what_is_not_flat() {
+        use JsonScalar::*;
+        assert_eq!(json_scalars(" [ ] ").unwrap(), vec![]);
+        assert_eq!(
+            json_scalars(r#"[1.50, "a\"b,c", null, true, -2e3]"#).unwrap(),
+            vec![Number("1.50".into()), String("a\"b,c".into()), Null, Bool(true), Number("-2e3".into())]
+        );
+        for bad in ["{}", "[1,]", "[[1]]", "[1 2]", "[nope]", r#"["open]"#] {
+            assert!(json_scalars(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -114,6 +114,58 @@ pub enum ColumnType {
     Year,
     /// A single bit (PostgreSQL `bit(1)`, MariaDB `BIT(1)`), read like a boolean.
     Bit,
+    /// A one-dimensional PostgreSQL array, from a JSON array in the source.
+    Array {
+        element: ArrayElement,
+    },
+}
+
+/// The element type of a PostgreSQL array column cutover writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ArrayElement {
+    Boolean,
+    Smallint,
+    Integer,
+    Bigint,
+    Double,
+    Numeric,
+    Text,
+    Varchar(u32),
+    Uuid,
+}
+
+impl ArrayElement {
+    /// The neutral type each element converts to.
+    pub fn neutral(self) -> ColumnType {
+        let int = |width| ColumnType::Integer { width, unsigned: false };
+        match self {
+            ArrayElement::Boolean => ColumnType::Boolean,
+            ArrayElement::Smallint => int(IntWidth::I16),
+            ArrayElement::Integer => int(IntWidth::I32),
+            ArrayElement::Bigint => int(IntWidth::I64),
+            ArrayElement::Double => ColumnType::Double,
+            ArrayElement::Numeric => ColumnType::Decimal { precision: None, scale: None },
+            ArrayElement::Text => ColumnType::Text,
+            ArrayElement::Varchar(length) => ColumnType::Varchar { length },
+            ArrayElement::Uuid => ColumnType::Uuid,
+        }
+    }
+
+    /// PostgreSQL's name of the element type, as `format_type` prints it before `[]`.
+    pub fn pg_name(self) -> String {
+        match self {
+            ArrayElement::Boolean => "boolean".into(),
+            ArrayElement::Smallint => "smallint".into(),
+            ArrayElement::Integer => "integer".into(),
+            ArrayElement::Bigint => "bigint".into(),
+            ArrayElement::Double => "double precision".into(),
+            ArrayElement::Numeric => "numeric".into(),
+            ArrayElement::Text => "text".into(),
+            ArrayElement::Varchar(n) => format!("character varying({n})"),
+            ArrayElement::Uuid => "uuid".into(),
+        }
+    }
 }
 
 impl ColumnType {
@@ -179,6 +231,7 @@ impl fmt::Display for ColumnType {
             ColumnType::Set => f.write_str("set"),
             ColumnType::Year => f.write_str("year"),
             ColumnType::Bit => f.write_str("bit(1)"),
+            ColumnType::Array { element } => write!(f, "{}[]", element.pg_name()),
         }
     }
 }

@@ -69,4 +69,6 @@ pub enum Value {
         days: i32,
         micros: i64,
     },
+    /// A one-dimensional array of converted elements (PostgreSQL arrays).
+    Array(Vec<Value>),
 }

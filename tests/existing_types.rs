@@ -404,3 +404,50 @@ async fn postgres_target_foreign_keys_are_checked_before_truncate() {
 async fn mariadb_target_foreign_keys_are_checked_before_truncate() {
     target_foreign_keys_are_checked(Dialect::MariaDb, "existing_fk_my").await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_arrays_from_json_arrays() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = sqlite_from(
+        dir.path(),
+        r#"CREATE TABLE post (id INTEGER PRIMARY KEY, tags TEXT, scores TEXT, prices TEXT, codes TEXT, flags TEXT, ids TEXT);
+           INSERT INTO post VALUES
+             (1, '["a", "b \"q\"", null, "x,y"]', '[1, 2, -2147483648]', '[0.1, 12.3400]', '["abc"]', '[true, false]', '["550e8400-e29b-41d4-a716-446655440000"]'),
+             (2, '[]', '[]', '[]', '[]', '[]', '[]'),
+             (3, NULL, '[null]', NULL, NULL, NULL, NULL);"#,
+    );
+    let db = ScratchDb::new(Dialect::Postgres, "existing_arrays_pg").await;
+    let ddl = ["CREATE TABLE post (id bigint PRIMARY KEY, tags text[], scores integer[], prices numeric[], \
+                codes varchar(3)[], flags boolean[], ids uuid[])"
+        .to_string()];
+    assert!(db.exec_all(&ddl).await.is_empty());
+    let state = dir.path().join("s.json");
+    let (code, out, err) = migrate(&src, &db, &state, &["--schema", "existing"]);
+    assert_eq!(code, 0, "{err}\n{out}");
+    let (code, out, err) = verify(&src, &db, &state, &["--schema", "existing"]);
+    assert_eq!(code, 0, "verify: {err}\n{out}");
+    let col = |c: &str| format!("SELECT COALESCE({c}::text, 'NULL') FROM post ORDER BY id");
+    assert_eq!(texts(&db, &col("tags")).await, [r#"{a,"b \"q\"",NULL,"x,y"}"#, "{}", "NULL"]);
+    assert_eq!(texts(&db, &col("scores")).await, ["{1,2,-2147483648}", "{}", "{NULL}"]);
+    assert_eq!(texts(&db, &col("prices")).await, ["{0.1,12.3400}", "{}", "NULL"]);
+    assert_eq!(texts(&db, &col("codes")).await, ["{abc}", "{}", "NULL"]);
+    assert_eq!(texts(&db, &col("flags")).await, ["{t,f}", "{}", "NULL"]);
+    assert_eq!(texts(&db, &col("ids")).await, ["{550e8400-e29b-41d4-a716-446655440000}", "{}", "NULL"]);
+    // Elements that do not fit are refused before anything is written, naming the element.
+    for (change, shown) in [
+        (r#"UPDATE post SET scores = '[1, "x"]' WHERE id = 2"#, "element 1"),
+        (r#"UPDATE post SET codes = '["abcd"]' WHERE id = 2"#, "element 0"),
+        (r#"UPDATE post SET scores = '[[1]]' WHERE id = 2"#, "one-dimensional"),
+        (r#"UPDATE post SET scores = '[2147483648]' WHERE id = 2"#, "element 0"),
+    ] {
+        let d2 = tempfile::tempdir().unwrap();
+        let bad = d2.path().join("bad.sqlite");
+        std::fs::copy(&src, &bad).unwrap();
+        rusqlite::Connection::open(&bad).unwrap().execute_batch(change).unwrap();
+        let (code, out, err) = migrate(&bad, &db, &d2.path().join("s.json"), &["--schema", "existing", "--truncate"]);
+        assert_eq!(code, 2, "{change}: {err}\n{out}");
+        assert!(err.contains("post") && err.contains(shown) && err.contains("nothing was emptied"), "{change}: {err}");
+    }
+    assert_eq!(texts(&db, "SELECT count(*)::text FROM post").await, ["3"]);
+    db.drop_db().await;
+}

@@ -158,6 +158,38 @@ pub(super) fn to_timetz(v: SourceValue<'_>, ty: &ColumnType) -> Result<Value, Co
     })
 }
 
+/// A JSON array of scalars, each converted by the element type's own rules (numbers are
+/// read from their text, so `0.1` in a numeric array stays exactly 0.1).
+pub(super) fn to_array(
+    v: SourceValue<'_>,
+    element: crate::types::ArrayElement,
+    ty: &ColumnType,
+    ctx: &super::ConvertContext,
+) -> Result<Value, ConvertError> {
+    use crate::forms::JsonScalar;
+    let SourceValue::Text(t) = v else { return Err(wrong_class(v, ty, "")) };
+    let bad = |reason: String| ConvertError::BadValue {
+        value: show(v),
+        target: ty.to_string(),
+        reason,
+        forms: "a JSON array of numbers, strings, booleans and nulls, one level deep",
+    };
+    let text = std::str::from_utf8(t).map_err(|_| bad("it is not UTF-8".into()))?;
+    let items = crate::forms::json_scalars(text).map_err(bad)?;
+    let neutral = element.neutral();
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let source = match item {
+            JsonScalar::Null => SourceValue::Null,
+            JsonScalar::Bool(b) => SourceValue::Integer(i64::from(*b)),
+            JsonScalar::Number(n) | JsonScalar::String(n) => SourceValue::Text(n.as_bytes()),
+        };
+        let value = super::convert(source, &neutral, ctx).map_err(|e| bad(format!("element {i}: {e}")))?;
+        out.push(value);
+    }
+    Ok(Value::Array(out))
+}
+
 /// MariaDB YEAR: 1901 to 2155, or 0 (as integer or digits).
 pub(super) fn to_year(v: SourceValue<'_>, ty: &ColumnType) -> Result<Value, ConvertError> {
     let i = match super::number::to_integer(v, crate::types::IntWidth::I32, false, ty)? {

@@ -463,6 +463,52 @@ pub fn interval_iso(v: &Value) -> String {
     format!("P{months}M{days}DT{sign}{secs}.{frac:06}S")
 }
 
+/// An array's elements as plain text, each as `element` says (None for NULL).
+fn array_elements(v: &Value) -> Vec<Option<String>> {
+    let Value::Array(items) = v else { return Vec::new() };
+    items
+        .iter()
+        .map(|e| match e {
+            Value::Null => None,
+            Value::Bool(b) => Some(if *b { "true" } else { "false" }.to_string()),
+            Value::Int(i) => Some(i.to_string()),
+            Value::Float(f) => Some(format!("{f:?}")),
+            Value::Decimal(d) => Some(d.to_string()),
+            Value::Text(s) | Value::Json(s) => Some(s.clone()),
+            Value::Uuid(u) => Some(format_uuid(*u)),
+            other => Some(standard_literal(other, &|s| s.to_string())),
+        })
+        .collect()
+}
+
+/// An array in PostgreSQL's text form, every element quoted: `{"1","a \"b\"",NULL}`.
+pub fn array_pg_text(v: &Value) -> String {
+    let parts: Vec<String> = array_elements(v)
+        .into_iter()
+        .map(|e| match e {
+            None => "NULL".to_string(),
+            Some(s) => format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\"")),
+        })
+        .collect();
+    format!("{{{}}}", parts.join(","))
+}
+
+/// An array as JSON text (numbers and booleans bare, the rest as strings).
+pub fn array_json(v: &Value) -> String {
+    let Value::Array(items) = v else { return String::new() };
+    let parts: Vec<String> = items
+        .iter()
+        .zip(array_elements(v))
+        .map(|(item, text)| match (item, text) {
+            (_, None) => "null".to_string(),
+            (Value::Bool(_) | Value::Int(_) | Value::Decimal(_), Some(t)) => t,
+            (Value::Float(f), Some(t)) if f.is_finite() => t,
+            (_, Some(t)) => serde_json::to_string(&t).unwrap_or_default(),
+        })
+        .collect();
+    format!("[{}]", parts.join(","))
+}
+
 /// The SQL-standard spelling of a value, with the engine's own string literals.
 pub fn standard_literal(v: &Value, string: &dyn Fn(&str) -> String) -> String {
     match v {
@@ -480,6 +526,7 @@ pub fn standard_literal(v: &Value, string: &dyn Fn(&str) -> String) -> String {
         Value::Time(t) => string(&t.format("%H:%M:%S%.f").to_string()),
         Value::Uuid(u) => string(&format_uuid(*u)),
         Value::Interval { .. } => string(&interval_iso(v)),
+        Value::Array(_) => string(&array_pg_text(v)),
     }
 }
 

@@ -113,9 +113,48 @@ pub fn from_pg_text(field: Option<&[u8]>, ty: &ColumnType) -> Value {
             _ => None,
         },
         ColumnType::Bytes => f.strip_prefix(b"\\x").and_then(unhex).map(Value::Bytes),
+        ColumnType::Array { element } => pg_array(f, &element.neutral()),
         _ => return from_text(f, ty),
     };
     parsed.unwrap_or_else(|| raw(f))
+}
+
+/// PostgreSQL's text form of a one-dimensional array (`{1,2,NULL}`, `{"a b","c\\"d"}`),
+/// each element read as its type.
+fn pg_array(f: &[u8], element: &ColumnType) -> Option<Value> {
+    let inner = f.strip_prefix(b"{")?.strip_suffix(b"}")?;
+    let mut items = Vec::new();
+    if inner.is_empty() {
+        return Some(Value::Array(items));
+    }
+    let mut i = 0;
+    loop {
+        let (field, quoted) = if inner.get(i) == Some(&b'"') {
+            let mut v = Vec::new();
+            i += 1;
+            while i < inner.len() && inner[i] != b'"' {
+                if inner[i] == b'\\' {
+                    i += 1;
+                }
+                v.extend(inner.get(i));
+                i += 1;
+            }
+            i += 1;
+            (v, true)
+        } else {
+            let start = i;
+            while i < inner.len() && inner[i] != b',' {
+                i += 1;
+            }
+            (inner[start..i].to_vec(), false)
+        };
+        items.push(if !quoted && field == b"NULL" { Value::Null } else { from_pg_text(Some(&field), element) });
+        match inner.get(i) {
+            None => return Some(Value::Array(items)),
+            Some(b',') => i += 1,
+            Some(_) => return None,
+        }
+    }
 }
 
 /// A value of MariaDB's text protocol: booleans are TINYINT(1) `0`/`1`, bytes arrive as they are.
@@ -187,6 +226,7 @@ fn from_text(f: &[u8], ty: &ColumnType) -> Value {
         ColumnType::TimeTz => crate::forms::timetz_text(s).ok().map(|(_, _, t)| Value::Text(t)),
         ColumnType::Enum | ColumnType::Set => Some(Value::Text(s.to_owned())),
         ColumnType::Year => s.parse().ok().map(Value::Int),
+        ColumnType::Array { .. } => None,
         ColumnType::Bit => match s {
             "1" => Some(Value::Bool(true)),
             "0" => Some(Value::Bool(false)),

@@ -54,6 +54,17 @@ pub fn push(out: &mut Vec<u8>, v: &Value, ty: &ColumnType) {
             out.push(12);
             out.extend_from_slice(&u.to_be_bytes());
         }
+        Value::Array(items) => {
+            out.push(14);
+            out.extend_from_slice(&(items.len() as u64).to_le_bytes());
+            let element = match ty {
+                ColumnType::Array { element } => element.neutral(),
+                other => *other,
+            };
+            for item in items {
+                push(out, item, &element);
+            }
+        }
         Value::Interval { months, days, micros } => {
             out.push(13);
             out.extend_from_slice(&months.to_le_bytes());
@@ -313,6 +324,7 @@ pub fn display(v: &Value) -> String {
         Value::Time(t) => t.format("%H:%M:%S%.f").to_string(),
         Value::Uuid(u) => crate::target::format_uuid(*u),
         Value::Interval { .. } => crate::target::interval_iso(v),
+        Value::Array(_) => shorten(&crate::target::array_pg_text(v), 60),
     };
     s
 }

@@ -81,6 +81,7 @@ impl SqlDialect for MariaDb {
             | ColumnType::TimeTz
             | ColumnType::Enum
             | ColumnType::Set => "VARCHAR(255)".into(),
+            ColumnType::Array { .. } => "JSON".into(),
         }
     }
 

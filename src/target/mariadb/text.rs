@@ -52,6 +52,7 @@ pub fn push_literal(out: &mut String, v: &Value) {
         }
         // MariaDB has no interval type; a plan never sends one there.
         Value::Interval { .. } => push_string(out, &crate::target::interval_iso(v)),
+        Value::Array(_) => push_string(out, &crate::target::array_json(v)),
     }
 }
 

@@ -39,11 +39,34 @@ pub enum PgType {
     Bit,
     /// A label of an enum type (its binary form is the label's text).
     Enum,
+    /// A one-dimensional array of these elements.
+    Array(crate::types::ArrayElement),
+}
+
+impl PgType {
+    /// The type of an array's elements, and its OID (the binary array names it).
+    fn element(e: crate::types::ArrayElement) -> (PgType, u32) {
+        use crate::types::ArrayElement as A;
+        match e {
+            A::Boolean => (PgType::Bool, 16),
+            A::Smallint => (PgType::Int2, 21),
+            A::Integer => (PgType::Int4, 23),
+            A::Bigint => (PgType::Int8, 20),
+            A::Double => (PgType::Float8, 701),
+            A::Numeric => (PgType::Numeric, 1700),
+            A::Text => (PgType::Text, 25),
+            A::Varchar(_) => (PgType::Text, 1043),
+            A::Uuid => (PgType::Uuid, 2950),
+        }
+    }
 }
 
 impl PgType {
     /// From `format_type()` / `regtype` text as the catalog prints it.
     pub fn from_catalog(name: &str) -> Option<PgType> {
+        if let Some(element) = name.strip_suffix("[]") {
+            return super::catalog::array_element(element).map(PgType::Array);
+        }
         // `timestamp(3) without time zone` → `timestamp without time zone`.
         let bare = match (name.find('('), name.find(')')) {
             (Some(o), Some(c)) if c > o => format!("{}{}", &name[..o], &name[c + 1..]),
@@ -109,6 +132,7 @@ fn value_name(v: &Value) -> &'static str {
         Value::Json(_) => "json",
         Value::Uuid(_) => "uuid",
         Value::Interval { .. } => "interval",
+        Value::Array(_) => "array",
     }
 }
 
@@ -218,6 +242,25 @@ fn encode_field(buf: &mut Vec<u8>, v: &Value, t: PgType) -> Result<(), EncodeErr
             b.push(if *x { 0x80 } else { 0 });
         }),
         (Value::Text(s), PgType::Enum) => with_len(buf, |b| b.extend_from_slice(s.as_bytes())),
+        (Value::Array(items), PgType::Array(e)) => {
+            let (element, oid) = PgType::element(e);
+            let mut body = Vec::new();
+            for item in items {
+                encode_field(&mut body, item, element)?;
+            }
+            let n = i32::try_from(items.len()).map_err(|_| bad())?;
+            let has_null = i32::from(items.contains(&Value::Null));
+            with_len(buf, |b| {
+                b.extend_from_slice(&i32::from(n > 0).to_be_bytes());
+                b.extend_from_slice(&has_null.to_be_bytes());
+                b.extend_from_slice(&oid.to_be_bytes());
+                if n > 0 {
+                    b.extend_from_slice(&n.to_be_bytes());
+                    b.extend_from_slice(&1i32.to_be_bytes());
+                }
+                b.extend_from_slice(&body);
+            });
+        }
         _ => return Err(bad()),
     }
     Ok(())

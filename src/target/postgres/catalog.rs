@@ -161,8 +161,31 @@ pub fn unsupported_because(pg: &str) -> Option<&'static str> {
     }
 }
 
+/// The element of a one-dimensional array type cutover writes (`integer` of `integer[]`);
+/// a numeric with a scale or a char(n) would round or pad each element, so not those.
+pub fn array_element(pg: &str) -> Option<crate::types::ArrayElement> {
+    use crate::types::ArrayElement as A;
+    Some(match pg.trim() {
+        "boolean" => A::Boolean,
+        "smallint" => A::Smallint,
+        "integer" => A::Integer,
+        "bigint" => A::Bigint,
+        "double precision" => A::Double,
+        "numeric" => A::Numeric,
+        "text" | "character varying" => A::Text,
+        "uuid" => A::Uuid,
+        other => match other.strip_prefix("character varying(").and_then(|r| r.strip_suffix(')')) {
+            Some(n) => A::Varchar(n.parse().ok()?),
+            None => return None,
+        },
+    })
+}
+
 /// The neutral type of a PostgreSQL catalog type (`format_type` output).
 pub fn neutral_type(pg: &str) -> Option<ColumnType> {
+    if let Some(element) = pg.strip_suffix("[]") {
+        return array_element(element).map(|element| ColumnType::Array { element });
+    }
     let args = type_args(pg);
     let base_owned = base_name(pg);
     let base = base_owned.as_str();

@@ -54,6 +54,7 @@ impl SqlDialect for Postgres {
             ColumnType::Enum | ColumnType::Set => "text".into(),
             ColumnType::Year => "smallint".into(),
             ColumnType::Bit => "bit(1)".into(),
+            ColumnType::Array { element } => format!("{}[]", element.pg_name()),
         }
     }
 

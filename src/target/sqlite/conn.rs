@@ -276,5 +276,6 @@ pub fn sqlite_value(v: &Value) -> rusqlite::types::Value {
         Value::Time(t) => S::Text(t.format("%H:%M:%S%.f").to_string()),
         Value::Uuid(u) => S::Text(crate::target::format_uuid(*u)),
         Value::Interval { .. } => S::Text(crate::target::interval_iso(v)),
+        Value::Array(_) => S::Text(crate::target::array_json(v)),
     }
 }

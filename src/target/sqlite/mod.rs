@@ -51,7 +51,8 @@ impl SqlDialect for Sqlite {
             | ColumnType::Macaddr
             | ColumnType::TimeTz
             | ColumnType::Enum
-            | ColumnType::Set => "TEXT".into(),
+            | ColumnType::Set
+            | ColumnType::Array { .. } => "TEXT".into(),
         }
     }
 
