@@ -407,18 +407,7 @@ async fn ask_the_server(
                 if bad.is_empty() {
                     continue;
                 }
-                let picked: Vec<LintSample> = bad
-                    .iter()
-                    .take(samples)
-                    .filter_map(|r| {
-                        let i: usize = r.first().cloned().flatten()?.parse().ok()?;
-                        Some(LintSample {
-                            key: loaded.keys.get(i)?.clone(),
-                            value: shown(i),
-                            reason: format!("no row of {parent} has it"),
-                        })
-                    })
-                    .collect();
+                let picked = row_samples(&bad, samples, loaded, &shown, &format!("no row of {parent} has it"));
                 let whose = if temp.is_some() { "the rows this run loads into" } else { "the target's table" };
                 findings.push(LintFinding {
                     level: Level::Error,
@@ -445,18 +434,7 @@ async fn ask_the_server(
                 if bad.is_empty() {
                     continue;
                 }
-                let picked: Vec<LintSample> = bad
-                    .iter()
-                    .take(samples)
-                    .filter_map(|r| {
-                        let i: usize = r.first().cloned().flatten()?.parse().ok()?;
-                        Some(LintSample {
-                            key: loaded.keys.get(i)?.clone(),
-                            value: shown(i),
-                            reason: format!("fails CHECK {}", rule.name),
-                        })
-                    })
-                    .collect();
+                let picked = row_samples(&bad, samples, loaded, &shown, &format!("fails CHECK {}", rule.name));
                 findings.push(LintFinding {
                     level: Level::Error,
                     code: "check_violation".into(),
@@ -534,6 +512,23 @@ pub async fn lint_existing(
     report.seconds = started.elapsed().as_secs_f64();
     report.finish();
     Ok(report)
+}
+
+/// The first `samples` rows of a query's `cutover_row` column as lint samples.
+fn row_samples(
+    rows: &[Vec<Option<String>>],
+    samples: usize,
+    loaded: &Loaded,
+    shown: &dyn Fn(usize) -> String,
+    reason: &str,
+) -> Vec<LintSample> {
+    rows.iter()
+        .take(samples)
+        .filter_map(|r| {
+            let i: usize = r.first().cloned().flatten()?.parse().ok()?;
+            Some(LintSample { key: loaded.keys.get(i)?.clone(), value: shown(i), reason: reason.to_string() })
+        })
+        .collect()
 }
 
 /// The findings as lint prints them, for a refusal's message.

@@ -37,6 +37,27 @@ async fn texts(db: &ScratchDb, sql: &str) -> Vec<String> {
     }
 }
 
+/// The source from `source_sql`, a scratch target built by `ddl` as the application's
+/// migrations would, filled in existing mode and verified: both must exit 0.
+async fn filled_and_verified(
+    dialect: Dialect,
+    name: &str,
+    source_sql: &str,
+    ddl: &[&str],
+) -> (tempfile::TempDir, ScratchDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let src = sqlite_from(dir.path(), source_sql);
+    let db = ScratchDb::new(dialect, name).await;
+    let errors = db.exec_all(&ddl.iter().map(|s| s.to_string()).collect::<Vec<_>>()).await;
+    assert!(errors.is_empty(), "{errors:?}");
+    let state = dir.path().join("s.json");
+    let (code, out, err) = migrate(&src, &db, &state, &["--schema", "existing"]);
+    assert_eq!(code, 0, "{err}\n{out}");
+    let (code, out, err) = verify(&src, &db, &state, &["--schema", "existing"]);
+    assert_eq!(code, 0, "verify: {err}\n{out}");
+    (dir, db)
+}
+
 const PG_SOURCE: &str = "
 CREATE TABLE app_event (id INTEGER PRIMARY KEY, took BIGINT, took_text TEXT, ip TEXT, net TEXT, mac TEXT,
   at_zone TEXT, ratio REAL, flag INTEGER, status VARCHAR(10));
@@ -54,16 +75,7 @@ const PG_DDL: &[&str] = &[
 
 #[tokio::test(flavor = "multi_thread")]
 async fn postgres_interval_inet_cidr_macaddr_timetz_real_bit_and_enum() {
-    let dir = tempfile::tempdir().unwrap();
-    let src = sqlite_from(dir.path(), PG_SOURCE);
-    let db = ScratchDb::new(Dialect::Postgres, "existing_types_pg").await;
-    let errors = db.exec_all(&PG_DDL.iter().map(|s| s.to_string()).collect::<Vec<_>>()).await;
-    assert!(errors.is_empty(), "{errors:?}");
-    let state = dir.path().join("s.json");
-    let (code, out, err) = migrate(&src, &db, &state, &["--schema", "existing"]);
-    assert_eq!(code, 0, "{err}\n{out}");
-    let (code, out, err) = verify(&src, &db, &state, &["--schema", "existing"]);
-    assert_eq!(code, 0, "verify: {err}\n{out}");
+    let (_dir, db) = filled_and_verified(Dialect::Postgres, "existing_types_pg", PG_SOURCE, PG_DDL).await;
     let col = |c: &str| format!("SELECT {c}::text FROM app_event ORDER BY id");
     assert_eq!(texts(&db, &col("took")).await, ["1 day 01:01:01.000001", "-1 days +23:59:59.999999", "00:00:00"]);
     assert_eq!(
@@ -144,16 +156,7 @@ const MY_DDL: &[&str] = &["CREATE TABLE app_event (id BIGINT AUTO_INCREMENT PRIM
 
 #[tokio::test(flavor = "multi_thread")]
 async fn mariadb_enum_set_year_bit_inet_float_and_timestamp() {
-    let dir = tempfile::tempdir().unwrap();
-    let src = sqlite_from(dir.path(), MY_SOURCE);
-    let db = ScratchDb::new(Dialect::MariaDb, "existing_types_my").await;
-    let errors = db.exec_all(&MY_DDL.iter().map(|s| s.to_string()).collect::<Vec<_>>()).await;
-    assert!(errors.is_empty(), "{errors:?}");
-    let state = dir.path().join("s.json");
-    let (code, out, err) = migrate(&src, &db, &state, &["--schema", "existing"]);
-    assert_eq!(code, 0, "{err}\n{out}");
-    let (code, out, err) = verify(&src, &db, &state, &["--schema", "existing"]);
-    assert_eq!(code, 0, "verify: {err}\n{out}");
+    let (_dir, db) = filled_and_verified(Dialect::MariaDb, "existing_types_my", MY_SOURCE, MY_DDL).await;
     let col = |c: &str| format!("SELECT CAST({c} AS CHAR) FROM app_event ORDER BY id");
     assert_eq!(texts(&db, &col("CAST(ratio AS DOUBLE)")).await, ["0.5", "16777216", "0.10000000149011612"]);
     assert_eq!(texts(&db, &col("status")).await, ["DRAFT", "it's", "NULL"]);

@@ -109,6 +109,20 @@ def read_side(report, what: str, side: str, read) -> dict | None:
         return None
 
 
+def judge_case_filter(report, engine: str, exact: list, folded: list, actual: list) -> None:
+    """`title = 'Widget'` on the target: the one exact match, or on MariaDB's default
+    `_ci` collation every spelling (the documented difference, asserted, not hidden)."""
+    report.check("filters", len(exact) == 1 and len(folded) == 3,
+                 f"the source should hold Widget once and three spellings of it: {exact}, {folded}")
+    if engine == "mariadb":
+        report.equal("filters", "title = 'Widget' on MariaDB's utf8mb4_general_ci matches every case (documented)",
+                     folded, actual)
+        report.note(f"MariaDB _ci: title = 'Widget' returns {len(actual)} items where SQLite returns {len(exact)} "
+                    "(documented difference, asserted)")
+    else:
+        report.equal("filters", "title = 'Widget' (case-sensitive)", exact, actual)
+
+
 def highest_ids(sqlite_path: Path) -> dict[str, int]:
     """Per table, the highest id SQLite ever handed out: sqlite_sequence (rows deleted
     since included). A new row in the target must get an id above it."""
