@@ -9,6 +9,10 @@
 # 127.0.0.1) generated once under $CUTOVER_TLS_DIR (default /var/lib/cutover-test-tls):
 # ca.pem signs server.pem; other-ca.pem is a CA that signed nothing, for the tests of a
 # wrong CA. PostgreSQL picks the certificate up on reload, MariaDB needs one restart.
+# client.pem / client.key (CN=cutover_cert, signed by ca.pem, the key readable by whoever
+# runs this script) log in as the user cutover_cert, which both servers admit only with
+# that certificate (PostgreSQL: a `hostssl … cert` line in pg_hba.conf; MariaDB: REQUIRE
+# SUBJECT).
 set -euo pipefail
 TLS_DIR=${CUTOVER_TLS_DIR:-/var/lib/cutover-test-tls}
 
@@ -67,8 +71,10 @@ ensure_root_tcp_login() {
   fi
 }
 
+TLS_REGENERATED=0
+
 make_test_certificates() {
-  [ -f "$TLS_DIR/server.pem" ] && [ -f "$TLS_DIR/other-ca.pem" ] && return
+  [ -f "$TLS_DIR/server.pem" ] && [ -f "$TLS_DIR/other-ca.pem" ] && as_root test -f "$TLS_DIR/ca.key" && return
   command -v openssl >/dev/null 2>&1 || apt_install openssl
   log "generating the test CA and server certificate in $TLS_DIR"
   as_root mkdir -p "$TLS_DIR"
@@ -85,11 +91,47 @@ make_test_certificates() {
   # One private key per server, readable by that server's user only.
   as_root install -m 0600 -o postgres -g postgres "$tmp/server.key" "$TLS_DIR/server-postgres.key"
   as_root install -m 0600 -o mysql -g mysql "$tmp/server.key" "$TLS_DIR/server-mariadb.key"
+  # The CA's key stays (root only) to sign the client certificate.
+  as_root install -m 0600 "$tmp/ca.key" "$TLS_DIR/ca.key"
+  as_root rm -f "$TLS_DIR/client.pem" "$TLS_DIR/client.key"
+  rm -rf "$tmp"
+  TLS_REGENERATED=1
+}
+
+make_client_certificate() {
+  [ -f "$TLS_DIR/client.pem" ] && [ -r "$TLS_DIR/client.key" ] && return
+  local tmp; tmp=$(mktemp -d)
+  log "generating the test client certificate (CN=cutover_cert) in $TLS_DIR"
+  as_root cat "$TLS_DIR/ca.key" >"$tmp/ca.key"
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=cutover_cert" -keyout "$tmp/client.key" -out "$tmp/client.csr" 2>/dev/null
+  printf 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n' >"$tmp/ext"
+  openssl x509 -req -in "$tmp/client.csr" -CA "$TLS_DIR/ca.pem" -CAkey "$tmp/ca.key" -CAcreateserial \
+    -CAserial "$tmp/ca.srl" -days 3650 -extfile "$tmp/ext" -out "$tmp/client.pem" 2>/dev/null
+  as_root install -m 0644 "$tmp/client.pem" "$TLS_DIR/"
+  as_root install -m 0600 -o "$(id -u)" -g "$(id -g)" "$tmp/client.key" "$TLS_DIR/client.key"
   rm -rf "$tmp"
 }
 
+client_cert_users() {
+  local ver; ver=$(ls /etc/postgresql | sort -V | tail -1)
+  local hba="/etc/postgresql/$ver/main/pg_hba.conf"
+  if ! grep -qE '^hostssl\s+all\s+cutover_cert\s+127\.0\.0\.1/32\s+cert' "$hba"; then
+    log "PostgreSQL: user cutover_cert logs in with the test client certificate only ($hba)"
+    as_root sed -i '1i hostssl all cutover_cert 127.0.0.1/32 cert\nhost all cutover_cert 127.0.0.1/32 reject' "$hba"
+    psql -h 127.0.0.1 -U postgres -qAtc "SELECT pg_reload_conf()" >/dev/null
+  fi
+  psql -h 127.0.0.1 -U postgres -qAtc "SELECT 1 FROM pg_roles WHERE rolname = 'cutover_cert'" | grep -q 1 ||
+    psql -h 127.0.0.1 -U postgres -qc "CREATE ROLE cutover_cert LOGIN CREATEDB" >/dev/null
+  mariadb --protocol=tcp -h 127.0.0.1 -P 3306 -uroot -e \
+    "CREATE USER IF NOT EXISTS 'cutover_cert'@'%' REQUIRE SUBJECT '/CN=cutover_cert'; GRANT ALL ON \`cutover\\_t\\_%\`.* TO 'cutover_cert'@'%'"
+}
+
 pg_tls() {
-  [ "$(psql -h 127.0.0.1 -U postgres -Atc 'SHOW ssl_cert_file' 2>/dev/null)" = "$TLS_DIR/server.pem" ] && return
+  if [ "$(psql -h 127.0.0.1 -U postgres -Atc 'SHOW ssl_cert_file' 2>/dev/null)" = "$TLS_DIR/server.pem" ]; then
+    # New certificates under the same names: a reload reads them.
+    [ "$TLS_REGENERATED" = 1 ] && psql -h 127.0.0.1 -U postgres -qAtc "SELECT pg_reload_conf()" >/dev/null
+    return 0
+  fi
   log "PostgreSQL: TLS with the test certificate"
   psql -h 127.0.0.1 -U postgres -q -c "ALTER SYSTEM SET ssl = on" \
     -c "ALTER SYSTEM SET ssl_cert_file = '$TLS_DIR/server.pem'" \
@@ -98,7 +140,10 @@ pg_tls() {
 }
 
 mariadb_tls() {
-  [ "$(mariadb --protocol=tcp -h 127.0.0.1 -P 3306 -uroot -N -e 'SELECT @@ssl_cert' 2>/dev/null)" = "$TLS_DIR/server.pem" ] && return
+  if [ "$(mariadb --protocol=tcp -h 127.0.0.1 -P 3306 -uroot -N -e 'SELECT @@ssl_cert' 2>/dev/null)" = "$TLS_DIR/server.pem" ]; then
+    [ "$TLS_REGENERATED" = 1 ] && mariadb --protocol=tcp -h 127.0.0.1 -P 3306 -uroot -e "FLUSH SSL"
+    return 0
+  fi
   local cnf=/etc/mysql/my.cnf
   [ -f "$cnf" ] || cnf=/etc/my.cnf
   if ! grep -q "cutover-test-tls" "$cnf" 2>/dev/null; then
@@ -127,3 +172,5 @@ done
 wait_for MariaDB my_up
 pg_tls
 mariadb_tls
+make_client_certificate
+client_cert_users

@@ -203,3 +203,43 @@ fn require_refuses_a_server_without_tls() {
     let after = server.join().unwrap();
     assert!(after.is_empty(), "nothing was sent in clear text after the refusal: {after:?}");
 }
+
+/// A user that the servers admit only with a client certificate (`scripts/services.sh`
+/// makes it: PostgreSQL `hostssl … cert`, MariaDB `REQUIRE SUBJECT`): migrate and verify of
+/// the demo with `sslcert` and `sslkey`; without them the login is refused and the
+/// message says what to pass.
+async fn client_certificate_login(dialect: Dialect, test: &str) {
+    let tls = tls_dir();
+    let (ca, cert, key) = (tls.join("ca.pem"), tls.join("client.pem"), tls.join("client.key"));
+    assert!(cert.exists() && key.exists(), "the test client certificate is missing; run scripts/services.sh");
+    let db = ScratchDb::new(dialect, test).await;
+    if dialect == Dialect::Postgres {
+        let owner = format!("ALTER DATABASE \"{}\" OWNER TO cutover_cert", db.name);
+        let errors = db.exec_all(&[owner, "ALTER SCHEMA public OWNER TO cutover_cert".to_string()]).await;
+        assert!(errors.is_empty(), "{errors:?}");
+    }
+    let user_url = db.url.replacen("postgres@", "cutover_cert@", 1).replacen("root@", "cutover_cert@", 1);
+    assert!(user_url.contains("cutover_cert@"), "{user_url}");
+    let url = with_params(
+        &user_url,
+        &format!(
+            "sslmode=verify-full&sslrootcert={}&sslcert={}&sslkey={}",
+            ca.display(),
+            cert.display(),
+            key.display()
+        ),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let demo = demo_fixture();
+    let (code, out, err) =
+        run_in(dir.path(), &["migrate", demo.to_str().unwrap(), "--to", &url, "--progress", "none", "--verify"]);
+    assert_eq!(code, 0, "{err}\n{out}");
+    // Without the certificate: refused at login, nothing else tried.
+    let bare = with_params(&user_url, &format!("sslmode=verify-full&sslrootcert={}", ca.display()));
+    let (code, out, err) = run_in(dir.path(), &["verify", demo.to_str().unwrap(), "--to", &bare, "--progress", "none"]);
+    assert_eq!(code, 3, "{err}\n{out}");
+    assert!(err.contains("cutover_cert") && err.contains("sslcert"), "the refusal names the user and sslcert: {err}");
+    db.drop_db().await;
+}
+
+on_both_engines!(a_user_admitted_by_client_certificate_only, client_certificate_login);

@@ -38,7 +38,17 @@ pub struct CatalogColumn {
 
 /// A connection failure with the hint that fits the server's message.
 pub(crate) fn connect_error(target: &str, reason: String) -> TargetError {
-    TargetError::Connect { hint: connect_hint(&reason).into(), target: target.to_string(), reason }
+    let mut hint = connect_hint(&reason).to_string();
+    // A login refused without a client certificate may be one that needs it.
+    let r = reason.to_ascii_lowercase();
+    let refused_login = r.contains("access denied")
+        || r.contains("certificate authentication failed")
+        || r.contains("requires a valid client certificate")
+        || r.contains("pg_hba.conf rejects");
+    if refused_login && !target.contains("sslcert=") {
+        hint.push_str("; a user that must present a client certificate (PostgreSQL `cert` authentication, MariaDB REQUIRE X509 or SUBJECT) needs sslcert=FILE&sslkey=FILE in the URL");
+    }
+    TargetError::Connect { hint, target: target.to_string(), reason }
 }
 
 fn connect_hint(reason: &str) -> &'static str {
