@@ -35,12 +35,48 @@ struct Example {
     directive: Directive,
     /// (command, expected output lines)
     steps: Vec<(String, Vec<String>)>,
+    /// Files written into the folder before the setup: (name, content).
+    files: Vec<(String, String)>,
 }
 
 enum Directive {
-    Run { setup: Option<String> },
+    Run { setup: Option<String>, continues: bool },
     Skip,
     Missing,
+}
+
+/// What a `<!-- example: … -->` line says.
+enum Said {
+    Run { setup: Option<String>, continues: bool, files: Vec<String> },
+    Skip,
+    File(String),
+}
+
+fn parse_directive(d: &str, place: &str) -> Said {
+    let d = d.trim();
+    if d.starts_with("skip") {
+        return Said::Skip;
+    }
+    if let Some(name) = d.strip_prefix("file:") {
+        return Said::File(name.trim().to_string());
+    }
+    let (head, setup) = match d.split_once("setup:") {
+        Some((h, s)) => (h, Some(s.trim().to_string())),
+        None => (d, None),
+    };
+    let mut continues = false;
+    let mut files = Vec::new();
+    for (n, part) in head.split(';').map(str::trim).filter(|p| !p.is_empty()).enumerate() {
+        match part {
+            "run" if n == 0 => {}
+            "continue" => continues = true,
+            _ => match part.strip_prefix("files:") {
+                Some(list) => files.extend(list.split(',').map(|f| f.trim().to_string()).filter(|f| !f.is_empty())),
+                None => panic!("{place}: unknown example directive part {part:?} in {d:?}"),
+            },
+        }
+    }
+    Said::Run { setup, continues, files }
 }
 
 /// The markdown files whose examples are checked.
@@ -70,36 +106,57 @@ fn examples_in(path: &Path) -> Vec<Example> {
     let lines: Vec<&str> = text.lines().collect();
     let file = path.strip_prefix(repo()).unwrap_or(path).display().to_string();
     let mut out = Vec::new();
+    // Blocks marked `<!-- example: file: NAME -->`, for the examples after them.
+    let mut shown: Vec<(String, String)> = Vec::new();
     let mut i = 0;
     while i < lines.len() {
-        if !lines[i].starts_with("```") {
+        let Some(fence) = lines[i].trim_start().strip_prefix("```").map(|_| lines[i].len() - lines[i].trim_start().len())
+        else {
             i += 1;
             continue;
-        }
+        };
         let start = i;
         let mut end = i + 1;
-        while end < lines.len() && !lines[end].starts_with("```") {
+        while end < lines.len() && !lines[end].trim_start().starts_with("```") {
             end += 1;
         }
-        let body = &lines[start + 1..end.min(lines.len())];
-        if body.iter().any(|l| l.starts_with("$ cutover")) {
-            let directive = lines[..start]
-                .iter()
-                .rev()
-                .take_while(|l| !l.trim().is_empty() || l.is_empty())
-                .take(2)
-                .find_map(|l| l.trim().strip_prefix("<!-- example:").and_then(|r| r.strip_suffix("-->")))
-                .map(|d| {
-                    let d = d.trim();
-                    if d.starts_with("skip") {
-                        Directive::Skip
-                    } else {
-                        let setup = d.split_once("setup:").map(|(_, s)| s.trim().to_string());
-                        Directive::Run { setup }
-                    }
-                })
-                .unwrap_or(Directive::Missing);
-            out.push(Example { file: file.clone(), line: start + 1, directive, steps: steps(body) });
+        // Lines of an indented block (in a list item) lose the fence's indentation.
+        let body: Vec<&str> = lines[start + 1..end.min(lines.len())]
+            .iter()
+            .map(|l| {
+                let cut = l.len() - l.trim_start_matches(' ').len();
+                &l[cut.min(fence)..]
+            })
+            .collect();
+        let place = format!("{file}:{}", start + 1);
+        let said = lines[..start]
+            .iter()
+            .rev()
+            .take_while(|l| !l.trim().is_empty() || l.is_empty())
+            .take(2)
+            .find_map(|l| l.trim().strip_prefix("<!-- example:").and_then(|r| r.strip_suffix("-->")))
+            .map(|d| parse_directive(d, &place));
+        if let Some(Said::File(name)) = &said {
+            let content = body.iter().map(|l| format!("{l}\n")).collect::<String>();
+            shown.retain(|(n, _)| n != name);
+            shown.push((name.clone(), content));
+        } else if body.iter().any(|l| l.starts_with("$ cutover")) {
+            let (directive, files) = match said {
+                Some(Said::Skip) => (Directive::Skip, Vec::new()),
+                Some(Said::Run { setup, continues, files }) => {
+                    let files = files
+                        .iter()
+                        .map(|name| {
+                            shown.iter().find(|(n, _)| n == name).cloned().unwrap_or_else(|| {
+                                panic!("{place}: files: {name} is not a block marked `<!-- example: file: {name} -->` above")
+                            })
+                        })
+                        .collect();
+                    (Directive::Run { setup, continues }, files)
+                }
+                _ => (Directive::Missing, Vec::new()),
+            };
+            out.push(Example { file: file.clone(), line: start + 1, directive, steps: steps(&body), files });
         }
         i = end + 1;
     }
@@ -127,28 +184,39 @@ fn steps(body: &[&str]) -> Vec<(String, Vec<String>)> {
     steps
 }
 
-/// Server databases `docs_*` named in URLs of the text.
-fn databases(text: &str) -> Vec<(Dialect, String)> {
-    let re = Regex::new(r"(postgres(?:ql)?|mysql|mariadb)://[^/\s]*/(docs_[A-Za-z0-9_]+)").unwrap();
-    let mut out: Vec<(Dialect, String)> = Vec::new();
-    for c in re.captures_iter(text) {
-        let dialect = if c[1].starts_with("postgres") { Dialect::Postgres } else { Dialect::MariaDb };
-        let entry = (dialect, c[2].to_string());
-        if !out.contains(&entry) {
-            out.push(entry);
+/// Server databases `docs_*` named in URLs of the text, and whether to create them empty
+/// (false: the block creates it itself with `CREATE DATABASE`, so it is only dropped).
+fn databases(text: &str) -> Vec<(Dialect, String, bool)> {
+    let url = Regex::new(r"(postgres(?:ql)?|mysql|mariadb)://[^/\s]*/(docs_[A-Za-z0-9_]+)").unwrap();
+    let created = Regex::new(r"(?i)\b(psql|mariadb|mysql)\b.*create database [`\x22]?(docs_[A-Za-z0-9_]+)").unwrap();
+    let mut out: Vec<(Dialect, String, bool)> = Vec::new();
+    let dialect = |scheme: &str| if scheme.starts_with("postgres") || scheme == "psql" { Dialect::Postgres } else { Dialect::MariaDb };
+    for line in text.lines() {
+        for c in created.captures_iter(line) {
+            out.retain(|(d, n, _)| !(*d == dialect(&c[1]) && n == &c[2]));
+            out.push((dialect(&c[1]), c[2].to_string(), false));
+        }
+    }
+    for c in url.captures_iter(text) {
+        let (d, name) = (dialect(&c[1]), c[2].to_string());
+        if !out.iter().any(|(d2, n, _)| *d2 == d && *n == name) {
+            out.push((d, name, true));
         }
     }
     out
 }
 
-async fn fresh_database(dialect: Dialect, name: &str) {
+async fn fresh_database(dialect: Dialect, name: &str, create: bool) {
     let url = server_url(dialect);
-    let statements = match dialect {
+    let mut statements = match dialect {
         Dialect::Postgres => {
             vec![format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"), format!("CREATE DATABASE \"{name}\"")]
         }
         _ => vec![format!("DROP DATABASE IF EXISTS `{name}`"), format!("CREATE DATABASE `{name}` CHARACTER SET utf8mb4")],
     };
+    if !create {
+        statements.pop();
+    }
     match dialect {
         Dialect::Postgres => {
             let mut c = sqlx::PgConnection::connect(&url).await.unwrap_or_else(|e| panic!("PostgreSQL: {e}"));
@@ -193,7 +261,7 @@ fn shell(dir: &Path, command: &str) -> (i32, String) {
     let path = format!("{}:{}", bin.parent().unwrap().display(), std::env::var("PATH").unwrap_or_default());
     let out = std::process::Command::new("bash")
         .arg("-c")
-        .arg(format!("{command} 2>&1"))
+        .arg(format!("exec 2>&1\n{command}"))
         .current_dir(dir)
         .env("PATH", path)
         .env("NO_COLOR", "1")
@@ -206,6 +274,12 @@ fn shell(dir: &Path, command: &str) -> (i32, String) {
 fn normalize(text: &str, dir: &Path) -> Vec<String> {
     let dir = dir.display().to_string();
     let rules: Vec<(Regex, &str)> = [
+        // `ls -l`: owner, group, size and time are the machine's; mode, links and name stay.
+        (
+            r"^([-dlcbps][-rwxsStT]{9}[.+@]?) +(\d+) +\S+ +\S+ +\d+ +[A-Z][a-z]{2} +\d{1,2} +(\d{2}:\d{2}|\d{4}) ",
+            "$1 $2 <USER> <GROUP> <SIZE> <DATE> ",
+        ),
+        (r"^total \d+$", "total <N>"),
         (r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?", "<DATE>"),
         (r"\d{8}T\d{6}Z?", "<DATE>"),
         (r"h<DATE>-[0-9a-f]{4}", "<RUN>"),
@@ -267,11 +341,13 @@ async fn every_command_example_in_the_docs_prints_what_the_docs_show() {
     let mut ran = 0;
     let mut skipped = 0;
     for doc in documents() {
+        // The folder and databases of the last example run, for one that continues it.
+        let mut previous: Option<((tempfile::TempDir, PathBuf), Vec<(Dialect, String)>)> = None;
         for ex in examples_in(&doc) {
             let place = format!("{}:{}", ex.file, ex.line);
-            let setup = match &ex.directive {
+            let (setup, continues) = match &ex.directive {
                 // Trying out: examples without a directive run too (`DOC_EXAMPLES_TRY=1`).
-                Directive::Missing if std::env::var_os("DOC_EXAMPLES_TRY").is_some() => None,
+                Directive::Missing if std::env::var_os("DOC_EXAMPLES_TRY").is_some() => (None, false),
                 Directive::Missing => {
                     failures.push(format!(
                         "{place}: an example without `<!-- example: run -->` or `<!-- example: skip: why -->` on the line before it"
@@ -282,14 +358,26 @@ async fn every_command_example_in_the_docs_prints_what_the_docs_show() {
                     skipped += 1;
                     continue;
                 }
-                Directive::Run { setup } => setup.clone(),
+                Directive::Run { setup, continues } => (setup.clone(), *continues),
             };
             ran += 1;
+            let (folder, mut made) = match previous.take() {
+                Some(p) if continues => p,
+                _ if continues => panic!("{place}: `continue`, but no example ran before it in {}", ex.file),
+                _ => (workspace(), Vec::new()),
+            };
             let all: String = ex.steps.iter().map(|s| s.0.clone()).chain(setup.clone()).collect::<Vec<_>>().join("\n");
-            for (dialect, name) in databases(&all) {
-                fresh_database(dialect, &name).await;
+            for (dialect, name, create) in databases(&all) {
+                if !made.contains(&(dialect, name.clone())) {
+                    fresh_database(dialect, &name, create).await;
+                    made.push((dialect, name));
+                }
             }
-            let (_keep, dir) = workspace();
+            let dir = folder.1.clone();
+            previous = Some((folder, made));
+            for (name, content) in &ex.files {
+                std::fs::write(dir.join(name), content).unwrap();
+            }
             if let Some(setup) = &setup {
                 let (code, out) = shell(&dir, setup);
                 if code != 0 {
@@ -297,27 +385,45 @@ async fn every_command_example_in_the_docs_prints_what_the_docs_show() {
                     continue;
                 }
             }
-            let mut last = 0;
-            for (cmd, expected) in &ex.steps {
-                let (code, out) = if cmd.trim() == "echo $?" { (last, last.to_string()) } else { shell(&dir, cmd) };
-                if cmd.trim() != "echo $?" {
-                    last = code;
-                }
-                let want = normalize(&expected.join("\n"), &dir);
-                let got = normalize(&out, &dir);
-                if let Some(why) = compare(&want, &got) {
-                    failures.push(format!(
-                        "{place}: `{cmd}`: {why}\n--- the docs show (normalized):\n{}\n--- printed (normalized):\n{}",
-                        want.join("\n"),
-                        got.join("\n")
-                    ));
-                    break;
-                }
+            if let Some(why) = run_steps(&dir, &ex.steps) {
+                failures.push(format!("{place}: {why}"));
             }
         }
     }
     eprintln!("doc examples: {ran} run, {skipped} skipped with a reason, {} failed", failures.len());
     assert!(failures.is_empty(), "{} example(s) do not match:\n\n{}", failures.len(), failures.join("\n\n"));
+}
+
+/// Runs the commands of a block one after the other, as typed into one shell: an
+/// `export` or `cd` holds for the commands after it. None when each prints what the
+/// docs show.
+fn run_steps(dir: &Path, steps: &[(String, Vec<String>)]) -> Option<String> {
+    let mut last = 0;
+    let mut carried: Vec<String> = Vec::new();
+    for (cmd, expected) in steps {
+        let (code, out) = if cmd.trim() == "echo $?" {
+            (last, last.to_string())
+        } else {
+            let prefix: String = carried.iter().map(|c| format!("{c} && ")).collect();
+            shell(dir, &format!("{prefix}{cmd}"))
+        };
+        if cmd.trim() != "echo $?" {
+            last = code;
+        }
+        if cmd.starts_with("export ") || cmd.starts_with("cd ") {
+            carried.push(cmd.clone());
+        }
+        let want = normalize(&expected.join("\n"), dir);
+        let got = normalize(&out, dir);
+        if let Some(why) = compare(&want, &got) {
+            return Some(format!(
+                "`{cmd}`: {why}\n--- the docs show (normalized):\n{}\n--- printed (normalized):\n{}",
+                want.join("\n"),
+                got.join("\n")
+            ));
+        }
+    }
+    None
 }
 
 #[test]
@@ -335,4 +441,56 @@ fn placeholders_and_wildcards() {
     assert!(compare(&exp, &n("a\nc\nd\ne")).is_some(), "trailing lines must be shown or elided");
     assert!(compare(&n("a\n..."), &n("a\nz")).is_none());
     assert!(compare(&n("x"), &n("a\nx")).is_some(), "the first line is anchored");
+}
+
+#[test]
+fn ls_long_listing_keeps_mode_and_name() {
+    let dir = Path::new("/tmp/x");
+    let n = |s: &str| normalize(s, dir);
+    assert_eq!(
+        n("total 1520\n-rw------- 1 root root   38799 Dec  6 17:40 cutover-journal.json"),
+        n("total 8\n-rw------- 1 you you 2 Jan 12  2025 cutover-journal.json")
+    );
+    assert_ne!(n("-rw------- 1 you you 2 Dec  6 17:40 a.json"), n("-rw-r--r-- 1 you you 2 Dec  6 17:40 a.json"));
+    assert_ne!(n("-rw------- 1 you you 2 Dec  6 17:40 a.json"), n("-rw------- 1 you you 2 Dec  6 17:40 b.json"));
+    assert_ne!(n("drwxr-xr-x 4 you you 4096 Dec  6 17:40 d"), n("drwxr-xr-x 3 you you 4096 Dec  6 17:40 d"));
+}
+
+#[test]
+fn directives() {
+    let place = "x.md:1";
+    assert!(matches!(parse_directive(" skip: needs a GPU ", place), Said::Skip));
+    assert!(matches!(parse_directive("file: a.toml", place), Said::File(n) if n == "a.toml"));
+    match parse_directive("run; continue; files: a.toml, b.toml; setup: cp a b; echo x", place) {
+        Said::Run { setup, continues, files } => {
+            assert_eq!(setup.as_deref(), Some("cp a b; echo x"));
+            assert!(continues);
+            assert_eq!(files, ["a.toml", "b.toml"]);
+        }
+        _ => panic!("not a run"),
+    }
+    assert!(matches!(parse_directive("run", place), Said::Run { setup: None, continues: false, .. }));
+}
+
+#[test]
+fn databases_created_by_the_block_are_only_dropped() {
+    let text = "psql -h 127.0.0.1 -U postgres -c 'CREATE DATABASE docs_harden'\ncutover harden --to postgres://postgres@127.0.0.1:5432/docs_harden\ncutover migrate x --to mariadb://root@127.0.0.1:3306/docs_m";
+    let got = databases(text);
+    assert_eq!(got.len(), 2);
+    assert!(got.contains(&(Dialect::Postgres, "docs_harden".into(), false)));
+    assert!(got.contains(&(Dialect::MariaDb, "docs_m".into(), true)));
+}
+
+#[test]
+fn export_and_cd_hold_for_the_commands_after_them() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    let steps = vec![
+        ("export GREETING=hello".to_string(), vec![]),
+        ("cd sub".to_string(), vec![]),
+        ("echo $GREETING; basename $PWD".to_string(), vec!["hello".to_string(), "sub".to_string()]),
+        ("false".to_string(), vec![]),
+        ("echo $?".to_string(), vec!["1".to_string()]),
+    ];
+    assert_eq!(run_steps(dir.path(), &steps), None);
 }
