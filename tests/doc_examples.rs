@@ -233,15 +233,21 @@ async fn fresh_database(dialect: Dialect, name: &str, create: bool) {
     }
 }
 
-/// A new folder with `fixtures/` copied in and `../shared` beside it.
+/// A new folder `~/src/cutover` in a home of its own, with `fixtures/` copied in and
+/// `../shared` beside it.
 fn workspace() -> (tempfile::TempDir, PathBuf) {
     let outer = tempfile::tempdir().unwrap();
-    let work = outer.path().join("work");
-    std::fs::create_dir(&work).unwrap();
+    let work = outer.path().join("home/src/cutover");
+    std::fs::create_dir_all(&work).unwrap();
     copy_dir(&repo().join("fixtures"), &work.join("fixtures"));
     let shared = repo().join("../shared");
-    std::os::unix::fs::symlink(shared.canonicalize().unwrap_or(shared), outer.path().join("shared")).unwrap();
+    std::os::unix::fs::symlink(shared.canonicalize().unwrap_or(shared), work.with_file_name("shared")).unwrap();
     (outer, work)
+}
+
+/// The home of an example's folder `HOME/src/cutover`.
+fn home_of(dir: &Path) -> &Path {
+    dir.parent().and_then(Path::parent).unwrap_or(dir)
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -257,14 +263,17 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 fn shell(dir: &Path, command: &str) -> (i32, String) {
+    let real_home = std::env::var("HOME").unwrap_or_default();
     let bin = PathBuf::from(env!("CARGO_BIN_EXE_cutover"));
     let path = format!("{}:{}", bin.parent().unwrap().display(), std::env::var("PATH").unwrap_or_default());
     let out = std::process::Command::new("bash")
         .arg("-c")
         .arg(format!("exec 2>&1\n{command}"))
         .current_dir(dir)
+        .env("HOME", home_of(dir))
         .env("PATH", path)
         .env("NO_COLOR", "1")
+        .env("PYENV_ROOT", std::env::var("PYENV_ROOT").unwrap_or(format!("{real_home}/.pyenv")))
         .output()
         .unwrap();
     (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
@@ -272,7 +281,7 @@ fn shell(dir: &Path, command: &str) -> (i32, String) {
 
 /// What changes from run to run, replaced by placeholders; runs of spaces made one.
 fn normalize(text: &str, dir: &Path) -> Vec<String> {
-    let dir = dir.display().to_string();
+    let home = home_of(dir).display().to_string();
     let rules: Vec<(Regex, &str)> = [
         // `ls -l`: owner, group, size and time are the machine's; mode, links and name stay.
         (
@@ -296,7 +305,7 @@ fn normalize(text: &str, dir: &Path) -> Vec<String> {
     .collect();
     text.lines()
         .map(|l| {
-            let mut s = l.replace(&dir, "<TMP>");
+            let mut s = l.replace(&home, "/home/you");
             for (re, to) in &rules {
                 s = re.replace_all(&s, *to).into_owned();
             }
@@ -428,7 +437,7 @@ fn run_steps(dir: &Path, steps: &[(String, Vec<String>)]) -> Option<String> {
 
 #[test]
 fn placeholders_and_wildcards() {
-    let dir = Path::new("/tmp/x");
+    let dir = Path::new("/tmp/x/home/src/cutover");
     let n = |s: &str| normalize(s, dir);
     assert_eq!(
         n("  0     products  3     0        1         0.00s  79,702  dry run"),
@@ -445,7 +454,7 @@ fn placeholders_and_wildcards() {
 
 #[test]
 fn ls_long_listing_keeps_mode_and_name() {
-    let dir = Path::new("/tmp/x");
+    let dir = Path::new("/tmp/x/home/src/cutover");
     let n = |s: &str| normalize(s, dir);
     assert_eq!(
         n("total 1520\n-rw------- 1 root root   38799 Dec  6 17:40 cutover-journal.json"),
@@ -454,6 +463,14 @@ fn ls_long_listing_keeps_mode_and_name() {
     assert_ne!(n("-rw------- 1 you you 2 Dec  6 17:40 a.json"), n("-rw-r--r-- 1 you you 2 Dec  6 17:40 a.json"));
     assert_ne!(n("-rw------- 1 you you 2 Dec  6 17:40 a.json"), n("-rw------- 1 you you 2 Dec  6 17:40 b.json"));
     assert_ne!(n("drwxr-xr-x 4 you you 4096 Dec  6 17:40 d"), n("drwxr-xr-x 3 you you 4096 Dec  6 17:40 d"));
+}
+
+#[test]
+fn the_examples_home_reads_as_home_you() {
+    let dir = Path::new("/tmp/.tmpAb12/home/src/cutover");
+    assert_eq!(normalize("wrote /tmp/.tmpAb12/home/acme/cutover.toml", dir), ["wrote /home/you/acme/cutover.toml"]);
+    assert_eq!(normalize("/tmp/.tmpAb12/home/src/cutover/demo.sql", dir), ["/home/you/src/cutover/demo.sql"]);
+    assert_eq!(normalize("/tmp/other/demo.sql", dir), ["/tmp/other/demo.sql"]);
 }
 
 #[test]
