@@ -140,7 +140,9 @@ fn examples_in(path: &Path) -> Vec<Example> {
             let content = body.iter().map(|l| format!("{l}\n")).collect::<String>();
             shown.retain(|(n, _)| n != name);
             shown.push((name.clone(), content));
-        } else if body.iter().any(|l| l.starts_with("$ cutover")) {
+        } else if body.iter().any(|l| l.starts_with("$ cutover"))
+            || matches!(said, Some(Said::Run { .. })) && body.iter().any(|l| l.starts_with("$ "))
+        {
             let (directive, files) = match said {
                 Some(Said::Skip) => (Directive::Skip, Vec::new()),
                 Some(Said::Run { setup, continues, files }) => {
@@ -351,7 +353,7 @@ async fn every_command_example_in_the_docs_prints_what_the_docs_show() {
     let mut skipped = 0;
     for doc in documents() {
         // The folder and databases of the last example run, for one that continues it.
-        let mut previous: Option<((tempfile::TempDir, PathBuf), Vec<(Dialect, String)>)> = None;
+        let mut previous: Option<Chain> = None;
         for ex in examples_in(&doc) {
             let place = format!("{}:{}", ex.file, ex.line);
             let (setup, continues) = match &ex.directive {
@@ -370,43 +372,71 @@ async fn every_command_example_in_the_docs_prints_what_the_docs_show() {
                 Directive::Run { setup, continues } => (setup.clone(), *continues),
             };
             ran += 1;
-            let (folder, mut made) = match previous.take() {
+            let mut chain = match previous.take() {
                 Some(p) if continues => p,
                 _ if continues => panic!("{place}: `continue`, but no example ran before it in {}", ex.file),
-                _ => (workspace(), Vec::new()),
+                _ => Chain { folder: workspace(), made: Vec::new(), run_id: None },
             };
             let all: String = ex.steps.iter().map(|s| s.0.clone()).chain(setup.clone()).collect::<Vec<_>>().join("\n");
             for (dialect, name, create) in databases(&all) {
-                if !made.contains(&(dialect, name.clone())) {
+                if !chain.made.contains(&(dialect, name.clone())) {
                     fresh_database(dialect, &name, create).await;
-                    made.push((dialect, name));
+                    chain.made.push((dialect, name));
                 }
             }
-            let dir = folder.1.clone();
-            previous = Some((folder, made));
+            let dir = chain.folder.1.clone();
             for (name, content) in &ex.files {
                 std::fs::write(dir.join(name), content).unwrap();
             }
             if let Some(setup) = &setup {
                 let (code, out) = shell(&dir, setup);
+                chain.saw(&out);
                 if code != 0 {
                     failures.push(format!("{place}: the setup `{setup}` exited {code}:\n{out}"));
+                    previous = Some(chain);
                     continue;
                 }
             }
-            if let Some(why) = run_steps(&dir, &ex.steps) {
+            if let Some(why) = run_steps(&dir, &ex.steps, &mut chain.run_id) {
                 failures.push(format!("{place}: {why}"));
             }
+            previous = Some(chain);
         }
     }
     eprintln!("doc examples: {ran} run, {skipped} skipped with a reason, {} failed", failures.len());
     assert!(failures.is_empty(), "{} example(s) do not match:\n\n{}", failures.len(), failures.join("\n\n"));
 }
 
+/// The folder and databases of an example, and the last hardening run id printed there,
+/// for the examples that continue it.
+struct Chain {
+    folder: (tempfile::TempDir, PathBuf),
+    made: Vec<(Dialect, String)>,
+    run_id: Option<String>,
+}
+
+impl Chain {
+    fn saw(&mut self, output: &str) {
+        if let Some(id) = last_run_id(output) {
+            self.run_id = Some(id);
+        }
+    }
+}
+
+fn run_id_pattern() -> Regex {
+    Regex::new(r"\bh\d{8}T\d{6}Z-[0-9a-f]{4}\b").unwrap()
+}
+
+/// The last hardening run id (`h20261202T152147Z-74de`) in the text.
+fn last_run_id(text: &str) -> Option<String> {
+    run_id_pattern().find_iter(text).last().map(|m| m.as_str().to_string())
+}
+
 /// Runs the commands of a block one after the other, as typed into one shell: an
-/// `export` or `cd` holds for the commands after it. None when each prints what the
-/// docs show.
-fn run_steps(dir: &Path, steps: &[(String, Vec<String>)]) -> Option<String> {
+/// `export` or `cd` holds for the commands after it. A run id in a command (the docs
+/// show the one of the run they recorded) stands for the last one printed before it.
+/// None when each prints what the docs show.
+fn run_steps(dir: &Path, steps: &[(String, Vec<String>)], run_id: &mut Option<String>) -> Option<String> {
     let mut last = 0;
     let mut carried: Vec<String> = Vec::new();
     for (cmd, expected) in steps {
@@ -414,7 +444,15 @@ fn run_steps(dir: &Path, steps: &[(String, Vec<String>)]) -> Option<String> {
             (last, last.to_string())
         } else {
             let prefix: String = carried.iter().map(|c| format!("{c} && ")).collect();
-            shell(dir, &format!("{prefix}{cmd}"))
+            let typed = match run_id.as_deref() {
+                Some(id) => run_id_pattern().replace_all(cmd, id).into_owned(),
+                None => cmd.clone(),
+            };
+            let (code, out) = shell(dir, &format!("{prefix}{typed}"));
+            if let Some(id) = last_run_id(&out) {
+                *run_id = Some(id);
+            }
+            (code, out)
         };
         if cmd.trim() != "echo $?" {
             last = code;
@@ -509,5 +547,18 @@ fn export_and_cd_hold_for_the_commands_after_them() {
         ("false".to_string(), vec![]),
         ("echo $?".to_string(), vec!["1".to_string()]),
     ];
-    assert_eq!(run_steps(dir.path(), &steps), None);
+    assert_eq!(run_steps(dir.path(), &steps, &mut None), None);
+}
+
+#[test]
+fn a_run_id_in_a_command_stands_for_the_last_one_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let steps = vec![
+        ("echo run h20260101T000000Z-abcd recorded".to_string(), vec!["run h20261202T152147Z-74de recorded".to_string()]),
+        // The command runs with the id printed before it, not the docs' one.
+        ("echo undo h20261202T152147Z-74de | cut -c7-14".to_string(), vec!["20260101".to_string()]),
+    ];
+    let mut id = None;
+    assert_eq!(run_steps(dir.path(), &steps, &mut id), None);
+    assert_eq!(id.as_deref(), Some("h20260101T000000Z-abcd"));
 }
