@@ -281,7 +281,8 @@ fn shell(dir: &Path, command: &str) -> (i32, String) {
     (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-/// What changes from run to run, replaced by placeholders; runs of spaces made one.
+/// What changes from run to run, replaced by placeholders; runs of spaces made one;
+/// blank lines at the end dropped (a block in the docs cannot show them).
 fn normalize(text: &str, dir: &Path) -> Vec<String> {
     let home = home_of(dir).display().to_string();
     let rules: Vec<(Regex, &str)> = [
@@ -305,7 +306,8 @@ fn normalize(text: &str, dir: &Path) -> Vec<String> {
     .iter()
     .map(|(p, r)| (Regex::new(p).unwrap(), *r))
     .collect();
-    text.lines()
+    let mut lines = text
+        .lines()
         .map(|l| {
             let mut s = l.replace(&home, "/home/you");
             for (re, to) in &rules {
@@ -313,7 +315,11 @@ fn normalize(text: &str, dir: &Path) -> Vec<String> {
             }
             s.split_whitespace().collect::<Vec<_>>().join(" ")
         })
-        .collect()
+        .collect::<Vec<_>>();
+    while lines.last().is_some_and(|l| l.is_empty()) {
+        lines.pop();
+    }
+    lines
 }
 
 /// The expected lines (with `...` matching any lines) against the actual ones; None when
@@ -483,6 +489,8 @@ fn placeholders_and_wildcards() {
     );
     assert_eq!(n("in 0.03 s (86 rows/s; load 0.03 s)"), n("in 1.50 s (1,234 rows/s; load 0.2 s)"));
     assert_eq!(n("-> x (PostgreSQL 15.20 (Debian 15.20-0+deb12u1))"), n("-> x (PostgreSQL 16.1)"));
+    assert_eq!(n("error: x\n  |\n\n"), n("error: x\n  |"), "blank lines at the end are dropped");
+    assert_ne!(n("a\n\nb"), n("a\nb"), "blank lines inside stay");
     let exp = n("a\n...\nc\nd");
     assert!(compare(&exp, &n("a\nb\nb\nc\nd")).is_none());
     assert!(compare(&exp, &n("a\nc\nd\ne")).is_some(), "trailing lines must be shown or elided");
