@@ -292,7 +292,11 @@ fn normalize(text: &str, dir: &Path) -> Vec<String> {
             "$1 $2 <USER> <GROUP> <SIZE> <DATE> ",
         ),
         (r"^total \d+$", "total <N>"),
-        (r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?", "<DATE>"),
+        // JSON timings: `"seconds": 0.014967717`, `"load_seconds": 1.2`.
+        (r#""([a-z_]*seconds)": [0-9.eE+-]+"#, r#""$1": <T>"#),
+        // The times cutover stamps (RFC 3339 with a T); a date in the data, such as
+        // '2023-02-30 08:15:00', stays as it is.
+        (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?", "<DATE>"),
         (r"\d{8}T\d{6}Z?", "<DATE>"),
         (r"h<DATE>-[0-9a-f]{4}", "<RUN>"),
         (r"\(PostgreSQL [^()]*(\([^()]*\))?\)", "(PostgreSQL <V>)"),
@@ -489,6 +493,11 @@ fn placeholders_and_wildcards() {
     );
     assert_eq!(n("in 0.03 s (86 rows/s; load 0.03 s)"), n("in 1.50 s (1,234 rows/s; load 0.2 s)"));
     assert_eq!(n("-> x (PostgreSQL 15.20 (Debian 15.20-0+deb12u1))"), n("-> x (PostgreSQL 16.1)"));
+    assert_eq!(n(r#"  "seconds": 0.014967717,"#), n(r#"  "seconds": 2,"#));
+    assert_eq!(n("verified on 2026-12-02T15:50:19Z before"), n("verified on 2027-01-01T00:00:00Z before"));
+    assert_ne!(n("id=3: '2023-02-30 08:15:00'"), n("id=3: '2023-02-28 08:15:00'"), "a date in the data is compared");
+    assert_eq!(n(r#""load_seconds": 1.5e-3}"#), n(r#""load_seconds": 0.2}"#));
+    assert_ne!(n(r#""rows": 3,"#), n(r#""rows": 4,"#));
     assert_eq!(n("error: x\n  |\n\n"), n("error: x\n  |"), "blank lines at the end are dropped");
     assert_ne!(n("a\n\nb"), n("a\nb"), "blank lines inside stay");
     let exp = n("a\n...\nc\nd");
