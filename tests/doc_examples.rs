@@ -40,14 +40,14 @@ struct Example {
 }
 
 enum Directive {
-    Run { setup: Option<String>, continues: bool },
+    Run { setup: Option<String>, continues: bool, aside: bool },
     Skip,
     Missing,
 }
 
 /// What a `<!-- example: … -->` line says.
 enum Said {
-    Run { setup: Option<String>, continues: bool, files: Vec<String> },
+    Run { setup: Option<String>, continues: bool, aside: bool, files: Vec<String> },
     Skip,
     File(String),
 }
@@ -65,18 +65,20 @@ fn parse_directive(d: &str, place: &str) -> Said {
         None => (d, None),
     };
     let mut continues = false;
+    let mut aside = false;
     let mut files = Vec::new();
     for (n, part) in head.split(';').map(str::trim).filter(|p| !p.is_empty()).enumerate() {
         match part {
             "run" if n == 0 => {}
             "continue" => continues = true,
+            "aside" => aside = true,
             _ => match part.strip_prefix("files:") {
                 Some(list) => files.extend(list.split(',').map(|f| f.trim().to_string()).filter(|f| !f.is_empty())),
                 None => panic!("{place}: unknown example directive part {part:?} in {d:?}"),
             },
         }
     }
-    Said::Run { setup, continues, files }
+    Said::Run { setup, continues, aside, files }
 }
 
 /// The markdown files whose examples are checked.
@@ -145,7 +147,7 @@ fn examples_in(path: &Path) -> Vec<Example> {
         {
             let (directive, files) = match said {
                 Some(Said::Skip) => (Directive::Skip, Vec::new()),
-                Some(Said::Run { setup, continues, files }) => {
+                Some(Said::Run { setup, continues, aside, files }) => {
                     let files = files
                         .iter()
                         .map(|name| {
@@ -154,7 +156,7 @@ fn examples_in(path: &Path) -> Vec<Example> {
                             })
                         })
                         .collect();
-                    (Directive::Run { setup, continues }, files)
+                    (Directive::Run { setup, continues, aside }, files)
                 }
                 _ => (Directive::Missing, Vec::new()),
             };
@@ -366,9 +368,9 @@ async fn every_command_example_in_the_docs_prints_what_the_docs_show() {
         let mut previous: Option<Chain> = None;
         for ex in examples_in(&doc) {
             let place = format!("{}:{}", ex.file, ex.line);
-            let (setup, continues) = match &ex.directive {
+            let (setup, continues, aside) = match &ex.directive {
                 // Trying out: examples without a directive run too (`DOC_EXAMPLES_TRY=1`).
-                Directive::Missing if std::env::var_os("DOC_EXAMPLES_TRY").is_some() => (None, false),
+                Directive::Missing if std::env::var_os("DOC_EXAMPLES_TRY").is_some() => (None, false, false),
                 Directive::Missing => {
                     failures.push(format!(
                         "{place}: an example without `<!-- example: run -->` or `<!-- example: skip: why -->` on the line before it"
@@ -379,13 +381,20 @@ async fn every_command_example_in_the_docs_prints_what_the_docs_show() {
                     skipped += 1;
                     continue;
                 }
-                Directive::Run { setup, continues } => (setup.clone(), *continues),
+                Directive::Run { setup, continues, aside } => (setup.clone(), *continues, *aside),
             };
             ran += 1;
+            // An example aside runs on its own and leaves the chain to the next `continue`.
+            let mut kept = None;
             let mut chain = match previous.take() {
                 Some(p) if continues => p,
                 _ if continues => panic!("{place}: `continue`, but no example ran before it in {}", ex.file),
-                _ => Chain { folder: workspace(), made: Vec::new(), run_id: None },
+                p => {
+                    if aside {
+                        kept = p;
+                    }
+                    Chain { folder: workspace(), made: Vec::new(), run_id: None }
+                }
             };
             let all: String = ex.steps.iter().map(|s| s.0.clone()).chain(setup.clone()).collect::<Vec<_>>().join("\n");
             for (dialect, name, create) in databases(&all) {
@@ -403,14 +412,14 @@ async fn every_command_example_in_the_docs_prints_what_the_docs_show() {
                 chain.saw(&out);
                 if code != 0 {
                     failures.push(format!("{place}: the setup `{setup}` exited {code}:\n{out}"));
-                    previous = Some(chain);
+                    previous = if aside { kept } else { Some(chain) };
                     continue;
                 }
             }
             if let Some(why) = run_steps(&dir, &ex.steps, &mut chain.run_id) {
                 failures.push(format!("{place}: {why}"));
             }
-            previous = Some(chain);
+            previous = if aside { kept } else { Some(chain) };
         }
     }
     eprintln!("doc examples: {ran} run, {skipped} skipped with a reason, {} failed", failures.len());
@@ -533,8 +542,9 @@ fn directives() {
     let place = "x.md:1";
     assert!(matches!(parse_directive(" skip: needs a GPU ", place), Said::Skip));
     assert!(matches!(parse_directive("file: a.toml", place), Said::File(n) if n == "a.toml"));
+    assert!(matches!(parse_directive("run; aside", place), Said::Run { aside: true, continues: false, .. }));
     match parse_directive("run; continue; files: a.toml, b.toml; setup: cp a b; echo x", place) {
-        Said::Run { setup, continues, files } => {
+        Said::Run { setup, continues, files, .. } => {
             assert_eq!(setup.as_deref(), Some("cp a b; echo x"));
             assert!(continues);
             assert_eq!(files, ["a.toml", "b.toml"]);
