@@ -150,10 +150,17 @@ fn examples_in(path: &Path) -> Vec<Example> {
                 Some(Said::Run { setup, continues, aside, files }) => {
                     let files = files
                         .iter()
-                        .map(|name| {
-                            shown.iter().find(|(n, _)| n == name).cloned().unwrap_or_else(|| {
+                        .map(|name| match name.split_once(".md:") {
+                            // `lint.md:target.sql`: a file block of another page.
+                            Some((doc, name)) => {
+                                let other = path.with_file_name(format!("{doc}.md"));
+                                shown_in(&other).into_iter().rev().find(|(n, _)| n == name).unwrap_or_else(|| {
+                                    panic!("{place}: files: {doc}.md has no block marked `<!-- example: file: {name} -->`")
+                                })
+                            }
+                            None => shown.iter().find(|(n, _)| n == name).cloned().unwrap_or_else(|| {
                                 panic!("{place}: files: {name} is not a block marked `<!-- example: file: {name} -->` above")
-                            })
+                            }),
                         })
                         .collect();
                     (Directive::Run { setup, continues, aside }, files)
@@ -163,6 +170,29 @@ fn examples_in(path: &Path) -> Vec<Example> {
             out.push(Example { file: file.clone(), line: start + 1, directive, steps: steps(&body), files });
         }
         i = end + 1;
+    }
+    out
+}
+
+/// The blocks of a page marked `<!-- example: file: NAME -->`: (name, content).
+fn shown_in(path: &Path) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        let Some(name) = l.trim().strip_prefix("<!-- example: file:").and_then(|r| r.strip_suffix("-->")) else {
+            continue;
+        };
+        let Some(open) = (i + 1..lines.len().min(i + 3)).find(|k| lines[*k].trim_start().starts_with("```")) else {
+            continue;
+        };
+        let fence = lines[open].len() - lines[open].trim_start().len();
+        let content: String = lines[open + 1..]
+            .iter()
+            .take_while(|l| !l.trim_start().starts_with("```"))
+            .map(|l| format!("{}\n", &l[(l.len() - l.trim_start_matches(' ').len()).min(fence)..]))
+            .collect();
+        out.push((name.trim().to_string(), content));
     }
     out
 }
@@ -552,6 +582,19 @@ fn directives() {
         _ => panic!("not a run"),
     }
     assert!(matches!(parse_directive("run", place), Said::Run { setup: None, continues: false, .. }));
+}
+
+#[test]
+fn file_blocks_of_a_page_are_found_with_their_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("x.md");
+    std::fs::write(
+        &page,
+        "text\n\n<!-- example: file: a.sql -->\n```sql\nSELECT 1;\n```\n\n- item:\n\n  <!-- example: file: b.toml -->\n  ```toml\n  [gate]\n    x = 1\n  ```\n",
+    )
+    .unwrap();
+    let files = shown_in(&page);
+    assert_eq!(files, [("a.sql".to_string(), "SELECT 1;\n".to_string()), ("b.toml".to_string(), "[gate]\n  x = 1\n".to_string())]);
 }
 
 #[test]
