@@ -423,7 +423,7 @@ async fn every_command_example_in_the_docs_prints_what_the_docs_show() {
                     if aside {
                         kept = p;
                     }
-                    Chain { folder: workspace(), made: Vec::new(), run_id: None }
+                    Chain { folder: workspace(), made: Vec::new(), carried: Vec::new(), run_id: None }
                 }
             };
             let all: String = ex.steps.iter().map(|s| s.0.clone()).chain(setup.clone()).collect::<Vec<_>>().join("\n");
@@ -438,7 +438,8 @@ async fn every_command_example_in_the_docs_prints_what_the_docs_show() {
                 std::fs::write(dir.join(name), content).unwrap();
             }
             if let Some(setup) = &setup {
-                let (code, out) = shell(&dir, setup);
+                let prefix: String = chain.carried.iter().map(|c| format!("{c}\n")).collect();
+                let (code, out) = shell(&dir, &format!("{prefix}{setup}"));
                 chain.saw(&out);
                 if code != 0 {
                     failures.push(format!("{place}: the setup `{setup}` exited {code}:\n{out}"));
@@ -446,7 +447,7 @@ async fn every_command_example_in_the_docs_prints_what_the_docs_show() {
                     continue;
                 }
             }
-            if let Some(why) = run_steps(&dir, &ex.steps, &mut chain.run_id) {
+            if let Some(why) = run_steps(&dir, &ex.steps, &mut chain.carried, &mut chain.run_id) {
                 failures.push(format!("{place}: {why}"));
             }
             previous = if aside { kept } else { Some(chain) };
@@ -456,11 +457,13 @@ async fn every_command_example_in_the_docs_prints_what_the_docs_show() {
     assert!(failures.is_empty(), "{} example(s) do not match:\n\n{}", failures.len(), failures.join("\n\n"));
 }
 
-/// The folder and databases of an example, and the last hardening run id printed there,
-/// for the examples that continue it.
+/// The folder and databases of an example, the `cd` and `export` commands typed there
+/// and the last hardening run id printed there, for the examples that continue it: one
+/// shell session.
 struct Chain {
     folder: (tempfile::TempDir, PathBuf),
     made: Vec<(Dialect, String)>,
+    carried: Vec<String>,
     run_id: Option<String>,
 }
 
@@ -482,17 +485,21 @@ fn last_run_id(text: &str) -> Option<String> {
 }
 
 /// Runs the commands of a block one after the other, as typed into one shell: an
-/// `export` or `cd` holds for the commands after it. A run id in a command (the docs
-/// show the one of the run they recorded) stands for the last one printed before it.
-/// None when each prints what the docs show.
-fn run_steps(dir: &Path, steps: &[(String, Vec<String>)], run_id: &mut Option<String>) -> Option<String> {
+/// `export` or `cd` (kept in `carried`) holds for the commands after it. A run id in a
+/// command (the docs show the one of the run they recorded) stands for the last one
+/// printed before it. None when each prints what the docs show.
+fn run_steps(
+    dir: &Path,
+    steps: &[(String, Vec<String>)],
+    carried: &mut Vec<String>,
+    run_id: &mut Option<String>,
+) -> Option<String> {
     let mut last = 0;
-    let mut carried: Vec<String> = Vec::new();
     for (cmd, expected) in steps {
         let (code, out) = if cmd.trim() == "echo $?" {
             (last, last.to_string())
         } else {
-            let prefix: String = carried.iter().map(|c| format!("{c} && ")).collect();
+            let prefix: String = carried.iter().map(|c| format!("{c}\n")).collect();
             let typed = match run_id.as_deref() {
                 Some(id) => run_id_pattern().replace_all(cmd, id).into_owned(),
                 None => cmd.clone(),
@@ -611,13 +618,15 @@ fn export_and_cd_hold_for_the_commands_after_them() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("sub")).unwrap();
     let steps = vec![
-        ("export GREETING=hello".to_string(), vec![]),
+        ("export GREETING=hello    # a comment".to_string(), vec![]),
         ("cd sub".to_string(), vec![]),
         ("echo $GREETING; basename $PWD".to_string(), vec!["hello".to_string(), "sub".to_string()]),
         ("false".to_string(), vec![]),
         ("echo $?".to_string(), vec!["1".to_string()]),
     ];
-    assert_eq!(run_steps(dir.path(), &steps, &mut None), None);
+    let mut carried = Vec::new();
+    assert_eq!(run_steps(dir.path(), &steps, &mut carried, &mut None), None);
+    assert_eq!(carried, ["export GREETING=hello    # a comment", "cd sub"], "a block that continues this one keeps them");
 }
 
 #[test]
@@ -629,6 +638,6 @@ fn a_run_id_in_a_command_stands_for_the_last_one_printed() {
         ("echo undo h20261202T152147Z-74de | cut -c7-14".to_string(), vec!["20260101".to_string()]),
     ];
     let mut id = None;
-    assert_eq!(run_steps(dir.path(), &steps, &mut id), None);
+    assert_eq!(run_steps(dir.path(), &steps, &mut Vec::new(), &mut id), None);
     assert_eq!(id.as_deref(), Some("h20260101T000000Z-abcd"));
 }
