@@ -414,6 +414,7 @@ async fn every_command_example_in_the_docs_prints_what_the_docs_show() {
                 Directive::Run { setup, continues, aside } => (setup.clone(), *continues, *aside),
             };
             ran += 1;
+            let started = std::time::Instant::now();
             // An example aside runs on its own and leaves the chain to the next `continue`.
             let mut kept = None;
             let mut chain = match previous.take() {
@@ -449,6 +450,9 @@ async fn every_command_example_in_the_docs_prints_what_the_docs_show() {
             }
             if let Some(why) = run_steps(&dir, &ex.steps, &mut chain.carried, &mut chain.run_id) {
                 failures.push(format!("{place}: {why}"));
+            }
+            if std::env::var_os("DOC_EXAMPLES_TIMES").is_some() {
+                eprintln!("{place}: {:.1} s", started.elapsed().as_secs_f64());
             }
             previous = if aside { kept } else { Some(chain) };
         }
