@@ -40,14 +40,30 @@ struct Example {
 }
 
 enum Directive {
-    Run { setup: Option<String>, continues: bool, aside: bool },
+    Run { setup: Option<String>, session: Session },
     Skip,
     Missing,
 }
 
+/// Where an example runs.
+#[derive(Debug, Clone, PartialEq)]
+enum Session {
+    /// A fresh folder and empty databases (the default); examples that `continue` go on
+    /// from it.
+    New,
+    /// `continue`: in the folder, databases and shell state of the example before it.
+    Continue,
+    /// `aside`: fresh, and the next `continue` goes on from the example before this one.
+    Aside,
+    /// `session: NAME`: in the folder, databases and shell state of the last example of
+    /// this page with the same name (fresh for the first); the examples in between do not
+    /// matter.
+    Named(String),
+}
+
 /// What a `<!-- example: … -->` line says.
 enum Said {
-    Run { setup: Option<String>, continues: bool, aside: bool, files: Vec<String> },
+    Run { setup: Option<String>, session: Session, files: Vec<String> },
     Skip,
     File(String),
 }
@@ -64,21 +80,25 @@ fn parse_directive(d: &str, place: &str) -> Said {
         Some((h, s)) => (h, Some(s.trim().to_string())),
         None => (d, None),
     };
-    let mut continues = false;
-    let mut aside = false;
+    let mut session = Session::New;
     let mut files = Vec::new();
     for (n, part) in head.split(';').map(str::trim).filter(|p| !p.is_empty()).enumerate() {
         match part {
             "run" if n == 0 => {}
-            "continue" => continues = true,
-            "aside" => aside = true,
-            _ => match part.strip_prefix("files:") {
-                Some(list) => files.extend(list.split(',').map(|f| f.trim().to_string()).filter(|f| !f.is_empty())),
-                None => panic!("{place}: unknown example directive part {part:?} in {d:?}"),
-            },
+            "continue" => session = Session::Continue,
+            "aside" => session = Session::Aside,
+            _ => {
+                if let Some(list) = part.strip_prefix("files:") {
+                    files.extend(list.split(',').map(|f| f.trim().to_string()).filter(|f| !f.is_empty()));
+                } else if let Some(name) = part.strip_prefix("session:") {
+                    session = Session::Named(name.trim().to_string());
+                } else {
+                    panic!("{place}: unknown example directive part {part:?} in {d:?}");
+                }
+            }
         }
     }
-    Said::Run { setup, continues, aside, files }
+    Said::Run { setup, session, files }
 }
 
 /// The markdown files whose examples are checked.
@@ -147,7 +167,7 @@ fn examples_in(path: &Path) -> Vec<Example> {
         {
             let (directive, files) = match said {
                 Some(Said::Skip) => (Directive::Skip, Vec::new()),
-                Some(Said::Run { setup, continues, aside, files }) => {
+                Some(Said::Run { setup, session, files }) => {
                     let files = files
                         .iter()
                         .map(|name| match name.split_once(".md:") {
@@ -163,7 +183,7 @@ fn examples_in(path: &Path) -> Vec<Example> {
                             }),
                         })
                         .collect();
-                    (Directive::Run { setup, continues, aside }, files)
+                    (Directive::Run { setup, session }, files)
                 }
                 _ => (Directive::Missing, Vec::new()),
             };
@@ -317,6 +337,7 @@ fn shell(dir: &Path, command: &str) -> (i32, String) {
 /// blank lines at the end dropped (a block in the docs cannot show them).
 fn normalize(text: &str, dir: &Path) -> Vec<String> {
     let home = home_of(dir).display().to_string();
+    let page_db = Regex::new(r"\b(docs_[A-Za-z0-9_]+?)__d[0-9]+\b").unwrap();
     let rules: Vec<(Regex, &str)> = [
         // `ls -l`: owner, group, size and time are the machine's; mode, links and name stay.
         (
@@ -346,6 +367,7 @@ fn normalize(text: &str, dir: &Path) -> Vec<String> {
         .lines()
         .map(|l| {
             let mut s = l.replace(&home, "/home/you");
+            s = page_db.replace_all(&s, "$1").into_owned();
             for (re, to) in &rules {
                 s = re.replace_all(&s, *to).into_owned();
             }
@@ -388,77 +410,145 @@ fn compare(expected: &[String], actual: &[String]) -> Option<String> {
         .then(|| format!("more lines are printed than the docs show, from {:?}", actual.get(at)))
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn every_command_example_in_the_docs_prints_what_the_docs_show() {
-    let mut failures = Vec::new();
-    let mut ran = 0;
-    let mut skipped = 0;
-    for doc in documents() {
-        // The folder and databases of the last example run, for one that continues it.
-        let mut previous: Option<Chain> = None;
-        for ex in examples_in(&doc) {
-            let place = format!("{}:{}", ex.file, ex.line);
-            let (setup, continues, aside) = match &ex.directive {
-                // Trying out: examples without a directive run too (`DOC_EXAMPLES_TRY=1`).
-                Directive::Missing if std::env::var_os("DOC_EXAMPLES_TRY").is_some() => (None, false, false),
-                Directive::Missing => {
-                    failures.push(format!(
-                        "{place}: an example without `<!-- example: run -->` or `<!-- example: skip: why -->` on the line before it"
-                    ));
-                    continue;
-                }
-                Directive::Skip => {
-                    skipped += 1;
-                    continue;
-                }
-                Directive::Run { setup, continues, aside } => (setup.clone(), *continues, *aside),
-            };
-            ran += 1;
-            let started = std::time::Instant::now();
-            // An example aside runs on its own and leaves the chain to the next `continue`.
-            let mut kept = None;
-            let mut chain = match previous.take() {
-                Some(p) if continues => p,
-                _ if continues => panic!("{place}: `continue`, but no example ran before it in {}", ex.file),
-                p => {
-                    if aside {
-                        kept = p;
+#[test]
+fn every_command_example_in_the_docs_prints_what_the_docs_show() {
+    // Pages run side by side (their examples in order, one after the other): most of the
+    // time goes to waiting for the servers. Each page gets databases of its own.
+    let queue = std::sync::Mutex::new(documents().into_iter().enumerate().collect::<Vec<_>>());
+    let jobs: usize = std::env::var("DOC_EXAMPLES_JOBS").ok().and_then(|j| j.parse().ok()).unwrap_or(4);
+    let mut results: Vec<(usize, Outcome)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..jobs.max(1))
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        // (The lock is let go before the page runs.)
+                        let Some((n, doc)) = queue.lock().unwrap().pop() else { break };
+                        done.push((n, run_document(&doc, n)));
                     }
-                    Chain { folder: workspace(), made: Vec::new(), carried: Vec::new(), run_id: None }
-                }
-            };
-            let all: String = ex.steps.iter().map(|s| s.0.clone()).chain(setup.clone()).collect::<Vec<_>>().join("\n");
-            for (dialect, name, create) in databases(&all) {
-                if !chain.made.contains(&(dialect, name.clone())) {
-                    fresh_database(dialect, &name, create).await;
-                    chain.made.push((dialect, name));
-                }
-            }
-            let dir = chain.folder.1.clone();
-            for (name, content) in &ex.files {
-                std::fs::write(dir.join(name), content).unwrap();
-            }
-            if let Some(setup) = &setup {
-                let prefix: String = chain.carried.iter().map(|c| format!("{c}\n")).collect();
-                let (code, out) = shell(&dir, &format!("{prefix}{setup}"));
-                chain.saw(&out);
-                if code != 0 {
-                    failures.push(format!("{place}: the setup `{setup}` exited {code}:\n{out}"));
-                    previous = if aside { kept } else { Some(chain) };
-                    continue;
-                }
-            }
-            if let Some(why) = run_steps(&dir, &ex.steps, &mut chain.carried, &mut chain.run_id) {
-                failures.push(format!("{place}: {why}"));
-            }
-            if std::env::var_os("DOC_EXAMPLES_TIMES").is_some() {
-                eprintln!("{place}: {:.1} s", started.elapsed().as_secs_f64());
-            }
-            previous = if aside { kept } else { Some(chain) };
-        }
-    }
+                    done
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().unwrap()).collect()
+    });
+    results.sort_by_key(|r| r.0);
+    let failures: Vec<String> = results.iter().flat_map(|r| r.1.failures.clone()).collect();
+    let ran: usize = results.iter().map(|r| r.1.ran).sum();
+    let skipped: usize = results.iter().map(|r| r.1.skipped).sum();
     eprintln!("doc examples: {ran} run, {skipped} skipped with a reason, {} failed", failures.len());
     assert!(failures.is_empty(), "{} example(s) do not match:\n\n{}", failures.len(), failures.join("\n\n"));
+}
+
+#[derive(Default)]
+struct Outcome {
+    failures: Vec<String>,
+    ran: usize,
+    skipped: usize,
+}
+
+/// The server databases a page names, `docs_X`, are `docs_X__dN` for page N while it runs
+/// (so that pages can run side by side), and read back as `docs_X` in what is printed.
+fn isolate(text: &str, page: usize) -> String {
+    Regex::new(r"\bdocs_[A-Za-z0-9_]+").unwrap().replace_all(text, format!("${{0}}__d{page}").as_str()).into_owned()
+}
+
+/// Runs the examples of one page, in order.
+fn run_document(doc: &Path, page: usize) -> Outcome {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let mut outcome = Outcome::default();
+    // The folder and databases of the last example run, for one that continues it, and
+    // those of the named sessions.
+    let mut previous: Option<Chain> = None;
+    let mut sessions: std::collections::HashMap<String, Chain> = Default::default();
+    for ex in examples_in(doc) {
+        let place = format!("{}:{}", ex.file, ex.line);
+        let (setup, session) = match &ex.directive {
+            // Trying out: examples without a directive run too (`DOC_EXAMPLES_TRY=1`).
+            Directive::Missing if std::env::var_os("DOC_EXAMPLES_TRY").is_some() => (None, Session::New),
+            Directive::Missing => {
+                outcome.failures.push(format!(
+                    "{place}: an example without `<!-- example: run -->` or `<!-- example: skip: why -->` on the line before it"
+                ));
+                continue;
+            }
+            Directive::Skip => {
+                outcome.skipped += 1;
+                continue;
+            }
+            Directive::Run { setup, session } => (setup.as_deref().map(|s| isolate(s, page)), session.clone()),
+        };
+        let steps: Vec<(String, Vec<String>)> = ex.steps.iter().map(|(c, out)| (isolate(c, page), out.clone())).collect();
+        outcome.ran += 1;
+        let started = std::time::Instant::now();
+        let fresh = || Chain { folder: workspace(), made: Vec::new(), carried: Vec::new(), run_id: None };
+        // An example aside, or in a named session, leaves the chain to the next `continue`.
+        let mut kept = None;
+        let mut chain = match &session {
+            Session::Continue => previous
+                .take()
+                .unwrap_or_else(|| panic!("{place}: `continue`, but no example ran before it in {}", ex.file)),
+            Session::Named(name) => {
+                kept = previous.take();
+                sessions.remove(name).unwrap_or_else(fresh)
+            }
+            Session::Aside => {
+                kept = previous.take();
+                fresh()
+            }
+            Session::New => fresh(),
+        };
+        let all: String = steps.iter().map(|s| s.0.clone()).chain(setup.clone()).collect::<Vec<_>>().join("\n");
+        for (dialect, name, create) in databases(&all) {
+            if !chain.made.contains(&(dialect, name.clone())) {
+                // Another session of the page still holds it: emptying it would break that one.
+                let held = kept.iter().chain(sessions.values()).any(|c| c.made.contains(&(dialect, name.clone())));
+                assert!(!held, "{place}: database {name} is held by a session of this page that later examples continue; name another");
+                runtime.block_on(fresh_database(dialect, &name, create));
+                chain.made.push((dialect, name));
+            }
+        }
+        let dir = chain.folder.1.clone();
+        for (name, content) in &ex.files {
+            std::fs::write(dir.join(name), isolate(content, page)).unwrap();
+        }
+        if let Some(setup) = &setup {
+            let prefix: String = chain.carried.iter().map(|c| format!("{c}\n")).collect();
+            let (code, out) = shell(&dir, &format!("{prefix}{setup}"));
+            chain.saw(&out);
+            if code != 0 {
+                outcome.failures.push(format!("{place}: the setup `{setup}` exited {code}:\n{out}"));
+                keep(&session, chain, kept, &mut previous, &mut sessions);
+                continue;
+            }
+        }
+        if let Some(why) = run_steps(&dir, &steps, &mut chain.carried, &mut chain.run_id) {
+            outcome.failures.push(format!("{place}: {why}"));
+        }
+        if std::env::var_os("DOC_EXAMPLES_TIMES").is_some() {
+            eprintln!("{place}: {:.1} s", started.elapsed().as_secs_f64());
+        }
+        keep(&session, chain, kept, &mut previous, &mut sessions);
+    }
+    outcome
+}
+
+/// After an example: its chain is the one a `continue` goes on from, or its session's.
+fn keep(
+    session: &Session,
+    chain: Chain,
+    kept: Option<Chain>,
+    previous: &mut Option<Chain>,
+    sessions: &mut std::collections::HashMap<String, Chain>,
+) {
+    match session {
+        Session::Named(name) => {
+            sessions.insert(name.clone(), chain);
+            *previous = kept;
+        }
+        Session::Aside => *previous = kept,
+        Session::New | Session::Continue => *previous = Some(chain),
+    }
 }
 
 /// The folder and databases of an example, the `cd` and `export` commands typed there
@@ -579,20 +669,30 @@ fn the_examples_home_reads_as_home_you() {
 }
 
 #[test]
+fn each_page_has_databases_of_its_own_that_read_as_the_docs_name_them() {
+    let cmd = isolate("psql -h 127.0.0.1 docs_verify -c 'x' && cutover verify a --to postgres://u@h:5432/docs_apps_lint", 7);
+    assert_eq!(cmd, "psql -h 127.0.0.1 docs_verify__d7 -c 'x' && cutover verify a --to postgres://u@h:5432/docs_apps_lint__d7");
+    let dir = Path::new("/tmp/x/home/src/cutover");
+    assert_eq!(normalize("verify (checksum) a -> postgres://u@h:5432/docs_apps_lint__d7 (x)", dir), normalize("verify (checksum) a -> postgres://u@h:5432/docs_apps_lint (x)", dir));
+    assert_ne!(normalize("postgres://u@h:5432/docs_other__d7", dir), normalize("postgres://u@h:5432/docs_apps_lint", dir));
+}
+
+#[test]
 fn directives() {
     let place = "x.md:1";
     assert!(matches!(parse_directive(" skip: needs a GPU ", place), Said::Skip));
     assert!(matches!(parse_directive("file: a.toml", place), Said::File(n) if n == "a.toml"));
-    assert!(matches!(parse_directive("run; aside", place), Said::Run { aside: true, continues: false, .. }));
+    assert!(matches!(parse_directive("run; aside", place), Said::Run { session: Session::Aside, .. }));
+    assert!(matches!(parse_directive("run; session: demo", place), Said::Run { session: Session::Named(n), .. } if n == "demo"));
     match parse_directive("run; continue; files: a.toml, b.toml; setup: cp a b; echo x", place) {
-        Said::Run { setup, continues, files, .. } => {
+        Said::Run { setup, session, files } => {
             assert_eq!(setup.as_deref(), Some("cp a b; echo x"));
-            assert!(continues);
+            assert_eq!(session, Session::Continue);
             assert_eq!(files, ["a.toml", "b.toml"]);
         }
         _ => panic!("not a run"),
     }
-    assert!(matches!(parse_directive("run", place), Said::Run { setup: None, continues: false, .. }));
+    assert!(matches!(parse_directive("run", place), Said::Run { setup: None, session: Session::New, .. }));
 }
 
 #[test]
