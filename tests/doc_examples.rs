@@ -327,6 +327,8 @@ fn shell(dir: &Path, command: &str) -> (i32, String) {
         .env("HOME", home_of(dir))
         .env("PATH", path)
         .env("NO_COLOR", "1")
+        // For setups that build a target from the repository's own files (tests/apps).
+        .env("CUTOVER_REPO", repo())
         .env("PYENV_ROOT", std::env::var("PYENV_ROOT").unwrap_or(format!("{real_home}/.pyenv")))
         .output()
         .unwrap();
