@@ -329,10 +329,21 @@ fn shell(dir: &Path, command: &str) -> (i32, String) {
         .env("NO_COLOR", "1")
         // For setups that build a target from the repository's own files (tests/apps).
         .env("CUTOVER_REPO", repo())
+        // The Python of the frameworks' venv (scripts/apps-venv.sh), as tests/apps.rs finds it.
+        .env("CUTOVER_APPS_PYTHON", apps_python(&real_home))
         .env("PYENV_ROOT", std::env::var("PYENV_ROOT").unwrap_or(format!("{real_home}/.pyenv")))
         .output()
         .unwrap();
     (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The venv's python that tests/apps.rs uses: CUTOVER_APPS_VENV, else
+/// ~/.cache/cutover-apps-venv (scripts/apps-venv.sh makes it).
+fn apps_python(real_home: &str) -> PathBuf {
+    let venv = std::env::var_os("CUTOVER_APPS_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(real_home).join(".cache/cutover-apps-venv"));
+    venv.join("bin/python")
 }
 
 /// What changes from run to run, replaced by placeholders; runs of spaces made one;
