@@ -413,8 +413,19 @@ fn compare(expected: &[String], actual: &[String]) -> Option<String> {
         match found {
             Some(i) => at = i + seg.len(),
             None => {
-                let first_bad = seg.iter().find(|l| !actual.contains(l)).unwrap_or(&seg[0]);
-                return Some(format!("the docs' line {first_bad:?} is not printed (in that order)"));
+                // Where the docs part from the output: after the longest run of their lines
+                // that is printed as it stands.
+                let starts: Vec<usize> = if anchored { vec![0] } else { (at..actual.len()).collect() };
+                let (start, matched) = starts
+                    .into_iter()
+                    .map(|i| (i, seg.iter().zip(&actual[i..]).take_while(|(a, b)| a == b).count()))
+                    .max_by_key(|&(i, n)| (n, std::cmp::Reverse(i)))
+                    .unwrap_or((at, 0));
+                let printed = actual.get(start + matched).map_or("nothing more".to_string(), |l| format!("{l:?}"));
+                return Some(format!(
+                    "the docs' line {:?} is not printed (in that order); there it prints {printed}",
+                    seg[matched]
+                ));
             }
         }
     }
@@ -658,6 +669,8 @@ fn placeholders_and_wildcards() {
     assert!(compare(&exp, &n("a\nc\nd\ne")).is_some(), "trailing lines must be shown or elided");
     assert!(compare(&n("a\n..."), &n("a\nz")).is_none());
     assert!(compare(&n("x"), &n("a\nx")).is_some(), "the first line is anchored");
+    let why = compare(&n("a\nb\nc"), &n("a\nb\nx\nc")).unwrap();
+    assert!(why.contains("\"c\" is not printed") && why.contains("prints \"x\""), "{why}");
 }
 
 #[test]
