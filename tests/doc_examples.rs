@@ -1,24 +1,45 @@
 //! Every command example in README.md and docs/ runs, and prints what the docs show.
 //!
 //! An example is a fenced block with lines that start with `$ ` (a command), each followed
-//! by its output. The line just before the fence says what to do with it:
+//! by its output. The line just before the fence (or the one before that, after a blank
+//! line) says what to do with it, as `<!-- example: … -->`:
 //!
-//! - `<!-- example: run -->`: run it in a fresh folder;
-//! - `<!-- example: run; setup: SHELL -->`: run SHELL there first (its output is not
-//!   compared), e.g. a migration whose result the example reads;
-//! - `<!-- example: skip: REASON -->`: not run, and why.
+//! - `run`: run it in a fresh folder;
+//! - `run; setup: SHELL`: run SHELL there first (its output is not compared), e.g. a
+//!   migration whose result the example reads, a changed row, a corrupt file. `setup:`
+//!   comes last: the rest of the line is the shell command;
+//! - `run; files: A, B`: write the blocks marked `<!-- example: file: A -->` above in the
+//!   same page (`PAGE.md:A` for another page of docs/) into the folder first, so that a
+//!   file the page shows is the file the example uses;
+//! - `run; continue`: in the folder, databases and shell session (`cd`, `export`, the
+//!   last hardening run id) of the example before it; `run; aside`: in a fresh folder,
+//!   and the next `continue` goes on from the example before this one; `run; session:
+//!   NAME`: in those of the last example of the page with the same session name, whatever
+//!   ran in between;
+//! - `skip: REASON`: not run, and why.
 //!
 //! A block with a `$ cutover` line and none of these fails the test, so a new example
-//! cannot go unchecked. Each run gets a new folder holding a copy of `fixtures/` (so
-//! `fixtures/demo/demo.sql` works as written) beside a link `../shared` to the shared
-//! corpus; every database `docs_*` named in a server URL of the block or its setup is
-//! dropped and created empty first (PostgreSQL, MariaDB). Commands run through bash with
-//! stderr joined to stdout, `cutover` on the PATH; `echo $?` prints the last exit code.
-//! Output is compared line by line after placeholders replace what changes from run to
-//! run (timings, rates, dates, run ids, server versions, the folder) and runs of spaces
-//! become one (column widths follow the numbers); a `...` line in the docs matches any
-//! lines. Run one file with `DOC_EXAMPLES=docs/lint.md cargo nextest run --test doc_examples`;
-//! `DOC_EXAMPLES_TRY=1` also runs the examples that have no directive yet.
+//! cannot go unchecked; a block with other `$ ` lines runs when it has a `run` directive.
+//! Each fresh folder is `~/src/cutover` in a home of its own (`HOME` points there and is
+//! printed as `/home/you`), holding a copy of `fixtures/` (so `fixtures/demo/demo.sql`
+//! works as written) beside a link `../shared` to the shared corpus; setups also get
+//! `CUTOVER_REPO` (this repository, for tests/apps) and `CUTOVER_APPS_PYTHON` (the Python
+//! of scripts/apps-venv.sh). Every database `docs_*` named in a server URL of the block or
+//! its setup is dropped and created empty first (PostgreSQL, MariaDB); one the block
+//! creates itself (`psql … -c 'CREATE DATABASE docs_x'`) is only dropped. Pages run side
+//! by side (`DOC_EXAMPLES_JOBS`, default 4), each with databases of its own: `docs_x` is
+//! `docs_x__dN` while page N runs, and reads back as `docs_x`. Commands run through bash
+//! with stderr joined to stdout, `cutover` on the PATH, one after the other as in one
+//! shell (`cd` and `export` hold); `echo $?` prints the last exit code, and a hardening
+//! run id in a command stands for the last one printed. Output is compared line by line
+//! after placeholders replace what changes from run to run (timings, rates, RFC 3339
+//! times, run ids, server versions, the home, `ls -l` owners, sizes and times) and runs
+//! of spaces become one (column widths follow the numbers); a `...` line in the docs
+//! matches any lines, and blank lines at the end do not count.
+//!
+//! Run one page with `DOC_EXAMPLES=docs/lint.md cargo nextest run --test doc_examples`;
+//! `DOC_EXAMPLES_TRY=1` also runs the examples that have no directive yet, and
+//! `DOC_EXAMPLES_TIMES=1` prints the time of each.
 
 mod common;
 
@@ -132,7 +153,8 @@ fn examples_in(path: &Path) -> Vec<Example> {
     let mut shown: Vec<(String, String)> = Vec::new();
     let mut i = 0;
     while i < lines.len() {
-        let Some(fence) = lines[i].trim_start().strip_prefix("```").map(|_| lines[i].len() - lines[i].trim_start().len())
+        let Some(fence) =
+            lines[i].trim_start().strip_prefix("```").map(|_| lines[i].len() - lines[i].trim_start().len())
         else {
             i += 1;
             continue;
@@ -244,7 +266,13 @@ fn databases(text: &str) -> Vec<(Dialect, String, bool)> {
     let url = Regex::new(r"(postgres(?:ql)?|mysql|mariadb)://[^/\s]*/(docs_[A-Za-z0-9_]+)").unwrap();
     let created = Regex::new(r"(?i)\b(psql|mariadb|mysql)\b.*create database [`\x22]?(docs_[A-Za-z0-9_]+)").unwrap();
     let mut out: Vec<(Dialect, String, bool)> = Vec::new();
-    let dialect = |scheme: &str| if scheme.starts_with("postgres") || scheme == "psql" { Dialect::Postgres } else { Dialect::MariaDb };
+    let dialect = |scheme: &str| {
+        if scheme.starts_with("postgres") || scheme == "psql" {
+            Dialect::Postgres
+        } else {
+            Dialect::MariaDb
+        }
+    };
     for line in text.lines() {
         for c in created.captures_iter(line) {
             out.retain(|(d, n, _)| !(*d == dialect(&c[1]) && n == &c[2]));
@@ -266,7 +294,9 @@ async fn fresh_database(dialect: Dialect, name: &str, create: bool) {
         Dialect::Postgres => {
             vec![format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"), format!("CREATE DATABASE \"{name}\"")]
         }
-        _ => vec![format!("DROP DATABASE IF EXISTS `{name}`"), format!("CREATE DATABASE `{name}` CHARACTER SET utf8mb4")],
+        _ => {
+            vec![format!("DROP DATABASE IF EXISTS `{name}`"), format!("CREATE DATABASE `{name}` CHARACTER SET utf8mb4")]
+        }
     };
     if !create {
         statements.pop();
@@ -502,7 +532,8 @@ fn run_document(doc: &Path, page: usize) -> Outcome {
             }
             Directive::Run { setup, session } => (setup.as_deref().map(|s| isolate(s, page)), session.clone()),
         };
-        let steps: Vec<(String, Vec<String>)> = ex.steps.iter().map(|(c, out)| (isolate(c, page), out.clone())).collect();
+        let steps: Vec<(String, Vec<String>)> =
+            ex.steps.iter().map(|(c, out)| (isolate(c, page), out.clone())).collect();
         outcome.ran += 1;
         let started = std::time::Instant::now();
         let fresh = || Chain { folder: workspace(), made: Vec::new(), carried: Vec::new(), run_id: None };
@@ -696,11 +727,21 @@ fn the_examples_home_reads_as_home_you() {
 
 #[test]
 fn each_page_has_databases_of_its_own_that_read_as_the_docs_name_them() {
-    let cmd = isolate("psql -h 127.0.0.1 docs_verify -c 'x' && cutover verify a --to postgres://u@h:5432/docs_apps_lint", 7);
-    assert_eq!(cmd, "psql -h 127.0.0.1 docs_verify__d7 -c 'x' && cutover verify a --to postgres://u@h:5432/docs_apps_lint__d7");
+    let cmd =
+        isolate("psql -h 127.0.0.1 docs_verify -c 'x' && cutover verify a --to postgres://u@h:5432/docs_apps_lint", 7);
+    assert_eq!(
+        cmd,
+        "psql -h 127.0.0.1 docs_verify__d7 -c 'x' && cutover verify a --to postgres://u@h:5432/docs_apps_lint__d7"
+    );
     let dir = Path::new("/tmp/x/home/src/cutover");
-    assert_eq!(normalize("verify (checksum) a -> postgres://u@h:5432/docs_apps_lint__d7 (x)", dir), normalize("verify (checksum) a -> postgres://u@h:5432/docs_apps_lint (x)", dir));
-    assert_ne!(normalize("postgres://u@h:5432/docs_other__d7", dir), normalize("postgres://u@h:5432/docs_apps_lint", dir));
+    assert_eq!(
+        normalize("verify (checksum) a -> postgres://u@h:5432/docs_apps_lint__d7 (x)", dir),
+        normalize("verify (checksum) a -> postgres://u@h:5432/docs_apps_lint (x)", dir)
+    );
+    assert_ne!(
+        normalize("postgres://u@h:5432/docs_other__d7", dir),
+        normalize("postgres://u@h:5432/docs_apps_lint", dir)
+    );
 }
 
 #[test]
@@ -709,7 +750,9 @@ fn directives() {
     assert!(matches!(parse_directive(" skip: needs a GPU ", place), Said::Skip));
     assert!(matches!(parse_directive("file: a.toml", place), Said::File(n) if n == "a.toml"));
     assert!(matches!(parse_directive("run; aside", place), Said::Run { session: Session::Aside, .. }));
-    assert!(matches!(parse_directive("run; session: demo", place), Said::Run { session: Session::Named(n), .. } if n == "demo"));
+    assert!(
+        matches!(parse_directive("run; session: demo", place), Said::Run { session: Session::Named(n), .. } if n == "demo")
+    );
     match parse_directive("run; continue; files: a.toml, b.toml; setup: cp a b; echo x", place) {
         Said::Run { setup, session, files } => {
             assert_eq!(setup.as_deref(), Some("cp a b; echo x"));
@@ -731,7 +774,10 @@ fn file_blocks_of_a_page_are_found_with_their_content() {
     )
     .unwrap();
     let files = shown_in(&page);
-    assert_eq!(files, [("a.sql".to_string(), "SELECT 1;\n".to_string()), ("b.toml".to_string(), "[gate]\n  x = 1\n".to_string())]);
+    assert_eq!(
+        files,
+        [("a.sql".to_string(), "SELECT 1;\n".to_string()), ("b.toml".to_string(), "[gate]\n  x = 1\n".to_string())]
+    );
 }
 
 #[test]
@@ -756,14 +802,21 @@ fn export_and_cd_hold_for_the_commands_after_them() {
     ];
     let mut carried = Vec::new();
     assert_eq!(run_steps(dir.path(), &steps, &mut carried, &mut None), None);
-    assert_eq!(carried, ["export GREETING=hello    # a comment", "cd sub"], "a block that continues this one keeps them");
+    assert_eq!(
+        carried,
+        ["export GREETING=hello    # a comment", "cd sub"],
+        "a block that continues this one keeps them"
+    );
 }
 
 #[test]
 fn a_run_id_in_a_command_stands_for_the_last_one_printed() {
     let dir = tempfile::tempdir().unwrap();
     let steps = vec![
-        ("echo run h20260101T000000Z-abcd recorded".to_string(), vec!["run h20261202T152147Z-74de recorded".to_string()]),
+        (
+            "echo run h20260101T000000Z-abcd recorded".to_string(),
+            vec!["run h20261202T152147Z-74de recorded".to_string()],
+        ),
         // The command runs with the id printed before it, not the docs' one.
         ("echo undo h20261202T152147Z-74de | cut -c7-14".to_string(), vec!["20260101".to_string()]),
     ];
