@@ -288,6 +288,7 @@ fn databases(text: &str) -> Vec<(Dialect, String, bool)> {
     out
 }
 
+/// Drops the database, then creates it empty unless `create` is false.
 async fn fresh_database(dialect: Dialect, name: &str, create: bool) {
     let url = server_url(dialect);
     let mut statements = match dialect {
@@ -515,6 +516,9 @@ fn run_document(doc: &Path, page: usize) -> Outcome {
     // those of the named sessions.
     let mut previous: Option<Chain> = None;
     let mut sessions: std::collections::HashMap<String, Chain> = Default::default();
+    // Every database the page made, dropped at the end when every example passed (kept
+    // for a look when one failed).
+    let mut made_here: Vec<(Dialect, String)> = Vec::new();
     for ex in examples_in(doc) {
         let place = format!("{}:{}", ex.file, ex.line);
         let (setup, session) = match &ex.directive {
@@ -560,6 +564,9 @@ fn run_document(doc: &Path, page: usize) -> Outcome {
                 let held = kept.iter().chain(sessions.values()).any(|c| c.made.contains(&(dialect, name.clone())));
                 assert!(!held, "{place}: database {name} is held by a session of this page that later examples continue; name another");
                 runtime.block_on(fresh_database(dialect, &name, create));
+                if !made_here.contains(&(dialect, name.clone())) {
+                    made_here.push((dialect, name.clone()));
+                }
                 chain.made.push((dialect, name));
             }
         }
@@ -584,6 +591,12 @@ fn run_document(doc: &Path, page: usize) -> Outcome {
             eprintln!("{place}: {:.1} s", started.elapsed().as_secs_f64());
         }
         keep(&session, chain, kept, &mut previous, &mut sessions);
+    }
+    if outcome.failures.is_empty() {
+        drop((previous, sessions));
+        for (dialect, name) in made_here {
+            runtime.block_on(fresh_database(dialect, &name, false));
+        }
     }
     outcome
 }
