@@ -7,6 +7,7 @@
 //! `cli` is the command line on top. `docs/architecture.md` maps every module, its layer
 //! and its invariants.
 
+pub mod apps;
 pub mod check;
 pub mod cli;
 pub mod config;

@@ -128,14 +128,21 @@ pub(super) fn plan_indexes(
                 s
             })
             .collect();
-        let wanted = if idx.name.starts_with("sqlite_autoindex_") {
-            let cols: Vec<&str> = idx.column_names();
-            format!("{}_{}_key", tp.target_name, cols.join("_"))
-        } else {
-            idx.name.clone()
+        let named = t.named_uniques.iter().find(|(_, cols)| {
+            cols.len() == idx.columns.len()
+                && cols.iter().zip(idx.column_names()).all(|(a, b)| a.eq_ignore_ascii_case(b))
+        });
+        let wanted = match named {
+            // `CONSTRAINT uq_client_vat UNIQUE (…)`: a later migration drops it by that name.
+            Some((name, _)) if idx.name.starts_with("sqlite_autoindex_") => name.clone(),
+            _ if idx.name.starts_with("sqlite_autoindex_") => {
+                let cols: Vec<&str> = idx.column_names();
+                format!("{}_{}_key", tp.target_name, cols.join("_"))
+            }
+            _ => idx.name.clone(),
         };
         let target_name = ns.unique(&wanted, engine.name_limit());
-        if target_name != wanted && !idx.name.starts_with("sqlite_autoindex_") {
+        if target_name != wanted && (!idx.name.starts_with("sqlite_autoindex_") || named.is_some()) {
             findings.push(Finding::new(
                 Level::Info,
                 "index_renamed",
@@ -280,7 +287,22 @@ pub(super) fn plan_foreign_keys(
         };
         let on_delete = action(&fk.on_delete, "DELETE", findings);
         let on_update = action(&fk.on_update, "UPDATE", findings);
-        let name = ns.unique(&format!("{}_{}_fkey", tp.target_name, cols.join("_")), engine.name_limit());
+        let named = t.named_foreign_keys.iter().find(|(_, c)| {
+            c.len() == fk.columns.len() && c.iter().zip(&fk.columns).all(|(a, b)| a.eq_ignore_ascii_case(b))
+        });
+        let wanted = match named {
+            Some((n, _)) => n.clone(),
+            None => format!("{}_{}_fkey", tp.target_name, cols.join("_")),
+        };
+        let name = ns.unique(&wanted, engine.name_limit());
+        if named.is_some() && name != wanted {
+            findings.push(Finding::new(
+                Level::Info,
+                "constraint_renamed",
+                &t.name,
+                format!("foreign key {wanted:?} renamed to {name:?} (length limit or a name already taken in the target); a migration that drops it by name must use the new one"),
+            ));
+        }
         out.push(ForeignKeyPlan {
             name,
             columns: cols,

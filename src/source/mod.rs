@@ -482,6 +482,8 @@ impl<'c> Reader<'c> {
             indexes,
             foreign_keys,
             check_constraints: text.checks,
+            named_uniques: text.named_uniques,
+            named_foreign_keys: text.named_foreign_keys,
             row_count,
             max_rowid: None,
             sequence: sequences.get(name).copied(),
