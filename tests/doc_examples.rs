@@ -147,7 +147,9 @@ async fn fresh_database(dialect: Dialect, name: &str) {
         Dialect::Postgres => {
             vec![format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"), format!("CREATE DATABASE \"{name}\"")]
         }
-        _ => vec![format!("DROP DATABASE IF EXISTS `{name}`"), format!("CREATE DATABASE `{name}` CHARACTER SET utf8mb4")],
+        _ => {
+            vec![format!("DROP DATABASE IF EXISTS `{name}`"), format!("CREATE DATABASE `{name}` CHARACTER SET utf8mb4")]
+        }
     };
     match dialect {
         Dialect::Postgres => {
