@@ -349,6 +349,7 @@ async fn ask_the_server(
                      FROM {quoted_temp} WHERE {not_null} GROUP BY {key} HAVING count(*) > 1"
                 );
                 let groups = conn.text_rows(&sql).await?;
+                let rows: u64 = groups.iter().filter_map(|g| g.get(2).cloned().flatten()?.parse::<u64>().ok()).sum();
                 if groups.is_empty() {
                     continue;
                 }
@@ -370,14 +371,14 @@ async fn ask_the_server(
                     code: "unique_collision".into(),
                     table: Some(job.source_name.clone()),
                     column,
-                    count: groups.len() as u64,
+                    count: rows,
                     message: format!(
-                        "{} group(s) of rows are one value of the target's unique key {} ({}) under its columns' own collation, and the load would fail on them",
+                        "{rows} row(s) in {} group(s) are one value of the target's unique key {} ({}) under its columns' own collation, and the load would fail on them",
                         groups.len(),
                         rule.name,
                         rule.columns.join(", ")
                     ),
-                    hint: "MariaDB's _ci collations compare case-insensitively and ignore trailing spaces: make the column utf8mb4_bin (or the key case-insensitive in the application too) in the application's migration, or fix the rows in the source".into(),
+                    hint: engine.collision_hint().into(),
                     samples: picked,
                 });
             }
@@ -533,21 +534,5 @@ fn row_samples(
 
 /// The findings as lint prints them, for a refusal's message.
 pub fn render(findings: &[LintFinding]) -> String {
-    let mut out = String::new();
-    for f in findings {
-        let place = match (&f.table, &f.column) {
-            (Some(t), Some(c)) => format!("{t}.{c}"),
-            (Some(t), None) => t.clone(),
-            _ => "source".into(),
-        };
-        out.push_str(&format!("\nerror [{}] {place} ({} rows): {}\n", f.code, f.count, f.message));
-        for s in &f.samples {
-            out.push_str(&format!("    {}: {} ({})\n", s.key, s.value, s.reason));
-        }
-        if f.count > f.samples.len() as u64 && !f.samples.is_empty() {
-            out.push_str(&format!("    … {} more\n", f.count - f.samples.len() as u64));
-        }
-        out.push_str(&format!("  fix: {}\n", f.hint));
-    }
-    out
+    findings.iter().map(LintFinding::render).collect()
 }

@@ -454,3 +454,34 @@ async fn postgres_arrays_from_json_arrays() {
     assert_eq!(texts(&db, "SELECT count(*)::text FROM post").await, ["3"]);
     db.drop_db().await;
 }
+
+/// A table outside the migration holds rows pointing into a table --truncate would empty:
+/// refused before anything is emptied (exit 2), and a refused run leaves no reject file.
+#[tokio::test(flavor = "multi_thread")]
+async fn mariadb_truncate_is_refused_when_a_table_outside_the_migration_points_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = sqlite_from(
+        dir.path(),
+        "CREATE TABLE team (id INTEGER PRIMARY KEY, name TEXT NOT NULL); INSERT INTO team VALUES (1, 'red');",
+    );
+    let db = ScratchDb::new(Dialect::MariaDb, "existing_outside_refs_my").await;
+    let ddl = [
+        "CREATE TABLE team (id BIGINT PRIMARY KEY, name VARCHAR(50) NOT NULL)",
+        "CREATE TABLE badge (id BIGINT PRIMARY KEY, team_id BIGINT, CONSTRAINT badge_team FOREIGN KEY (team_id) REFERENCES team (id))",
+        "INSERT INTO team VALUES (7, 'kept')",
+        "INSERT INTO badge VALUES (1, 7)",
+    ];
+    assert!(db.exec_all(&ddl.iter().map(|s| s.to_string()).collect::<Vec<_>>()).await.is_empty());
+    let rejects = dir.path().join("rejects.jsonl");
+    let (code, out, err) = migrate(
+        &src,
+        &db,
+        &dir.path().join("s.json"),
+        &["--schema", "existing", "--truncate", "--on-error", "reject", "--reject-file", rejects.to_str().unwrap()],
+    );
+    assert_eq!(code, 2, "{err}\n{out}");
+    assert!(err.contains("badge (1 rows) references team") && err.contains("nothing was emptied"), "{err}");
+    assert_eq!(texts(&db, "SELECT name FROM team").await, ["kept"]);
+    assert!(!rejects.exists(), "a refused run leaves no reject file");
+    db.drop_db().await;
+}

@@ -180,6 +180,15 @@ pub(super) async fn existing_tables(
         };
         findings.push(crate::plan::Finding::new(f.level, &f.code, object, f.message));
     }
+    if !non_empty.is_empty() {
+        let holding = conn.outside_references(&all_tables).await?;
+        if !holding.is_empty() {
+            return Err(MigrateError::Refused(format!(
+                "--truncate would leave rows of tables outside the migration pointing to nothing: {}; nothing was emptied or written: empty those tables first, or include them in the migration",
+                holding.join("; ")
+            )));
+        }
+    }
     if !non_empty.is_empty() && !opts.dry_run {
         // All at once: PostgreSQL truncates tables that reference each other only together.
         progress.phase("emptying the target tables (--truncate)");

@@ -429,6 +429,14 @@ pub trait SqlDialect: Sync {
             format!("DROP TABLE IF EXISTS {t}"),
         )
     }
+    /// What to do when rows collide under a unique key of an existing target.
+    fn collision_hint(&self) -> &'static str {
+        "the target compares these values as equal (its column's collation or type): change the column in the application's migration, or fix the rows in the source"
+    }
+    /// How to widen a date/time column that keeps fewer fractional digits.
+    fn widen_fraction_hint(&self) -> &'static str {
+        "widen the column to keep microseconds"
+    }
     /// A limit of a catalog type that its neutral type does not carry (byte lengths,
     /// MariaDB's TIMESTAMP range), checked value by value before anything is written.
     fn value_limit(&self, _catalog_type: &str) -> ValueLimit {

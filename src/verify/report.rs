@@ -152,10 +152,12 @@ impl VerifyReport {
             out.push_str(&format!("{:?}: {}: {}\n", f.level, f.object, f.message).to_lowercase_first());
         }
         let bad = self.tables.iter().filter(|t| !t.matches()).count();
+        let n = self.tables.len() as u64;
         out.push_str(&format!(
-            "\n{}: {} tables, {} match, {} differ ({:.2} s)\n",
+            "\n{}: {} {}, {} match, {} differ ({:.2} s)\n",
             if self.ok { "VERIFIED" } else { "MISMATCH" },
-            self.tables.len(),
+            n,
+            crate::output::plural(n, "table", "tables"),
             self.tables.len() - bad,
             bad,
             self.seconds

@@ -279,6 +279,14 @@ impl SqlDialect for MariaDb {
         )
     }
 
+    fn collision_hint(&self) -> &'static str {
+        "MariaDB's _ci collations compare case-insensitively and PAD SPACE ones ignore trailing spaces: make the column utf8mb4_bin (or utf8mb4_nopad_bin) in the application's migration, or fix the rows in the source"
+    }
+
+    fn widen_fraction_hint(&self) -> &'static str {
+        "widen it to DATETIME(6) / TIME(6)"
+    }
+
     fn value_limit(&self, catalog_type: &str) -> super::ValueLimit {
         catalog::value_limit(catalog_type)
     }
