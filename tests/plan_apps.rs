@@ -143,3 +143,20 @@ fn rails_and_laravel_conventions_and_their_look_alikes() {
     assert_eq!(column(&p, "users", "level").0, "int_affinity", "a tinyint(1) holding 2 is not a boolean");
     assert_eq!(column(&p, "users", "uuid"), ("laravel_uuid".into(), "UUID".into()));
 }
+
+#[test]
+fn the_app_flag_and_inspect_say_which_framework() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = source(dir.path(), DJANGO);
+    let (code, out, err) = run_cutover(&["inspect", src.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("a django application (tables django_migrations and django_content_type)"), "{out}");
+    let (code, out, err) =
+        run_cutover(&["plan", src.to_str().unwrap(), "--dialect", "postgres", "--app", "none", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let p: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(column(&p, "shop_item", "id").0, "varchar_n");
+    let (code, _, err) = run_cutover(&["plan", src.to_str().unwrap(), "--dialect", "postgres", "--app", "flask"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("\"flask\"") && err.contains("django, sqlalchemy, rails, laravel or none"), "{err}");
+}
