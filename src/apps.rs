@@ -200,3 +200,38 @@ pub fn convention(app: Option<App>, t: &Table, c: &Column, current: &ColumnType,
     }
     None
 }
+
+/// What the SQLite file of this framework cannot say about a table's columns, as
+/// (column, message) for the plan's notes: each says what was assumed and the override.
+pub fn assumptions(app: Option<App>, t: &Table) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    if app != Some(App::Django) {
+        return out;
+    }
+    let in_key = |c: &Column| {
+        t.primary_key.as_ref().is_some_and(|pk| pk.columns.contains(&c.name))
+            || t.foreign_keys.iter().any(|f| f.columns.contains(&c.name))
+    };
+    for c in &t.columns {
+        let (base, args) = declared(c);
+        if base == "BIGINT" && !in_key(c) {
+            out.push((
+                c.name.clone(),
+                format!(
+                    "Django stores a DurationField and a BigIntegerField alike as bigint (microseconds for a duration): planned as bigint; if {}.{} is a DurationField, set type = \"interval\" for it in cutover.toml (PostgreSQL)",
+                    t.name, c.name
+                ),
+            ));
+        }
+        if base == "DECIMAL" && args.is_empty() {
+            out.push((
+                c.name.clone(),
+                format!(
+                    "Django's decimal_places is not in the SQLite file (its NUMERIC affinity dropped trailing zeros): {}.{} is planned without a scale; set type = \"decimal(p,s)\" from the model's max_digits and decimal_places, or move it in existing mode (the app's migrations carry the scale)",
+                    t.name, c.name
+                ),
+            ));
+        }
+    }
+    out
+}

@@ -160,3 +160,41 @@ fn the_app_flag_and_inspect_say_which_framework() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("\"flask\"") && err.contains("django, sqlalchemy, rails, laravel or none"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn what_the_file_cannot_say_is_an_assumption_with_its_override_and_the_override_lands() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = source(
+        dir.path(),
+        r#"CREATE TABLE django_migrations (id integer NOT NULL PRIMARY KEY AUTOINCREMENT, app varchar(255) NOT NULL, name varchar(255) NOT NULL, applied datetime NOT NULL);
+           CREATE TABLE django_content_type (id integer NOT NULL PRIMARY KEY AUTOINCREMENT, app_label varchar(100) NOT NULL, model varchar(100) NOT NULL);
+           CREATE TABLE shop_job (id integer NOT NULL PRIMARY KEY AUTOINCREMENT, took bigint NOT NULL, price decimal NOT NULL);
+           INSERT INTO shop_job VALUES (1, 90061000001, 12.5), (2, -1, 0.25);"#,
+    );
+    let p = plan(&src, "postgres", None);
+    let notes: Vec<String> = p["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "app_assumption")
+        .map(|f| f["message"].as_str().unwrap().to_string())
+        .collect();
+    assert!(notes.iter().any(|n| n.contains("shop_job.took") && n.contains("type = \"interval\"")), "{notes:?}");
+    assert!(notes.iter().any(|n| n.contains("shop_job.price") && n.contains("decimal(p,s)")), "{notes:?}");
+    // With the overrides the docs tell a user to add, the durations land as intervals.
+    let config = "[tables.\"shop_job\".columns.\"took\"]\ntype = \"interval\"\n[tables.\"shop_job\".columns.\"price\"]\ntype = \"decimal(10,2)\"\n";
+    let p = plan(&src, "postgres", Some(config));
+    assert_eq!(column(&p, "shop_job", "took"), ("override".into(), "interval".into()));
+    assert!(!p["findings"].as_array().unwrap().iter().any(|f| f["code"] == "app_assumption"), "no assumption left");
+    let db = ScratchDb::new(cutover::target::Dialect::Postgres, "plan_apps_interval").await;
+    let state = dir.path().join("s.json");
+    let cfg = dir.path().join("cutover.toml");
+    let (code, out, err) = migrate(&src, &db, &state, &["--config", cfg.to_str().unwrap(), "--verify"]);
+    assert_eq!(code, 0, "{err}\n{out}");
+    // MariaDB has no interval: the same override is refused there, naming it.
+    let (code, out, _) =
+        run_cutover(&["plan", src.to_str().unwrap(), "--dialect", "mariadb", "--config", cfg.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("override_type_unsupported") && out.contains("interval"), "{out}");
+    db.drop_db().await;
+}

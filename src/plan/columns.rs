@@ -57,6 +57,14 @@ pub fn plan_columns(
                 reason = format!("cutover.toml sets type = \"{forced}\" (the rule `{rule}` chose {ty})");
                 // What the data said about the rule's choice no longer applies.
                 findings.truncate(before);
+                if !engine.creates(&forced) {
+                    findings.push(Finding::new(
+                        Level::Error,
+                        "override_type_unsupported",
+                        &object,
+                        format!("cutover.toml sets type = \"{forced}\", which {} has no column type for; choose another type for this target", engine.product()),
+                    ));
+                }
                 ty = forced;
                 rule = "override".into();
             }

@@ -386,6 +386,12 @@ pub fn build(schema: &SourceSchema, opts: &PlanOptions) -> Result<Plan, PlanErro
             ));
         }
         let columns = plan_columns(t, engine, opts.config, detected.app, &mut findings);
+        for (column, message) in crate::apps::assumptions(detected.app, t) {
+            // An override says what the file could not: no need to assume then.
+            if opts.config.column(&t.name, &column).is_none_or(|o| o.type_.is_none()) {
+                findings.push(Finding::new(Level::Info, "app_assumption", &format!("{}.{column}", t.name), message));
+            }
+        }
         tables.push(TablePlan {
             source_name: t.name.clone(),
             target_name,
