@@ -389,7 +389,7 @@ pub fn build(schema: &SourceSchema, opts: &PlanOptions) -> Result<Plan, PlanErro
         for (column, message) in crate::apps::assumptions(detected.app, t) {
             // An override says what the file could not: no need to assume then.
             if opts.config.column(&t.name, &column).is_none_or(|o| o.type_.is_none()) {
-                findings.push(Finding::new(Level::Info, "app_assumption", &format!("{}.{column}", t.name), message));
+                findings.push(Finding::new(Level::Info, "app_assumption", format!("{}.{column}", t.name), message));
             }
         }
         tables.push(TablePlan {
