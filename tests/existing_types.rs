@@ -485,3 +485,37 @@ async fn mariadb_truncate_is_refused_when_a_table_outside_the_migration_points_i
     assert!(!rejects.exists(), "a refused run leaves no reject file");
     db.drop_db().await;
 }
+
+/// Reject mode sets aside the rows that do not convert; a child of a set-aside parent, or
+/// an orphan of the target's foreign key, is refused before --truncate empties anything.
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_reject_mode_refuses_children_of_rows_it_would_set_aside() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = sqlite_from(
+        dir.path(),
+        "CREATE TABLE account (id INTEGER PRIMARY KEY, code TEXT NOT NULL);
+         CREATE TABLE invoice (id INTEGER PRIMARY KEY, account_id INTEGER NOT NULL);
+         INSERT INTO account VALUES (1, 'ok'), (3, 'far too long a code');
+         INSERT INTO invoice VALUES (1, 1), (2, 3);",
+    );
+    let db = ScratchDb::new(Dialect::Postgres, "existing_reject_children_pg").await;
+    let ddl = [
+        "CREATE TABLE account (id bigint PRIMARY KEY, code varchar(5) NOT NULL)",
+        "CREATE TABLE invoice (id bigint PRIMARY KEY, account_id bigint NOT NULL REFERENCES account(id))",
+        "INSERT INTO account VALUES (100, 'app')",
+    ];
+    assert!(db.exec_all(&ddl.iter().map(|s| s.to_string()).collect::<Vec<_>>()).await.is_empty());
+    let rejects = dir.path().join("r.jsonl");
+    let args =
+        ["--schema", "existing", "--truncate", "--on-error", "reject", "--reject-file", rejects.to_str().unwrap()];
+    let (code, out, err) = migrate(&src, &db, &dir.path().join("s.json"), &args);
+    assert_eq!(code, 2, "{err}\n{out}");
+    assert!(err.contains("[fk_orphans] invoice.account_id") && err.contains("id=2"), "{err}");
+    assert_eq!(texts(&db, "SELECT code FROM account").await, ["app"], "nothing was emptied");
+    // Without the child of the set-aside row, reject mode loads the rest.
+    rusqlite::Connection::open(&src).unwrap().execute_batch("DELETE FROM invoice WHERE id = 2").unwrap();
+    let (code, out, err) = migrate(&src, &db, &dir.path().join("s2.json"), &args);
+    assert_eq!(code, 0, "{err}\n{out}");
+    assert_eq!(texts(&db, "SELECT code FROM account ORDER BY id").await, ["ok"]);
+    db.drop_db().await;
+}
