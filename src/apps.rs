@@ -128,6 +128,16 @@ pub fn convention(app: Option<App>, t: &Table, c: &Column, current: &ColumnType,
                     ),
                 });
             }
+            if uuid_sized(39) && c.stats.ip_texts == c.stats.non_null() {
+                return Some(Convention {
+                    ty: ColumnType::Inet,
+                    rule: "django_inet",
+                    reason: format!(
+                        "{}: Django keeps a GenericIPAddressField as char(39) on SQLite and inet on PostgreSQL; every value is an address",
+                        c.declared_type
+                    ),
+                });
+            }
             if base == "DATETIME" && matches!(current, ColumnType::Timestamp { .. }) {
                 return Some(Convention {
                     ty: ColumnType::Timestamp { tz: true },

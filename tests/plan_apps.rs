@@ -39,9 +39,9 @@ const DJANGO: &str = r#"
 CREATE TABLE django_migrations (id integer NOT NULL PRIMARY KEY AUTOINCREMENT, app varchar(255) NOT NULL, name varchar(255) NOT NULL, applied datetime NOT NULL);
 CREATE TABLE django_content_type (id integer NOT NULL PRIMARY KEY AUTOINCREMENT, app_label varchar(100) NOT NULL, model varchar(100) NOT NULL);
 CREATE TABLE shop_item (id char(32) NOT NULL PRIMARY KEY, code char(32) NOT NULL, created datetime NOT NULL,
-  data text NULL CHECK ((JSON_VALID("data") OR "data" IS NULL)), notes text NULL);
-INSERT INTO shop_item VALUES ('0e1f0c5a00004000800000000000000a', 'not-a-uuid-but-32-characters-xx', '2024-01-02 03:04:05.123456', '{"a": 1}', 'x'),
-  ('0e1f0c5a00004000800000000000000b', 'another look-alike 32 characters', '2024-01-02 03:04:05', NULL, NULL);
+  data text NULL CHECK ((JSON_VALID("data") OR "data" IS NULL)), notes text NULL, ip char(39) NULL, label char(39) NULL);
+INSERT INTO shop_item VALUES ('0e1f0c5a00004000800000000000000a', 'not-a-uuid-but-32-characters-xx', '2024-01-02 03:04:05.123456', '{"a": 1}', 'x', '192.0.2.1', 'x'),
+  ('0e1f0c5a00004000800000000000000b', 'another look-alike 32 characters', '2024-01-02 03:04:05', NULL, NULL, '2001:db8::1', NULL);
 "#;
 
 #[test]
@@ -56,9 +56,13 @@ fn django_uuid_datetime_and_json_columns() {
     // Look-alikes stay: a char(32) that holds other text, a text without a JSON check.
     assert_eq!(column(&pg, "shop_item", "code"), ("varchar_n".into(), "varchar(32)".into()));
     assert_eq!(column(&pg, "shop_item", "notes"), ("text_affinity".into(), "text".into()));
+    assert_eq!(column(&pg, "shop_item", "ip"), ("django_inet".into(), "inet".into()));
+    assert_eq!(column(&pg, "shop_item", "label"), ("varchar_n".into(), "varchar(39)".into()));
     let my = plan(&src, "mariadb", None);
     assert_eq!(column(&my, "shop_item", "id"), ("django_uuid".into(), "UUID".into()));
     assert_eq!(column(&my, "shop_item", "data"), ("app_json_valid".into(), "JSON".into()));
+    // MariaDB has no inet: Django keeps char(39) there too.
+    assert_eq!(column(&my, "shop_item", "ip"), ("varchar_n".into(), "VARCHAR(39)".into()));
     // app = "none" turns the conventions off; an override wins over a convention.
     let off = plan(&src, "postgres", Some("app = \"none\"\n"));
     assert!(off["framework"].is_null());
@@ -196,5 +200,23 @@ async fn what_the_file_cannot_say_is_an_assumption_with_its_override_and_the_ove
         run_cutover(&["plan", src.to_str().unwrap(), "--dialect", "mariadb", "--config", cfg.to_str().unwrap()]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("override_type_unsupported") && out.contains("interval"), "{out}");
+    db.drop_db().await;
+}
+
+/// On PostgreSQL a source UNIQUE constraint becomes a constraint (not just a unique index)
+/// and a named primary key keeps its name, so `op.drop_constraint('uq_…')` finds them.
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_keeps_constraints_as_constraints_with_their_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = source(dir.path(), ALEMBIC);
+    let db = ScratchDb::new(cutover::target::Dialect::Postgres, "plan_apps_constraints").await;
+    let (code, out, err) = migrate(&src, &db, &dir.path().join("s.json"), &["--verify"]);
+    assert_eq!(code, 0, "{err}\n{out}");
+    let c = db.exec_all(&["ALTER TABLE client DROP CONSTRAINT uq_client_vat_number".to_string()]).await;
+    assert!(c.is_empty(), "the unique constraint is a constraint of that name: {c:?}");
+    let c = db.exec_all(&["ALTER TABLE invoice DROP CONSTRAINT fk_invoice_client_id_client".to_string()]).await;
+    assert!(c.is_empty(), "{c:?}");
+    let c = db.exec_all(&["ALTER TABLE alembic_version DROP CONSTRAINT alembic_version_pkc".to_string()]).await;
+    assert!(c.is_empty(), "the primary key keeps its name: {c:?}");
     db.drop_db().await;
 }

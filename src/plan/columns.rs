@@ -47,7 +47,7 @@ pub fn plan_columns(
         let before = findings.len();
         let decision = decide_type(t, c, is_alias, engine.dialect(), findings);
         let (mut ty, mut rule, mut reason, mut epoch_unit) = decision;
-        if let Some(conv) = crate::apps::convention(app, t, c, &ty, is_alias) {
+        if let Some(conv) = crate::apps::convention(app, t, c, &ty, is_alias).filter(|c| engine.creates(&c.ty)) {
             // The framework's convention replaces the rule's choice (and what the data said of it).
             findings.truncate(before);
             (ty, rule, reason) = (conv.ty, conv.rule.to_string(), conv.reason);

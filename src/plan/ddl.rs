@@ -151,7 +151,19 @@ pub(super) fn plan_indexes(
             ));
         }
         let partial = idx.partial.as_deref().map(|w| requote(w, &known, engine, &booleans));
-        out.push(IndexPlan { source_name: idx.name.clone(), target_name, unique: idx.unique, keys, partial });
+        let constraint = idx.unique
+            && (idx.constraint || idx.name.starts_with("sqlite_autoindex_"))
+            && partial.is_none()
+            && !idx.has_expressions()
+            && idx.columns.iter().all(|c| !c.descending);
+        out.push(IndexPlan {
+            source_name: idx.name.clone(),
+            target_name,
+            unique: idx.unique,
+            constraint,
+            keys,
+            partial,
+        });
     }
     out
 }
@@ -423,12 +435,20 @@ pub(super) fn statements(
     for tp in plan.tables.iter().filter(|_| !grouped) {
         let tref = engine.table_ref(schema_name, &tp.target_name);
         for idx in &tp.indexes {
-            let mut sql = format!(
-                "CREATE {}INDEX {} ON {tref} ({})",
-                if idx.unique { "UNIQUE " } else { "" },
-                engine.quote(&idx.target_name),
-                idx.keys.join(", ")
-            );
+            let mut sql = if idx.constraint && engine.unique_constraints() {
+                format!(
+                    "ALTER TABLE {tref} ADD CONSTRAINT {} UNIQUE ({})",
+                    engine.quote(&idx.target_name),
+                    idx.keys.join(", ")
+                )
+            } else {
+                format!(
+                    "CREATE {}INDEX {} ON {tref} ({})",
+                    if idx.unique { "UNIQUE " } else { "" },
+                    engine.quote(&idx.target_name),
+                    idx.keys.join(", ")
+                )
+            };
             if let Some(w) = &idx.partial {
                 sql.push_str(&format!(" WHERE {w}"));
             }
@@ -558,7 +578,13 @@ fn create_table(tp: &TablePlan, plan: &Plan, source: Option<&Table>, engine: &dy
     }
     if !tp.primary_key.is_empty() && !identity_is_key {
         let cols: Vec<String> = tp.primary_key.iter().map(|c| engine.quote(c)).collect();
-        defs.push(format!("PRIMARY KEY ({})", cols.join(", ")));
+        // `CONSTRAINT pk_x PRIMARY KEY`: kept where the engine names primary keys.
+        let name = source
+            .and_then(|t| t.named_primary_key.as_ref())
+            .filter(|_| engine.unique_constraints())
+            .map(|n| format!("CONSTRAINT {} ", engine.quote(&super::names::fit(n, engine.name_limit()))))
+            .unwrap_or_default();
+        defs.push(format!("{name}PRIMARY KEY ({})", cols.join(", ")));
     }
     if engine.inline_foreign_keys() {
         for fk in &tp.foreign_keys {

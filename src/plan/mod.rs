@@ -218,6 +218,11 @@ pub struct IndexPlan {
     pub source_name: String,
     pub target_name: String,
     pub unique: bool,
+    /// A UNIQUE constraint in the source (not a CREATE UNIQUE INDEX): created as a
+    /// constraint where the engine tells the two apart, so that an application's later
+    /// migration finds (and drops) a constraint by that name.
+    #[serde(default)]
+    pub constraint: bool,
     /// Target column names or expressions, with DESC and MariaDB key prefixes as written.
     pub keys: Vec<String>,
     pub partial: Option<String>,

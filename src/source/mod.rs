@@ -484,6 +484,7 @@ impl<'c> Reader<'c> {
             check_constraints: text.checks,
             named_uniques: text.named_uniques,
             named_foreign_keys: text.named_foreign_keys,
+            named_primary_key: text.named_primary_key,
             row_count,
             max_rowid: None,
             sequence: sequences.get(name).copied(),

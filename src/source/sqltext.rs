@@ -348,6 +348,8 @@ pub struct TableText {
     pub named_uniques: Vec<(String, Vec<String>)>,
     /// `CONSTRAINT name FOREIGN KEY (cols)` (or a column's `CONSTRAINT name REFERENCES`).
     pub named_foreign_keys: Vec<(String, Vec<String>)>,
+    /// `CONSTRAINT name PRIMARY KEY …`: the primary key's name.
+    pub named_primary_key: Option<String>,
 }
 
 const TABLE_CONSTRAINT_WORDS: [&str; 5] = ["CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN"];
@@ -376,6 +378,8 @@ pub fn parse_create_table(sql: &str) -> TableText {
                         text.named_uniques.push((name, columns));
                     } else if kind.is_word("FOREIGN") || kind.is_word("REFERENCES") {
                         text.named_foreign_keys.push((name, columns));
+                    } else if kind.is_word("PRIMARY") {
+                        text.named_primary_key = Some(name);
                     }
                 }
             }

@@ -39,10 +39,12 @@ fn is_unsized_numeric(declared: &str) -> bool {
     (d.contains("NUMERIC") || d.contains("DECIMAL")) && !d.contains('(')
 }
 
-/// CHAR(32), CHAR(36) and the like: the frameworks keep UUIDs there (`apps`).
+/// CHAR(32), CHAR(36) and the like: the frameworks keep UUIDs there, and Django its
+/// GenericIPAddressField in CHAR(39) (`apps`).
 fn is_uuid_sized(declared: &str) -> bool {
     let base = mapping::base_name(declared);
-    matches!(base.as_str(), "CHAR" | "VARCHAR" | "CHARACTER") && matches!(mapping::type_args(declared)[..], [32] | [36])
+    matches!(base.as_str(), "CHAR" | "VARCHAR" | "CHARACTER")
+        && matches!(mapping::type_args(declared)[..], [32] | [36] | [39])
 }
 
 /// A UUID's text: 32 hex digits, or 8-4-4-4-12 hex digits.
@@ -135,6 +137,9 @@ fn observe(s: &mut ColumnStats, v: ValueRef<'_>, temporal: bool, digits: bool) {
             s.texts += 1;
             if is_uuid_text(t) {
                 s.uuid_texts += 1;
+            }
+            if t.len() <= 39 && std::str::from_utf8(t).is_ok_and(|a| a.parse::<std::net::IpAddr>().is_ok()) {
+                s.ip_texts += 1;
             }
             // Characters = bytes that do not continue a UTF-8 sequence.
             let chars = t.iter().filter(|b| (**b & 0xC0) != 0x80).count() as u64;

@@ -435,6 +435,12 @@ pub trait SqlDialect: Sync {
         default_creates(ty)
     }
 
+    /// True when a UNIQUE constraint and a unique index are different catalog objects
+    /// (PostgreSQL), so a source constraint is added as a constraint.
+    fn unique_constraints(&self) -> bool {
+        false
+    }
+
     /// What to do when rows collide under a unique key of an existing target.
     fn collision_hint(&self) -> &'static str {
         "the target compares these values as equal (its column's collation or type): change the column in the application's migration, or fix the rows in the source"

@@ -205,6 +205,10 @@ impl SqlDialect for Postgres {
         !matches!(ty, ColumnType::Enum | ColumnType::Set | ColumnType::Inet4 | ColumnType::Inet6 | ColumnType::Year)
     }
 
+    fn unique_constraints(&self) -> bool {
+        true
+    }
+
     fn collision_hint(&self) -> &'static str {
         "the target compares these values as equal (citext, or a nondeterministic collation): make the column case-sensitive in the application's migration, or fix the rows in the source"
     }
