@@ -51,8 +51,9 @@ pub(super) async fn post_load(
             check_orphans_before_fks(conn, plan, st, &missing).await?;
         }
         let sql = if missing.len() == st.parts.len() { st.sql.clone() } else { st.sql_for(&missing) };
+        crate::fault!("post_load::before_statement");
         match conn.execute(&sql).await {
-            Ok(()) => {}
+            Ok(()) => crate::fault!("post_load::after_statement"),
             Err(e) if st.best_effort => report.warnings.push(format!("view {} was not created: {e}", st.object)),
             Err(e) => return Err(MigrateError::Target(e)),
         }

@@ -134,7 +134,9 @@ impl Journal {
         let mut tmp = tempfile::Builder::new().prefix(".cutover-journal").tempfile_in(dir).map_err(err)?;
         tmp.write_all(text.as_bytes()).map_err(err)?;
         tmp.as_file().sync_all().map_err(err)?;
+        crate::fault!("journal::before_rename");
         tmp.persist(path).map_err(|e| err(e.error))?;
+        crate::fault!("journal::after_rename");
         Ok(())
     }
 

@@ -26,9 +26,13 @@ pub struct VerifyReport {
     pub tables: Vec<TableVerdict>,
     pub foreign_keys: Vec<FkVerdict>,
     pub identities: Vec<IdentityVerdict>,
+    /// Create mode: every index, unique index, foreign key and identity counter the plan
+    /// adds after the data, looked up in the target's catalog (empty in existing mode).
+    #[serde(default)]
+    pub post_load: Vec<PostLoadVerdict>,
     /// Source changed since the migration, tables that could not be read, and the like.
     pub findings: Vec<Finding>,
-    /// True when every table, foreign key and identity matched.
+    /// True when every table, foreign key, identity and post-load object matched.
     pub ok: bool,
 }
 
@@ -112,6 +116,17 @@ pub struct IdentityVerdict {
     /// SQLite ever handed out, deleted rows included; the next value must be above it too.
     #[serde(default)]
     pub sqlite_sequence: Option<i64>,
+}
+
+/// One object the plan creates after the data, and whether the target's catalog holds it.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct PostLoadVerdict {
+    /// `index`, `unique index`, `foreign key` or `identity counter`.
+    pub kind: String,
+    pub table: String,
+    /// The index or key name; for a counter, its column and the value it must hand out at least.
+    pub name: String,
+    pub present: bool,
 }
 
 impl VerifyReport {
@@ -246,6 +261,7 @@ impl VerifyReport {
                 f.samples.join("; ")
             ));
         }
+        self.render_post_load(out);
         let behind: Vec<&IdentityVerdict> = self.identities.iter().filter(|i| !i.ok).collect();
         out.push_str(&format!(
             "identity / AUTO_INCREMENT: {} checked, {} behind the largest key or sqlite_sequence\n",
@@ -263,6 +279,29 @@ impl VerifyReport {
                     i.table, i.column, i.next_value, i.max_value
                 )),
             }
+        }
+    }
+}
+
+impl VerifyReport {
+    /// The planned indexes, keys and counters that the target lacks.
+    fn render_post_load(&self, out: &mut String) {
+        if self.post_load.is_empty() {
+            return;
+        }
+        let missing: Vec<&PostLoadVerdict> = self.post_load.iter().filter(|p| !p.present).collect();
+        out.push_str(&format!(
+            "after the data: {} planned indexes, keys and counters checked, {} missing\n",
+            self.post_load.len(),
+            missing.len()
+        ));
+        for p in &missing {
+            out.push_str(&format!("  missing {} {} on {}\n", p.kind, p.name, p.table));
+        }
+        if !missing.is_empty() {
+            out.push_str(
+                "  the migration's post-load phase did not finish: run the same migrate command with --resume\n",
+            );
         }
     }
 }

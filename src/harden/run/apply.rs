@@ -24,6 +24,7 @@ pub(super) async fn apply_step(
     let result = async {
         for a in actions {
             apply_action(conn, schema, step, a, &mut changes, &mut files_written).await?;
+            crate::fault!("harden::after_action");
         }
         Ok::<(), RunError>(())
     }
@@ -45,7 +46,9 @@ pub(super) async fn apply_step(
         }
         return Err(fail(e));
     }
+    crate::fault!("harden::before_commit");
     conn.commit().await?;
+    crate::fault!("harden::after_commit");
     changes.extend(files_written);
     if let Some(run) = journal.run_mut(run_id) {
         run.steps.push(StepRecord { title: step.title(), kind: step.kind().into(), changes, undone: false });
@@ -90,7 +93,10 @@ pub(super) async fn apply_action(
             };
             changes.push(change);
         }
-        Action::Rotate { path, keys, length, template, .. } => files.push(rotate_env(path, keys, *length, template)?),
+        Action::Rotate { path, keys, length, template, .. } => {
+            files.push(rotate_env(path, keys, *length, template)?);
+            crate::fault!("harden::after_file");
+        }
         Action::AddColumn { table, column, definition } => {
             conn.execute(&format!(
                 "ALTER TABLE {} ADD COLUMN {} {definition}",
@@ -175,6 +181,7 @@ async fn insert_admin(
         reason: format!("inserting the admin into {table}: {}", redact(&err.to_string(), &hash)),
     })?;
     write_secret_file(password_file, password.expose())?;
+    crate::fault!("harden::after_file");
     Ok(Some(Change::RowInserted {
         table: table.clone(),
         column: username_column.clone(),

@@ -196,6 +196,7 @@ pub async fn harden(opts: &HardenOptions) -> Result<HardenReport, RunError> {
                 });
                 recorded = true;
             }
+            crate::fault!("harden::before_step");
             apply_step(&mut conn, schema, step, &actions, &mut journal, &run_id, &opts.journal).await?;
             // Re-check: a step that still has work after it ran did not do what it says.
             let again = plan_step(&mut conn, schema, opts, step).await?;

@@ -72,8 +72,10 @@ pub async fn undo(
                 Some(done) => report.undone.push(done),
                 None => report.not_undone.push(format!("step {}: the profile gives no undo SQL", step.title)),
             }
+            crate::fault!("undo::after_change");
         }
         conn.commit().await?;
+        crate::fault!("undo::after_commit");
         if let Some(s) = journal.run_mut(run_id).and_then(|r| r.steps.get_mut(step_index)) {
             s.undone = true;
         }
