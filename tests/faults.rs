@@ -633,3 +633,200 @@ fn every_fail_point_in_the_code_is_listed() {
     let listed: BTreeSet<String> = POINTS.iter().map(|p| p.name.to_string()).collect();
     assert_eq!(found, listed, "fault!(…) in src/ and faults::POINTS differ");
 }
+
+/// Tables of a chain, each with an index, a foreign key to the one before and an
+/// AUTOINCREMENT key: a load that lasts long enough to be killed inside, and a post-load
+/// phase of a few dozen statements.
+fn chain_source(dir: &Path) -> PathBuf {
+    let path = dir.join("chain.sqlite");
+    let c = rusqlite::Connection::open(&path).unwrap();
+    let mut sql = String::from("BEGIN;");
+    for t in 0..6 {
+        let parent = if t == 0 { String::new() } else { format!(", p INTEGER REFERENCES t{} (id)", t - 1) };
+        sql.push_str(&format!(
+            "CREATE TABLE t{t} (id INTEGER PRIMARY KEY AUTOINCREMENT, v VARCHAR(60) NOT NULL, at DATETIME, amount NUMERIC(12,2){parent});
+             CREATE INDEX t{t}_v ON t{t} (v);
+             CREATE UNIQUE INDEX t{t}_at ON t{t} (at, id);
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 12000)
+             INSERT INTO t{t} (id, v, at, amount{}) SELECT i, printf('row %d of t{t}', i), datetime(1700000000 + i * 37, 'unixepoch'), i * 1.25{} FROM n;",
+            if t == 0 { "" } else { ", p" },
+            if t == 0 { "" } else { ", i" }
+        ));
+    }
+    sql.push_str("CREATE VIEW firsts AS SELECT id, v FROM t0 WHERE id < 10; COMMIT;");
+    c.execute_batch(&sql).unwrap();
+    path
+}
+
+/// The phases of a migration that a kill can land in, as its JSON progress says.
+const PHASES: [&str; 4] = ["start", "create", "load", "post-load"];
+
+/// The phase a `{"event":"phase",…}` line opens.
+fn phase_of(line: &str) -> Option<&'static str> {
+    if !line.contains("\"event\":\"phase\"") {
+        return None;
+    }
+    Some(if line.contains("creating tables") {
+        "create"
+    } else if line.contains("copying data") {
+        "load"
+    } else if line.contains("after the data") {
+        "post-load"
+    } else {
+        return None;
+    })
+}
+
+/// A migration with `--progress json`, its stderr lines timed as they arrive; killed with
+/// SIGKILL `delay` after the line that opens `phase` (never, when None). Returns whether
+/// it was killed, the phase its last progress line had opened, and the lines' times.
+fn run_and_kill(
+    args: &[&str],
+    cwd: &Path,
+    kill: Option<(&str, std::time::Duration)>,
+) -> (bool, &'static str, Vec<(std::time::Duration, String)>) {
+    use std::io::BufRead;
+    let started = std::time::Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .current_dir(cwd)
+        .args(args)
+        .env_remove("FAILPOINTS")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if tx.send((started.elapsed(), line)).is_err() {
+                break;
+            }
+        }
+    });
+    let mut lines = Vec::new();
+    if let Some((phase, delay)) = kill {
+        for (t, line) in rx.iter() {
+            let opens = phase_of(&line) == Some(phase) || phase == "start";
+            lines.push((t, line));
+            if opens {
+                std::thread::sleep(delay);
+                let _ = child.kill(); // SIGKILL
+                break;
+            }
+        }
+    }
+    let status = child.wait().unwrap();
+    reader.join().unwrap();
+    lines.extend(rx.try_iter());
+    let landed = lines.iter().filter_map(|(_, l)| phase_of(l)).last().unwrap_or("start");
+    (status.signal() == Some(9), landed, lines)
+}
+
+/// SIGKILL at moments spread over every phase of a migration (issue 17, item 3): each
+/// kill on a fresh target, then `--resume`, `verify` at checksum level and the catalog of
+/// an uninterrupted run. The moment is a random point of the phase's length in a timed
+/// run; where the kill landed is read from the progress the run printed, and a kill that
+/// found a state file being written is counted too (its temporary file is left behind).
+async fn random_kills(dialect: Dialect) {
+    let kills: usize = std::env::var("CUTOVER_KILLS").ok().and_then(|s| s.parse().ok()).unwrap_or(5);
+    let dir = tempfile::tempdir().unwrap();
+    let source = chain_source(dir.path());
+    let src = source.to_str().unwrap().to_string();
+    // A timed run: how long each phase lasts, and the catalog it leaves.
+    let target = Target::new(dialect, &format!("faults_kills_{dialect}_base"), dir.path()).await;
+    let state = dir.path().join("base-state.json");
+    let args = |url: &str, state: &Path, resume: bool| -> Vec<String> {
+        let mut a: Vec<String> =
+            ["migrate", &src, "--to", url, "--state", state.to_str().unwrap(), "--progress", "json"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+        if resume {
+            a.push("--resume".into());
+        }
+        a
+    };
+    let a = args(&target.url, &state, false);
+    let (_, _, lines) = run_and_kill(&a.iter().map(String::as_str).collect::<Vec<_>>(), dir.path(), None);
+    let opened = |p: &str| lines.iter().find(|(_, l)| phase_of(l) == Some(p)).map(|(t, _)| *t);
+    let end = lines.last().map(|(t, _)| *t).unwrap();
+    let (create, load, post) = (opened("create").unwrap(), opened("load").unwrap(), opened("post-load").unwrap());
+    let length: BTreeMap<&str, std::time::Duration> =
+        [("start", create), ("create", load - create), ("load", post - load), ("post-load", end - post)].into();
+    let baseline = catalog(dialect, &target.url).await;
+    target.drop().await;
+
+    let mut rng = 0x2545_f491_4f6c_dd1du64 ^ u64::from(std::process::id());
+    let mut next = || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        (rng >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut landed: BTreeMap<&str, usize> = BTreeMap::new();
+    let (mut in_state_write, mut finished_first, mut failures) = (0, 0, Vec::new());
+    for k in 0..kills {
+        let aim = ["create", "load", "post-load", "start"][k % 4];
+        let delay = length[aim].mul_f64(next());
+        let case_dir = tempfile::tempdir().unwrap();
+        let target = Target::new(dialect, &format!("faults_kills_{dialect}_{k}"), case_dir.path()).await;
+        let state = case_dir.path().join("state.json");
+        let a = args(&target.url, &state, false);
+        let (killed, phase, _) =
+            run_and_kill(&a.iter().map(String::as_str).collect::<Vec<_>>(), case_dir.path(), Some((aim, delay)));
+        if !killed {
+            finished_first += 1;
+        } else {
+            *landed.entry(phase).or_insert(0) += 1;
+        }
+        let leftovers = std::fs::read_dir(case_dir.path())
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with(".cutover-state"))
+            .count();
+        in_state_write += usize::from(leftovers > 0);
+        let r = args(&target.url, &state, true);
+        let (_, _, resumed) = run_and_kill(&r.iter().map(String::as_str).collect::<Vec<_>>(), case_dir.path(), None);
+        let case = Case { dir: case_dir, source: source.clone(), profile: PathBuf::new() };
+        let result = async {
+            if !resumed.iter().any(|(_, l)| l.contains("\"event\":\"phase\"")) {
+                return Err(format!("the resumed run printed no progress: {resumed:?}"));
+            }
+            case.verify(&target.url)?;
+            catalog_diff(&baseline, &catalog(dialect, &target.url).await)
+        }
+        .await;
+        match result {
+            Ok(()) => target.drop().await,
+            Err(e) => failures.push(format!("kill {k} aimed at {aim} +{delay:?}, landed in {phase}: {e}")),
+        }
+    }
+    let spread: Vec<String> = PHASES.iter().map(|p| format!("{p} {}", landed.get(p).copied().unwrap_or(0))).collect();
+    eprintln!(
+        "random kills on {dialect}: {kills} runs, landed: {}; {in_state_write} during a state-file write; {finished_first} finished before the kill; {} resumed exactly",
+        spread.join(", "),
+        kills - failures.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{dialect}: {} kill(s) did not resume exactly:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn random_kills_resume_exactly_postgres() {
+    random_kills(Dialect::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn random_kills_resume_exactly_mariadb() {
+    random_kills(Dialect::MariaDb).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn random_kills_resume_exactly_sqlite() {
+    random_kills(Dialect::Sqlite).await;
+}
