@@ -678,7 +678,8 @@ fn phase_of(line: &str) -> Option<&'static str> {
 }
 
 /// A migration with `--progress json`, its stderr lines timed as they arrive; killed with
-/// SIGKILL `delay` after the line that opens `phase` (never, when None). Returns whether
+/// SIGKILL `delay` after the line that opens `phase` (after the start for `start`;
+/// never, when None). Returns whether
 /// it was killed, the phase its last progress line had opened, and the lines' times.
 fn run_and_kill(
     args: &[&str],
@@ -706,9 +707,13 @@ fn run_and_kill(
         }
     });
     let mut lines = Vec::new();
-    if let Some((phase, delay)) = kill {
+    if let Some(("start", delay)) = kill {
+        // Reading the source, lint's checks, connecting: no progress line opens it.
+        std::thread::sleep(delay);
+        let _ = child.kill(); // SIGKILL
+    } else if let Some((phase, delay)) = kill {
         for (t, line) in rx.iter() {
-            let opens = phase_of(&line) == Some(phase) || phase == "start";
+            let opens = phase_of(&line) == Some(phase);
             lines.push((t, line));
             if opens {
                 std::thread::sleep(delay);
@@ -720,7 +725,7 @@ fn run_and_kill(
     let status = child.wait().unwrap();
     reader.join().unwrap();
     lines.extend(rx.try_iter());
-    let landed = lines.iter().filter_map(|(_, l)| phase_of(l)).last().unwrap_or("start");
+    let landed = lines.iter().filter_map(|(_, l)| phase_of(l)).next_back().unwrap_or("start");
     (status.signal() == Some(9), landed, lines)
 }
 
