@@ -835,3 +835,76 @@ async fn random_kills_resume_exactly_mariadb() {
 async fn random_kills_resume_exactly_sqlite() {
     random_kills(Dialect::Sqlite).await;
 }
+
+/// Item 2: an index, a unique index and a foreign key the plan adds after the data,
+/// missing in the target, are differences: verify exits 1 and names each one, in the
+/// text and in the JSON report, though every row matches.
+async fn verify_names_missing_post_load_objects(dialect: Dialect) {
+    let case = Case::new();
+    let target = Target::new(dialect, &format!("faults_verify_post_load_{dialect}"), case.dir.path()).await;
+    ok(&case.migrate(&target.url, &[], &[]), "migrate").unwrap();
+    let report = case.verify(&target.url).unwrap();
+    let kinds: BTreeSet<&str> =
+        report["post_load"].as_array().unwrap().iter().map(|p| p["kind"].as_str().unwrap()).collect();
+    let expected: &[&str] = match dialect {
+        // SQLite declares foreign keys inside CREATE TABLE: they are not added after the data.
+        Dialect::Sqlite => &["index", "unique index", "identity counter"],
+        _ => &["index", "unique index", "foreign key", "identity counter"],
+    };
+    assert_eq!(kinds, expected.iter().copied().collect(), "{dialect}: {report}");
+    let drops: Vec<String> = match dialect {
+        Dialect::Postgres => vec![
+            "DROP INDEX orders_placed".into(),
+            "DROP INDEX users_username_key".into(),
+            "ALTER TABLE sessions DROP CONSTRAINT sessions_user_id_fkey".into(),
+        ],
+        Dialect::MariaDb => vec![
+            "ALTER TABLE sessions DROP FOREIGN KEY sessions_user_id_fkey".into(),
+            "DROP INDEX orders_placed ON orders".into(),
+            "DROP INDEX users_username_key ON users".into(),
+        ],
+        Dialect::Sqlite => vec!["DROP INDEX orders_placed".into(), "DROP INDEX users_username_key".into()],
+    };
+    match dialect {
+        Dialect::Sqlite => {
+            let c = rusqlite::Connection::open(target.url.strip_prefix("sqlite://").unwrap()).unwrap();
+            for d in &drops {
+                c.execute_batch(d).unwrap();
+            }
+        }
+        _ => {
+            let errors = target.db.as_ref().unwrap().exec_all(&drops).await;
+            assert!(errors.is_empty(), "{errors:?}");
+        }
+    }
+    let text = case.run(
+        &["verify", case.source.to_str().unwrap(), "--to", &target.url, "--state", "state.json", "--progress", "none"],
+        &[],
+    );
+    let out = String::from_utf8_lossy(&text.stdout);
+    assert_eq!(text.status.code(), Some(1), "{dialect}: verify with objects missing: {out}");
+    assert!(out.contains("missing index orders_placed on orders"), "{out}");
+    assert!(out.contains("missing unique index users_username_key on users"), "{out}");
+    if dialect != Dialect::Sqlite {
+        assert!(out.contains("missing foreign key sessions_user_id_fkey on sessions"), "{out}");
+    }
+    assert!(out.contains("--resume"), "{out}");
+    let err = case.verify(&target.url).unwrap_err();
+    assert!(err.contains("exit Some(1)") && err.contains("orders_placed"), "{err}");
+    target.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn verify_names_missing_post_load_objects_postgres() {
+    verify_names_missing_post_load_objects(Dialect::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn verify_names_missing_post_load_objects_mariadb() {
+    verify_names_missing_post_load_objects(Dialect::MariaDb).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn verify_names_missing_post_load_objects_sqlite() {
+    verify_names_missing_post_load_objects(Dialect::Sqlite).await;
+}

@@ -284,12 +284,13 @@ impl VerifyReport {
 }
 
 impl VerifyReport {
-    /// The planned indexes, keys and counters that the target lacks.
+    /// The planned indexes, keys and counters that the target lacks (nothing when it has
+    /// them all: the JSON report lists every one checked).
     fn render_post_load(&self, out: &mut String) {
-        if self.post_load.is_empty() {
+        let missing: Vec<&PostLoadVerdict> = self.post_load.iter().filter(|p| !p.present).collect();
+        if missing.is_empty() {
             return;
         }
-        let missing: Vec<&PostLoadVerdict> = self.post_load.iter().filter(|p| !p.present).collect();
         out.push_str(&format!(
             "after the data: {} planned indexes, keys and counters checked, {} missing\n",
             self.post_load.len(),
@@ -298,11 +299,9 @@ impl VerifyReport {
         for p in &missing {
             out.push_str(&format!("  missing {} {} on {}\n", p.kind, p.name, p.table));
         }
-        if !missing.is_empty() {
-            out.push_str(
-                "  the migration's post-load phase did not finish: run the same migrate command with --resume\n",
-            );
-        }
+        out.push_str(
+            "  a migration stopped in its post-load phase finishes with the same migrate command and --resume; an object dropped since is created again by its statement in `cutover plan SOURCE --to URL`\n",
+        );
     }
 }
 
