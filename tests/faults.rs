@@ -11,7 +11,7 @@
 //!
 //! A point that fires many times (once per table, per statement, per state write) is
 //! stopped at its first, middle and last hit, counted by a traced run
-//! (`CUTOVER_FAULT_TRACE=1`). A second test stops the binary with SIGKILL at moments
+//! (`CUTOVER_FAULT_TRACE=1`); a stopped harden run is also undone at once (middle hit). A second test stops the binary with SIGKILL at moments
 //! spread over every phase of a migration, read from its `--progress json` events.
 //!
 //! Run with `cargo test --features failpoints --test faults` (scripts/test.sh does);
@@ -555,8 +555,14 @@ async fn matrix(dialect: Dialect) {
             continue;
         }
         points += 1;
+        let middle = n.div_ceil(2);
         for hit in chosen_hits(n) {
-            let paths: &[bool] = if p.stage == Stage::Harden { &[true, false] } else { &[true] };
+            // Harden: run again then undo at every chosen hit; undo the stopped run at once
+            // at the middle one (the undo's own points are stopped at every hit below).
+            let paths: &[bool] = match p.stage {
+                Stage::Harden if hit == middle => &[true, false],
+                _ => &[true],
+            };
             for &rerun in paths {
                 cases += 1;
                 let result = match p.stage {
@@ -907,4 +913,72 @@ async fn verify_names_missing_post_load_objects_mariadb() {
 #[tokio::test(flavor = "multi_thread")]
 async fn verify_names_missing_post_load_objects_sqlite() {
     verify_names_missing_post_load_objects(Dialect::Sqlite).await;
+}
+
+/// The catalog a clean migration of `source` leaves (for the regression tests below).
+async fn migrated_catalog(dialect: Dialect, name: &str) -> Baseline {
+    let case = Case::new();
+    let target = Target::new(dialect, name, case.dir.path()).await;
+    ok(&case.migrate(&target.url, &[], &[]), "migrate").unwrap();
+    let migrated = catalog(dialect, &target.url).await;
+    target.drop().await;
+    Baseline { migrated, hits: BTreeMap::new() }
+}
+
+/// Regressions found by the matrix, each the case that failed before the journal was
+/// written ahead: `point` at its `hit`-th time, then harden again and undo every run
+/// (`rerun`), or undo the stopped run at once.
+async fn harden_regression(dialect: Dialect, test: &str, point: &str, hit: usize, rerun: bool) {
+    let base = migrated_catalog(dialect, &format!("{test}_base")).await;
+    let n = cutover::hash::fnv1a64(test.as_bytes()) as usize % 100_000;
+    harden_case(dialect, &base, point, hit, rerun, 100_000 + n).await.unwrap_or_else(|e| panic!("{test}: {e}"));
+}
+
+/// A step that committed (the demo users deactivated) but was not journaled yet was
+/// never taken back by --undo.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_harden_step_committed_before_the_journal_knew_is_undone() {
+    let test = "a_harden_step_committed_before_the_journal_knew_is_undone";
+    harden_regression(Dialect::Sqlite, test, "harden::after_commit", 1, false).await;
+    harden_regression(Dialect::Postgres, test, "harden::after_commit", 1, true).await;
+}
+
+/// The env file rotated, then a stop before the step's COMMIT: --undo did not know of
+/// the rotation and left the new secrets in place.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_env_file_rotated_before_a_stop_is_restored_by_undo() {
+    let test = "an_env_file_rotated_before_a_stop_is_restored_by_undo";
+    harden_regression(Dialect::Sqlite, test, "harden::after_file", 2, false).await;
+    harden_regression(Dialect::Sqlite, test, "harden::after_file", 2, true).await;
+}
+
+/// The admin's password file written, then a stop before its row committed: the next
+/// harden refused ("password_file already exists") and --undo left the file.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_password_file_left_by_a_stopped_run_does_not_block_the_next() {
+    let test = "a_password_file_left_by_a_stopped_run_does_not_block_the_next";
+    harden_regression(Dialect::Sqlite, test, "harden::after_file", 1, true).await;
+    harden_regression(Dialect::Sqlite, test, "harden::after_file", 1, false).await;
+}
+
+/// MariaDB commits DDL as it runs: a version column added before a stop in the middle
+/// of its step was not journaled, so --undo left it.
+#[tokio::test(flavor = "multi_thread")]
+async fn mariadb_ddl_committed_before_a_stop_mid_step_is_undone() {
+    let test = "mariadb_ddl_committed_before_a_stop_mid_step_is_undone";
+    // Actions: 1 + 1 + 1 (admin) + 3 (rotation) + 4 (version columns): the 8th is the
+    // index of orders.version, after its column.
+    harden_regression(Dialect::MariaDb, test, "harden::after_action", 8, false).await;
+}
+
+/// An undo stopped after a step's COMMIT, run again, failed on the index it had dropped.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_undo_stopped_after_a_commit_runs_again() {
+    let case = Case::new();
+    let target = Target::new(Dialect::Sqlite, "unused", case.dir.path()).await;
+    ok(&case.migrate(&target.url, &[], &[]), "migrate").unwrap();
+    let migrated = catalog(Dialect::Sqlite, &target.url).await;
+    let base = Baseline { migrated, hits: BTreeMap::new() };
+    drop(case);
+    undo_case(Dialect::Sqlite, &base, "undo::after_commit", 1, 0).await.unwrap();
 }

@@ -1,6 +1,9 @@
 //! Applying a planned step: one transaction where the engine allows, each change
 //! journaled with the values before; files (the env file, the password file) written
-//! 0600 and put back if the step fails.
+//! 0600 and put back if the step fails. The journal is written ahead: a change that no
+//! ROLLBACK takes back (a file; DDL on MariaDB) before it is made, the whole step before
+//! its COMMIT (unconfirmed), confirmed after; so a run killed anywhere has recorded
+//! everything it may have changed, and `--undo` takes it back.
 
 #[allow(unused_imports)]
 use super::*;
