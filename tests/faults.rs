@@ -11,7 +11,9 @@
 //!
 //! A point that fires many times (once per table, per statement, per state write) is
 //! stopped at its first, middle and last hit, counted by a traced run
-//! (`CUTOVER_FAULT_TRACE=1`); a stopped harden run is also undone at once (middle hit). A second test stops the binary with SIGKILL at moments
+//! (`CUTOVER_FAULT_TRACE=1`); a stopped harden run is also undone at once (middle hit).
+//! On the servers, existing mode (`--schema existing --truncate` into the target a
+//! create-mode run filled) is stopped at the middle hit of each point it reaches. A second test stops the binary with SIGKILL at moments
 //! spread over every phase of a migration, read from its `--progress json` events.
 //!
 //! Run with `cargo test --features failpoints --test faults` (scripts/test.sh does);
@@ -232,6 +234,16 @@ impl Case {
         self.run(&args, env)
     }
 
+    /// Existing mode into the target a create-mode run filled: `--truncate` empties it
+    /// and fills it again, with a state file of its own.
+    fn migrate_existing(&self, url: &str, extra: &[&str], env: &[(&str, &str)]) -> Output {
+        let state = self.path("existing-state.json");
+        let mut args = self.migrate_args(url, state.to_str().unwrap());
+        args.extend_from_slice(&["--schema", "existing", "--truncate"]);
+        args.extend_from_slice(extra);
+        self.run(&args, env)
+    }
+
     fn harden(&self, url: &str, extra: &[&str], env: &[(&str, &str)]) -> Output {
         let (profile, journal) = (self.profile.to_str().unwrap(), self.path("journal.json"));
         let mut args = vec!["harden", "--to", url, "--profile", profile, "--journal", journal.to_str().unwrap()];
@@ -258,9 +270,16 @@ impl Case {
         self.harden(url, &["--undo", run], env)
     }
 
-    /// `verify --level checksum --json`: the report, or why it is not a clean match.
+    /// `verify --level checksum --json` after a create-mode run: the report, or why it is
+    /// not a clean match.
     fn verify(&self, url: &str) -> Result<serde_json::Value, String> {
-        let state = self.path("state.json");
+        self.verify_after(url, "state.json")
+    }
+
+    /// The same, after the run recorded in `state` (its schema mode is verify's).
+    fn verify_after(&self, url: &str, state: &str) -> Result<serde_json::Value, String> {
+        let create = state == "state.json";
+        let state = self.path(state);
         let out = self.run(
             &[
                 "verify",
@@ -301,7 +320,7 @@ impl Case {
         bad.extend(
             report["foreign_keys"].as_array().unwrap().iter().filter(|f| f["orphans"] != 0).map(|f| f.to_string()),
         );
-        if report["post_load"].as_array().unwrap().is_empty() {
+        if create && report["post_load"].as_array().unwrap().is_empty() {
             bad.push("verify checked no post-load object".into());
         }
         if !bad.is_empty() || out.status.code() != Some(0) || report["ok"] != true {
@@ -429,6 +448,8 @@ fn catalog_diff(expected: &BTreeSet<String>, actual: &BTreeSet<String>) -> Resul
 struct Baseline {
     migrated: BTreeSet<String>,
     hits: BTreeMap<String, usize>,
+    /// Hits of the migrate points in existing mode (servers only).
+    existing_hits: BTreeMap<String, usize>,
 }
 
 /// A clean migration, harden and undo, traced: the catalog after the migration and the
@@ -448,6 +469,14 @@ async fn baseline(dialect: Dialect) -> Baseline {
     let u = case.undo(&target.url, &run[0], &trace);
     ok(&u, "baseline undo").unwrap();
     catalog_diff(&migrated, &catalog(dialect, &target.url).await).unwrap();
+    let existing_hits = if dialect == Dialect::Sqlite {
+        BTreeMap::new()
+    } else {
+        let e = case.migrate_existing(&target.url, &[], &trace);
+        ok(&e, "baseline migrate --schema existing --truncate").unwrap();
+        case.verify_after(&target.url, "existing-state.json").unwrap_or_else(|e| panic!("{dialect}: existing: {e}"));
+        hits(&e)
+    };
     let mut all = hits(&m);
     for (stage_out, stage) in [(&h, Stage::Harden), (&u, Stage::Undo)] {
         for (name, n) in hits(stage_out) {
@@ -457,7 +486,22 @@ async fn baseline(dialect: Dialect) -> Baseline {
         }
     }
     target.drop().await;
-    Baseline { migrated, hits: all }
+    Baseline { migrated, hits: all, existing_hits }
+}
+
+/// Existing mode: a target filled by a create-mode run, filled again with `--schema
+/// existing --truncate` stopped at `point`'s `hit`-th time, then `--resume`d.
+async fn existing_case(dialect: Dialect, base: &Baseline, point: &str, hit: usize, n: usize) -> Result<(), String> {
+    let case = Case::new();
+    let target = Target::new(dialect, &format!("faults_{dialect}_{n}"), case.dir.path()).await;
+    ok(&case.migrate(&target.url, &[], &[]), "migrate")?;
+    let failpoints = arm(point, hit);
+    aborted_at(&case.migrate_existing(&target.url, &[], &[("FAILPOINTS", &failpoints)]), point)?;
+    ok(&case.migrate_existing(&target.url, &["--resume"], &[]), "migrate --schema existing --truncate --resume")?;
+    case.verify_after(&target.url, "existing-state.json")?;
+    catalog_diff(&base.migrated, &catalog(dialect, &target.url).await)?;
+    target.drop().await;
+    Ok(())
 }
 
 /// Stop a migration at `point`'s `hit`-th time, resume, compare.
@@ -581,6 +625,17 @@ async fn matrix(dialect: Dialect) {
                     failures.push(format!("{} hit {hit} of {n}{how}: {e}", p.name));
                 }
             }
+        }
+    }
+    // Existing mode reaches the load's and the state file's points: each at its middle hit.
+    for (name, &n) in &base.existing_hits {
+        if cutover::faults::find(name).is_none_or(|p| p.stage != Stage::Migrate) {
+            continue;
+        }
+        cases += 1;
+        let hit = n.div_ceil(2);
+        if let Err(e) = existing_case(dialect, &base, name, hit, cases).await {
+            failures.push(format!("{name} hit {hit} of {n} (existing mode): {e}"));
         }
     }
     eprintln!(
@@ -922,7 +977,7 @@ async fn migrated_catalog(dialect: Dialect, name: &str) -> Baseline {
     ok(&case.migrate(&target.url, &[], &[]), "migrate").unwrap();
     let migrated = catalog(dialect, &target.url).await;
     target.drop().await;
-    Baseline { migrated, hits: BTreeMap::new() }
+    Baseline { migrated, hits: BTreeMap::new(), existing_hits: BTreeMap::new() }
 }
 
 /// Regressions found by the matrix, each the case that failed before the journal was
@@ -978,7 +1033,7 @@ async fn an_undo_stopped_after_a_commit_runs_again() {
     let target = Target::new(Dialect::Sqlite, "unused", case.dir.path()).await;
     ok(&case.migrate(&target.url, &[], &[]), "migrate").unwrap();
     let migrated = catalog(Dialect::Sqlite, &target.url).await;
-    let base = Baseline { migrated, hits: BTreeMap::new() };
+    let base = Baseline { migrated, hits: BTreeMap::new(), existing_hits: BTreeMap::new() };
     drop(case);
     undo_case(Dialect::Sqlite, &base, "undo::after_commit", 1, 0).await.unwrap();
 }
