@@ -41,7 +41,11 @@ pub const POINTS: &[Point] = &[
     point("copy::after_create", Stage::Migrate, "after the CREATE TABLE of each table (create mode)"),
     point("copy::before_commit", Stage::Migrate, "a table's rows loaded and counted, before its COMMIT"),
     point("copy::after_commit", Stage::Migrate, "a table committed, before the state file records it"),
-    point("post_load::before_statement", Stage::Migrate, "before each post-load statement (index, key, reset, view)"),
+    point(
+        "post_load::before_statement",
+        Stage::Migrate,
+        "before each post-load statement (index, key, reset, view; existing mode: each counter raised)",
+    ),
     point("post_load::after_statement", Stage::Migrate, "a post-load statement ran, before the state file records it"),
     point("state::before_rename", Stage::Migrate, "the new state file written and synced, before its rename"),
     point("state::after_rename", Stage::Migrate, "right after the state file's rename"),

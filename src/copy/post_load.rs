@@ -233,7 +233,9 @@ pub(super) async fn reset_sequences(
             .filter(|(_, (t, _))| matches!(t, ColumnType::Integer { .. }));
         for ((target_column, source_column), _) in integer_columns {
             let floor = if Some(source_column.as_str()) == alias { floor } else { 0 };
+            crate::fault!("post_load::before_statement");
             conn.raise_counter(schema, &j.target_name, target_column, floor).await?;
+            crate::fault!("post_load::after_statement");
         }
     }
     Ok(())

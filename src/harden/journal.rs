@@ -1,8 +1,9 @@
 //! The hardening journal: for every run of `cutover harden`, what each step changed and
 //! the values before, so that `harden --undo RUN_ID` restores them exactly. One JSON
 //! file (default `cutover-journal.json`), written atomically before and after every
-//! step (and before each change that commits on its own), mode 0600. It never holds a password, a password hash or a secret: rows are named by their
-//! primary key, env files by the path of their backup.
+//! step (and before each change that commits on its own), mode 0600. It never holds a
+//! password, a password hash or a secret: rows are named by their primary key, env
+//! files by the path of their backup.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
