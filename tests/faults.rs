@@ -638,11 +638,14 @@ async fn matrix(dialect: Dialect) {
             failures.push(format!("{name} hit {hit} of {n} (existing mode): {e}"));
         }
     }
+    let reached: Vec<String> =
+        POINTS.iter().map(|p| format!("{} {}", p.name, base.hits.get(p.name).unwrap_or(&0))).collect();
     eprintln!(
-        "fail points on {dialect}: {points} of {} points reached, {cases} cases, {} passed, {} failed",
+        "fail points on {dialect}: {points} of {} points reached, {cases} cases, {} passed, {} failed (hits per clean run: {})",
         POINTS.len(),
         cases - failures.len().min(cases),
-        failures.len()
+        failures.len(),
+        reached.join(", ")
     );
     assert!(
         failures.is_empty(),
