@@ -15,6 +15,7 @@ pub mod convert;
 pub mod copy;
 pub mod dialect;
 pub mod existing;
+pub mod faults;
 pub mod forms;
 pub mod gate;
 pub mod golive;

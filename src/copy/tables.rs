@@ -70,6 +70,9 @@ pub(super) async fn create_tables(
         }
         if !opts.dry_run {
             conn.execute(&st.sql).await?;
+            if is_table.is_some() {
+                crate::fault!("copy::after_create");
+            }
         }
     }
     if !opts.dry_run {
