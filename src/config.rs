@@ -26,6 +26,9 @@ pub struct Config {
     pub dialect: Option<Dialect>,
     /// PostgreSQL schema to create the tables in (default `public`).
     pub target_schema: Option<String>,
+    /// The application framework whose conventions create mode applies: django,
+    /// sqlalchemy, rails, laravel or none (default: detected from its bookkeeping tables).
+    pub app: Option<String>,
     /// MariaDB collations chosen for SQLite's collations.
     #[serde(default)]
     pub mariadb: MariaDbConfig,

@@ -75,6 +75,7 @@ pub(crate) async fn precheck(
     conn: &mut TargetConn,
     schema_ref: Option<&str>,
     samples: usize,
+    set_aside: bool,
 ) -> Result<Vec<LintFinding>, PrecheckError> {
     let mut rules: Vec<Vec<Rule>> = Vec::new();
     for job in jobs {
@@ -117,7 +118,7 @@ pub(crate) async fn precheck(
                 cols.push(c.clone());
             }
         }
-        let (mut found, rows) = scan(source, job, cols, samples)?;
+        let (mut found, rows) = scan(source, job, cols, samples, set_aside)?;
         findings.append(&mut found);
         if !rows.columns.is_empty() {
             load_temp(conn, schema_ref, job, &rows, n).await?;
@@ -221,11 +222,14 @@ fn source_declares_unique(t: &Table, columns: &[&str]) -> bool {
 
 /// Convert every row as the load will (the job's types, NOT NULL, labels, byte limits,
 /// fractional digits) and keep the values of the rule columns of the rows that convert.
+/// `set_aside`: rows that do not convert will not load (reject mode), so they take no part
+/// in the key, CHECK and foreign-key checks (a child of a set-aside parent is an orphan).
 fn scan(
     source: &Source,
     job: &TableJob,
     columns: Vec<String>,
     samples: usize,
+    set_aside: bool,
 ) -> Result<(Vec<LintFinding>, Loaded), PrecheckError> {
     let fail = |e: rusqlite::Error| PrecheckError::Read { table: job.source_name.clone(), reason: e.to_string() };
     let picks: Vec<usize> = columns.iter().filter_map(|c| job.columns.iter().position(|k| k == c)).collect();
@@ -245,8 +249,9 @@ fn scan(
                 if entry.1.len() < samples {
                     entry.1.push(LintSample { key: r.key.clone(), value: r.value.clone(), reason });
                 }
-                // The row's key and CHECK columns may still convert: they are judged too.
-                Some(job::convert_columns(row, job, &picks))
+                // The row's key and CHECK columns may still convert: they are judged too
+                // (unless the row will be set aside).
+                (!set_aside).then(|| job::convert_columns(row, job, &picks))
             }
         };
         if let (Some(values), false) = (picked, picks.is_empty()) {
@@ -349,6 +354,7 @@ async fn ask_the_server(
                      FROM {quoted_temp} WHERE {not_null} GROUP BY {key} HAVING count(*) > 1"
                 );
                 let groups = conn.text_rows(&sql).await?;
+                let rows: u64 = groups.iter().filter_map(|g| g.get(2).cloned().flatten()?.parse::<u64>().ok()).sum();
                 if groups.is_empty() {
                     continue;
                 }
@@ -370,14 +376,14 @@ async fn ask_the_server(
                     code: "unique_collision".into(),
                     table: Some(job.source_name.clone()),
                     column,
-                    count: groups.len() as u64,
+                    count: rows,
                     message: format!(
-                        "{} group(s) of rows are one value of the target's unique key {} ({}) under its columns' own collation, and the load would fail on them",
+                        "{rows} row(s) in {} group(s) are one value of the target's unique key {} ({}) under its columns' own collation, and the load would fail on them",
                         groups.len(),
                         rule.name,
                         rule.columns.join(", ")
                     ),
-                    hint: "MariaDB's _ci collations compare case-insensitively and ignore trailing spaces: make the column utf8mb4_bin (or the key case-insensitive in the application too) in the application's migration, or fix the rows in the source".into(),
+                    hint: engine.collision_hint().into(),
                     samples: picked,
                 });
             }
@@ -492,10 +498,11 @@ pub async fn lint_existing(
             Err(problems) => findings.extend(problems.into_iter().map(mismatch)),
         }
     }
-    let found = precheck(&source, &schema, &jobs, &mut conn, schema_ref, opts.samples).await.map_err(|e| match e {
-        PrecheckError::Read { table, reason } => LintError::Read { table, reason },
-        PrecheckError::Target(t) => LintError::Target(t),
-    })?;
+    let found =
+        precheck(&source, &schema, &jobs, &mut conn, schema_ref, opts.samples, false).await.map_err(|e| match e {
+            PrecheckError::Read { table, reason } => LintError::Read { table, reason },
+            PrecheckError::Target(t) => LintError::Target(t),
+        })?;
     findings.extend(found);
     source.release()?;
     let rows: u64 = jobs.iter().map(|j| j.rows_source).sum();
@@ -533,21 +540,5 @@ fn row_samples(
 
 /// The findings as lint prints them, for a refusal's message.
 pub fn render(findings: &[LintFinding]) -> String {
-    let mut out = String::new();
-    for f in findings {
-        let place = match (&f.table, &f.column) {
-            (Some(t), Some(c)) => format!("{t}.{c}"),
-            (Some(t), None) => t.clone(),
-            _ => "source".into(),
-        };
-        out.push_str(&format!("\nerror [{}] {place} ({} rows): {}\n", f.code, f.count, f.message));
-        for s in &f.samples {
-            out.push_str(&format!("    {}: {} ({})\n", s.key, s.value, s.reason));
-        }
-        if f.count > f.samples.len() as u64 && !f.samples.is_empty() {
-            out.push_str(&format!("    … {} more\n", f.count - f.samples.len() as u64));
-        }
-        out.push_str(&format!("  fix: {}\n", f.hint));
-    }
-    out
+    findings.iter().map(LintFinding::render).collect()
 }

@@ -510,11 +510,16 @@ async fn verify_stage(
             }
             let differ = v.tables.iter().filter(|t| !t.matches()).count();
             let ok = v.ok;
+            // Said only when it happens: the planned indexes, keys and counters the target lacks.
+            let missing = match v.post_load.iter().filter(|p| !p.present).count() {
+                0 => String::new(),
+                n => format!("; {n} planned indexes, keys or counters missing"),
+            };
             r.stage(
                 "verify",
                 if ok { "done" } else { "failed" },
                 format!(
-                    "{} tables, {} differ; {} foreign keys, {} with orphans; report {}",
+                    "{} tables, {} differ; {} foreign keys, {} with orphans{missing}; report {}",
                     v.tables.len(),
                     differ,
                     v.foreign_keys.len(),

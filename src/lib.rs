@@ -7,6 +7,7 @@
 //! `cli` is the command line on top. `docs/architecture.md` maps every module, its layer
 //! and its invariants.
 
+pub mod apps;
 pub mod check;
 pub mod cli;
 pub mod config;
@@ -14,6 +15,7 @@ pub mod convert;
 pub mod copy;
 pub mod dialect;
 pub mod existing;
+pub mod faults;
 pub mod forms;
 pub mod gate;
 pub mod golive;

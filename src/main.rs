@@ -3,6 +3,9 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // Tests only (`--features failpoints`): arm the fail points named in FAILPOINTS.
+    #[cfg(feature = "failpoints")]
+    let _faults = cutover::faults::setup();
     match cutover::cli::run(cutover::cli::Cli::parse()) {
         Ok(cutover::cli::Outcome::Success) => ExitCode::SUCCESS,
         Ok(cutover::cli::Outcome::ChecksFailed) => ExitCode::from(1),

@@ -41,6 +41,12 @@ pub struct Table {
     pub foreign_keys: Vec<ForeignKey>,
     /// CHECK constraints found in the CREATE TABLE text (not migrated; reported).
     pub check_constraints: Vec<String>,
+    /// Named UNIQUE constraints (name, columns): the target keeps these names.
+    pub named_uniques: Vec<(String, Vec<String>)>,
+    /// Named FOREIGN KEY constraints (name, child columns): the target keeps these names.
+    pub named_foreign_keys: Vec<(String, Vec<String>)>,
+    /// The primary key's constraint name, when the source names it.
+    pub named_primary_key: Option<String>,
     pub row_count: u64,
     /// Largest rowid (or integer primary key), when the table has rowids.
     pub max_rowid: Option<i64>,
@@ -206,6 +212,10 @@ pub struct ColumnStats {
     /// Digits before / after the decimal point of the widest value (NUMERIC columns only).
     pub max_integer_digits: Option<u32>,
     pub max_fraction_digits: Option<u32>,
+    /// TEXT values that are a UUID's text: 32 hex digits, or 8-4-4-4-12.
+    pub uuid_texts: u64,
+    /// TEXT values that are an IPv4 or IPv6 address (CHAR(39) columns only).
+    pub ip_texts: u64,
 }
 
 impl ColumnStats {

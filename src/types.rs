@@ -261,7 +261,7 @@ pub const NEUTRAL_SPELLINGS: [&str; 19] = [
 
 /// An override type in `cutover.toml` that cutover does not know.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown column type `{0}`; use one of: boolean, tinyint, smallint, mediumint, integer, bigint (each optionally `unsigned`), double, decimal, decimal(p,s), varchar(n), char(n), text, timestamp, timestamptz, date, time, json, bytes, uuid")]
+#[error("unknown column type `{0}`; use one of: boolean, tinyint, smallint, mediumint, integer, bigint (each optionally `unsigned`), double, float4, decimal, decimal(p,s), varchar(n), char(n), text, timestamp, timestamptz, date, time, json, bytes, uuid, or on PostgreSQL interval, inet, cidr, macaddr, timetz")]
 pub struct UnknownType(pub String);
 
 impl FromStr for ColumnType {
@@ -307,6 +307,13 @@ impl FromStr for ColumnType {
             ("json" | "jsonb", []) => Ok(ColumnType::Json),
             ("bytes" | "blob" | "bytea", []) => Ok(ColumnType::Bytes),
             ("uuid", []) => Ok(ColumnType::Uuid),
+            // PostgreSQL only (a plan for another engine refuses them).
+            ("interval", []) => Ok(ColumnType::Interval),
+            ("inet", []) => Ok(ColumnType::Inet),
+            ("cidr", []) => Ok(ColumnType::Cidr),
+            ("macaddr", []) => Ok(ColumnType::Macaddr),
+            ("timetz", []) => Ok(ColumnType::TimeTz),
+            ("float4", []) => Ok(ColumnType::Float4),
             _ => Err(unknown()),
         }
     }

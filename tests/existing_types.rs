@@ -454,3 +454,68 @@ async fn postgres_arrays_from_json_arrays() {
     assert_eq!(texts(&db, "SELECT count(*)::text FROM post").await, ["3"]);
     db.drop_db().await;
 }
+
+/// A table outside the migration holds rows pointing into a table --truncate would empty:
+/// refused before anything is emptied (exit 2), and a refused run leaves no reject file.
+#[tokio::test(flavor = "multi_thread")]
+async fn mariadb_truncate_is_refused_when_a_table_outside_the_migration_points_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = sqlite_from(
+        dir.path(),
+        "CREATE TABLE team (id INTEGER PRIMARY KEY, name TEXT NOT NULL); INSERT INTO team VALUES (1, 'red');",
+    );
+    let db = ScratchDb::new(Dialect::MariaDb, "existing_outside_refs_my").await;
+    let ddl = [
+        "CREATE TABLE team (id BIGINT PRIMARY KEY, name VARCHAR(50) NOT NULL)",
+        "CREATE TABLE badge (id BIGINT PRIMARY KEY, team_id BIGINT, CONSTRAINT badge_team FOREIGN KEY (team_id) REFERENCES team (id))",
+        "INSERT INTO team VALUES (7, 'kept')",
+        "INSERT INTO badge VALUES (1, 7)",
+    ];
+    assert!(db.exec_all(&ddl.iter().map(|s| s.to_string()).collect::<Vec<_>>()).await.is_empty());
+    let rejects = dir.path().join("rejects.jsonl");
+    let (code, out, err) = migrate(
+        &src,
+        &db,
+        &dir.path().join("s.json"),
+        &["--schema", "existing", "--truncate", "--on-error", "reject", "--reject-file", rejects.to_str().unwrap()],
+    );
+    assert_eq!(code, 2, "{err}\n{out}");
+    assert!(err.contains("badge (1 rows) references team") && err.contains("nothing was emptied"), "{err}");
+    assert_eq!(texts(&db, "SELECT name FROM team").await, ["kept"]);
+    assert!(!rejects.exists(), "a refused run leaves no reject file");
+    db.drop_db().await;
+}
+
+/// Reject mode sets aside the rows that do not convert; a child of a set-aside parent, or
+/// an orphan of the target's foreign key, is refused before --truncate empties anything.
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_reject_mode_refuses_children_of_rows_it_would_set_aside() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = sqlite_from(
+        dir.path(),
+        "CREATE TABLE account (id INTEGER PRIMARY KEY, code TEXT NOT NULL);
+         CREATE TABLE invoice (id INTEGER PRIMARY KEY, account_id INTEGER NOT NULL);
+         INSERT INTO account VALUES (1, 'ok'), (3, 'far too long a code');
+         INSERT INTO invoice VALUES (1, 1), (2, 3);",
+    );
+    let db = ScratchDb::new(Dialect::Postgres, "existing_reject_children_pg").await;
+    let ddl = [
+        "CREATE TABLE account (id bigint PRIMARY KEY, code varchar(5) NOT NULL)",
+        "CREATE TABLE invoice (id bigint PRIMARY KEY, account_id bigint NOT NULL REFERENCES account(id))",
+        "INSERT INTO account VALUES (100, 'app')",
+    ];
+    assert!(db.exec_all(&ddl.iter().map(|s| s.to_string()).collect::<Vec<_>>()).await.is_empty());
+    let rejects = dir.path().join("r.jsonl");
+    let args =
+        ["--schema", "existing", "--truncate", "--on-error", "reject", "--reject-file", rejects.to_str().unwrap()];
+    let (code, out, err) = migrate(&src, &db, &dir.path().join("s.json"), &args);
+    assert_eq!(code, 2, "{err}\n{out}");
+    assert!(err.contains("[fk_orphans] invoice.account_id") && err.contains("id=2"), "{err}");
+    assert_eq!(texts(&db, "SELECT code FROM account").await, ["app"], "nothing was emptied");
+    // Without the child of the set-aside row, reject mode loads the rest.
+    rusqlite::Connection::open(&src).unwrap().execute_batch("DELETE FROM invoice WHERE id = 2").unwrap();
+    let (code, out, err) = migrate(&src, &db, &dir.path().join("s2.json"), &args);
+    assert_eq!(code, 0, "{err}\n{out}");
+    assert_eq!(texts(&db, "SELECT code FROM account ORDER BY id").await, ["ok"]);
+    db.drop_db().await;
+}

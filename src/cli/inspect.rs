@@ -28,6 +28,10 @@ pub struct InspectArgs {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct InspectReport {
     pub source: String,
+    /// The application framework its bookkeeping tables show (`django`, `sqlalchemy`,
+    /// `rails`, `laravel`), and why; create mode applies its conventions.
+    pub framework: Option<String>,
+    pub framework_reason: String,
     pub tiers: Vec<Vec<String>>,
     pub cycles: Vec<Cycle>,
     pub problems: Vec<Problem>,
@@ -75,7 +79,17 @@ pub fn report(path: &str, schema: SourceSchema) -> InspectReport {
                 .collect(),
         })
         .collect();
-    InspectReport { source: path.to_string(), tiers: order.tiers, cycles, problems: problems(&schema), schema }
+    let detected =
+        crate::apps::detect(&schema, None).unwrap_or(crate::apps::Detected { app: None, why: String::new() });
+    InspectReport {
+        source: path.to_string(),
+        framework: detected.app.map(|a| a.name().to_string()),
+        framework_reason: detected.why,
+        tiers: order.tiers,
+        cycles,
+        problems: problems(&schema),
+        schema,
+    }
 }
 
 fn problems(schema: &SourceSchema) -> Vec<Problem> {
@@ -134,6 +148,15 @@ fn render(r: &InspectReport) -> String {
         s.sqlite_version,
         s.fingerprint
     );
+    if let Some(app) = &r.framework {
+        out.insert_str(
+            out.len() - 1,
+            &format!(
+                "  a {app} application ({}): create mode applies its conventions (`cutover plan` lists them)\n",
+                r.framework_reason
+            ),
+        );
+    }
     let mut grid =
         vec![vec!["tier".to_string(), "table".into(), "rows".into(), "primary key".into(), "foreign keys".into()]];
     for (i, tier) in r.tiers.iter().enumerate() {

@@ -61,6 +61,12 @@ pub struct SourceOpts {
     /// Read settings from this cutover.toml; flags on the command line win over it.
     #[arg(long, short = 'c', value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// The application framework whose create-mode conventions apply: django, sqlalchemy,
+    /// rails, laravel or none (default: `app` in the config, else detected from the
+    /// framework's bookkeeping tables). Give the same to plan, migrate and verify, or set
+    /// it once in cutover.toml.
+    #[arg(long, value_name = "APP")]
+    pub app: Option<String>,
 }
 
 /// Which target: a URL, or just a dialect when no server is involved.
@@ -289,10 +295,13 @@ pub struct Resolved {
 }
 
 pub fn resolve_source(opts: &SourceOpts) -> Result<Resolved, CliError> {
-    let config = match &opts.config {
+    let mut config = match &opts.config {
         Some(p) => Config::load(p).map_err(|e| CliError::Usage(e.into()))?,
         None => Config::default(),
     };
+    if let Some(app) = &opts.app {
+        config.app = Some(app.clone());
+    }
     let source = opts.source.clone().or_else(|| config.source.clone()).ok_or_else(|| {
         usage("no SOURCE given: pass the SQLite file or .sql dump, or --config with `source = \"...\"`")
     })?;

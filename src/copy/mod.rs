@@ -136,7 +136,6 @@ pub async fn migrate(opts: &MigrateOptions<'_>) -> Result<MigrationReport, Migra
     let lint_findings = checks::lint_first(opts, &source, &schema, &plan)?;
     let mut report = new_report(opts, &schema, &plan, lint_findings);
     let mut state = resume::prepare_state(opts, &schema, &mut report)?;
-    let mut rejects = RejectSink::open(opts)?;
     let mut conns = connect(opts).await?;
     report.server_version = conns.first().map(|c| c.version().to_string()).unwrap_or_default();
     report.connection_encrypted = conns.first().and_then(TargetConn::encrypted);
@@ -144,6 +143,8 @@ pub async fn migrate(opts: &MigrateOptions<'_>) -> Result<MigrationReport, Migra
     let load_started = Instant::now();
     let jobs =
         tables::prepare(opts, &plan, &source, &schema, &mut conns, &mut state, &progress, &mut report.findings).await?;
+    // Opened once the checks passed: a refused run leaves no reject file behind.
+    let mut rejects = RejectSink::open(opts)?;
     let fk_checks_off = tables::foreign_key_checks_off(opts, &plan, &mut conns).await?;
     let copied = queue::copy_tables(
         opts,

@@ -51,8 +51,9 @@ pub(super) async fn post_load(
             check_orphans_before_fks(conn, plan, st, &missing).await?;
         }
         let sql = if missing.len() == st.parts.len() { st.sql.clone() } else { st.sql_for(&missing) };
+        crate::fault!("post_load::before_statement");
         match conn.execute(&sql).await {
-            Ok(()) => {}
+            Ok(()) => crate::fault!("post_load::after_statement"),
             Err(e) if st.best_effort => report.warnings.push(format!("view {} was not created: {e}", st.object)),
             Err(e) => return Err(MigrateError::Target(e)),
         }
@@ -232,7 +233,9 @@ pub(super) async fn reset_sequences(
             .filter(|(_, (t, _))| matches!(t, ColumnType::Integer { .. }));
         for ((target_column, source_column), _) in integer_columns {
             let floor = if Some(source_column.as_str()) == alias { floor } else { 0 };
+            crate::fault!("post_load::before_statement");
             conn.raise_counter(schema, &j.target_name, target_column, floor).await?;
+            crate::fault!("post_load::after_statement");
         }
     }
     Ok(())

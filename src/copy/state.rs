@@ -78,7 +78,9 @@ impl State {
         let mut tmp = tempfile::Builder::new().prefix(".cutover-state").tempfile_in(dir).map_err(err)?;
         tmp.write_all(text.as_bytes()).map_err(err)?;
         tmp.as_file().sync_all().map_err(err)?;
+        crate::fault!("state::before_rename");
         tmp.persist(path).map_err(|e| err(e.error))?;
+        crate::fault!("state::after_rename");
         Ok(())
     }
 }

@@ -70,6 +70,9 @@ pub(super) async fn create_tables(
         }
         if !opts.dry_run {
             conn.execute(&st.sql).await?;
+            if is_table.is_some() {
+                crate::fault!("copy::after_create");
+            }
         }
     }
     if !opts.dry_run {
@@ -153,16 +156,20 @@ pub(super) async fn existing_tables(
     }
     progress.phase("checking every row against the target's own definitions");
     let found =
-        crate::existing::precheck(source, schema, &to_load, conn, schema_ref, 5).await.map_err(|e| match e {
-            crate::existing::PrecheckError::Target(t) => MigrateError::Target(t),
-            other => MigrateError::Refused(other.to_string()),
-        })?;
-    // Values that do not convert are set aside in reject mode; keys and CHECKs that the
-    // server would refuse stop the run in either mode.
+        crate::existing::precheck(source, schema, &to_load, conn, schema_ref, 5, opts.on_error == OnError::Reject)
+            .await
+            .map_err(|e| match e {
+                crate::existing::PrecheckError::Target(t) => MigrateError::Target(t),
+                other => MigrateError::Refused(other.to_string()),
+            })?;
+    // Values that do not convert are set aside in reject mode; keys, CHECKs and foreign
+    // keys that the server would refuse (a child of a set-aside row included) stop the run
+    // in either mode.
     let blocking: Vec<crate::lint::LintFinding> = found
         .iter()
         .filter(|f| {
-            opts.on_error == OnError::Strict || matches!(f.code.as_str(), "unique_collision" | "check_violation")
+            opts.on_error == OnError::Strict
+                || matches!(f.code.as_str(), "unique_collision" | "check_violation" | "fk_orphans")
         })
         .cloned()
         .collect();
@@ -180,6 +187,15 @@ pub(super) async fn existing_tables(
         };
         findings.push(crate::plan::Finding::new(f.level, &f.code, object, f.message));
     }
+    if !non_empty.is_empty() {
+        let holding = conn.outside_references(&all_tables).await?;
+        if !holding.is_empty() {
+            return Err(MigrateError::Refused(format!(
+                "--truncate would leave rows of tables outside the migration pointing to nothing: {}; nothing was emptied or written: empty those tables first, or include them in the migration",
+                holding.join("; ")
+            )));
+        }
+    }
     if !non_empty.is_empty() && !opts.dry_run {
         // All at once: PostgreSQL truncates tables that reference each other only together.
         progress.phase("emptying the target tables (--truncate)");
@@ -187,7 +203,44 @@ pub(super) async fn existing_tables(
         // every foreign key stays checked (no FOREIGN_KEY_CHECKS=0).
         conn.empty_tables(&all_tables).await?;
     }
+    tiers_by_target_keys(conn, schema_ref, &mut jobs).await?;
     Ok(jobs)
+}
+
+/// Existing mode loads tier by tier because the target checks its foreign keys while the
+/// rows arrive; the target may have keys the source does not declare, so a table goes to
+/// a tier after every parent its target foreign keys name (cycles keep the plan's tiers).
+async fn tiers_by_target_keys(
+    conn: &mut TargetConn,
+    schema_ref: Option<&str>,
+    jobs: &mut [TableJob],
+) -> Result<(), MigrateError> {
+    let engine = conn.dialect().engine();
+    let mut parents: Vec<Vec<usize>> = Vec::new();
+    for job in jobs.iter() {
+        let rows = conn.text_rows(&engine.foreign_keys_of_sql(schema_ref, &job.target_name, '\u{1f}')).await?;
+        parents.push(
+            rows.iter()
+                .filter_map(|r| r.get(2).cloned().flatten())
+                .filter_map(|p| jobs.iter().position(|j| j.target_name == p))
+                .collect(),
+        );
+    }
+    // Longest path from a root, relaxed at most once per table (a cycle stops growing).
+    for _ in 0..jobs.len() {
+        let mut changed = false;
+        for i in 0..jobs.len() {
+            let needed = parents[i].iter().filter(|p| **p != i).map(|p| jobs[*p].tier + 1).max().unwrap_or(0);
+            if needed > jobs[i].tier {
+                jobs[i].tier = needed;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    Ok(())
 }
 
 /// The tables before the data, and the jobs that load them, in tier order: created

@@ -40,7 +40,9 @@ pub(super) async fn write_table(
                     reason: format!("{n} rows sent but the table holds {counted}; rolled back"),
                 });
             }
+            crate::fault!("copy::before_commit");
             conn.commit().await?;
+            crate::fault!("copy::after_commit");
             Ok(n)
         }
         _ => {

@@ -1,8 +1,9 @@
 //! The hardening journal: for every run of `cutover harden`, what each step changed and
 //! the values before, so that `harden --undo RUN_ID` restores them exactly. One JSON
-//! file (default `cutover-journal.json`), written atomically after every step, mode
-//! 0600. It never holds a password, a password hash or a secret: rows are named by their
-//! primary key, env files by the path of their backup.
+//! file (default `cutover-journal.json`), written atomically before and after every
+//! step (and before each change that commits on its own), mode 0600. It never holds a
+//! password, a password hash or a secret: rows are named by their primary key, env
+//! files by the path of their backup.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -36,6 +37,12 @@ pub struct StepRecord {
     /// Set once `--undo` has taken this step back (an interrupted undo resumes after it).
     #[serde(default)]
     pub undone: bool,
+    /// Set while the step is applied: each change is journaled before it is made (a file,
+    /// DDL that commits as it runs) and the whole step before its COMMIT, so a run stopped
+    /// at any moment has recorded everything it may have changed. Cleared once the step
+    /// committed. `--undo` takes such a step back as far as the target holds it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unconfirmed: bool,
 }
 
 /// One change, with what `--undo` needs to take it back.
@@ -134,8 +141,25 @@ impl Journal {
         let mut tmp = tempfile::Builder::new().prefix(".cutover-journal").tempfile_in(dir).map_err(err)?;
         tmp.write_all(text.as_bytes()).map_err(err)?;
         tmp.as_file().sync_all().map_err(err)?;
+        crate::fault!("journal::before_rename");
         tmp.persist(path).map_err(|e| err(e.error))?;
+        crate::fault!("journal::after_rename");
         Ok(())
+    }
+
+    /// Password files that a step stopped before its COMMIT was confirmed may have written
+    /// (runs not undone): the admin they were for may not exist.
+    pub fn unconfirmed_password_files(&self) -> Vec<&Path> {
+        self.runs
+            .iter()
+            .filter(|r| r.undone_at.is_none())
+            .flat_map(|r| r.steps.iter().filter(|s| s.unconfirmed && !s.undone))
+            .flat_map(|s| s.changes.iter())
+            .filter_map(|c| match c {
+                Change::RowInserted { password_file: Some(p), .. } => Some(p.as_path()),
+                _ => None,
+            })
+            .collect()
     }
 
     pub fn run_mut(&mut self, run_id: &str) -> Option<&mut Run> {
@@ -148,7 +172,8 @@ impl Journal {
         self.runs
             .iter()
             .filter(|r| r.target == target && r.undone_at.is_none())
-            .flat_map(|r| r.steps.iter().filter(|s| !s.undone))
+            // A step stopped before its COMMIT was confirmed may not have revoked anything.
+            .flat_map(|r| r.steps.iter().filter(|s| !s.undone && !s.unconfirmed))
             .flat_map(|s| s.changes.iter())
             .filter_map(|c| match c {
                 Change::SessionsRevoked { secret_fingerprint, .. } => Some(secret_fingerprint.as_str()),

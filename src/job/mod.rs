@@ -241,7 +241,7 @@ fn unsupported(table: &str, column: &str, type_name: &str, dialect: Dialect) -> 
         "cutover writes only the types it can convert exactly (docs/type-mapping.md lists them for existing targets)",
     );
     format!(
-        "{table}.{column}: the target column's type {type_name} is not supported: {why}. To go on, change the column's type in the application's migration, leave the table out with --exclude '{table}', or leave the column out of the source table (with --ignore-missing-columns, a source column the target lacks is skipped)"
+        "{table}.{column}: the target column's type {type_name} is not supported: {why}. To go on, change the column's type in the application's migration, or leave the table out with --exclude '{table}'"
     )
 }
 
@@ -269,8 +269,9 @@ pub(crate) fn convert_row(row: &rusqlite::Row<'_>, job: &TableJob) -> Result<Vec
                 value: describe(raw),
                 kind: "fraction_lost".into(),
                 reason: format!(
-                    "the target column keeps {} fractional second digit(s); {cut} would be cut (widen it to DATETIME(6) / TIME(6))",
-                    job.fraction_digits[c]
+                    "the target column keeps {} fractional second digit(s); {cut} would be cut ({})",
+                    job.fraction_digits[c],
+                    ctx.dialect.engine().widen_fraction_hint()
                 ),
             }));
         }

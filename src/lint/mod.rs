@@ -101,6 +101,37 @@ pub struct LintSample {
     pub reason: String,
 }
 
+impl LintFinding {
+    /// The finding as lint prints it: level, code, place, rows, samples, what to do.
+    pub fn render(&self) -> String {
+        use crate::output::{plural, thousands};
+        let f = self;
+        let place = match (&f.table, &f.column) {
+            (Some(t), Some(c)) => format!("{t}.{c}"),
+            (Some(t), None) => t.clone(),
+            _ => "source".into(),
+        };
+        let level = if f.level == Level::Error { "error" } else { "warning" };
+        let count = if f.count > 1 {
+            format!(" ({} {})", thousands(f.count), plural(f.count, "row", "rows"))
+        } else {
+            String::new()
+        };
+        let mut out = format!("\n{level} [{}] {place}{count}: {}\n", f.code, f.message);
+        for s in &f.samples {
+            out.push_str(&format!("    {}: {} ({})\n", s.key, s.value, s.reason));
+        }
+        // A collision's samples are groups of rows, not rows: its message counts both.
+        if f.count > f.samples.len() as u64 && !f.samples.is_empty() && f.code != "unique_collision" {
+            out.push_str(&format!("    … {} more\n", thousands(f.count - f.samples.len() as u64)));
+        }
+        if !f.hint.is_empty() {
+            out.push_str(&format!("  fix: {}\n", f.hint));
+        }
+        out
+    }
+}
+
 impl LintReport {
     pub fn has_errors(&self) -> bool {
         self.errors > 0
@@ -120,34 +151,21 @@ impl LintReport {
     }
 
     pub fn render(&self) -> String {
-        use crate::output::thousands;
+        use crate::output::{plural, thousands};
+        let tables = self.tables as u64;
         let mut out = format!(
-            "lint {} for {}: {} tables, {} rows, {} values read in {:.2} s\n",
+            "lint {} for {}: {} {}, {} {}, {} values read in {:.2} s\n",
             self.source,
             self.dialect,
-            self.tables,
+            tables,
+            plural(tables, "table", "tables"),
             thousands(self.rows_read),
+            plural(self.rows_read, "row", "rows"),
             thousands(self.values_read),
             self.seconds
         );
         for f in self.findings.iter().filter(|f| f.level != Level::Info) {
-            let place = match (&f.table, &f.column) {
-                (Some(t), Some(c)) => format!("{t}.{c}"),
-                (Some(t), None) => t.clone(),
-                _ => "source".into(),
-            };
-            let level = if f.level == Level::Error { "error" } else { "warning" };
-            let count = if f.count > 1 { format!(" ({} rows)", thousands(f.count)) } else { String::new() };
-            out.push_str(&format!("\n{level} [{}] {place}{count}: {}\n", f.code, f.message));
-            for s in &f.samples {
-                out.push_str(&format!("    {}: {} ({})\n", s.key, s.value, s.reason));
-            }
-            if f.count > f.samples.len() as u64 && !f.samples.is_empty() {
-                out.push_str(&format!("    … {} more\n", thousands(f.count - f.samples.len() as u64)));
-            }
-            if !f.hint.is_empty() {
-                out.push_str(&format!("  fix: {}\n", f.hint));
-            }
+            out.push_str(&f.render());
         }
         let infos = self.findings.iter().filter(|f| f.level == Level::Info).count();
         out.push_str(&format!(

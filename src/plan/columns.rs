@@ -21,6 +21,7 @@ pub fn plan_columns(
     t: &Table,
     engine: &dyn SqlDialect,
     config: &Config,
+    app: Option<crate::apps::App>,
     findings: &mut Vec<Finding>,
 ) -> Vec<ColumnMapping> {
     let mut names = Namespace::default();
@@ -46,11 +47,24 @@ pub fn plan_columns(
         let before = findings.len();
         let decision = decide_type(t, c, is_alias, engine.dialect(), findings);
         let (mut ty, mut rule, mut reason, mut epoch_unit) = decision;
+        if let Some(conv) = crate::apps::convention(app, t, c, &ty, is_alias).filter(|c| engine.creates(&c.ty)) {
+            // The framework's convention replaces the rule's choice (and what the data said of it).
+            findings.truncate(before);
+            (ty, rule, reason) = (conv.ty, conv.rule.to_string(), conv.reason);
+        }
         if let Some(o) = over {
             if let Some(Ok(forced)) = o.type_.as_deref().map(str::parse::<ColumnType>) {
                 reason = format!("cutover.toml sets type = \"{forced}\" (the rule `{rule}` chose {ty})");
                 // What the data said about the rule's choice no longer applies.
                 findings.truncate(before);
+                if !engine.creates(&forced) {
+                    findings.push(Finding::new(
+                        Level::Error,
+                        "override_type_unsupported",
+                        &object,
+                        format!("cutover.toml sets type = \"{forced}\", which {} has no column type for; choose another type for this target", engine.product()),
+                    ));
+                }
                 ty = forced;
                 rule = "override".into();
             }

@@ -128,14 +128,21 @@ pub(super) fn plan_indexes(
                 s
             })
             .collect();
-        let wanted = if idx.name.starts_with("sqlite_autoindex_") {
-            let cols: Vec<&str> = idx.column_names();
-            format!("{}_{}_key", tp.target_name, cols.join("_"))
-        } else {
-            idx.name.clone()
+        let named = t.named_uniques.iter().find(|(_, cols)| {
+            cols.len() == idx.columns.len()
+                && cols.iter().zip(idx.column_names()).all(|(a, b)| a.eq_ignore_ascii_case(b))
+        });
+        let wanted = match named {
+            // `CONSTRAINT uq_client_vat UNIQUE (…)`: a later migration drops it by that name.
+            Some((name, _)) if idx.name.starts_with("sqlite_autoindex_") => name.clone(),
+            _ if idx.name.starts_with("sqlite_autoindex_") => {
+                let cols: Vec<&str> = idx.column_names();
+                format!("{}_{}_key", tp.target_name, cols.join("_"))
+            }
+            _ => idx.name.clone(),
         };
         let target_name = ns.unique(&wanted, engine.name_limit());
-        if target_name != wanted && !idx.name.starts_with("sqlite_autoindex_") {
+        if target_name != wanted && (!idx.name.starts_with("sqlite_autoindex_") || named.is_some()) {
             findings.push(Finding::new(
                 Level::Info,
                 "index_renamed",
@@ -144,7 +151,19 @@ pub(super) fn plan_indexes(
             ));
         }
         let partial = idx.partial.as_deref().map(|w| requote(w, &known, engine, &booleans));
-        out.push(IndexPlan { source_name: idx.name.clone(), target_name, unique: idx.unique, keys, partial });
+        let constraint = idx.unique
+            && (idx.constraint || idx.name.starts_with("sqlite_autoindex_"))
+            && partial.is_none()
+            && !idx.has_expressions()
+            && idx.columns.iter().all(|c| !c.descending);
+        out.push(IndexPlan {
+            source_name: idx.name.clone(),
+            target_name,
+            unique: idx.unique,
+            constraint,
+            keys,
+            partial,
+        });
     }
     out
 }
@@ -280,7 +299,22 @@ pub(super) fn plan_foreign_keys(
         };
         let on_delete = action(&fk.on_delete, "DELETE", findings);
         let on_update = action(&fk.on_update, "UPDATE", findings);
-        let name = ns.unique(&format!("{}_{}_fkey", tp.target_name, cols.join("_")), engine.name_limit());
+        let named = t.named_foreign_keys.iter().find(|(_, c)| {
+            c.len() == fk.columns.len() && c.iter().zip(&fk.columns).all(|(a, b)| a.eq_ignore_ascii_case(b))
+        });
+        let wanted = match named {
+            Some((n, _)) => n.clone(),
+            None => format!("{}_{}_fkey", tp.target_name, cols.join("_")),
+        };
+        let name = ns.unique(&wanted, engine.name_limit());
+        if named.is_some() && name != wanted {
+            findings.push(Finding::new(
+                Level::Info,
+                "constraint_renamed",
+                &t.name,
+                format!("foreign key {wanted:?} renamed to {name:?} (length limit or a name already taken in the target); a migration that drops it by name must use the new one"),
+            ));
+        }
         out.push(ForeignKeyPlan {
             name,
             columns: cols,
@@ -401,12 +435,20 @@ pub(super) fn statements(
     for tp in plan.tables.iter().filter(|_| !grouped) {
         let tref = engine.table_ref(schema_name, &tp.target_name);
         for idx in &tp.indexes {
-            let mut sql = format!(
-                "CREATE {}INDEX {} ON {tref} ({})",
-                if idx.unique { "UNIQUE " } else { "" },
-                engine.quote(&idx.target_name),
-                idx.keys.join(", ")
-            );
+            let mut sql = if idx.constraint && engine.unique_constraints() {
+                format!(
+                    "ALTER TABLE {tref} ADD CONSTRAINT {} UNIQUE ({})",
+                    engine.quote(&idx.target_name),
+                    idx.keys.join(", ")
+                )
+            } else {
+                format!(
+                    "CREATE {}INDEX {} ON {tref} ({})",
+                    if idx.unique { "UNIQUE " } else { "" },
+                    engine.quote(&idx.target_name),
+                    idx.keys.join(", ")
+                )
+            };
             if let Some(w) = &idx.partial {
                 sql.push_str(&format!(" WHERE {w}"));
             }
@@ -536,7 +578,13 @@ fn create_table(tp: &TablePlan, plan: &Plan, source: Option<&Table>, engine: &dy
     }
     if !tp.primary_key.is_empty() && !identity_is_key {
         let cols: Vec<String> = tp.primary_key.iter().map(|c| engine.quote(c)).collect();
-        defs.push(format!("PRIMARY KEY ({})", cols.join(", ")));
+        // `CONSTRAINT pk_x PRIMARY KEY`: kept where the engine names primary keys.
+        let name = source
+            .and_then(|t| t.named_primary_key.as_ref())
+            .filter(|_| engine.unique_constraints())
+            .map(|n| format!("CONSTRAINT {} ", engine.quote(&super::names::fit(n, engine.name_limit()))))
+            .unwrap_or_default();
+        defs.push(format!("{name}PRIMARY KEY ({})", cols.join(", ")));
     }
     if engine.inline_foreign_keys() {
         for fk in &tp.foreign_keys {

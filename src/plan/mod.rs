@@ -116,6 +116,10 @@ impl Statement {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Plan {
     pub dialect: Dialect,
+    /// The framework whose conventions apply (`django`, `sqlalchemy`, `rails`, `laravel`),
+    /// and why cutover thinks so.
+    pub framework: Option<String>,
+    pub framework_reason: String,
     /// PostgreSQL schema the tables go into.
     pub target_schema: Option<String>,
     pub source_fingerprint: String,
@@ -214,6 +218,11 @@ pub struct IndexPlan {
     pub source_name: String,
     pub target_name: String,
     pub unique: bool,
+    /// A UNIQUE constraint in the source (not a CREATE UNIQUE INDEX): created as a
+    /// constraint where the engine tells the two apart, so that an application's later
+    /// migration finds (and drops) a constraint by that name.
+    #[serde(default)]
+    pub constraint: bool,
     /// Target column names or expressions, with DESC and MariaDB key prefixes as written.
     pub keys: Vec<String>,
     pub partial: Option<String>,
@@ -248,6 +257,8 @@ pub enum PlanError {
     UnknownTable(String),
     #[error("cutover.toml names column {column:?} of table {table:?}, which the table does not have")]
     UnknownColumn { table: String, column: String },
+    #[error("{0}")]
+    Config(String),
 }
 
 /// The tables this run plans; the rest are recorded as left out, with why.
@@ -349,6 +360,20 @@ pub fn build(schema: &SourceSchema, opts: &PlanOptions) -> Result<Plan, PlanErro
     let target_schema = engine.default_schema().map(|d| opts.target_schema.clone().unwrap_or_else(|| d.to_string()));
     let mut findings = Vec::new();
     let mut left_out = Vec::new();
+    let detected = crate::apps::detect(schema, opts.config.app.as_deref()).map_err(PlanError::Config)?;
+    if let Some(app) = detected.app {
+        findings.push(Finding::new(
+            Level::Info,
+            "framework",
+            "source",
+            format!(
+                "a {} application ({}): its column conventions apply (rules app_*/{}_*); set app = \"none\" in cutover.toml to turn them off",
+                app.name(),
+                detected.why,
+                app.name()
+            ),
+        ));
+    }
     let selected = selected_tables(schema, opts, &mut left_out);
     report_left_out(schema, &mut left_out);
 
@@ -365,7 +390,13 @@ pub fn build(schema: &SourceSchema, opts: &PlanOptions) -> Result<Plan, PlanErro
                 format!("table {:?} would be named {target_name:?} in the target, which {first} already uses; rename one in cutover.toml ([tables.\"{}\"] name = \"...\")", t.name, t.name),
             ));
         }
-        let columns = plan_columns(t, engine, opts.config, &mut findings);
+        let columns = plan_columns(t, engine, opts.config, detected.app, &mut findings);
+        for (column, message) in crate::apps::assumptions(detected.app, t) {
+            // An override says what the file could not: no need to assume then.
+            if opts.config.column(&t.name, &column).is_none_or(|o| o.type_.is_none()) {
+                findings.push(Finding::new(Level::Info, "app_assumption", format!("{}.{column}", t.name), message));
+            }
+        }
         tables.push(TablePlan {
             source_name: t.name.clone(),
             target_name,
@@ -414,6 +445,8 @@ pub fn build(schema: &SourceSchema, opts: &PlanOptions) -> Result<Plan, PlanErro
 
     let mut plan = Plan {
         dialect: opts.dialect,
+        framework: detected.app.map(|a| a.name().to_string()),
+        framework_reason: detected.why.clone(),
         target_schema,
         source_fingerprint: schema.fingerprint.clone(),
         tiers: tier_plans,

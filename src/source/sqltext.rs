@@ -343,6 +343,13 @@ pub struct TableText {
     pub generated: Vec<(String, String)>,
     /// Parent tables of FOREIGN KEY / REFERENCES clauses marked DEFERRABLE, with the child columns.
     pub deferrable: Vec<(Vec<String>, String)>,
+    /// `CONSTRAINT name UNIQUE (cols)` (or a column's `CONSTRAINT name UNIQUE`): the name an
+    /// application's later migration looks the constraint up by.
+    pub named_uniques: Vec<(String, Vec<String>)>,
+    /// `CONSTRAINT name FOREIGN KEY (cols)` (or a column's `CONSTRAINT name REFERENCES`).
+    pub named_foreign_keys: Vec<(String, Vec<String>)>,
+    /// `CONSTRAINT name PRIMARY KEY …`: the primary key's name.
+    pub named_primary_key: Option<String>,
 }
 
 const TABLE_CONSTRAINT_WORDS: [&str; 5] = ["CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN"];
@@ -361,6 +368,21 @@ pub fn parse_create_table(sql: &str) -> TableText {
         let mut k = if table_level { 0 } else { 1 };
         while k < def.len() {
             let t = &def[k];
+            if t.is_word("CONSTRAINT") {
+                if let (Some(name), Some(kind)) = (def.get(k + 1).and_then(Token::ident), def.get(k + 2)) {
+                    let columns = match (&column, kind) {
+                        (Some(c), _) => vec![c.clone()],
+                        (None, _) => parenthesised_names(def, k + 2),
+                    };
+                    if kind.is_word("UNIQUE") {
+                        text.named_uniques.push((name, columns));
+                    } else if kind.is_word("FOREIGN") || kind.is_word("REFERENCES") {
+                        text.named_foreign_keys.push((name, columns));
+                    } else if kind.is_word("PRIMARY") {
+                        text.named_primary_key = Some(name);
+                    }
+                }
+            }
             if t.is_word("CHECK") {
                 let (body, end) = parenthesised(def, k + 1);
                 text.checks.push(format!("CHECK ({body})"));
@@ -391,6 +413,15 @@ pub fn parse_create_table(sql: &str) -> TableText {
         }
     }
     text
+}
+
+/// The names in the first parenthesised list at or after `from` (`UNIQUE (a, b)`,
+/// `FOREIGN KEY (a, b)`).
+fn parenthesised_names(def: &[Token], from: usize) -> Vec<String> {
+    let Some(open) = def.iter().skip(from).position(|t| t.is_punct("(")).map(|p| p + from) else {
+        return Vec::new();
+    };
+    def[open + 1..].iter().take_while(|t| !t.is_punct(")")).filter_map(Token::ident).collect()
 }
 
 /// `FOREIGN KEY (a, b)` child columns of a table-level constraint.

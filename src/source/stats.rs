@@ -39,6 +39,26 @@ fn is_unsized_numeric(declared: &str) -> bool {
     (d.contains("NUMERIC") || d.contains("DECIMAL")) && !d.contains('(')
 }
 
+/// CHAR(32), CHAR(36) and the like: the frameworks keep UUIDs there, and Django its
+/// GenericIPAddressField in CHAR(39) (`apps`).
+fn is_uuid_sized(declared: &str) -> bool {
+    let base = mapping::base_name(declared);
+    matches!(base.as_str(), "CHAR" | "VARCHAR" | "CHARACTER")
+        && matches!(mapping::type_args(declared)[..], [32] | [36] | [39])
+}
+
+/// A UUID's text: 32 hex digits, or 8-4-4-4-12 hex digits.
+fn is_uuid_text(t: &[u8]) -> bool {
+    match t.len() {
+        32 => t.iter().all(u8::is_ascii_hexdigit),
+        36 => t
+            .iter()
+            .enumerate()
+            .all(|(i, b)| if matches!(i, 8 | 13 | 18 | 23) { *b == b'-' } else { b.is_ascii_hexdigit() }),
+        _ => false,
+    }
+}
+
 /// Columns whose plan reads the data: open types, temporal, integer affinity, unsized
 /// decimals, and text in any key (MariaDB sizes it).
 fn needs_stats(table: &Table, index: usize) -> bool {
@@ -53,6 +73,7 @@ fn needs_stats(table: &Table, index: usize) -> bool {
         || table.foreign_keys.iter().any(|f| f.columns.contains(&c.name));
     matches!(rule.decide, Decide::ByData | Decide::Temporal(_))
         || rule.id == "int_affinity"
+        || is_uuid_sized(&c.declared_type)
         || is_unsized_numeric(&c.declared_type)
         || in_key
         || rule.id == "blob_affinity"
@@ -114,6 +135,12 @@ fn observe(s: &mut ColumnStats, v: ValueRef<'_>, temporal: bool, digits: bool) {
         }
         ValueRef::Text(t) => {
             s.texts += 1;
+            if is_uuid_text(t) {
+                s.uuid_texts += 1;
+            }
+            if t.len() <= 39 && std::str::from_utf8(t).is_ok_and(|a| a.parse::<std::net::IpAddr>().is_ok()) {
+                s.ip_texts += 1;
+            }
             // Characters = bytes that do not continue a UTF-8 sequence.
             let chars = t.iter().filter(|b| (**b & 0xC0) != 0x80).count() as u64;
             s.max_text_chars = Some(s.max_text_chars.map_or(chars, |m| m.max(chars)));

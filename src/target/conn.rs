@@ -225,6 +225,11 @@ impl TargetConn {
 
     /// Empty these tables (qualified names, parents first) so that every foreign key
     /// stays checked: PostgreSQL in one TRUNCATE, the others by DELETE, children first.
+    /// Tables outside `tables` whose rows point into them (see `Engine::outside_references`).
+    pub async fn outside_references(&mut self, tables: &[String]) -> Result<Vec<String>, TargetError> {
+        engine!(self, e => e.outside_references(tables).await)
+    }
+
     pub async fn empty_tables(&mut self, tables: &[String]) -> Result<(), TargetError> {
         engine!(self, e => e.empty_tables(tables).await)
     }

@@ -118,6 +118,13 @@ pub trait Engine: Send {
 
     /// Empty these tables (qualified names, parents first) inside the current transaction
     /// or at once: DELETE, children first, so that every foreign key stays checked.
+    /// Tables outside `tables` (quoted references) that hold rows pointing into them, as
+    /// `child (n rows) references parent`; emptying `tables` would leave those dangling
+    /// where the engine does not check (MariaDB empties with key checks off).
+    async fn outside_references(&mut self, _tables: &[String]) -> Result<Vec<String>, TargetError> {
+        Ok(Vec::new())
+    }
+
     async fn empty_tables(&mut self, tables: &[String]) -> Result<(), TargetError> {
         for t in tables.iter().rev() {
             self.execute(&format!("DELETE FROM {t}")).await?;

@@ -429,6 +429,26 @@ pub trait SqlDialect: Sync {
             format!("DROP TABLE IF EXISTS {t}"),
         )
     }
+    /// True when a plan may create a column of this type (the PostgreSQL-only types are
+    /// refused for another engine; enums and sets come only from an existing catalog).
+    fn creates(&self, ty: &ColumnType) -> bool {
+        default_creates(ty)
+    }
+
+    /// True when a UNIQUE constraint and a unique index are different catalog objects
+    /// (PostgreSQL), so a source constraint is added as a constraint.
+    fn unique_constraints(&self) -> bool {
+        false
+    }
+
+    /// What to do when rows collide under a unique key of an existing target.
+    fn collision_hint(&self) -> &'static str {
+        "the target compares these values as equal (its column's collation or type): change the column in the application's migration, or fix the rows in the source"
+    }
+    /// How to widen a date/time column that keeps fewer fractional digits.
+    fn widen_fraction_hint(&self) -> &'static str {
+        "widen the column to keep microseconds"
+    }
     /// A limit of a catalog type that its neutral type does not carry (byte lengths,
     /// MariaDB's TIMESTAMP range), checked value by value before anything is written.
     fn value_limit(&self, _catalog_type: &str) -> ValueLimit {
@@ -452,6 +472,25 @@ pub enum ValueLimit {
     ExactBytes(u64),
     /// MariaDB TIMESTAMP: 1970-01-01 00:00:01 to 2038-01-19 03:14:07.999999 UTC.
     UnixTimestamp,
+}
+
+/// The types every engine's plan may create (see `SqlDialect::creates`).
+pub(crate) fn default_creates(ty: &ColumnType) -> bool {
+    !matches!(
+        ty,
+        ColumnType::Interval
+            | ColumnType::Inet
+            | ColumnType::Cidr
+            | ColumnType::Macaddr
+            | ColumnType::TimeTz
+            | ColumnType::Enum
+            | ColumnType::Set
+            | ColumnType::Inet4
+            | ColumnType::Inet6
+            | ColumnType::Year
+            | ColumnType::Bit
+            | ColumnType::Array { .. }
+    )
 }
 
 /// An interval in ISO 8601 (`P1M2DT3.000004S`), as PostgreSQL reads it back.

@@ -28,7 +28,7 @@ pub enum UrlError {
     UnknownScheme { scheme: String, url: String },
     #[error("target URL `{url}` names no database: cutover would write into the server's default database; write the database after the host, e.g. {example} (cutover creates tables, never databases)")]
     NoDatabase { url: String, example: String },
-    #[error("target URL `{url}` names `{database}`, a database of the server itself; cutover does not write there: create a database for the application (e.g. `CREATE DATABASE shop`) and put its name in the URL, or pass --allow-system-database if you really mean it")]
+    #[error("target URL `{url}` names `{database}`, a database of the server itself, which is not an application's database: create a database for the application (e.g. `CREATE DATABASE shop`) and put its name in the URL, or pass --allow-system-database if you really mean it")]
     SystemDatabase { url: String, database: String },
     #[error("target URL `{url}`: {reason}")]
     Tls { url: String, reason: String },

@@ -11,8 +11,9 @@
 //! keeps a count and a wrapping sum of row hashes: order does not matter and duplicate
 //! rows do not cancel out. Segments that differ are read again on both sides, keeping
 //! only their rows, to name each missing, extra or different row with the columns that
-//! differ. Then, in the target: foreign-key orphans and identity counters, and whether
-//! the source changed since the migration's snapshot.
+//! differ. Then, in the target: foreign-key orphans and identity counters, every index,
+//! key and counter the plan adds after the data (create mode), and whether the source
+//! changed since the migration's snapshot.
 
 pub mod canon;
 mod hashing;
@@ -43,9 +44,9 @@ use crate::value::Value;
 use hashing::{source_side, target_side, Kept, Side};
 use levels::{checksum_level, count_level};
 use narrowing::{diff_rows, key_label, values_label};
-pub use report::{ColumnDiff, FkVerdict, IdentityVerdict, RowDiff, TableVerdict, VerifyReport};
+pub use report::{ColumnDiff, FkVerdict, IdentityVerdict, PostLoadVerdict, RowDiff, TableVerdict, VerifyReport};
 use specs::{table_specs, Spec};
-use target_checks::{foreign_keys, identities, source_changed};
+use target_checks::{foreign_keys, identities, post_load, source_changed};
 
 /// Segments per table: a difference is narrowed to the rows of its segments.
 pub const SEGMENTS: usize = 256;
@@ -161,6 +162,9 @@ pub async fn verify(opts: &VerifyOptions<'_>) -> Result<VerifyReport, VerifyErro
     if let Some(conn) = conns.first_mut() {
         report.foreign_keys = foreign_keys(conn, &plan, schema_ref, &present).await?;
         report.identities = identities(conn, &plan, &schema, &specs, schema_ref, mode).await?;
+        if mode == SchemaMode::Create {
+            report.post_load = post_load(conn, &plan, schema_ref, &present).await?;
+        }
     }
     if let Some(st) = &state {
         source_changed(&mut report, st, &schema, &verdicts);
@@ -169,7 +173,8 @@ pub async fn verify(opts: &VerifyOptions<'_>) -> Result<VerifyReport, VerifyErro
     report.tables = verdicts;
     report.ok = report.tables.iter().all(|t| t.matches())
         && report.foreign_keys.iter().all(|f| f.orphans == 0)
-        && report.identities.iter().all(|i| i.ok);
+        && report.identities.iter().all(|i| i.ok)
+        && report.post_load.iter().all(|p| p.present);
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
 }

@@ -26,9 +26,13 @@ pub struct VerifyReport {
     pub tables: Vec<TableVerdict>,
     pub foreign_keys: Vec<FkVerdict>,
     pub identities: Vec<IdentityVerdict>,
+    /// Create mode: every index, unique index, foreign key and identity counter the plan
+    /// adds after the data, looked up in the target's catalog (empty in existing mode).
+    #[serde(default)]
+    pub post_load: Vec<PostLoadVerdict>,
     /// Source changed since the migration, tables that could not be read, and the like.
     pub findings: Vec<Finding>,
-    /// True when every table, foreign key and identity matched.
+    /// True when every table, foreign key, identity and post-load object matched.
     pub ok: bool,
 }
 
@@ -114,6 +118,17 @@ pub struct IdentityVerdict {
     pub sqlite_sequence: Option<i64>,
 }
 
+/// One object the plan creates after the data, and whether the target's catalog holds it.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct PostLoadVerdict {
+    /// `index`, `unique index`, `foreign key` or `identity counter`.
+    pub kind: String,
+    pub table: String,
+    /// The index or key name; for a counter, its column and the value it must hand out at least.
+    pub name: String,
+    pub present: bool,
+}
+
 impl VerifyReport {
     pub fn render(&self) -> String {
         use crate::output::{table, thousands};
@@ -152,10 +167,12 @@ impl VerifyReport {
             out.push_str(&format!("{:?}: {}: {}\n", f.level, f.object, f.message).to_lowercase_first());
         }
         let bad = self.tables.iter().filter(|t| !t.matches()).count();
+        let n = self.tables.len() as u64;
         out.push_str(&format!(
-            "\n{}: {} tables, {} match, {} differ ({:.2} s)\n",
+            "\n{}: {} {}, {} match, {} differ ({:.2} s)\n",
             if self.ok { "VERIFIED" } else { "MISMATCH" },
-            self.tables.len(),
+            n,
+            crate::output::plural(n, "table", "tables"),
             self.tables.len() - bad,
             bad,
             self.seconds
@@ -246,6 +263,7 @@ impl VerifyReport {
                 f.samples.join("; ")
             ));
         }
+        self.render_post_load(out);
         let behind: Vec<&IdentityVerdict> = self.identities.iter().filter(|i| !i.ok).collect();
         out.push_str(&format!(
             "identity / AUTO_INCREMENT: {} checked, {} behind the largest key or sqlite_sequence\n",
@@ -264,6 +282,28 @@ impl VerifyReport {
                 )),
             }
         }
+    }
+}
+
+impl VerifyReport {
+    /// The planned indexes, keys and counters that the target lacks (nothing when it has
+    /// them all: the JSON report lists every one checked).
+    fn render_post_load(&self, out: &mut String) {
+        let missing: Vec<&PostLoadVerdict> = self.post_load.iter().filter(|p| !p.present).collect();
+        if missing.is_empty() {
+            return;
+        }
+        out.push_str(&format!(
+            "after the data: {} planned indexes, keys and counters checked, {} missing\n",
+            self.post_load.len(),
+            missing.len()
+        ));
+        for p in &missing {
+            out.push_str(&format!("  missing {} {} on {}\n", p.kind, p.name, p.table));
+        }
+        out.push_str(
+            "  a migration stopped in its post-load phase finishes with the same migrate command and --resume; an object dropped since is created again by its statement in `cutover plan SOURCE --to URL`\n",
+        );
     }
 }
 

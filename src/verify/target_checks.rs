@@ -1,6 +1,6 @@
 //! Checks in the target beyond the rows: foreign-key orphans, identity counters (above
-//! the largest key and the source's `sqlite_sequence`), and whether the source changed
-//! since the migration's snapshot.
+//! the largest key and the source's `sqlite_sequence`), the post-load objects of the
+//! plan, and whether the source changed since the migration's snapshot.
 
 use super::*;
 
@@ -99,6 +99,45 @@ pub(super) async fn identities(
             ok: next > max_value && next > sqlite_sequence.unwrap_or(0),
             sqlite_sequence,
         });
+    }
+    Ok(out)
+}
+
+/// Create mode: every index, unique index, foreign key and identity counter that the
+/// plan adds after the data, on tables present in the target, looked up in its catalog
+/// (the same lookup `migrate --resume` uses to find what already ran). Views are best
+/// effort in the migration, so a missing one is not a difference.
+pub(super) async fn post_load(
+    conn: &mut TargetConn,
+    plan: &Plan,
+    schema: Option<&str>,
+    present: &BTreeSet<String>,
+) -> Result<Vec<PostLoadVerdict>, VerifyError> {
+    let unique = |table: &str, name: &str| {
+        plan.tables
+            .iter()
+            .filter(|t| t.target_name == table)
+            .flat_map(|t| t.indexes.iter())
+            .any(|i| i.target_name == name && i.unique)
+    };
+    let mut out = Vec::new();
+    let parts = plan.statements.iter().filter(|s| s.phase != plan::Phase::Tables).flat_map(|s| s.parts.iter());
+    for part in parts {
+        let (kind, table, name) = match &part.object {
+            plan::PlannedObject::Index { table, name } => {
+                (if unique(table, name) { "unique index" } else { "index" }, table, name.clone())
+            }
+            plan::PlannedObject::ForeignKey { table, name } => ("foreign key", table, name.clone()),
+            plan::PlannedObject::Counter { table, column, next } => {
+                ("identity counter", table, format!("{column} (next {next} or more)"))
+            }
+            plan::PlannedObject::View { .. } => continue,
+        };
+        if !present.contains(table) {
+            continue;
+        }
+        let found = conn.has_object(schema, &part.object).await?;
+        out.push(PostLoadVerdict { kind: kind.into(), table: table.clone(), name, present: found });
     }
     Ok(out)
 }

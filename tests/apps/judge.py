@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """The frameworks judge cutover: an application built on SQLite by its own migrations
-and ORM is moved in existing mode to PostgreSQL or MariaDB, then read back through the
-same ORM (issue 15, "Tests (the frameworks judge)").
+and ORM is moved to PostgreSQL or MariaDB, in existing mode (issue 15) or in create mode
+(issue 16), then read back through the same ORM.
 
-    judge.py FRAMEWORK ENGINE --cutover BIN --db NAME --workdir DIR [--server URL] [--keep]
+    judge.py FRAMEWORK ENGINE --cutover BIN --db NAME --workdir DIR [--mode MODE]
+             [--server URL] [--keep] [--without-override TABLE.COLUMN]
+             [--extra-override TABLE.COLUMN=TYPE]
 
 FRAMEWORK is django or sqlalchemy, ENGINE postgres or mariadb. NAME is a scratch
 database on the server, dropped first and, when every check passed, at the end.
@@ -26,6 +28,22 @@ Scenarios:
   must refuse with exit code 2 before it empties anything, naming the table, the
   column and the values; the rows the framework's migrations put in the target must
   still be there. The ``full`` scenario then runs on a source without them.
+
+With ``--mode create``, one scenario:
+
+- ``create`` (both engines): the same source (with the values that differ only by case
+  or trailing spaces: cutover's own collations compare as SQLite does, so they load on
+  MariaDB too) is moved by ``cutover migrate`` in create mode into an EMPTY database:
+  cutover writes the DDL, from the framework it detects and a cutover.toml holding only
+  the overrides the docs tell a user to add for what the SQLite file cannot say
+  (``App.create_overrides``). Then ``cutover verify``; the framework's own check of the
+  created schema (Django: ``migrate --check`` and ``check``; Alembic: ``alembic check``)
+  and of the names a later migration looks up (Django: AlterField dropping a unique
+  constraint, a foreign key, an index; Alembic: the constraint names the SQLite file
+  holds); and the ORM judges as in ``full``: values, login, filters (here exact on both
+  engines, as on SQLite), inserts. For diagnosis only (the tests never use them):
+  ``--without-override T.C`` leaves one documented override out, to see what else fails
+  while cutover refuses it; ``--extra-override T.C=TYPE`` adds one, to try a workaround.
 
 Prints one line per failed check (framework object, key, field, both values), then a
 summary per category, and exits 1 on any failure (2 on a usage error).
@@ -52,7 +70,8 @@ DEFAULT_SERVERS = {
 }
 # How many failures of one category are printed in full; the rest are counted.
 SHOWN_PER_CATEGORY = 25
-CATEGORIES = ["setup", "lint", "cutover", "refusal", "verify", "values", "login", "inserts", "filters", "rerun"]
+CATEGORIES = ["setup", "lint", "cutover", "refusal", "verify", "schema", "names", "values", "login", "inserts",
+              "filters", "rerun"]
 
 
 class Report:
@@ -251,6 +270,10 @@ class Judge:
         self.workdir.mkdir(parents=True, exist_ok=True)
         framework = load_framework(args.framework)
         self.app = framework.App(engine=args.engine, server=self.server, database=args.db, report=report)
+        # MariaDB's default collation (utf8mb4_general_ci), which the framework's migrations
+        # give the tables in existing mode, folds case; the collations cutover writes in
+        # create mode compare as SQLite does.
+        self.app.folds_case = args.engine == "mariadb" and args.mode == "existing"
 
     def cutover(self, command: str, source: Path, scenario: str, extra: list[str]) -> tuple[int, str]:
         state = self.workdir / f"{scenario}.state.json"
@@ -372,12 +395,75 @@ class Judge:
             code, out = self.cutover("verify", source, "rerun", [])
             r.check("rerun", code == 0, f"cutover verify after the second run exited {code}:\n{indent(out, 25)}")
 
+    def write_config(self, scenario: str) -> Path:
+        """cutover.toml with the overrides the docs (docs/apps/*.md, "Create mode") tell a
+        user to add for what the SQLite file cannot say, and nothing else."""
+        overrides = self.app.create_overrides()
+        unknown = [name for name in self.args.without_override if name not in
+                   {f"{t}.{c}" for t, c in overrides}]
+        if unknown:
+            raise ValueError(f"--without-override {', '.join(unknown)}: not an override of this app on "
+                             f"{self.args.engine} ({', '.join(f'{t}.{c}' for t, c in overrides) or 'none'})")
+        lines = [f"# {self.args.framework} on {self.args.engine}, create mode: the overrides of docs/apps/"
+                 f"{self.args.framework}.md"]
+        for (table, column), (ty, why) in overrides.items():
+            if f"{table}.{column}" in self.args.without_override:
+                self.report.note(f"diagnosis: the override {table}.{column} type = {ty!r} was left out "
+                                 f"(--without-override); this run is not the bar")
+                continue
+            lines += ["", f"# {why}", f'[tables."{table}".columns."{column}"]', f'type = "{ty}"']
+        for extra in self.args.extra_override:
+            name, _, ty = extra.partition("=")
+            table, _, column = name.partition(".")
+            if not (table and column and ty):
+                raise ValueError(f"--extra-override {extra!r}: write TABLE.COLUMN=TYPE")
+            self.report.note(f"diagnosis: the override {table}.{column} type = {ty!r} was added (--extra-override); "
+                             "this run is not the bar")
+            lines += ["", "# --extra-override (diagnosis)", f'[tables."{table}".columns."{column}"]', f'type = "{ty}"']
+        path = self.workdir / f"{scenario}.cutover.toml"
+        path.write_text("\n".join(lines) + "\n")
+        return path
+
+    def scenario_create(self) -> None:
+        """Create mode: cutover writes the DDL into an empty database; the framework and
+        its ORM judge what it made."""
+        r = self.report
+        r.scenario = "create"
+        print(f"== {self.args.framework} on {self.args.engine}: scenario create (cutover writes the DDL)", flush=True)
+        source = self.workdir / "create.sqlite3"
+        self.app.build_source(source, with_duplicates=True)
+        self.app.close_target()
+        self.server.recreate(self.args.db)
+        config = self.write_config("create")
+        print(indent(config.read_text(), 40), flush=True)
+        code, out = self.cutover("migrate", source, "create", ["--config", str(config)])
+        if not r.check("cutover", code == 0, f"cutover migrate (create mode) exited {code}:\n{indent(out)}"):
+            r.note(f"scenario create stopped: cutover migrate exited {code}, so nothing could be judged")
+            return
+        code, out = self.cutover("verify", source, "create", ["--config", str(config)])
+        r.check("verify", code == 0, f"cutover verify exited {code}:\n{indent(out)}")
+        app = self.app
+        # The names last: on MariaDB (no transactional DDL) Django's later migration is
+        # run and then undone, which leaves constraints under Django's names.
+        for category, step in (("schema", app.judge_schema), ("values", app.judge_values),
+                               ("login", app.judge_login), ("filters", app.judge_filters),
+                               ("inserts", app.judge_inserts), ("names", app.judge_names)):
+            try:
+                step()
+            except Exception as e:  # noqa: BLE001 - a step that crashes is a failure; the next one runs
+                r.fail(category, f"the {category} step stopped: {failure(e)}")
+        for note in app.notes():
+            r.note(note)
+
     def run(self) -> None:
         try:
             self.server.recreate(self.args.db)
         except Exception as e:  # noqa: BLE001 - any connection error ends the run with advice
             self.report.fail("setup", f"cannot reach {self.server.shown_url(self.args.db)}: {e}; "
                                       f"{how_to_start(self.args.engine)}")
+            return
+        if self.args.mode == "create":
+            self.scenario_create()
             return
         for variant, table, column in self.app.lossy_variants():
             self.scenario_lossy(variant, table, column)
@@ -396,7 +482,14 @@ def main() -> int:
     p.add_argument("--db", required=True, help="scratch database name on the server (dropped and re-created)")
     p.add_argument("--workdir", required=True, help="folder for the SQLite sources, state and reports")
     p.add_argument("--server", help="server URL (default: CUTOVER_TEST_POSTGRES / CUTOVER_TEST_MARIADB or loopback)")
+    p.add_argument("--mode", choices=["existing", "create"], default="existing",
+                   help="existing: the framework's migrations build the target (issue 15); create: cutover writes "
+                        "the DDL (issue 16)")
     p.add_argument("--keep", action="store_true", help="keep the scratch database even when every check passed")
+    p.add_argument("--without-override", action="append", default=[], metavar="TABLE.COLUMN",
+                   help="create mode, diagnosis only: leave this documented override out of cutover.toml")
+    p.add_argument("--extra-override", action="append", default=[], metavar="TABLE.COLUMN=TYPE",
+                   help="create mode, diagnosis only: add an override the docs do not give (to try a workaround)")
     args = p.parse_args()
     if not shutil.which(args.cutover) and not Path(args.cutover).is_file():
         print(f"judge: no cutover binary at {args.cutover}", file=sys.stderr)
@@ -413,7 +506,7 @@ def main() -> int:
     finally:
         if judge is not None:
             judge.app.close_target()
-    title = f"{args.framework} on {args.engine} ({time.monotonic() - started:.1f}s)"
+    title = f"{args.framework} on {args.engine}, {args.mode} mode ({time.monotonic() - started:.1f}s)"
     print(report.summary(title), flush=True)
     if report.failures == 0 and not args.keep and judge is not None:
         judge.server.drop(args.db)

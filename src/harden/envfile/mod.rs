@@ -87,6 +87,18 @@ impl Rotation {
 /// preference pass [`DEFAULT_SECRET_LENGTH`]), appending keys that are missing. The old
 /// file is first copied to a backup next to it, then replaced atomically.
 pub fn rotate_secrets(path: &Path, keys: &[&str], length: usize) -> Result<Rotation, HardenError> {
+    rotate_secrets_then(path, keys, length, |_, _| Ok(()))
+}
+
+/// As [`rotate_secrets`], calling `before_replace(file, backup)` once the backup is
+/// written and before the file is replaced: a caller that journals the rotation records
+/// it there, so that no stop between the two leaves a rotation nobody can undo.
+pub fn rotate_secrets_then(
+    path: &Path,
+    keys: &[&str],
+    length: usize,
+    before_replace: impl FnOnce(&Path, &Path) -> Result<(), HardenError>,
+) -> Result<Rotation, HardenError> {
     if length < MIN_SECRET_LENGTH {
         return Err(HardenError::SecretTooShort { length, minimum: MIN_SECRET_LENGTH });
     }
@@ -102,7 +114,7 @@ pub fn rotate_secrets(path: &Path, keys: &[&str], length: usize) -> Result<Rotat
         let secret = generate_secret(length)?;
         changes.push((key.to_string(), env.set(key, &secret)));
     }
-    let backup = env.write()?;
+    let backup = env.write_then(before_replace)?;
     Ok(Rotation { path: env.path, backup, changes })
 }
 
@@ -212,6 +224,15 @@ impl EnvFile {
     /// [`EnvFile::render`]. Returns the backup's path. Refuses, writing nothing, when the
     /// file on disk is no longer the text that was read.
     pub fn write(&self) -> Result<PathBuf, HardenError> {
+        self.write_then(|_, _| Ok(()))
+    }
+
+    /// As [`EnvFile::write`], calling `before_replace(file, backup)` between the backup
+    /// and the replacement.
+    pub fn write_then(
+        &self,
+        before_replace: impl FnOnce(&Path, &Path) -> Result<(), HardenError>,
+    ) -> Result<PathBuf, HardenError> {
         let path = self.path.as_path();
         let on_disk = fs::read(path).map_err(|source| HardenError::Read { path: path.to_path_buf(), source })?;
         if on_disk != self.original.as_bytes() {
@@ -219,6 +240,7 @@ impl EnvFile {
         }
         let meta = fs::metadata(path).map_err(|source| HardenError::Read { path: path.to_path_buf(), source })?;
         let backup = write_backup(path, &on_disk)?;
+        before_replace(path, &backup)?;
         replace_atomically(path, self.render().as_bytes(), &meta)?;
         Ok(backup)
     }

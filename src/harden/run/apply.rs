@@ -1,6 +1,9 @@
 //! Applying a planned step: one transaction where the engine allows, each change
 //! journaled with the values before; files (the env file, the password file) written
-//! 0600 and put back if the step fails.
+//! 0600 and put back if the step fails. The journal is written ahead: a change that no
+//! ROLLBACK takes back (a file; DDL on MariaDB) before it is made, the whole step before
+//! its COMMIT (unconfirmed), confirmed after; so a run killed anywhere has recorded
+//! everything it may have changed, and `--undo` takes it back.
 
 #[allow(unused_imports)]
 use super::*;
@@ -18,40 +21,166 @@ pub(super) async fn apply_step(
         RunError::Target(t) => RunError::Step { step: step.title(), reason: t.to_string() },
         other => other,
     };
+    let mut wal = StepJournal::open(journal, journal_path, run_id, step);
     conn.execute("BEGIN").await?;
-    let mut changes = Vec::new();
-    let mut files_written: Vec<Change> = Vec::new();
+    let mut done = Done::default();
     let result = async {
         for a in actions {
-            apply_action(conn, schema, step, a, &mut changes, &mut files_written).await?;
+            apply_action(conn, schema, step, a, &mut done, &mut wal).await?;
+            crate::fault!("harden::after_action");
         }
         Ok::<(), RunError>(())
     }
     .await;
     if let Err(e) = result {
         conn.rollback().await;
-        // MariaDB commits DDL as it runs: what the step did before it failed stays, so it
-        // goes into the journal for --undo.
-        if !conn.dialect().engine().transactional_ddl() && !changes.is_empty() {
-            if let Some(run) = journal.run_mut(run_id) {
-                let title = format!("{} (stopped by an error)", step.title());
-                run.steps.push(StepRecord { title, kind: step.kind().into(), changes, undone: false });
-            }
-            journal.save(journal_path)?;
-        }
         // A file written before the failure is put back, so that nothing is half done.
-        for c in files_written.iter().rev() {
+        for c in done.files.iter().rev() {
             let _ = undo_file(c);
         }
+        // MariaDB commits DDL as it runs: what the step did before it failed stays, so it
+        // stays in the journal for --undo; elsewhere the rollback took everything back.
+        let kept = if conn.dialect().engine().transactional_ddl() { Vec::new() } else { done.changes };
+        wal.stopped_by_error(kept)?;
         return Err(fail(e));
     }
+    // Journaled before the COMMIT: a stop between the two leaves the step recorded.
+    wal.record(done.all(&[]))?;
+    crate::fault!("harden::before_commit");
     conn.commit().await?;
-    changes.extend(files_written);
-    if let Some(run) = journal.run_mut(run_id) {
-        run.steps.push(StepRecord { title: step.title(), kind: step.kind().into(), changes, undone: false });
+    crate::fault!("harden::after_commit");
+    wal.confirm()
+}
+
+/// What a step changed so far: in the target, and in files (taken back first by undo).
+#[derive(Default)]
+pub(super) struct Done {
+    changes: Vec<Change>,
+    files: Vec<Change>,
+}
+
+impl Done {
+    /// Everything so far, then `next` (what the action about to run will change).
+    fn all(&self, next: &[Change]) -> Vec<Change> {
+        self.changes.iter().chain(&self.files).chain(next).cloned().collect()
     }
-    journal.save(journal_path)?;
-    Ok(())
+}
+
+/// The step's record in the journal, written ahead of what it records.
+pub(super) struct StepJournal<'a> {
+    journal: &'a mut Journal,
+    path: &'a Path,
+    run_id: &'a str,
+    index: Option<usize>,
+    saved: bool,
+}
+
+impl<'a> StepJournal<'a> {
+    /// A new, unconfirmed record of `step` in the run (in memory until something is recorded).
+    fn open(journal: &'a mut Journal, path: &'a Path, run_id: &'a str, step: &Step) -> StepJournal<'a> {
+        let index = journal.run_mut(run_id).map(|run| {
+            run.steps.push(StepRecord {
+                title: step.title(),
+                kind: step.kind().into(),
+                changes: Vec::new(),
+                undone: false,
+                unconfirmed: true,
+            });
+            run.steps.len() - 1
+        });
+        StepJournal { journal, path, run_id, index, saved: false }
+    }
+
+    fn record_mut(&mut self) -> Option<&mut StepRecord> {
+        let index = self.index?;
+        self.journal.run_mut(self.run_id).and_then(|r| r.steps.get_mut(index))
+    }
+
+    /// The step's changes so far (made, or about to be made), saved.
+    fn record(&mut self, changes: Vec<Change>) -> Result<(), JournalError> {
+        if let Some(r) = self.record_mut() {
+            r.changes = changes;
+        }
+        self.saved = true;
+        self.journal.save(self.path)
+    }
+
+    /// The step committed.
+    fn confirm(mut self) -> Result<(), RunError> {
+        if let Some(r) = self.record_mut() {
+            r.unconfirmed = false;
+        }
+        Ok(self.journal.save(self.path)?)
+    }
+
+    /// The step failed and was rolled back; `kept` is what stayed in the target anyway.
+    fn stopped_by_error(mut self, kept: Vec<Change>) -> Result<(), RunError> {
+        let title = self.record_mut().map(|r| format!("{} (stopped by an error)", r.title));
+        match (kept.is_empty(), self.index) {
+            (false, Some(_)) => {
+                if let Some(r) = self.record_mut() {
+                    r.title = title.unwrap_or_default();
+                    r.changes = kept;
+                    r.unconfirmed = false;
+                }
+            }
+            (true, Some(index)) => {
+                if let Some(run) = self.journal.run_mut(self.run_id) {
+                    run.steps.remove(index);
+                }
+                if !self.saved {
+                    return Ok(());
+                }
+            }
+            (_, None) => return Ok(()),
+        }
+        Ok(self.journal.save(self.path)?)
+    }
+}
+
+/// Whether an action changes something that a ROLLBACK does not take back: a file, or
+/// DDL on an engine that commits it as it runs (MariaDB).
+fn lasting(conn: &TargetConn, action: &Action) -> bool {
+    let ddl = matches!(action, Action::AddColumn { .. } | Action::CreateIndex { .. } | Action::Sql { .. });
+    matches!(action, Action::Rotate { .. } | Action::CreateAdmin { .. })
+        || ddl && !conn.dialect().engine().transactional_ddl()
+}
+
+/// What an action will change, journaled before it runs when its change lasts. An index
+/// may make InnoDB drop one of its own that served a foreign key: every index it could
+/// replace is recorded too (undo creates such an index again only when it is missing).
+async fn expected(
+    conn: &mut TargetConn,
+    schema: Option<&str>,
+    step: &Step,
+    action: &Action,
+) -> Result<Vec<Change>, RunError> {
+    Ok(match action {
+        Action::AddColumn { table, column, .. } => {
+            vec![Change::ColumnAdded { table: table.clone(), column: column.clone() }]
+        }
+        Action::CreateIndex { table, index, columns } => {
+            let mut out = vec![Change::IndexCreated { table: table.clone(), index: index.clone() }];
+            for (t, name, cols) in conn.index_columns(schema).await? {
+                if &t == table && cols.len() <= columns.len() && columns[..cols.len()] == cols[..] {
+                    out.push(Change::IndexReplaced { table: t, index: name, columns: cols });
+                }
+            }
+            out
+        }
+        Action::Sql { undo, .. } => vec![Change::SqlApplied { undo: undo.clone() }],
+        Action::CreateAdmin { table, username_column, username, .. } => match step {
+            Step::CreateAdmin { password_file, .. } => vec![Change::RowInserted {
+                table: table.clone(),
+                column: username_column.clone(),
+                value: username.clone(),
+                password_file: Some(absolute(password_file)),
+            }],
+            _ => Vec::new(),
+        },
+        // Journaled by rotate_env itself, between the backup and the replacement.
+        _ => Vec::new(),
+    })
 }
 
 pub(super) async fn apply_action(
@@ -59,9 +188,16 @@ pub(super) async fn apply_action(
     schema: Option<&str>,
     step: &Step,
     action: &Action,
-    changes: &mut Vec<Change>,
-    files: &mut Vec<Change>,
+    done: &mut Done,
+    wal: &mut StepJournal<'_>,
 ) -> Result<(), RunError> {
+    if lasting(conn, action) {
+        let next = expected(conn, schema, step, action).await?;
+        if !next.is_empty() {
+            wal.record(done.all(&next))?;
+        }
+    }
+    let changes = &mut done.changes;
     let dialect = conn.dialect();
     let e = dialect.engine();
     match action {
@@ -90,7 +226,16 @@ pub(super) async fn apply_action(
             };
             changes.push(change);
         }
-        Action::Rotate { path, keys, length, template, .. } => files.push(rotate_env(path, keys, *length, template)?),
+        Action::Rotate { path, keys, length, template, .. } => {
+            let so_far = done.all(&[]);
+            let change = rotate_env(path, keys, *length, template, |change| {
+                let mut changes = so_far;
+                changes.push(change);
+                wal.record(changes)
+            })?;
+            done.files.push(change);
+            crate::fault!("harden::after_file");
+        }
         Action::AddColumn { table, column, definition } => {
             conn.execute(&format!(
                 "ALTER TABLE {} ADD COLUMN {} {definition}",
@@ -175,6 +320,7 @@ async fn insert_admin(
         reason: format!("inserting the admin into {table}: {}", redact(&err.to_string(), &hash)),
     })?;
     write_secret_file(password_file, password.expose())?;
+    crate::fault!("harden::after_file");
     Ok(Some(Change::RowInserted {
         table: table.clone(),
         column: username_column.clone(),
@@ -184,32 +330,58 @@ async fn insert_admin(
 }
 
 /// New values for `keys` in the env file (created from the template when missing),
-/// written atomically with a backup; the change that `--undo` takes back.
-fn rotate_env(path: &Path, keys: &[String], length: usize, template: &Option<PathBuf>) -> Result<Change, HardenError> {
+/// written atomically with a backup; the change that `--undo` takes back, handed to
+/// `journal` before the file is created or replaced.
+fn rotate_env(
+    path: &Path,
+    keys: &[String],
+    length: usize,
+    template: &Option<PathBuf>,
+    journal: impl FnOnce(Change) -> Result<(), JournalError>,
+) -> Result<Change, RunError> {
+    let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
     if !path.exists() {
         let text = match template {
             Some(s) => std::fs::read(s).map_err(|source| HardenError::Read { path: s.clone(), source })?,
             None => Vec::new(),
         };
+        let change = Change::EnvCreated { path: absolute(path) };
+        journal(change.clone())?;
         write_secret_file(path, &String::from_utf8_lossy(&text))?;
-        let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
         // A file created here and not rotated is taken away again: nothing half done.
         let rotation = envfile::rotate_secrets(path, &refs, length).inspect_err(|_| {
             let _ = std::fs::remove_file(path);
         })?;
         // The backup of the file just created from the sample is not needed.
         let _ = std::fs::remove_file(&rotation.backup);
-        Ok(Change::EnvCreated { path: absolute(path) })
+        Ok(change)
     } else {
-        let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
         let mode = std::fs::metadata(path).ok().map(|m| {
             use std::os::unix::fs::PermissionsExt;
             m.permissions().mode() & 0o7777
         });
-        let rotation = envfile::rotate_secrets(path, &refs, length)?;
         // The real file behind a symbolic link, by an absolute path: undo must
         // restore that file, from whatever directory it runs in.
-        Ok(Change::EnvReplaced { path: absolute(&rotation.path), backup: absolute(&rotation.backup), mode })
+        let mut recorded = None;
+        let mut journal_error = None;
+        let rotation = envfile::rotate_secrets_then(path, &refs, length, |real, backup| {
+            let change = Change::EnvReplaced { path: absolute(real), backup: absolute(backup), mode };
+            recorded = Some(change.clone());
+            journal(change).map_err(|e| {
+                let source = std::io::Error::other(e.to_string());
+                journal_error = Some(e);
+                HardenError::Write { path: real.to_path_buf(), action: "journal the rotation of", source }
+            })
+        });
+        if let Some(e) = journal_error {
+            return Err(e.into());
+        }
+        let rotation = rotation?;
+        Ok(recorded.unwrap_or_else(|| Change::EnvReplaced {
+            path: absolute(&rotation.path),
+            backup: absolute(&rotation.backup),
+            mode,
+        }))
     }
 }
 

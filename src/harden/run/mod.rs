@@ -150,7 +150,9 @@ pub async fn harden(opts: &HardenOptions) -> Result<HardenReport, RunError> {
     require_sqlite_file(&opts.target)?;
     let mut conn = TargetConn::connect(&opts.target).await?;
     let schema = opts.target_schema.as_deref();
-    validate(&mut conn, schema, &opts.profile, opts.env_file.as_deref()).await?;
+    let stale: Vec<PathBuf> =
+        Journal::load(&opts.journal)?.unconfirmed_password_files().into_iter().map(Path::to_path_buf).collect();
+    validate(&mut conn, schema, &opts.profile, opts.env_file.as_deref(), &stale).await?;
     let mut report = HardenReport {
         target: opts.target.to_string(),
         check_only: opts.check,
@@ -196,6 +198,7 @@ pub async fn harden(opts: &HardenOptions) -> Result<HardenReport, RunError> {
                 });
                 recorded = true;
             }
+            crate::fault!("harden::before_step");
             apply_step(&mut conn, schema, step, &actions, &mut journal, &run_id, &opts.journal).await?;
             // Re-check: a step that still has work after it ran did not do what it says.
             let again = plan_step(&mut conn, schema, opts, step).await?;

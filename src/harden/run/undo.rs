@@ -1,5 +1,8 @@
 //! `harden --undo RUN`: a recorded run taken back, newest change first, each step in
 //! one transaction, the journal marking what is undone so an interrupted undo resumes.
+//! Every change is taken back only as far as the target still holds it (a column, an
+//! index that is already gone is left alone): a step journaled before a stop may not
+//! have been applied, and an undo stopped midway is run again.
 
 #[allow(unused_imports)]
 use super::*;
@@ -72,8 +75,10 @@ pub async fn undo(
                 Some(done) => report.undone.push(done),
                 None => report.not_undone.push(format!("step {}: the profile gives no undo SQL", step.title)),
             }
+            crate::fault!("undo::after_change");
         }
         conn.commit().await?;
+        crate::fault!("undo::after_commit");
         if let Some(s) = journal.run_mut(run_id).and_then(|r| r.steps.get_mut(step_index)) {
             s.undone = true;
         }
@@ -136,20 +141,32 @@ async fn undo_change(
             undo_file(change)?;
             format!("{} restored to its state before the run", path.display())
         }
+        Change::EnvCreated { path } if !path.exists() => {
+            format!("{} was not there (nothing to remove)", path.display())
+        }
         Change::EnvCreated { path } => {
             undo_file(change)?;
             format!("{} removed (the run had created it)", path.display())
         }
         Change::ColumnAdded { table, column } => {
+            if !conn.columns(schema, table).await?.iter().any(|c| &c.name == column) {
+                return Ok(Some(format!("column {table}.{column} was not there (nothing to drop)")));
+            }
             conn.execute(&format!("ALTER TABLE {} DROP COLUMN {}", conn.table_ref(schema, table), e.quote(column)))
                 .await?;
             format!("column {table}.{column} dropped")
         }
         Change::IndexCreated { table, index } => {
+            if !has_index(conn, schema, table, index).await? {
+                return Ok(Some(format!("index {index} was not there (nothing to drop)")));
+            }
             conn.execute(&e.drop_index_sql(schema, table, index)).await?;
             format!("index {index} dropped")
         }
         Change::IndexReplaced { table, index, columns } => {
+            if has_index(conn, schema, table, index).await? {
+                return Ok(Some(format!("index {index} is there (nothing to create again)")));
+            }
             let cols: Vec<String> = columns.iter().map(|c| e.quote(c)).collect();
             conn.execute(&format!(
                 "CREATE INDEX {} ON {} ({})",
@@ -173,4 +190,9 @@ async fn undo_change(
         }
         Change::SqlApplied { undo: None } => return Ok(None),
     }))
+}
+
+/// Whether `table` has an index called `index`.
+async fn has_index(conn: &mut TargetConn, schema: Option<&str>, table: &str, index: &str) -> Result<bool, RunError> {
+    Ok(conn.index_columns(schema).await?.iter().any(|(t, i, _)| t == table && i == index))
 }

@@ -13,12 +13,13 @@ pub(super) async fn validate(
     schema: Option<&str>,
     profile: &Profile,
     env_file: Option<&Path>,
+    stale_password_files: &[PathBuf],
 ) -> Result<(), RunError> {
     let mut problems = Vec::new();
     let wanted = wanted_columns(profile, &mut problems);
     let here = std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default();
     readable_files(profile, &here, &mut problems);
-    step_inputs(conn, schema, profile, env_file, &here, &mut problems).await?;
+    step_inputs(conn, schema, profile, env_file, stale_password_files, &here, &mut problems).await?;
     tables_and_columns(conn, schema, profile, wanted, &mut problems).await?;
     admin_not_deactivated(profile, &mut problems);
     if problems.is_empty() {
@@ -95,6 +96,7 @@ async fn step_inputs(
     schema: Option<&str>,
     profile: &Profile,
     env_file: Option<&Path>,
+    stale_password_files: &[PathBuf],
     here: &str,
     problems: &mut Vec<String>,
 ) -> Result<(), RunError> {
@@ -120,7 +122,10 @@ async fn step_inputs(
                         ))
                         .await?
                         .is_empty();
-                if admin_missing && password_file.exists() {
+                // A run stopped before its admin was committed may have left the file: the
+                // journal says so, and the password in it opens nothing.
+                let stale = stale_password_files.contains(&super::apply::absolute(password_file));
+                if admin_missing && password_file.exists() && !stale {
                     problems.push(format!(
                         "{at}: password_file {} already exists; move it away first (cutover writes the new admin's password there once, and --undo removes it)",
                         password_file.display()

@@ -275,7 +275,7 @@ impl Engine for MariaDbTarget {
     /// selected tables that reference each other) cannot be emptied with checks on. Checks
     /// are off while the selected tables are emptied, after making sure that no other
     /// table holds rows that point into them (those would be left dangling).
-    async fn empty_tables(&mut self, tables: &[String]) -> Result<(), TargetError> {
+    async fn outside_references(&mut self, tables: &[String]) -> Result<Vec<String>, TargetError> {
         let names: Vec<String> = tables.iter().map(|t| t.trim_matches('`').replace("``", "`")).collect();
         let list = names.iter().map(|n| super::MariaDb.string_literal(n)).collect::<Vec<_>>().join(", ");
         let outside = self
@@ -294,6 +294,11 @@ impl Engine for MariaDbTarget {
                 holding.push(format!("{child} ({n} rows) references {parent}"));
             }
         }
+        Ok(holding)
+    }
+
+    async fn empty_tables(&mut self, tables: &[String]) -> Result<(), TargetError> {
+        let holding = self.outside_references(tables).await?;
         if !holding.is_empty() {
             return Err(TargetError::Server {
                 target: self.target.clone(),

@@ -279,6 +279,18 @@ impl SqlDialect for MariaDb {
         )
     }
 
+    fn creates(&self, ty: &ColumnType) -> bool {
+        matches!(ty, ColumnType::Float4) || super::default_creates(ty)
+    }
+
+    fn collision_hint(&self) -> &'static str {
+        "MariaDB's _ci collations compare case-insensitively and PAD SPACE ones ignore trailing spaces: make the column utf8mb4_bin (or utf8mb4_nopad_bin) in the application's migration, or fix the rows in the source"
+    }
+
+    fn widen_fraction_hint(&self) -> &'static str {
+        "widen it to DATETIME(6) / TIME(6)"
+    }
+
     fn value_limit(&self, catalog_type: &str) -> super::ValueLimit {
         catalog::value_limit(catalog_type)
     }

@@ -154,7 +154,7 @@ pub fn fraction_digits(pg: &str) -> u32 {
 pub fn unsupported_because(pg: &str) -> Option<&'static str> {
     match base_name(pg).as_str() {
         "money" => Some("money rounds to the currency of the server's lc_monetary and prints with its symbol; change the column to numeric(19,2) in the application's migration"),
-        "real[]" | "integer[]" | "bigint[]" | "text[]" | "character varying[]" => Some("arrays are not written yet; leave the table out with --exclude, or store the list as jsonb"),
+        b if b.ends_with("[]") => Some("cutover writes one-dimensional arrays of boolean, smallint, integer, bigint, double precision, numeric (without a scale), text, varchar(n) and uuid; an array of another element type (numeric(p,s) or char(n) would round or pad each element) is not written"),
         "bit" | "bit varying" => Some("only bit(1) is read (as a boolean)"),
         "timetz" => None,
         _ => None,

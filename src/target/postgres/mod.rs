@@ -201,6 +201,22 @@ impl SqlDialect for Postgres {
         catalog::fraction_digits(catalog_type)
     }
 
+    fn creates(&self, ty: &ColumnType) -> bool {
+        !matches!(ty, ColumnType::Enum | ColumnType::Set | ColumnType::Inet4 | ColumnType::Inet6 | ColumnType::Year)
+    }
+
+    fn unique_constraints(&self) -> bool {
+        true
+    }
+
+    fn collision_hint(&self) -> &'static str {
+        "the target compares these values as equal (citext, or a nondeterministic collation): make the column case-sensitive in the application's migration, or fix the rows in the source"
+    }
+
+    fn widen_fraction_hint(&self) -> &'static str {
+        "widen it to timestamp(6) / time(6)"
+    }
+
     fn unique_keys_sql(&self, schema: Option<&str>, table: &str, sep: char) -> String {
         catalog::unique_keys(schema, table, sep)
     }

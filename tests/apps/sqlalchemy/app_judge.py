@@ -89,25 +89,47 @@ def item_rows(engine: str, with_duplicates: bool) -> list[dict]:
     ] if with_duplicates else [])
 
 
+def describe_diff(diff: tuple) -> str:
+    """One of autogenerate's differences in a line: what the target has, what the model
+    wants (types by their repr, constraints and indexes by name and columns)."""
+    op = diff[0]
+    if op.startswith("modify_"):
+        _, _schema, table, column, _info, target, model = diff
+        return f"{op} {table}.{column}: the target has {target!r}, the model wants {model!r}"
+    obj = diff[1]
+    if op in ("add_fk", "remove_fk"):
+        columns = tuple(e.parent.name for e in obj.elements)
+        return f"{op} {obj.parent.name}{columns} -> {obj.referred_table.name}: name {obj.name!r}"
+    table = obj.table.name if getattr(obj, "table", None) is not None else "?"
+    columns = tuple(c.name for c in getattr(obj, "columns", []))
+    unique = ", unique" if getattr(obj, "unique", False) else ""
+    return f"{op} {table}{columns}: name {obj.name!r} ({type(obj).__name__}{unique})"
+
+
 class App:
     """The SQLAlchemy application, on a SQLite source and a server target."""
 
     def __init__(self, engine: str, server, database: str, report) -> None:
         self.engine_name = engine
         self.report = report
-        auth = quote(server.user, safe="") + (f":{quote(server.password, safe='')}" if server.password else "")
-        if engine == "postgres":
-            self.target_url = f"postgresql+psycopg://{auth}@{server.host}:{server.port}/{database}"
-            # The session's time zone decides how timestamptz reads back; an app pins it.
-            self.connect_args = {"options": "-c timezone=UTC"}
-        else:
-            self.target_url = f"mariadb+pymysql://{auth}@{server.host}:{server.port}/{database}?charset=utf8mb4"
-            self.connect_args = {}
+        self.folds_case = engine == "mariadb"  # judge.py sets it from the mode
+        self.server = server
+        self.database = database
+        self.target_url = self._url(database)
+        # The session's time zone decides how timestamptz reads back; an app pins it.
+        self.connect_args = {"options": "-c timezone=UTC"} if engine == "postgres" else {}
         self.source: Path | None = None
         self.source_engine = None
         self.target_engine = None
 
     # -- helpers -----------------------------------------------------------------------
+
+    def _url(self, database: str) -> str:
+        server = self.server
+        auth = quote(server.user, safe="") + (f":{quote(server.password, safe='')}" if server.password else "")
+        if self.engine_name == "postgres":
+            return f"postgresql+psycopg://{auth}@{server.host}:{server.port}/{database}"
+        return f"mariadb+pymysql://{auth}@{server.host}:{server.port}/{database}?charset=utf8mb4"
 
     def _alembic_upgrade(self, url: str) -> None:
         cfg = Config(str(HERE / "alembic.ini"))
@@ -204,6 +226,118 @@ class App:
     def duplicates(self) -> list[tuple[str, str, tuple[str, ...]]]:
         return [("item", "code", CASE_PAIR), ("item", "code", PAD_PAIR)]
 
+    def create_overrides(self) -> dict[tuple[str, str], tuple[str, str]]:
+        """Create mode: {(table, column): (type, why)}, what docs/apps/sqlalchemy.md tells
+        a user to put in cutover.toml because the SQLite file cannot say it. The docs'
+        workarounds for what cutover could know itself (SmallInteger as smallint, Float
+        as float4 on MariaDB) are not here: the test shows them until cutover does it."""
+        if self.engine_name == "postgres":
+            return {
+                ("item", "span"): ("interval", "Interval: SQLAlchemy stores a DATETIME counted from 1970-01-01 on "
+                                               "SQLite (and MariaDB), an interval on PostgreSQL"),
+                ("item", "at_tz"): ("timestamptz", "DateTime(timezone=True): SQLite's DATETIME kept the UTC time "
+                                                   "without its offset"),
+                ("order", "placed_at"): ("timestamptz", "DateTime(timezone=True), as item.at_tz"),
+            }
+        # MariaDB: an Interval is a DATETIME there too, and DateTime(timezone=True) a
+        # DATETIME holding UTC, as cutover writes them. Uuid is the version's question.
+        why = ("Uuid: SQLAlchemy 2.0 keeps it as CHAR(32) on MariaDB (2.1 uses MariaDB's native UUID, "
+               "cutover's default)")
+        return {("tag", "id"): ("char(32)", why), ("item", "token"): ("char(32)", why),
+                ("item_tag", "tag_id"): ("char(32)", why)}
+
+    def judge_schema(self) -> None:
+        """Create mode: `alembic check` on the target: no difference between the models
+        and the schema cutover wrote. One failed check per difference, the way
+        autogenerate names it (the target's type first, then the model's).
+
+        Autogenerate has false positives of its own (on PostgreSQL it reports
+        Float(precision=24) against the REAL its own migration created), so the check
+        first runs on a reference database that the app's migrations built
+        (``<db>_ref``): a difference reported there too, for the same column or object,
+        is the framework's and is only noted."""
+        r = self.report
+        reference = f"{self.database}_ref"
+        self.server.recreate(reference)
+        try:
+            self._alembic_upgrade(self._url(reference))
+            own = {key for key, _ in self._alembic_diffs(self._url(reference))}
+        finally:
+            self.server.drop(reference)
+        counted = 0
+        for key, text in self._alembic_diffs(self.target_url):
+            if key in own:
+                r.note(f"alembic check also reports on the schema its own migration built (not counted): {text}")
+            else:
+                r.fail("schema", f"alembic check: {text}")
+                counted += 1
+        if not counted:
+            r.ok("schema")
+
+    def _alembic_diffs(self, url: str) -> list[tuple[tuple, str]]:
+        """`alembic check` against a database: [(key, text)] of every difference; the
+        key names the operation and the column or object, not the types."""
+        from alembic.util.exc import AutogenerateDiffsDetected
+
+        cfg = Config(str(HERE / "alembic.ini"))
+        cfg.print_stdout = lambda *a, **k: None
+        os.environ["CUTOVER_SA_URL"] = url
+        try:
+            command.check(cfg)
+            return []
+        except AutogenerateDiffsDetected as e:
+            found = []
+            for diff in e.diffs:
+                for one in (diff if isinstance(diff, list) else [diff]):
+                    text = describe_diff(one)
+                    key = (one[0], one[2], one[3]) if one[0].startswith("modify_") else (one[0], text)
+                    found.append((key, text))
+            return found
+
+    def judge_names(self) -> None:
+        """Every constraint the SQLite file names (the naming convention's pk_…, uq_…,
+        fk_…) exists on the target under that name and as that kind of constraint, so a
+        later migration's op.drop_constraint('uq_item_code', 'item', type_='unique')
+        finds it (issue 16, "names the application relies on are kept"). MariaDB names
+        every primary key PRIMARY: primary keys are judged on PostgreSQL only. A name
+        the model has and the SQLite file does not (a primary key SQLite declared inline
+        with AUTOINCREMENT) is a note: the file cannot say it."""
+        from sqlalchemy import ForeignKeyConstraint, PrimaryKeyConstraint, UniqueConstraint, inspect
+
+        def named(engine, table: str) -> dict[str, set]:
+            insp = inspect(engine)
+            return {
+                "primary key": {insp.get_pk_constraint(table).get("name")} - {None},
+                "unique constraint": {u["name"] for u in insp.get_unique_constraints(table)} - {None},
+                "foreign key": {f["name"] for f in insp.get_foreign_keys(table)} - {None},
+                "unique index": {i["name"] for i in insp.get_indexes(table) if i.get("unique")} - {None},
+            }
+
+        r = self.report
+        unnamed = []
+        for table in Base.metadata.sorted_tables:
+            source, target = named(self.source_engine, table.name), named(self._target(), table.name)
+            for constraint in table.constraints:
+                kind = {PrimaryKeyConstraint: "primary key", UniqueConstraint: "unique constraint",
+                        ForeignKeyConstraint: "foreign key"}.get(type(constraint))
+                if kind is None or (kind == "primary key" and self.engine_name != "postgres"):
+                    continue
+                name = str(constraint.name)
+                if name not in source[kind]:
+                    unnamed.append(name)
+                    continue
+                if name in target[kind]:
+                    r.ok("names")
+                    continue
+                columns = ", ".join(c.name for c in constraint.columns)
+                has = ("a unique index of that name, no constraint" if name in target["unique index"]
+                       else f"{sorted(target[kind]) or 'none'}")
+                r.fail("names", f"{kind} {name} of {table.name} ({columns}), named so in SQLite: not on the target "
+                                f"by that name (the target has {has}), so op.drop_constraint({name!r}, "
+                                f"{table.name!r}) would fail")
+        if unnamed:
+            r.note(f"names the models give but the SQLite file does not hold (not judged): {', '.join(unnamed)}")
+
     # -- the judgement -----------------------------------------------------------------
 
     def notes(self) -> list[str]:
@@ -272,6 +406,7 @@ class App:
             "items of category 'Tools'": select(Item.id).join(Category).where(Category.name == "Tools"),
             "items tagged red": select(Item.id).join(Item.tags).where(Tag.name == "red"),
             "items with code = 'tag-00-eco'": select(Item.id).where(Item.code == CASE_PAIR[0]),
+            "items with title ILIKE 'widget'": select(Item.id).where(Item.title.ilike("widget")),
         }
         for name, query in queries.items():
             sides = []
@@ -289,7 +424,7 @@ class App:
             folded = sorted(i for i, t in s.execute(select(Item.id, Item.title)) if t.casefold() == "widget")
         with Session(self._target()) as s:
             actual = sorted(s.scalars(select(Item.id).where(Item.title == "Widget")))
-        judge_case_filter(r, self.engine_name, exact, folded, actual)
+        judge_case_filter(r, self.folds_case, exact, folded, actual)
 
     def judge_inserts(self) -> None:
         """A new row of every model: an id above every id SQLite handed out."""
