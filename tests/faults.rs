@@ -919,7 +919,8 @@ async fn verify_names_missing_post_load_objects(dialect: Dialect) {
     let drops: Vec<String> = match dialect {
         Dialect::Postgres => vec![
             "DROP INDEX orders_placed".into(),
-            "DROP INDEX users_username_key".into(),
+            // A source UNIQUE constraint is a constraint on PostgreSQL.
+            "ALTER TABLE users DROP CONSTRAINT users_username_key".into(),
             "ALTER TABLE sessions DROP CONSTRAINT sessions_user_id_fkey".into(),
         ],
         Dialect::MariaDb => vec![

@@ -55,7 +55,7 @@ async fn migrate_and_compare(path: PathBuf) {
     assert_eq!(pks as usize, plan.tables.iter().filter(|t| !t.primary_key.is_empty()).count(), "{stem}: primary keys");
     let fks = scalar(&db.url, "SELECT count(*) FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE contype = 'f' AND nspname = 'public'").await;
     assert_eq!(fks as usize, plan.tables.iter().map(|t| t.foreign_keys.len()).sum::<usize>(), "{stem}: foreign keys");
-    let uniques = scalar(&db.url, "SELECT count(*) FROM pg_indexes WHERE schemaname = 'public' AND indexdef LIKE 'CREATE UNIQUE%' AND indexname NOT LIKE '%_pkey'").await;
+    let uniques = scalar(&db.url, "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE i.indisunique AND NOT i.indisprimary AND n.nspname = 'public'").await;
     assert_eq!(
         uniques as usize,
         plan.tables.iter().flat_map(|t| &t.indexes).filter(|i| i.unique).count(),
