@@ -133,6 +133,12 @@ pub async fn migrate(opts: &MigrateOptions<'_>) -> Result<MigrationReport, Migra
     let mut source = Source::open(&opts.source)?;
     let schema = source.snapshot()?;
     let plan = plan_migration(opts, &schema)?;
+    if opts.on_error == OnError::Reject && opts.reject_file.is_none() && !opts.dry_run {
+        // Before anything is created or recorded.
+        return Err(MigrateError::Refused(
+            "--on-error reject needs --reject-file FILE to write the bad rows to".into(),
+        ));
+    }
     let lint_findings = checks::lint_first(opts, &source, &schema, &plan)?;
     let mut report = new_report(opts, &schema, &plan, lint_findings);
     let mut state = resume::prepare_state(opts, &schema, &mut report)?;
