@@ -136,7 +136,14 @@ pub(super) async fn post_load(
         if !present.contains(table) {
             continue;
         }
-        let found = conn.has_object(schema, &part.object).await?;
+        let found = match &part.object {
+            // A counter that exists but is behind is the identity check's difference
+            // ("behind the largest key"), not a missing post-load object.
+            plan::PlannedObject::Counter { table, column, .. } => {
+                conn.next_counter(schema, table, column).await?.is_some()
+            }
+            other => conn.has_object(schema, other).await?,
+        };
         out.push(PostLoadVerdict { kind: kind.into(), table: table.clone(), name, present: found });
     }
     Ok(out)
