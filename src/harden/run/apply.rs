@@ -246,15 +246,8 @@ pub(super) async fn apply_action(
             changes.push(Change::ColumnAdded { table: table.clone(), column: column.clone() });
         }
         Action::CreateIndex { table, index, columns } => {
-            let cols: Vec<String> = columns.iter().map(|c| e.quote(c)).collect();
             let before = conn.index_columns(schema).await?;
-            conn.execute(&format!(
-                "CREATE INDEX {} ON {} ({})",
-                e.quote(index),
-                conn.table_ref(schema, table),
-                cols.join(", ")
-            ))
-            .await?;
+            conn.execute(&super::sql::create_index(conn, schema, table, index, columns)).await?;
             changes.push(Change::IndexCreated { table: table.clone(), index: index.clone() });
             // InnoDB drops the index it made for a foreign key once another index serves it.
             let after = conn.index_columns(schema).await?;

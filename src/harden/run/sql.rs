@@ -123,3 +123,16 @@ pub(super) fn key_condition(dialect: Dialect, key_columns: &[String], key: &[Str
         .collect::<Vec<_>>()
         .join(" AND ")
 }
+
+/// `CREATE INDEX index ON table (columns)` for harden's index steps and their undo.
+pub(super) fn create_index(
+    conn: &TargetConn,
+    schema: Option<&str>,
+    table: &str,
+    index: &str,
+    columns: &[String],
+) -> String {
+    let e = conn.dialect().engine();
+    let cols: Vec<String> = columns.iter().map(|c| e.quote(c)).collect();
+    format!("CREATE INDEX {} ON {} ({})", e.quote(index), conn.table_ref(schema, table), cols.join(", "))
+}

@@ -167,14 +167,7 @@ async fn undo_change(
             if has_index(conn, schema, table, index).await? {
                 return Ok(Some(format!("index {index} is there (nothing to create again)")));
             }
-            let cols: Vec<String> = columns.iter().map(|c| e.quote(c)).collect();
-            conn.execute(&format!(
-                "CREATE INDEX {} ON {} ({})",
-                e.quote(index),
-                conn.table_ref(schema, table),
-                cols.join(", ")
-            ))
-            .await?;
+            conn.execute(&super::sql::create_index(conn, schema, table, index, columns)).await?;
             format!("index {index} that the server had replaced created again")
         }
         Change::ExtensionCreated { extension } => {
