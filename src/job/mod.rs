@@ -50,12 +50,19 @@ pub(crate) struct TableJob {
     pub(crate) rules: Vec<ColumnRule>,
 }
 
-/// An existing column's checks beyond its neutral type.
+/// A column's checks beyond its neutral type.
 #[derive(Clone, Default)]
 pub(crate) struct ColumnRule {
     /// The enum's (or SET's) labels; a value must be one of them, exactly.
     pub(crate) labels: Option<std::sync::Arc<Vec<String>>>,
     pub(crate) limit: ValueLimit,
+}
+
+impl ColumnRule {
+    /// Nothing to check beyond the type.
+    pub(crate) fn is_plain(&self) -> bool {
+        self.labels.is_none() && self.limit == ValueLimit::None
+    }
 }
 
 #[derive(Clone)]
@@ -120,7 +127,18 @@ pub(crate) fn create_jobs(plan: &Plan, schema: &SourceSchema, dialect: Dialect) 
                     (c.source_name.clone(), c.target_name.clone(), c.ty, c.epoch_unit.unwrap_or_default(), !c.nullable)
                 })
                 .collect();
-            Ok(job_for(t, tp, &columns, dialect, true))
+            let mut job = job_for(t, tp, &columns, dialect, true);
+            // What the planned spelling holds beyond the neutral type (a framework's MariaDB
+            // `TEXT` keeps 65,535 bytes; an enum's labels).
+            job.rules = tp
+                .columns
+                .iter()
+                .map(|c| ColumnRule {
+                    labels: c.labels.clone().map(std::sync::Arc::new),
+                    limit: dialect.engine().value_limit(&c.target_type),
+                })
+                .collect();
+            Ok(job)
         })
         .collect()
 }

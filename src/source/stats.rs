@@ -79,17 +79,26 @@ fn needs_stats(table: &Table, index: usize) -> bool {
         || rule.id == "blob_affinity"
 }
 
+/// FLOAT, SMALLINT, TEXT and BLOB: sized for SQLAlchemy's conventions (`apps`), whose
+/// MariaDB `FLOAT`, `TEXT` and `BLOB` hold less than cutover's own choices.
+fn is_sized(declared: &str) -> bool {
+    matches!(mapping::base_name(declared).as_str(), "FLOAT" | "SMALLINT" | "TEXT" | "BLOB")
+}
+
+/// `sizes`: also read the byte lengths and the float4 rule of the columns `is_sized` picks.
 pub(super) fn read(
     conn: &Connection,
     table: &mut Table,
     scope: StatsScope,
     parent_keys: &[String],
+    sizes: bool,
 ) -> rusqlite::Result<()> {
+    let sized = |i: usize| sizes && is_sized(&table.columns[i].declared_type);
     let picked: Vec<usize> = (0..table.columns.len())
         .filter(|i| {
             scope == StatsScope::All
                 || (scope == StatsScope::Decisions
-                    && (needs_stats(table, *i) || parent_keys.contains(&table.columns[*i].name)))
+                    && (needs_stats(table, *i) || parent_keys.contains(&table.columns[*i].name) || sized(*i)))
         })
         .collect();
     if picked.is_empty() {
@@ -98,7 +107,16 @@ pub(super) fn read(
     let cols: Vec<String> = picked.iter().map(|i| quote_sqlite(&table.columns[*i].name)).collect();
     let temporal: Vec<bool> = picked.iter().map(|i| is_temporal(&table.columns[*i].declared_type)).collect();
     let digits: Vec<bool> = picked.iter().map(|i| is_unsized_numeric(&table.columns[*i].declared_type)).collect();
-    let mut stats: Vec<ColumnStats> = picked.iter().map(|_| ColumnStats::default()).collect();
+    let mut stats: Vec<ColumnStats> = picked
+        .iter()
+        .map(|i| {
+            let mut s = ColumnStats::default();
+            if sized(*i) {
+                (s.max_bytes, s.float4_inexact) = (Some(0), Some(0));
+            }
+            s
+        })
+        .collect();
     let mut st = conn.prepare(&format!("SELECT {} FROM {}", cols.join(", "), quote_sqlite(&table.name)))?;
     let mut rows = st.query([])?;
     while let Some(row) = rows.next()? {
@@ -118,6 +136,11 @@ fn observe(s: &mut ColumnStats, v: ValueRef<'_>, temporal: bool, digits: bool) {
         ValueRef::Null => s.nulls += 1,
         ValueRef::Integer(i) => {
             s.integers += 1;
+            if let Some(n) = s.float4_inexact.as_mut() {
+                #[allow(clippy::cast_precision_loss)]
+                let f = i as f64;
+                *n += u64::from(f as i64 != i || !float4_keeps(f));
+            }
             s.min_integer = Some(s.min_integer.map_or(i, |m| m.min(i)));
             s.max_integer = Some(s.max_integer.map_or(i, |m| m.max(i)));
             if digits {
@@ -126,6 +149,9 @@ fn observe(s: &mut ColumnStats, v: ValueRef<'_>, temporal: bool, digits: bool) {
         }
         ValueRef::Real(f) => {
             s.reals += 1;
+            if let Some(n) = s.float4_inexact.as_mut() {
+                *n += u64::from(!float4_keeps(f));
+            }
             if f.fract() != 0.0 && f.is_finite() {
                 s.fractional_reals += 1;
             }
@@ -135,6 +161,7 @@ fn observe(s: &mut ColumnStats, v: ValueRef<'_>, temporal: bool, digits: bool) {
         }
         ValueRef::Text(t) => {
             s.texts += 1;
+            s.max_bytes = s.max_bytes.map(|m| m.max(t.len() as u64));
             if is_uuid_text(t) {
                 s.uuid_texts += 1;
             }
@@ -153,8 +180,19 @@ fn observe(s: &mut ColumnStats, v: ValueRef<'_>, temporal: bool, digits: bool) {
                 }
             }
         }
-        ValueRef::Blob(_) => s.blobs += 1,
+        ValueRef::Blob(b) => {
+            s.blobs += 1;
+            s.max_bytes = s.max_bytes.map(|m| m.max(b.len() as u64));
+        }
     }
+}
+
+/// The float4 rule (`convert::apptypes`): a 4-byte float keeps the value when its
+/// shortest text reads back as the value (0.1 and 19.99 do; 0.123456789 does not).
+fn float4_keeps(f: f64) -> bool {
+    #[allow(clippy::cast_possible_truncation)]
+    let narrow = f as f32;
+    f.is_nan() || f64::from(narrow) == f || format!("{narrow}").parse::<f64>().is_ok_and(|r| r == f)
 }
 
 /// A date/time text that ends in `Z` or a `±HH[:MM]` offset after its time part.

@@ -85,8 +85,9 @@ impl SqlDialect for MariaDb {
         }
     }
 
-    fn identity_column(&self, column: &str) -> String {
-        format!("{} BIGINT NOT NULL AUTO_INCREMENT", self.quote(column))
+    fn identity_column(&self, column: &str, ty: &ColumnType) -> String {
+        let ty = if matches!(ty, ColumnType::Integer { .. }) { self.render_type(ty) } else { "BIGINT".into() };
+        format!("{} {ty} NOT NULL AUTO_INCREMENT", self.quote(column))
     }
 
     fn string_literal(&self, s: &str) -> String {
@@ -280,7 +281,12 @@ impl SqlDialect for MariaDb {
     }
 
     fn creates(&self, ty: &ColumnType) -> bool {
-        matches!(ty, ColumnType::Float4) || super::default_creates(ty)
+        matches!(ty, ColumnType::Float4 | ColumnType::Enum) || super::default_creates(ty)
+    }
+
+    fn enum_type(&self, _schema: Option<&str>, _name: &str, labels: &[String]) -> Option<(String, Option<String>)> {
+        let labels: Vec<String> = labels.iter().map(|l| self.string_literal(l)).collect();
+        Some((format!("ENUM({})", labels.join(",")), None))
     }
 
     fn collision_hint(&self) -> &'static str {

@@ -56,7 +56,7 @@ impl SqlDialect for Sqlite {
         }
     }
 
-    fn identity_column(&self, column: &str) -> String {
+    fn identity_column(&self, column: &str, _ty: &ColumnType) -> String {
         format!("{} INTEGER", self.quote(column))
     }
 
@@ -108,7 +108,7 @@ impl SqlDialect for Sqlite {
     }
 
     /// The rowid alias itself, which is the primary key.
-    fn identity_definition(&self, column: &str, autoincrement: bool) -> (String, bool) {
+    fn identity_definition(&self, column: &str, _ty: &ColumnType, autoincrement: bool) -> (String, bool) {
         (
             format!("{} INTEGER PRIMARY KEY{}", self.quote(column), if autoincrement { " AUTOINCREMENT" } else { "" }),
             true,
