@@ -180,6 +180,24 @@ pub fn convention(
             }
         }
         App::Laravel => {
+            // Laravel's MySQL grammar writes DATETIME and TIMESTAMP without fractions, and
+            // Eloquent parses 'Y-m-d H:i:s': a DATETIME(6) prints `.000000` it cannot read.
+            if base == "DATETIME"
+                && dialect == Dialect::MariaDb
+                && *current == (ColumnType::Timestamp { tz: false })
+                && c.stats.texts_with_fraction == 0
+                && c.stats.texts_with_offset == 0
+                && c.stats.texts == c.stats.non_null()
+            {
+                return Some(Convention {
+                    spelling: Some("DATETIME"),
+                    ..Convention::new(
+                        ColumnType::Timestamp { tz: false },
+                        "laravel_datetime",
+                        "datetime: Laravel's timestamps and dateTime are whole seconds on MariaDB (Eloquent reads 'Y-m-d H:i:s'), and no value has a fraction: DATETIME",
+                    )
+                });
+            }
             if base == "TINYINT"
                 && args == [1]
                 && c.stats.min_integer.unwrap_or(0) >= 0
@@ -303,6 +321,7 @@ pub struct Assumption {
 const DJANGO_DURATION: &str = "Django stores a DurationField and a BigIntegerField alike as bigint (microseconds for a duration): planned as bigint; for a DurationField set type = \"interval\" in cutover.toml";
 const DJANGO_DECIMAL_PG: &str = "Django's decimal_places is not in the SQLite file (its NUMERIC affinity dropped trailing zeros): planned as numeric without a scale; set type = \"decimal(p,s)\" from the model's max_digits and decimal_places, or move the data in existing mode (the app's migrations carry the scale)";
 const DJANGO_DECIMAL_MARIADB: &str = "Django's decimal_places is not in the SQLite file (its NUMERIC affinity dropped trailing zeros): sized from the digits the values hold; set type = \"decimal(p,s)\" from the model's max_digits and decimal_places, or move the data in existing mode (the app's migrations carry the scale)";
+const LARAVEL_DECIMAL: &str = "Laravel's SQLite grammar writes decimal(p, s) as a bare numeric, so the precision and scale are not in the file: planned without them (PostgreSQL numeric; MariaDB sized from the digits the values hold); set type = \"decimal(p,s)\" from the migration's decimal('column', p, s)";
 const SQLALCHEMY_KEY: &str = "SQLAlchemy writes INTEGER PRIMARY KEY for an Integer key, and for a BigInteger key given an Integer variant on SQLite (the usual way to keep SQLite's rowid): planned as integer; for a key the model declares BigInteger set type = \"bigint\" in cutover.toml (the foreign keys to it follow)";
 const SQLALCHEMY_DATETIME: &str = "SQLAlchemy stores DateTime, DateTime(timezone=True) and Interval alike as DATETIME on SQLite: planned as timestamp; set type = \"timestamptz\" for a DateTime(timezone=True), type = \"interval\" for an Interval";
 const SQLALCHEMY_UUID_MARIADB: &str = "SQLAlchemy 2.1 keeps a Uuid in MariaDB's UUID, 2.0 in CHAR(32): planned as UUID; with SQLAlchemy 2.0 set type = \"char(32)\" for each, and for the columns that refer to them";
@@ -323,6 +342,7 @@ pub fn assumptions(app: Option<App>, t: &Table, dialect: Dialect) -> Vec<Assumpt
             Some(App::Django) if base == "BIGINT" && !in_key(c) && postgres => DJANGO_DURATION,
             Some(App::Django) if base == "DECIMAL" && args.is_empty() && postgres => DJANGO_DECIMAL_PG,
             Some(App::Django) if base == "DECIMAL" && args.is_empty() => DJANGO_DECIMAL_MARIADB,
+            Some(App::Laravel) if base == "NUMERIC" && args.is_empty() => LARAVEL_DECIMAL,
             Some(App::Sqlalchemy)
                 if alias.as_deref() == Some(c.name.as_str()) && base == "INTEGER" && alias_fits_i32(t) =>
             {

@@ -211,6 +211,8 @@ pub struct ColumnStats {
     pub max_integer: Option<i64>,
     /// TEXT values that end with a UTC offset or `Z` after a time (date/time columns only).
     pub texts_with_offset: u64,
+    /// TEXT values with a fraction of a second after a time (date/time columns only).
+    pub texts_with_fraction: u64,
     /// Digits before / after the decimal point of the widest value (NUMERIC columns only).
     pub max_integer_digits: Option<u32>,
     pub max_fraction_digits: Option<u32>,

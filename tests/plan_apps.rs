@@ -244,14 +244,32 @@ fn rails_and_laravel_conventions_and_their_look_alikes() {
         dir.path(),
         "CREATE TABLE migrations (id integer primary key autoincrement not null, migration varchar not null, batch integer not null);
          CREATE TABLE users (id integer primary key autoincrement not null, is_admin tinyint(1) not null default '0',
-           level tinyint(1) not null, uuid varchar(36) not null);
-         INSERT INTO users VALUES (1, 1, 2, '550e8400-e29b-41d4-a716-446655440000'), (2, 0, 1, '550e8400-e29b-41d4-a716-446655440002');",
+           level tinyint(1) not null, uuid varchar(36) not null, created_at datetime, seen_at datetime, balance numeric);
+         INSERT INTO users VALUES (1, 1, 2, '550e8400-e29b-41d4-a716-446655440000', '2024-01-02 03:04:05', '2024-01-02 03:04:05.25', 1.5),
+           (2, 0, 1, '550e8400-e29b-41d4-a716-446655440002', NULL, NULL, 2);",
     );
     let p = plan(&laravel, "mariadb", None);
     assert_eq!(p["framework"], "laravel");
     assert_eq!(column(&p, "users", "is_admin"), ("laravel_boolean".into(), "TINYINT(1)".into()));
     assert_eq!(column(&p, "users", "level").0, "int_affinity", "a tinyint(1) holding 2 is not a boolean");
     assert_eq!(column(&p, "users", "uuid"), ("laravel_uuid".into(), "UUID".into()));
+    // Whole seconds, as Laravel writes them: DATETIME; a value with a fraction keeps DATETIME(6).
+    assert_eq!(column(&p, "users", "created_at"), ("laravel_datetime".into(), "DATETIME".into()));
+    assert_eq!(column(&p, "users", "seen_at"), ("datetime".into(), "DATETIME(6)".into()));
+    // PostgreSQL's timestamp prints whole seconds without a fraction: nothing to change.
+    assert_eq!(column(&plan(&laravel, "postgres", None), "users", "created_at").1, "timestamp");
+    // A bare numeric: the scale is not in the file, and the note says how to give it.
+    let notes: Vec<String> = p["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "app_assumption")
+        .map(|f| format!("{}: {}", f["object"].as_str().unwrap(), f["message"].as_str().unwrap()))
+        .collect();
+    assert!(
+        notes.len() == 1 && notes[0].starts_with("users.balance: ") && notes[0].contains("decimal(p,s)"),
+        "{notes:?}"
+    );
 }
 
 #[test]

@@ -128,6 +128,8 @@ pub(crate) fn create_jobs(plan: &Plan, schema: &SourceSchema, dialect: Dialect) 
                 })
                 .collect();
             let mut job = job_for(t, tp, &columns, dialect, true);
+            // A planned DATETIME without fractions (a framework's) refuses a value with one.
+            job.fraction_digits = tp.columns.iter().map(|c| dialect.engine().fraction_digits(&c.target_type)).collect();
             // What the planned spelling holds beyond the neutral type (a framework's MariaDB
             // `TEXT` keeps 65,535 bytes; an enum's labels).
             job.rules = tp

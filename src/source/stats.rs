@@ -174,6 +174,9 @@ fn observe(s: &mut ColumnStats, v: ValueRef<'_>, temporal: bool, digits: bool) {
             if temporal && has_offset(t) {
                 s.texts_with_offset += 1;
             }
+            if temporal && has_fraction(t) {
+                s.texts_with_fraction += 1;
+            }
             if digits {
                 if let Ok(text) = std::str::from_utf8(t) {
                     count_digits(s, text.trim());
@@ -209,6 +212,13 @@ fn has_offset(t: &[u8]) -> bool {
     })
 }
 
+/// A date/time text with a fraction of a second: digits after a `.` that follows a `:`.
+fn has_fraction(t: &[u8]) -> bool {
+    let Some(colon) = t.iter().position(|b| *b == b':') else { return false };
+    let rest = &t[colon..];
+    rest.iter().position(|b| *b == b'.').is_some_and(|dot| rest.get(dot + 1).is_some_and(u8::is_ascii_digit))
+}
+
 /// Track the widest integer part and fraction of a numeric value's text.
 fn count_digits(s: &mut ColumnStats, text: &str) {
     let Ok(d) = text.parse::<rust_decimal::Decimal>() else { return };
@@ -223,6 +233,14 @@ fn count_digits(s: &mut ColumnStats, text: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fractions_are_found_only_after_a_time() {
+        assert!(has_fraction(b"2023-01-01 10:00:00.5"));
+        assert!(has_fraction(b"10:00:00.000001"));
+        assert!(!has_fraction(b"2023-01-01 10:00:00"));
+        assert!(!has_fraction(b"2023.01.01"));
+    }
 
     #[test]
     fn offsets_are_found_only_after_a_time() {
