@@ -148,7 +148,11 @@ impl MigrationReport {
             out.push_str(&format!("warning: {w}\n"));
         }
         if self.dry_run && !self.rejects.is_empty() {
-            out.push_str(&format!("\n{} values would not convert:\n", self.rejects_total));
+            out.push_str(&format!(
+                "\n{} {} would not convert:\n",
+                thousands(self.rejects_total),
+                plural(self.rejects_total, "value", "values")
+            ));
             for r in self.rejects.iter().take(50) {
                 out.push_str(&format!("  {} {} {}: {} ({})\n", r.table, r.key, r.column, r.value, r.reason));
             }

@@ -131,8 +131,9 @@ pub(super) async fn existing_tables(
         }
         if rows > 0 && !opts.truncate {
             problems.push(format!(
-                "target table {} already holds {rows} rows (pass --truncate to empty it first)",
-                tp.target_name
+                "target table {} already holds {rows} {} (pass --truncate to empty it first)",
+                tp.target_name,
+                crate::output::plural(rows, "row", "rows")
             ));
         }
         if rows > 0 {
