@@ -62,7 +62,7 @@ pub fn detect(schema: &SourceSchema, configured: Option<&str>) -> Result<Detecte
     let found = if has("django_migrations") && has("django_content_type") {
         Some((App::Django, "tables django_migrations and django_content_type"))
     } else if has("alembic_version") {
-        Some((App::Sqlalchemy, "table alembic_version (Alembic's migrations)"))
+        Some((App::Sqlalchemy, "table alembic_version, Alembic's bookkeeping"))
     } else if has("schema_migrations") && has("ar_internal_metadata") {
         Some((App::Rails, "tables schema_migrations and ar_internal_metadata"))
     } else if laravel_migrations {
