@@ -296,7 +296,8 @@ pub(crate) fn convert_row(row: &rusqlite::Row<'_>, job: &TableJob) -> Result<Vec
             }));
         }
         let mut value = value;
-        if let Some(reject) = apply_rule(&mut value, &job.rules[c], job.types[c].0) {
+        let rule = &job.rules[c];
+        if let Some(reject) = (!rule.is_plain()).then(|| apply_rule(&mut value, rule, job.types[c].0)).flatten() {
             return Err(Box::new(Reject {
                 table: job.source_name.clone(),
                 key: row_key(row, job),

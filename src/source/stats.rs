@@ -107,6 +107,9 @@ pub(super) fn read(
     let cols: Vec<String> = picked.iter().map(|i| quote_sqlite(&table.columns[*i].name)).collect();
     let temporal: Vec<bool> = picked.iter().map(|i| is_temporal(&table.columns[*i].declared_type)).collect();
     let digits: Vec<bool> = picked.iter().map(|i| is_unsized_numeric(&table.columns[*i].declared_type)).collect();
+    // Django keeps a GenericIPAddressField in CHAR(39): only there are addresses counted.
+    let ips: Vec<bool> =
+        picked.iter().map(|i| mapping::type_args(&table.columns[*i].declared_type)[..] == [39]).collect();
     let mut stats: Vec<ColumnStats> = picked
         .iter()
         .map(|i| {
@@ -122,7 +125,7 @@ pub(super) fn read(
     while let Some(row) = rows.next()? {
         for (k, s) in stats.iter_mut().enumerate() {
             let v = row.get_ref(k)?;
-            observe(s, v, temporal[k], digits[k]);
+            observe(s, v, temporal[k], digits[k], ips[k]);
         }
     }
     for (k, i) in picked.into_iter().enumerate() {
@@ -131,7 +134,7 @@ pub(super) fn read(
     Ok(())
 }
 
-fn observe(s: &mut ColumnStats, v: ValueRef<'_>, temporal: bool, digits: bool) {
+fn observe(s: &mut ColumnStats, v: ValueRef<'_>, temporal: bool, digits: bool, ips: bool) {
     match v {
         ValueRef::Null => s.nulls += 1,
         ValueRef::Integer(i) => {
@@ -165,7 +168,7 @@ fn observe(s: &mut ColumnStats, v: ValueRef<'_>, temporal: bool, digits: bool) {
             if is_uuid_text(t) {
                 s.uuid_texts += 1;
             }
-            if t.len() <= 39 && std::str::from_utf8(t).is_ok_and(|a| a.parse::<std::net::IpAddr>().is_ok()) {
+            if ips && t.len() <= 39 && std::str::from_utf8(t).is_ok_and(|a| a.parse::<std::net::IpAddr>().is_ok()) {
                 s.ip_texts += 1;
             }
             // Characters = bytes that do not continue a UTF-8 sequence.
@@ -255,7 +258,7 @@ mod tests {
     fn digits_of_mixed_numeric_values() {
         let mut s = ColumnStats::default();
         for v in [ValueRef::Integer(12345), ValueRef::Real(0.125), ValueRef::Text(b"-7.5")] {
-            observe(&mut s, v, false, true);
+            observe(&mut s, v, false, true, false);
         }
         assert_eq!((s.max_integer_digits, s.max_fraction_digits), (Some(5), Some(3)));
         assert_eq!((s.integers, s.reals, s.texts), (1, 1, 1));
