@@ -60,6 +60,12 @@ pub struct MigrateArgs {
     /// counts are checked, unfinished ones are redone.
     #[arg(long)]
     pub resume: bool,
+    /// Start over the run recorded in the state file, into the same target: in create mode,
+    /// drop exactly the tables that run created (refused, with nothing dropped, when another
+    /// table of the target references one of them); in existing mode, empty the selected
+    /// tables again as --truncate does. Then migrate from the beginning.
+    #[arg(long, conflicts_with_all = ["resume", "dry_run"])]
+    pub restart: bool,
     /// Read and convert every row and run every check, write nothing; list every value that would fail.
     #[arg(long)]
     pub dry_run: bool,
@@ -106,11 +112,13 @@ pub fn run(args: MigrateArgs) -> Result<Outcome, CliError> {
         target_schema: args.target_schema.clone().or_else(|| resolved.config.target_schema.clone()),
         schema_mode: args.schema_mode,
         jobs,
-        truncate: args.truncate,
+        // --restart in existing mode empties the selected tables again.
+        truncate: args.truncate || (args.restart && args.schema_mode == SchemaMode::Existing),
         on_error: args.on_error,
         reject_file: args.reject_file.clone(),
         state_file: args.state.clone(),
         resume: args.resume,
+        restart: args.restart,
         dry_run: args.dry_run,
         include: args.tables.clone(),
         exclude: args.exclude.clone(),

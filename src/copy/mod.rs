@@ -14,6 +14,7 @@ pub mod progress;
 mod queue;
 mod reader;
 mod reject;
+mod restart;
 mod resume;
 pub mod state;
 mod tables;
@@ -50,6 +51,7 @@ pub enum OnError {
     Reject,
 }
 
+#[derive(Clone)]
 pub struct MigrateOptions<'a> {
     pub source: PathBuf,
     pub target: TargetUrl,
@@ -62,6 +64,9 @@ pub struct MigrateOptions<'a> {
     pub reject_file: Option<PathBuf>,
     pub state_file: PathBuf,
     pub resume: bool,
+    /// Start over: drop the tables the recorded run created (create mode), or empty the
+    /// selected tables again (existing mode, with `truncate` on), then run from the beginning.
+    pub restart: bool,
     pub dry_run: bool,
     pub include: Vec<String>,
     pub exclude: Vec<String>,
@@ -141,8 +146,9 @@ pub async fn migrate(opts: &MigrateOptions<'_>) -> Result<MigrationReport, Migra
     }
     let lint_findings = checks::lint_first(opts, &source, &schema, &plan)?;
     let mut report = new_report(opts, &schema, &plan, lint_findings);
-    let mut state = resume::prepare_state(opts, &schema, &mut report)?;
+    let resume::Prepared { mut state, earlier } = resume::prepare_state(opts, &schema, &mut report)?;
     let mut conns = connect(opts).await?;
+    resume::check_earlier_run(opts, &plan, &mut conns, earlier.as_ref(), &mut report).await?;
     report.server_version = conns.first().map(|c| c.version().to_string()).unwrap_or_default();
     report.connection_encrypted = conns.first().and_then(TargetConn::encrypted);
     state.connection_encrypted = report.connection_encrypted;
@@ -180,6 +186,17 @@ pub async fn migrate(opts: &MigrateOptions<'_>) -> Result<MigrationReport, Migra
     report.seconds = started.elapsed().as_secs_f64();
     post.map_err(|e| e.with_times(&report))?;
     Ok(finish_report(report, rejects, started))
+}
+
+/// Whether the finished migration that `state` records is still in the target (`golive`
+/// skips a finished migration): refused, with the fix, when its tables are gone or empty
+/// (the database was dropped and created again).
+pub async fn check_finished_migration(opts: &MigrateOptions<'_>, state: &state::State) -> Result<(), MigrateError> {
+    let mut conn = TargetConn::connect(&opts.target).await?;
+    let resumed = MigrateOptions { resume: true, restart: false, ..opts.clone() };
+    let engine = opts.target.dialect.engine();
+    let schema = engine.default_schema().map(|d| opts.target_schema.clone().unwrap_or_else(|| d.to_string()));
+    resume::check_finished_run(&resumed, schema.as_deref(), &mut conn, state, &mut Vec::new()).await
 }
 
 /// The plan of this run (the tables selected), refused when it has errors.

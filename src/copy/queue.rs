@@ -276,13 +276,8 @@ fn record(
     report: &mut MigrationReport,
 ) {
     for (job, result) in jobs.iter().zip(results) {
-        let entry = state.tables.entry(job.source_name.clone()).or_insert_with(|| TableState {
-            status: TableStatus::Pending,
-            rows_read: 0,
-            rows_written: 0,
-            rows_rejected: 0,
-            created_by_cutover: false,
-        });
+        let entry =
+            state.tables.entry(job.source_name.clone()).or_insert_with(|| TableState::pending(&job.target_name, false));
         if result.count_checked && !opts.dry_run {
             entry.status = TableStatus::Done;
             entry.rows_read = result.read;

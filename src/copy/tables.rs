@@ -54,16 +54,7 @@ pub(super) async fn create_tables(
         }
         // Recorded before it is created: a run killed right after CREATE TABLE still knows the table is its own.
         if let Some(tp) = is_table {
-            state.tables.insert(
-                tp.source_name.clone(),
-                TableState {
-                    status: TableStatus::Pending,
-                    rows_read: 0,
-                    rows_written: 0,
-                    rows_rejected: 0,
-                    created_by_cutover: true,
-                },
-            );
+            state.tables.insert(tp.source_name.clone(), TableState::pending(&tp.target_name, true));
             if !opts.dry_run {
                 state.save(&opts.state_file)?;
             }

@@ -101,13 +101,8 @@ impl WriterTask {
     /// The table is committed: say so in the state file at once.
     fn record(&self, written: u64) -> Result<(), TargetError> {
         let mut st = self.state.lock().map_err(|_| self.error("recording", "state lock poisoned".into()))?;
-        let entry = st.tables.entry(self.source_name.clone()).or_insert_with(|| TableState {
-            status: TableStatus::Pending,
-            rows_read: 0,
-            rows_written: 0,
-            rows_rejected: 0,
-            created_by_cutover: false,
-        });
+        let entry =
+            st.tables.entry(self.source_name.clone()).or_insert_with(|| TableState::pending(&self.table, false));
         entry.status = TableStatus::Done;
         entry.rows_written = written;
         st.save(&self.state_file).map_err(|e| self.error("recording", e.to_string()))

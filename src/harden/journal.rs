@@ -124,6 +124,8 @@ pub enum JournalError {
 impl Journal {
     /// The journal at `path`, or an empty one when the file does not exist yet.
     pub fn load(path: &Path) -> Result<Journal, JournalError> {
+        // A run killed between writing the temporary file and renaming it left it behind.
+        crate::copy::state::remove_temporaries_beside(path, ".cutover-journal");
         if !path.exists() {
             return Ok(Journal::default());
         }
@@ -171,7 +173,7 @@ impl Journal {
     pub fn revoked_under(&self, target: &str) -> Option<&str> {
         self.runs
             .iter()
-            .filter(|r| r.target == target && r.undone_at.is_none())
+            .filter(|r| crate::target::url::same_target(&r.target, target) && r.undone_at.is_none())
             // A step stopped before its COMMIT was confirmed may not have revoked anything.
             .flat_map(|r| r.steps.iter().filter(|s| !s.undone && !s.unconfirmed))
             .flat_map(|s| s.changes.iter())
