@@ -157,6 +157,7 @@ pub async fn migrate(opts: &MigrateOptions<'_>) -> Result<MigrationReport, Migra
         tables::prepare(opts, &plan, &source, &schema, &mut conns, &mut state, &progress, &mut report.findings).await?;
     // Opened once the checks passed: a refused run leaves no reject file behind.
     let mut rejects = RejectSink::open(opts)?;
+    rejects.orphans = std::sync::Arc::new(orphans_to_set_aside(opts, &source, &plan, &jobs, &progress)?);
     let fk_checks_off = tables::foreign_key_checks_off(opts, &plan, &mut conns).await?;
     let copied = queue::copy_tables(
         opts,
@@ -197,6 +198,23 @@ pub async fn check_finished_migration(opts: &MigrateOptions<'_>, state: &state::
     let engine = opts.target.dialect.engine();
     let schema = engine.default_schema().map(|d| opts.target_schema.clone().unwrap_or_else(|| d.to_string()));
     resume::check_finished_run(&resumed, schema.as_deref(), &mut conn, state, &mut Vec::new()).await
+}
+
+/// Reject mode (create mode): the child rows whose parent row is missing in the source or
+/// set aside, which the foreign keys added after the data would refuse.
+fn orphans_to_set_aside(
+    opts: &MigrateOptions<'_>,
+    source: &Source,
+    plan: &Plan,
+    jobs: &[crate::job::TableJob],
+    progress: &Progress,
+) -> Result<crate::job::orphans::FkRejects, MigrateError> {
+    if opts.on_error != OnError::Reject || opts.schema_mode != SchemaMode::Create {
+        return Ok(Default::default());
+    }
+    progress.phase("finding rows whose parent row is missing or rejected (--on-error reject)");
+    crate::job::orphans::find(source.connection(), plan, jobs)
+        .map_err(|reason| MigrateError::Io { path: opts.source.clone(), reason })
 }
 
 /// The plan of this run (the tables selected), refused when it has errors.
@@ -269,6 +287,7 @@ async fn connect(opts: &MigrateOptions<'_>) -> Result<Vec<TargetConn>, MigrateEr
 /// The rejects, the tables in tier order, and whether every table was counted.
 fn finish_report(mut report: MigrationReport, rejects: RejectSink, started: Instant) -> MigrationReport {
     report.rejects_total = rejects.total;
+    report.rejects_fk_orphans = rejects.orphans_written;
     report.rejects = rejects.listed;
     report.tables.sort_by(|a, b| (a.tier, &a.table).cmp(&(b.tier, &b.table)));
     report.complete = report.tables.iter().all(|t| t.count_checked);

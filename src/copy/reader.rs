@@ -9,7 +9,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::progress::Progress;
 use super::reject::RejectSink;
 use super::{OnError, RowFailure};
-use crate::job::{convert_row, TableJob};
+use crate::job::{convert_row, row_key, TableJob};
 use crate::value::Value;
 
 /// Rows per batch sent to a writer.
@@ -57,6 +57,8 @@ pub(super) fn read_tables(
         stmts.iter_mut().enumerate().collect();
     let mut active: Vec<(usize, rusqlite::Rows<'_>, Instant)> = Vec::new();
     let strict = on_error == OnError::Strict && !dry_run;
+    // Shared, not borrowed: the sink is written to while they are looked up.
+    let planned = rejects.orphans.clone();
     loop {
         while active.len() < slots {
             let Some((i, st)) = pending.pop_front() else { break };
@@ -77,6 +79,7 @@ pub(super) fn read_tables(
             let (i, rows, started) = &mut active[k];
             let i = *i;
             let job = &jobs[i];
+            let orphans = planned.of(&job.source_name);
             let mut batch = Vec::with_capacity(BATCH_ROWS);
             let mut finished = false;
             while batch.len() < BATCH_ROWS {
@@ -90,7 +93,17 @@ pub(super) fn read_tables(
                 };
                 stats[i].read += 1;
                 match convert_row(row, job) {
-                    Ok(values) => batch.push(values),
+                    Ok(values) => match orphans.and_then(|o| o.get(&row_key(row, job))) {
+                        // Its parent row is missing or set aside: the target's key would refuse it.
+                        Some(orphan) => {
+                            stats[i].rejected += 1;
+                            let orphan = orphan.clone();
+                            if let Err(e) = rejects.write(orphan) {
+                                return Err(ReadFailure::Other(e, stats));
+                            }
+                        }
+                        None => batch.push(values),
+                    },
                     Err(reject) => {
                         stats[i].rejected += 1;
                         if strict {

@@ -35,6 +35,7 @@ pub(super) fn prepare_state(
         connection_encrypted: None,
         post_load_next: 0,
         finished: false,
+        on_error: Some(format!("{:?}", opts.on_error).to_lowercase()),
         tables: BTreeMap::new(),
     };
     if opts.dry_run {
@@ -91,6 +92,11 @@ pub(super) fn prepare_state(
             )));
         }
         let earlier = st.finished.then(|| st.clone());
+        let mut st = st;
+        if opts.on_error == super::OnError::Reject {
+            // Rows this run sets aside are not expected in the target either.
+            st.on_error = Some("reject".into());
+        }
         return Ok(Prepared { state: st, earlier });
     }
     if !st.finished {

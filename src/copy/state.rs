@@ -65,6 +65,10 @@ pub struct State {
     /// Index of the first post-load statement (indexes, FKs, resets, views) not yet run.
     pub post_load_next: usize,
     pub finished: bool,
+    /// `strict` or `reject` (`--on-error`); absent in state files of earlier versions.
+    /// verify expects the rows a reject-mode run set aside for a foreign key to be absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_error: Option<String>,
     pub tables: BTreeMap<String, TableState>,
 }
 
