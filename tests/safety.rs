@@ -363,7 +363,10 @@ fn gate_after_migrate_verify_finds_the_verification() {
     let (code, out, err) = run(&["migrate", "--config", "cutover.toml", "--verify", "--progress", "none"]);
     assert_eq!(code, 0, "{err}\n{out}");
     assert!(out.contains("VERIFIED"), "{out}");
-    assert!(dir.path().join("cutover-verify.json").exists(), "migrate --verify writes the report the gate reads");
+    assert!(
+        target_folder(dir.path(), "sqlite://t.sqlite").join("verify.json").exists(),
+        "migrate --verify writes the report the gate reads"
+    );
     let (_, out, err) = run(&["gate", "--config", "cutover.toml", "--format", "json"]);
     let report: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}\n{out}"));
     let check = report["checks"].as_array().unwrap().iter().find(|c| c["id"] == "migration_verified").unwrap().clone();
@@ -451,7 +454,7 @@ fn sessions_signed_by_an_old_secret_are_revoked_in_every_target() {
     assert!(out.contains("user_sessions"), "harden b revokes the sessions: {out}");
     assert_eq!(active("b"), 0, "sessions signed by the old secret stay valid in b");
     assert_eq!(sessions_check("b")["status"], "pass");
-    let journal = std::fs::read_to_string(d.join("cutover-journal.json")).unwrap();
+    let journal = std::fs::read_to_string(target_folder(d, "sqlite://b.sqlite").join("journal.json")).unwrap();
     let env = std::fs::read_to_string(d.join("app.env")).unwrap();
     let secret = env.lines().find_map(|l| l.strip_prefix("SECRET_KEY=")).unwrap().trim_matches('"');
     assert!(!journal.contains(secret), "the journal holds a fingerprint, never the secret");

@@ -137,6 +137,7 @@ impl State {
         let err = |e: std::io::Error| StateError::Write { path: path.into(), reason: e.to_string() };
         let text = serde_json::to_string_pretty(self)
             .map_err(|e| StateError::Write { path: path.into(), reason: e.to_string() })?;
+        crate::workspace::create_parent(path).map_err(err)?;
         let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         let mut tmp = tempfile::Builder::new().prefix(TEMP_PREFIX).tempfile_in(dir).map_err(err)?;
         tmp.write_all(text.as_bytes()).map_err(err)?;

@@ -1,6 +1,6 @@
 //! The hardening journal: for every run of `cutover harden`, what each step changed and
 //! the values before, so that `harden --undo RUN_ID` restores them exactly. One JSON
-//! file (default `cutover-journal.json`), written atomically before and after every
+//! file (default `.cutover/<target>/journal.json`), written atomically before and after every
 //! step (and before each change that commits on its own), mode 0600. It never holds a
 //! password, a password hash or a secret: rows are named by their primary key, env
 //! files by the path of their backup.
@@ -139,6 +139,7 @@ impl Journal {
         let err = |e: std::io::Error| JournalError::Write { path: path.into(), reason: e.to_string() };
         let text = serde_json::to_string_pretty(self)
             .map_err(|e| JournalError::Write { path: path.into(), reason: e.to_string() })?;
+        crate::workspace::create_parent(path).map_err(err)?;
         let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         let mut tmp = tempfile::Builder::new().prefix(".cutover-journal").tempfile_in(dir).map_err(err)?;
         tmp.write_all(text.as_bytes()).map_err(err)?;
