@@ -209,7 +209,8 @@ fn orphans_to_set_aside(
     jobs: &[crate::job::TableJob],
     progress: &Progress,
 ) -> Result<crate::job::orphans::FkRejects, MigrateError> {
-    if opts.on_error != OnError::Reject || opts.schema_mode != SchemaMode::Create {
+    let keys = plan.tables.iter().any(|t| !t.foreign_keys.is_empty());
+    if opts.on_error != OnError::Reject || opts.schema_mode != SchemaMode::Create || !keys {
         return Ok(Default::default());
     }
     progress.phase("finding rows whose parent row is missing or rejected (--on-error reject)");
