@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use tokio::sync::{mpsc, oneshot};
 
 use super::progress::Progress;
-use super::reader::{read_tables, ReadFailure, Started};
+use super::reader::{read_tables, ReadCounts, ReadFailure, Started};
 use super::reject::RejectSink;
 use super::state::{State, TableState, TableStatus};
 use super::writer::WriterTask;
@@ -76,7 +76,7 @@ pub(super) async fn copy_queue(
         }
         let job = &jobs[i];
         let (tx, rx) = mpsc::channel::<Vec<Vec<Value>>>(CHANNEL_BATCHES);
-        let (vtx, vrx) = oneshot::channel::<Option<u64>>();
+        let (vtx, vrx) = oneshot::channel::<Option<ReadCounts>>();
         let task = WriterTask {
             target: opts.target.to_string(),
             table: job.target_name.clone(),

@@ -22,7 +22,21 @@ pub(super) struct ReadStats {
 }
 
 /// The channel to a table's writer and the sender of its verdict (None in a dry run).
-pub(super) type Started = (Option<mpsc::Sender<Vec<Vec<Value>>>>, Option<oneshot::Sender<Option<u64>>>);
+pub(super) type Started = (Option<mpsc::Sender<Vec<Vec<Value>>>>, Option<oneshot::Sender<Option<ReadCounts>>>);
+
+/// What the reader tells a table's writer once it has read the whole table: the rows
+/// to expect, and (for the state file, recorded at the commit) the rows read and set aside.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct ReadCounts {
+    pub(super) read: u64,
+    pub(super) rejected: u64,
+}
+
+impl ReadCounts {
+    pub(super) fn expected(self) -> u64 {
+        self.read - self.rejected
+    }
+}
 
 pub(super) enum ReadFailure {
     Conversion(RowFailure, Vec<ReadStats>),
@@ -45,7 +59,7 @@ pub(super) fn read_tables(
 ) -> Result<Vec<ReadStats>, ReadFailure> {
     let mut stats: Vec<ReadStats> = jobs.iter().map(|_| ReadStats { read: 0, rejected: 0, seconds: 0.0 }).collect();
     let mut senders: Vec<Option<mpsc::Sender<Vec<Vec<Value>>>>> = jobs.iter().map(|_| None).collect();
-    let mut verdicts: Vec<Option<oneshot::Sender<Option<u64>>>> = jobs.iter().map(|_| None).collect();
+    let mut verdicts: Vec<Option<oneshot::Sender<Option<ReadCounts>>>> = jobs.iter().map(|_| None).collect();
     let mut stmts = Vec::new();
     for j in jobs {
         match conn.prepare(&j.select) {
@@ -131,7 +145,7 @@ pub(super) fn read_tables(
                 stats[i].seconds = started.elapsed().as_secs_f64();
                 senders[i] = None;
                 if let Some(v) = verdicts[i].take() {
-                    let _ = v.send(Some(stats[i].read - stats[i].rejected));
+                    let _ = v.send(Some(ReadCounts { read: stats[i].read, rejected: stats[i].rejected }));
                 }
                 drop(active.remove(k));
             } else {
