@@ -89,6 +89,13 @@ async fn dropped_target(dialect: Dialect, test: &str) {
     assert_eq!(code, 0, "{err}");
     // The database is dropped and created again, empty.
     let db = ScratchDb::new(dialect, test).await;
+    // verify says why every table differs, once, with the fix.
+    let (code, out, _) = verify(&src, &db, &state, &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("all 3 table(s) it loaded are missing or empty now: the database was dropped and created again"),
+        "{out}"
+    );
     let (code, out, err) = migrate(&src, &db, &state, &["--resume"]);
     assert_eq!(code, 2, "{err}\n{out}");
     assert!(err.contains("has lost its data since: missing: client, line, orders"), "{err}");

@@ -46,7 +46,7 @@ use levels::{checksum_level, count_level};
 use narrowing::{diff_rows, key_label, values_label};
 pub use report::{ColumnDiff, FkVerdict, IdentityVerdict, PostLoadVerdict, RowDiff, TableVerdict, VerifyReport};
 use specs::{table_specs, Spec};
-use target_checks::{foreign_keys, identities, post_load, source_changed};
+use target_checks::{foreign_keys, identities, post_load, source_changed, target_lost};
 
 /// Segments per table: a difference is narrowed to the rows of its segments.
 pub const SEGMENTS: usize = 256;
@@ -169,6 +169,7 @@ pub async fn verify(opts: &VerifyOptions<'_>) -> Result<VerifyReport, VerifyErro
     }
     if let Some(st) = &state {
         source_changed(&mut report, st, &schema, &verdicts);
+        target_lost(&mut report, st, &verdicts, &opts.target.to_string());
     }
     verdicts.sort_by(|a, b| (a.tier, &a.table).cmp(&(b.tier, &b.table)));
     report.tables = verdicts;
