@@ -628,3 +628,35 @@ fn resume_after_a_kill_before_the_state_file_starts_from_the_beginning() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("the target already has table(s)"), "{err}");
 }
+
+/// Issue 17, item 7: `verify` changes nothing, so a signal ends it at once, with 130 for
+/// SIGINT and 143 for SIGTERM (docs/exit-codes.md), and a line that says to run it again.
+#[test]
+fn verify_ends_at_once_on_a_signal_with_130_or_143() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = chain_source(dir.path());
+    let url = format!("sqlite://{}", dir.path().join("t.sqlite").display());
+    let state = dir.path().join("state.json");
+    let (code, _, err) = migrate_to(&src, &url, &state, &[]);
+    assert_eq!(code, 0, "{err}");
+    let report = dir.path().join("v.json");
+    let args = [
+        "verify",
+        src.to_str().unwrap(),
+        "--to",
+        &url,
+        "--state",
+        state.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+        "--progress",
+        "json",
+    ];
+    for (signal, code_expected, name) in [("-INT", 130, "SIGINT"), ("-TERM", 143, "SIGTERM")] {
+        let (code, err) = run_and_signal(&args, "reading and hashing", std::time::Duration::from_millis(50), signal);
+        assert_eq!(code, code_expected, "{signal}: {err}");
+        assert!(err.contains(&format!("interrupted ({name})")) && err.contains("run it again"), "{err}");
+        assert!(!report.exists(), "verify wrote a report although it was stopped");
+    }
+    verify_matches(&src, &url, &state, "after the stopped verifications");
+}

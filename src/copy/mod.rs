@@ -263,8 +263,13 @@ fn new_report(
         ..Default::default()
     };
     if opts.dry_run {
-        // A dry run shows what the real run would refuse.
-        for f in report.findings.iter().filter(|f| f.level == plan::Level::Error) {
+        // A dry run shows what the real run would refuse: the plan's errors, and lint's
+        // in strict mode (reject mode goes ahead, setting orphan rows aside).
+        let refused = |f: &&plan::Finding| {
+            f.level == plan::Level::Error
+                && (opts.on_error == OnError::Strict || plan.findings.iter().any(|p| p.code == f.code))
+        };
+        for f in report.findings.iter().filter(refused) {
             report.warnings.push(format!("{}: {} (the real run refuses to start)", f.object, f.message));
         }
     }

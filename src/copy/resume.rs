@@ -55,6 +55,12 @@ pub(super) fn prepare_state(
         return Ok(Prepared { state: fresh(), earlier: None });
     }
     if !exists {
+        if opts.restart {
+            report.warnings.push(format!(
+                "--restart: no state file {}: there is no recorded run to start over; starting from the beginning",
+                opts.state_file.display()
+            ));
+        }
         return Ok(Prepared { state: fresh(), earlier: None });
     }
     let st = State::load(&opts.state_file)?;
