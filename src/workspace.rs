@@ -29,10 +29,23 @@ pub struct TargetFiles {
 
 impl TargetFiles {
     pub fn of(target: &TargetUrl) -> TargetFiles {
+        TargetFiles::in_schema(target, None)
+    }
+
+    /// The files of a target's PostgreSQL schema (`--target-schema`): a schema other than
+    /// `public` is a target of its own (a rehearsal in schema `staging` of the production
+    /// database keeps its files apart). Engines without schemas ignore it.
+    pub fn in_schema(target: &TargetUrl, schema: Option<&str>) -> TargetFiles {
+        let identity = match schema {
+            Some(s) if target.dialect.engine().default_schema().is_some_and(|d| d != s) => {
+                format!("{}#{s}", target.identity())
+            }
+            _ => target.identity(),
+        };
         TargetFiles {
-            dir: Path::new(ROOT).join(target.short_id()),
+            dir: Path::new(ROOT).join(crate::target::url::short_id_for(&identity)),
             target: target.to_string(),
-            identity: target.identity(),
+            identity,
         }
     }
 
@@ -148,5 +161,12 @@ mod tests {
         assert!(!staging.dir.to_string_lossy().contains("pw"));
         let again = TargetFiles::of(&TargetUrl::parse("postgresql://other@staging.db/shop?sslmode=require").unwrap());
         assert_eq!(staging.dir, again.dir);
+        let url = TargetUrl::parse("postgres://app@prod.db/shop").unwrap();
+        assert_eq!(TargetFiles::in_schema(&url, Some("public")).dir, prod.dir);
+        let rehearsal = TargetFiles::in_schema(&url, Some("staging"));
+        assert_ne!(rehearsal.dir, prod.dir);
+        assert!(rehearsal.dir.to_string_lossy().contains("prod.db_5432_shop_staging-"), "{:?}", rehearsal.dir);
+        let maria = TargetUrl::parse("mariadb://root@h/shop").unwrap();
+        assert_eq!(TargetFiles::in_schema(&maria, Some("x")).dir, TargetFiles::of(&maria).dir);
     }
 }

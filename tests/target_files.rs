@@ -137,3 +137,35 @@ fn md_reports(folder: &Path) -> Vec<PathBuf> {
     v.sort();
     v
 }
+
+/// A rehearsal in another PostgreSQL schema of the same database (`--target-schema`) is a
+/// target of its own: its files do not mix with those of the `public` schema.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_schemas_of_one_database_keep_their_files_apart() {
+    let db = ScratchDb::new(Dialect::Postgres, "two_schemas_of_one_database").await;
+    assert!(db.exec_all(&["CREATE SCHEMA staging".into()]).await.is_empty());
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let demo = demo_fixture();
+    let demo = demo.to_str().unwrap();
+    for extra in [&[][..], &["--target-schema", "staging"][..]] {
+        let mut args = vec!["migrate", demo, "--to", &db.url, "--progress", "none"];
+        args.extend_from_slice(extra);
+        let (code, _, err) = run_in(dir, &args);
+        assert_eq!(code, 0, "{extra:?}: {err}");
+    }
+    let folders: Vec<PathBuf> = std::fs::read_dir(dir.join(".cutover")).unwrap().flatten().map(|e| e.path()).collect();
+    assert_eq!(folders.len(), 2, "{folders:?}");
+    assert!(folders.iter().any(|f| f.to_string_lossy().contains("_staging-")), "{folders:?}");
+    for extra in [&[][..], &["--target-schema", "staging"][..]] {
+        let mut args = vec!["verify", demo, "--to", &db.url, "--progress", "none"];
+        args.extend_from_slice(extra);
+        let (code, out, err) = run_in(dir, &args);
+        assert_eq!(code, 0, "{extra:?}: {err}\n{out}");
+        assert!(out.contains("VERIFIED"), "{out}");
+    }
+    for f in &folders {
+        assert!(f.join("state.json").exists() && f.join("verify.json").exists(), "{}", f.display());
+    }
+    db.drop_db().await;
+}

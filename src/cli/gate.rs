@@ -123,7 +123,7 @@ fn rendered(report: &GateReport, format: GateFormat) -> Result<String, CliError>
 /// The gate's inputs from flags, then the config file, then the profile.
 fn options(args: &GateArgs) -> Result<GateOptions, CliError> {
     let Hardened { target, target_schema, profile, env_file, .. } = args.target.resolve()?;
-    let files = crate::workspace::TargetFiles::of(&target);
+    let files = crate::workspace::TargetFiles::in_schema(&target, target_schema.as_deref());
     let verify_report = args
         .verify_report
         .clone()

@@ -68,7 +68,7 @@ pub fn run(args: GoliveArgs) -> Result<Outcome, CliError> {
     let Hardened { config, target, target_schema, profile, env_file } = args.target.resolve()?;
     let source = config.source.clone().ok_or_else(|| usage(format!("{}: no `source`", config_path.display())))?;
     let jobs = super::jobs(args.jobs);
-    let files = crate::workspace::TargetFiles::of(&target);
+    let files = crate::workspace::TargetFiles::in_schema(&target, target_schema.as_deref());
     let state_file = super::file_or_default(args.state.as_ref(), || files.state(), &files)?;
     let verify_report =
         super::file_or_default(args.verify_report.as_ref(), || super::default_verify_report(&config, &files), &files)?;

@@ -80,7 +80,8 @@ pub fn run(args: HardenArgs) -> Result<Outcome, CliError> {
     };
     if let Some(id) = &args.undo {
         let (target, target_schema) = args.target.resolve_target()?;
-        let journal = args.journal.clone().unwrap_or_else(|| TargetFiles::of(&target).journal());
+        let files = TargetFiles::in_schema(&target, target_schema.as_deref());
+        let journal = args.journal.clone().unwrap_or_else(|| files.journal());
         let report = runtime.block_on(run::undo(&target, target_schema.as_deref(), &journal, id)).map_err(classify)?;
         if args.output.json {
             json(&report)?;
@@ -90,7 +91,7 @@ pub fn run(args: HardenArgs) -> Result<Outcome, CliError> {
         return Ok(Outcome::Success);
     }
     let Hardened { target, target_schema, profile, env_file, .. } = args.target.resolve()?;
-    let files = TargetFiles::of(&target);
+    let files = TargetFiles::in_schema(&target, target_schema.as_deref());
     // Created by the journal's first write: a refused profile leaves no folder behind.
     let journal = args.journal.clone().unwrap_or_else(|| files.journal());
     let opts = HardenOptions { env_file, target, target_schema, profile, journal, check: args.check };

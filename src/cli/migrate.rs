@@ -107,7 +107,8 @@ pub struct MigrateArgs {
 pub fn run(args: MigrateArgs) -> Result<Outcome, CliError> {
     let resolved = resolve_source(&args.source)?;
     let target = super::target_url(args.to.as_ref(), &resolved.config, args.system)?;
-    let files = TargetFiles::of(&target);
+    let schema = args.target_schema.clone().or_else(|| resolved.config.target_schema.clone());
+    let files = TargetFiles::in_schema(&target, schema.as_deref());
     // A dry run writes no state file: its folder is not created for it.
     let state_file = match (&args.state, args.dry_run) {
         (Some(p), _) => p.clone(),

@@ -79,7 +79,8 @@ pub struct VerifyArgs {
 pub fn run(args: VerifyArgs) -> Result<Outcome, CliError> {
     let resolved = resolve_source(&args.source)?;
     let target = super::target_url(args.to.as_ref(), &resolved.config, args.system)?;
-    let files = crate::workspace::TargetFiles::of(&target);
+    let schema = args.target_schema.clone().or_else(|| resolved.config.target_schema.clone());
+    let files = crate::workspace::TargetFiles::in_schema(&target, schema.as_deref());
     let jobs = super::jobs(args.jobs);
     let opts = VerifyOptions {
         source: resolved.source.clone(),

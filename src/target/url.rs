@@ -156,7 +156,7 @@ impl TargetUrl {
     /// (`.cutover/<short id>/`): host_port_database (a SQLite file's name) and 8 hex
     /// digits of the identity's hash, so that two targets never share a folder.
     pub fn short_id(&self) -> String {
-        short_id_of(&self.identity())
+        short_id_for(&self.identity())
     }
 }
 
@@ -206,7 +206,8 @@ fn absolute(path: &std::path::Path) -> PathBuf {
     }
 }
 
-fn short_id_of(identity: &str) -> String {
+/// The short id of an identity (`TargetUrl::identity`, perhaps with `#schema` after it).
+pub fn short_id_for(identity: &str) -> String {
     let hash = crate::hash::Fnv64::default().update(identity.as_bytes()).finish();
     let (_, rest) = identity.split_once("://").unwrap_or(("", identity));
     let readable = if identity.starts_with("sqlite://") {
