@@ -34,3 +34,4 @@ pub mod target;
 pub mod types;
 pub mod value;
 pub mod verify;
+pub mod workspace;

@@ -17,6 +17,8 @@ use crate::target::{Dialect, ValueLimit};
 use crate::types::{ColumnType, EpochUnit};
 use crate::value::{SourceValue, Value};
 
+pub mod orphans;
+
 /// A table selection or a plan that cannot be turned into jobs: a usage error.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -279,6 +281,7 @@ pub(crate) fn convert_row(row: &rusqlite::Row<'_>, job: &TableJob) -> Result<Vec
                 value: describe(raw),
                 kind: e.kind().to_string(),
                 reason: e.to_string(),
+                foreign_key: None,
             })
         })?;
         if let Some(cut) = fraction_cut(&value, job.fraction_digits[c]) {
@@ -293,6 +296,7 @@ pub(crate) fn convert_row(row: &rusqlite::Row<'_>, job: &TableJob) -> Result<Vec
                     job.fraction_digits[c],
                     ctx.dialect.engine().widen_fraction_hint()
                 ),
+                foreign_key: None,
             }));
         }
         let mut value = value;
@@ -305,6 +309,7 @@ pub(crate) fn convert_row(row: &rusqlite::Row<'_>, job: &TableJob) -> Result<Vec
                 value: describe(raw),
                 kind: reject.0.into(),
                 reason: format!("{} {}", describe(raw), reject.1),
+                foreign_key: None,
             }));
         }
         if value == Value::Null && job.not_null[c] {
@@ -315,6 +320,7 @@ pub(crate) fn convert_row(row: &rusqlite::Row<'_>, job: &TableJob) -> Result<Vec
                 value: "NULL".into(),
                 kind: "null_in_not_null".into(),
                 reason: "NULL in a NOT NULL column".into(),
+                foreign_key: None,
             }));
         }
         out.push(value);

@@ -389,6 +389,14 @@ pub trait SqlDialect: Sync {
     fn foreign_keys_sql(&self, schema: Option<&str>, sep: char) -> String;
     /// (table, index, columns joined by `sep`) of every index of the schema.
     fn indexes_sql(&self, schema: Option<&str>, sep: char) -> String;
+    /// (child table, parent table) of every foreign key of the schema whose parent is `table`.
+    fn referencing_sql(&self, schema: Option<&str>, table: &str) -> String;
+    /// The statements that drop these tables (qualified names, children first), whose
+    /// foreign keys point only among them (`--restart` checked that): one `DROP TABLE`
+    /// by default, which the engine resolves among the tables it names.
+    fn drop_tables_sql(&self, table_refs: &[String]) -> Vec<String> {
+        vec![format!("DROP TABLE {}", table_refs.join(", "))]
+    }
     /// `SELECT count(*)` of the catalog entries of a planned object (None for counters,
     /// which are read through the connection).
     fn object_exists_sql(&self, schema: Option<&str>, object: &PlannedObject) -> Option<String>;

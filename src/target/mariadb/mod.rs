@@ -234,6 +234,20 @@ impl SqlDialect for MariaDb {
         catalog::tables()
     }
 
+    fn referencing_sql(&self, _schema: Option<&str>, table: &str) -> String {
+        catalog::referencing(table)
+    }
+
+    /// InnoDB checks each dropped parent against its children one table at a time, so a
+    /// cycle among the tables would refuse; the keys among them go with them.
+    fn drop_tables_sql(&self, table_refs: &[String]) -> Vec<String> {
+        vec![
+            "SET SESSION foreign_key_checks = 0".into(),
+            format!("DROP TABLE {}", table_refs.join(", ")),
+            "SET SESSION foreign_key_checks = 1".into(),
+        ]
+    }
+
     fn primary_key_sql(&self, _schema: Option<&str>, table: &str) -> String {
         catalog::primary_key(table)
     }

@@ -178,6 +178,10 @@ impl SqlDialect for Postgres {
         catalog::tables(schema)
     }
 
+    fn referencing_sql(&self, schema: Option<&str>, table: &str) -> String {
+        catalog::referencing(schema, table)
+    }
+
     fn primary_key_sql(&self, schema: Option<&str>, table: &str) -> String {
         catalog::primary_key(schema, table)
     }

@@ -143,6 +143,15 @@ impl SqlDialect for Sqlite {
         catalog::tables()
     }
 
+    fn referencing_sql(&self, _schema: Option<&str>, table: &str) -> String {
+        catalog::referencing(table)
+    }
+
+    /// One table per DROP TABLE (the target runs with foreign_keys off).
+    fn drop_tables_sql(&self, table_refs: &[String]) -> Vec<String> {
+        table_refs.iter().map(|t| format!("DROP TABLE {t}")).collect()
+    }
+
     fn primary_key_sql(&self, _schema: Option<&str>, table: &str) -> String {
         catalog::primary_key(table)
     }
