@@ -148,6 +148,13 @@ fn a_kill_after_commits_keeps_the_rejected_counts() {
             &["--resume", "--on-error", "reject", "--reject-file", rejects.to_str().unwrap()],
         );
         assert_eq!(code, 0, "hit {hit}: {err}\n{out}");
+        // Each set-aside row once: a table rolled back by the kill sets its rows aside
+        // again, and the file keeps only the committed tables' earlier lines.
+        let lines: Vec<String> = std::fs::read_to_string(&rejects).unwrap().lines().map(String::from).collect();
+        let mut unique = lines.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!((lines.len(), unique.len()), (6, 6), "hit {hit}: {lines:#?}");
         let (code, out, err) = run_cutover(&[
             "verify",
             src.to_str().unwrap(),

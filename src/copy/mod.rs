@@ -156,7 +156,13 @@ pub async fn migrate(opts: &MigrateOptions<'_>) -> Result<MigrationReport, Migra
     let jobs =
         tables::prepare(opts, &plan, &source, &schema, &mut conns, &mut state, &progress, &mut report.findings).await?;
     // Opened once the checks passed: a refused run leaves no reject file behind.
-    let mut rejects = RejectSink::open(opts)?;
+    let done: Vec<&str> = state
+        .tables
+        .iter()
+        .filter(|(_, t)| t.status == state::TableStatus::Done)
+        .map(|(name, _)| name.as_str())
+        .collect();
+    let mut rejects = RejectSink::open(opts, &done)?;
     rejects.orphans = std::sync::Arc::new(orphans_to_set_aside(opts, &source, &plan, &jobs, &progress)?);
     let fk_checks_off = tables::foreign_key_checks_off(opts, &plan, &mut conns).await?;
     let copied = queue::copy_tables(

@@ -143,6 +143,11 @@ pub(super) fn read_tables(
             }
             if finished {
                 stats[i].seconds = started.elapsed().as_secs_f64();
+                if stats[i].rejected > 0 {
+                    if let Err(e) = rejects.flush() {
+                        return Err(ReadFailure::Other(e, stats));
+                    }
+                }
                 senders[i] = None;
                 if let Some(v) = verdicts[i].take() {
                     let _ = v.send(Some(ReadCounts { read: stats[i].read, rejected: stats[i].rejected }));

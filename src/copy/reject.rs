@@ -23,7 +23,10 @@ pub(super) struct RejectSink {
 }
 
 impl RejectSink {
-    pub(super) fn open(opts: &MigrateOptions) -> Result<RejectSink, MigrateError> {
+    /// `done`: on `--resume`, the tables an earlier run committed; the file keeps only
+    /// their rejects (a table that was rolled back is read again, and sets its rows aside
+    /// again).
+    pub(super) fn open(opts: &MigrateOptions, done: &[&str]) -> Result<RejectSink, MigrateError> {
         if opts.on_error == OnError::Reject && opts.reject_file.is_none() && !opts.dry_run {
             return Err(MigrateError::Refused(
                 "--on-error reject needs --reject-file FILE to write the bad rows to".into(),
@@ -31,18 +34,21 @@ impl RejectSink {
         }
         let file = match (&opts.reject_file, opts.dry_run) {
             (Some(p), false) => {
-                // On --resume the earlier run's rejects are kept: the file grows.
+                // On --resume the committed tables' rejects are kept; the file grows.
+                let kept = if opts.resume { kept_rejects(p, done) } else { String::new() };
                 use std::os::unix::fs::OpenOptionsExt;
                 // Rejected rows are the client's data: the owner's only.
                 let f = std::fs::OpenOptions::new()
                     .mode(0o600)
                     .create(true)
                     .write(true)
-                    .append(opts.resume)
-                    .truncate(!opts.resume)
+                    .truncate(true)
                     .open(p)
                     .map_err(|e| MigrateError::Io { path: p.clone(), reason: e.to_string() })?;
-                Some((p.clone(), std::io::BufWriter::new(f)))
+                let mut w = std::io::BufWriter::new(f);
+                w.write_all(kept.as_bytes())
+                    .map_err(|e| MigrateError::Io { path: p.clone(), reason: e.to_string() })?;
+                Some((p.clone(), w))
             }
             _ => None,
         };
@@ -64,10 +70,34 @@ impl RejectSink {
         Ok(())
     }
 
+    /// Write what is buffered to the file: before a table's verdict, so that the rows it set
+    /// aside are on disk before the state file can record the table as committed.
+    pub(super) fn flush(&mut self) -> Result<(), String> {
+        match self.file.as_mut() {
+            Some((path, f)) => f.flush().map_err(|e| format!("{}: {e}", path.display())),
+            None => Ok(()),
+        }
+    }
+
     pub(super) fn finish(&mut self) -> Result<(), MigrateError> {
         if let Some((path, f)) = self.file.as_mut() {
             f.flush().map_err(|e| MigrateError::Io { path: path.clone(), reason: e.to_string() })?;
         }
         Ok(())
     }
+}
+
+/// The lines of an earlier run's reject file that belong to a committed table: whole
+/// JSON lines only (a kill may have cut the last one).
+fn kept_rejects(path: &std::path::Path, done: &[&str]) -> String {
+    let Ok(text) = std::fs::read_to_string(path) else { return String::new() };
+    text.split_inclusive('\n')
+        .filter(|line| line.ends_with('\n'))
+        .filter(|line| {
+            serde_json::from_str::<serde_json::Value>(line)
+                .ok()
+                .and_then(|v| v.get("table").and_then(|t| t.as_str()).map(|t| done.contains(&t)))
+                .unwrap_or(false)
+        })
+        .collect()
 }
