@@ -92,6 +92,9 @@ pub enum MigrateError {
     Load { message: String, report: Box<MigrationReport> },
     #[error("{path}: {reason}")]
     Io { path: PathBuf, reason: String },
+    /// `--views strict` / `--checks strict` and something cannot be translated (exit 3).
+    #[error("{0}")]
+    Untranslatable(String),
     /// SIGINT / SIGTERM: the run stopped at a step boundary with everything recorded.
     #[error("interrupted ({}) {at}; {}; continue with the same command and --resume", signal.name(), if at.contains("copying") { "the table in flight was rolled back, finished tables are recorded in the state file" } else { "every finished step is recorded in the state file" })]
     Interrupted { signal: crate::interrupt::Interrupted, at: String, report: Box<MigrationReport> },
@@ -194,6 +197,18 @@ fn plan_migration(opts: &MigrateOptions<'_>, schema: &SourceSchema) -> Result<Pl
             excluded,
         },
     )?;
+    let untranslated: Vec<String> = plan
+        .findings
+        .iter()
+        .filter(|f| f.level == plan::Level::Error && f.code.ends_with("_not_translated"))
+        .map(|f| format!("{}: {}", f.object, f.message))
+        .collect();
+    if !untranslated.is_empty() {
+        return Err(MigrateError::Untranslatable(format!(
+            "nothing was written: cannot translate, and --views/--checks strict was asked for:\n  {}\nfix or drop them in the source, or run with best-effort",
+            untranslated.join("\n  ")
+        )));
+    }
     if plan.has_errors() {
         let errors: Vec<String> = plan
             .findings

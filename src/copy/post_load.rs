@@ -54,7 +54,12 @@ pub(super) async fn post_load(
         crate::fault!("post_load::before_statement");
         match conn.execute(&sql).await {
             Ok(()) => crate::fault!("post_load::after_statement"),
-            Err(e) if st.best_effort => report.warnings.push(format!("view {} was not created: {e}", st.object)),
+            Err(e) if st.best_effort => report.warnings.push(format!(
+                "{} {} was not created: {e}; the SQL it tried: {}",
+                if st.phase == Phase::Views { "view" } else { "check" },
+                st.object,
+                st.sql
+            )),
             Err(e) => return Err(MigrateError::Target(e)),
         }
         state.post_load_next = i + 1;

@@ -6,10 +6,12 @@ use super::names::Namespace;
 use super::{
     known_names, Finding, ForeignKeyPlan, IndexPlan, Level, Part, Phase, Plan, PlannedObject, Statement, TablePlan,
 };
+use crate::config::LogicPolicy;
 use crate::schema::{SourceSchema, Table};
 use crate::source::sqltext;
 use crate::target::mariadb::{BYTES_PER_CHAR, MAX_KEY_BYTES, MAX_KEY_CHARS};
 use crate::target::{Dialect, SqlDialect};
+use crate::translate::{self, Catalog, Relation};
 use crate::types::ColumnType;
 
 /// Re-quote an SQLite SQL fragment for the target, with names mapped to their target names.
@@ -503,8 +505,77 @@ fn identity_resets(plan: &Plan, engine: &dyn SqlDialect) -> Vec<Statement> {
     out
 }
 
-/// The source's views, re-quoted for the target, dependencies first (best effort).
+/// The source's views, translated for the target, dependencies first. A view that cannot
+/// be translated is a finding that names the construct (an error under `--views strict`).
 fn views(plan: &Plan, schema: &SourceSchema, engine: &dyn SqlDialect, findings: &mut Vec<Finding>) -> Vec<Statement> {
+    if plan.views == LogicPolicy::Skip {
+        if !schema.views.is_empty() {
+            findings.push(Finding::new(
+                Level::Info,
+                "views_skipped",
+                "views",
+                format!("{} views left out (--views skip)", schema.views.len()),
+            ));
+        }
+        return Vec::new();
+    }
+    let Some(flavor) = translate::flavor(plan.dialect) else { return sqlite_views(plan, schema, engine, findings) };
+    let schema_name = plan.target_schema.as_deref();
+    let strict = plan.views == LogicPolicy::Strict;
+    let level = if strict { Level::Error } else { Level::Warning };
+    let mut catalog = Catalog::from_plan(plan, schema);
+    let mut out = Vec::new();
+    for v in ordered_views(schema) {
+        if let Some(err) = &v.error {
+            findings.push(Finding::new(
+                Level::Warning,
+                "view_left_out",
+                &v.name,
+                format!("SQLite itself cannot run this view ({err}); left out"),
+            ));
+            continue;
+        }
+        match translate::view(&v.sql, &v.name, &v.columns, &catalog, flavor, schema_name) {
+            Ok(t) => {
+                catalog.relations.push(Relation {
+                    source: v.name.clone(),
+                    target: v.name.clone(),
+                    columns: t.columns,
+                    rowid: None,
+                    is_view: true,
+                });
+                let created = PlannedObject::View { name: v.name.clone() };
+                out.push(one(Phase::Views, &v.name, t.sql, !strict, created));
+            }
+            Err(e) => findings.push(Finding::new(
+                level,
+                "view_not_translated",
+                &v.name,
+                format!(
+                    "{}: {}; {}. SQLite's SQL: {}",
+                    e.construct,
+                    e.why,
+                    if strict { "the run stops (--views strict)" } else { "the view is left out" },
+                    one_line(&v.sql)
+                ),
+            )),
+        }
+    }
+    out
+}
+
+/// SQL text on one line, for a message.
+fn one_line(sql: &str) -> String {
+    sql.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The embedded SQLite target reads SQLite's SQL: views are re-quoted only.
+fn sqlite_views(
+    plan: &Plan,
+    schema: &SourceSchema,
+    engine: &dyn SqlDialect,
+    findings: &mut Vec<Finding>,
+) -> Vec<Statement> {
     let schema_name = plan.target_schema.as_deref();
     let mut out = Vec::new();
     let known = known_names(plan, schema);

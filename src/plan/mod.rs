@@ -128,6 +128,9 @@ pub struct Plan {
     pub tables: Vec<TablePlan>,
     pub left_out: Vec<LeftOut>,
     pub findings: Vec<Finding>,
+    /// What happens to views and CHECK constraints (`--views`, `--checks`).
+    pub views: crate::config::LogicPolicy,
+    pub checks: crate::config::LogicPolicy,
     pub statements: Vec<Statement>,
 }
 
@@ -454,6 +457,8 @@ pub fn build(schema: &SourceSchema, opts: &PlanOptions) -> Result<Plan, PlanErro
         tables,
         left_out,
         findings,
+        views: opts.config.views.unwrap_or_default(),
+        checks: opts.config.checks.unwrap_or_default(),
         statements: Vec::new(),
     };
     let mut extra = Vec::new();

@@ -1,0 +1,336 @@
+//! Views are translated, not copied: every view that runs in SQLite exists in the target
+//! after `migrate` and returns SQLite's rows there.
+//!
+//! Sources: every corpus database with views, a copy of Northwind with its orders shifted
+//! into 1996–1998 (its views filter on 1997; the data runs 2016–2018), and our own fixture
+//! (tests/fixtures/views.sql), whose every view returns rows.
+//!
+//! Rows are compared as multisets of canonical texts (`canonical` below):
+//! - NULL is NULL;
+//! - a value that reads as a number (either side, text included) is compared by value, to
+//!   nine significant digits (SQLite computes in doubles, the targets partly in decimals);
+//! - a value that reads as a date or date-time (`YYYY-MM-DD[ HH:MM[:SS[.fff]]]`, space or
+//!   T) is compared as a date-time, a bare date meaning midnight: SQLite keeps dates as text,
+//!   the targets as dates and timestamps;
+//! - where the target column is a boolean, SQLite's value is read through cutover's boolean
+//!   rules (0/1, 't'/'f', 'true'/'false', 'yes'/'no') and both sides are 1/0;
+//! - blobs are compared as upper-case hex; other text exactly;
+//! - in a view that calls group_concat() without ORDER BY, whose order SQLite leaves
+//!   unspecified (sakila's film_list), a text is compared as the sorted list of its
+//!   comma-separated parts, so that the same parts in another order match.
+//!
+//! Each test prints the count per database and engine (`cargo nextest run --test views
+//! --no-capture`).
+
+#[macro_use]
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::*;
+use cutover::target::Dialect;
+use sqlx::{Connection, Row};
+
+/// One row, as canonical texts.
+type Rows = Vec<Vec<String>>;
+
+fn number(s: &str) -> Option<String> {
+    let t = s.trim();
+    if t.is_empty() || t.eq_ignore_ascii_case("nan") || t.to_ascii_lowercase().contains("inf") {
+        return None;
+    }
+    t.parse::<f64>().ok().map(|v| if v == 0.0 { "0".into() } else { format!("{v:.8e}") })
+}
+
+fn datetime(s: &str) -> Option<String> {
+    let s = s.trim().replace('T', " ");
+    for f in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M"] {
+        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(&s, f) {
+            return Some(t.format("%Y-%m-%d %H:%M:%S").to_string());
+        }
+    }
+    chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok().map(|d| d.format("%Y-%m-%d 00:00:00").to_string())
+}
+
+fn boolean(s: &str) -> Option<&'static str> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "1" | "t" | "true" | "yes" | "y" | "on" => Some("1"),
+        "0" | "f" | "false" | "no" | "n" | "off" => Some("0"),
+        _ => None,
+    }
+}
+
+/// The canonical text of a value (see the module's doc).
+fn canonical(v: Option<&str>, target_is_bool: bool) -> String {
+    let Some(s) = v else { return "NULL".into() };
+    if target_is_bool {
+        if let Some(b) = boolean(s) {
+            return b.into();
+        }
+    }
+    number(s).or_else(|| datetime(s)).unwrap_or_else(|| s.to_string())
+}
+
+/// The views SQLite can run, with the names of their columns.
+fn sqlite_views(path: &Path) -> Vec<String> {
+    let c = rusqlite::Connection::open(path).unwrap();
+    let mut st = c.prepare("SELECT name FROM sqlite_schema WHERE type = 'view' ORDER BY name").unwrap();
+    let names: Vec<String> = st.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+    names.into_iter().filter(|n| c.prepare(&format!("SELECT * FROM {}", sqlite_quote(n))).is_ok()).collect()
+}
+
+fn sqlite_rows(path: &Path, view: &str, bools: &[bool]) -> Rows {
+    use rusqlite::types::ValueRef;
+    let c = rusqlite::Connection::open(path).unwrap();
+    let mut st = c.prepare(&format!("SELECT * FROM {}", sqlite_quote(view))).unwrap();
+    let n = st.column_count();
+    let mut rows = st.query([]).unwrap();
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().unwrap() {
+        let mut row = Vec::new();
+        for i in 0..n {
+            let b = bools.get(i).copied().unwrap_or(false);
+            row.push(match r.get_ref(i).unwrap() {
+                ValueRef::Null => "NULL".into(),
+                ValueRef::Integer(v) => canonical(Some(&v.to_string()), b),
+                ValueRef::Real(v) => canonical(Some(&v.to_string()), b),
+                ValueRef::Text(t) => canonical(Some(&String::from_utf8_lossy(t)), b),
+                ValueRef::Blob(x) => x.iter().map(|b| format!("{b:02X}")).collect(),
+            });
+        }
+        out.push(row);
+    }
+    out.sort();
+    out
+}
+
+/// The target's rows of a view, and which of its columns are booleans.
+async fn target_rows(db: &ScratchDb, view: &str) -> Result<(Rows, Vec<bool>), String> {
+    match db.dialect {
+        Dialect::Postgres => {
+            let mut c = sqlx::PgConnection::connect(&db.url).await.map_err(|e| e.to_string())?;
+            let cols: Vec<(String, String)> = sqlx::query_as(
+                "SELECT column_name::text, data_type::text FROM information_schema.columns \
+                 WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position",
+            )
+            .bind(view)
+            .fetch_all(&mut c)
+            .await
+            .map_err(|e| e.to_string())?;
+            if cols.is_empty() {
+                return Err("the view does not exist in the target".into());
+            }
+            let select: Vec<String> = cols
+                .iter()
+                .map(|(n, t)| {
+                    let q = format!("\"{}\"", n.replace('"', "\"\""));
+                    if t == "bytea" {
+                        format!("upper(encode({q}, 'hex'))")
+                    } else {
+                        format!("CAST({q} AS text)")
+                    }
+                })
+                .collect();
+            let sql = format!("SELECT {} FROM \"{}\"", select.join(", "), view.replace('"', "\"\""));
+            let rows = sqlx::query(&sql).fetch_all(&mut c).await.map_err(|e| e.to_string())?;
+            let bools: Vec<bool> = cols.iter().map(|(_, t)| t == "boolean").collect();
+            let mut out: Rows = rows
+                .iter()
+                .map(|r| {
+                    (0..cols.len())
+                        .map(|i| canonical(r.try_get::<Option<String>, _>(i).unwrap().as_deref(), bools[i]))
+                        .collect()
+                })
+                .collect();
+            out.sort();
+            Ok((out, bools))
+        }
+        _ => {
+            let mut c = sqlx::MySqlConnection::connect(&db.url).await.map_err(|e| e.to_string())?;
+            let cols: Vec<(String, String)> = sqlx::query_as(
+                "SELECT CAST(COLUMN_NAME AS CHAR), CAST(COLUMN_TYPE AS CHAR) FROM information_schema.COLUMNS \
+                 WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION",
+            )
+            .bind(view)
+            .fetch_all(&mut c)
+            .await
+            .map_err(|e| e.to_string())?;
+            if cols.is_empty() {
+                return Err("the view does not exist in the target".into());
+            }
+            let select: Vec<String> = cols
+                .iter()
+                .map(|(n, t)| {
+                    let q = my_quote(n);
+                    if t.contains("blob") || t.contains("binary") {
+                        format!("HEX({q})")
+                    } else {
+                        format!("CAST({q} AS CHAR)")
+                    }
+                })
+                .collect();
+            let sql = format!("SELECT {} FROM {}", select.join(", "), my_quote(view));
+            let rows = sqlx::query(&sql).fetch_all(&mut c).await.map_err(|e| e.to_string())?;
+            let bools: Vec<bool> = cols.iter().map(|(_, t)| t == "tinyint(1)").collect();
+            let mut out: Rows = rows
+                .iter()
+                .map(|r| (0..cols.len()).map(|i| canonical(my_text(r, i).as_deref(), bools[i])).collect())
+                .collect();
+            out.sort();
+            Ok((out, bools))
+        }
+    }
+}
+
+/// Whether a view concatenates with group_concat() and no ORDER BY inside it.
+fn unordered_concatenation(path: &Path, view: &str) -> bool {
+    let c = rusqlite::Connection::open(path).unwrap();
+    let sql: String =
+        c.query_row("SELECT sql FROM sqlite_schema WHERE name = ?1", [view], |r| r.get(0)).unwrap_or_default();
+    let sql = sql.to_ascii_lowercase();
+    sql.contains("group_concat(")
+        && !sql.split("group_concat(").skip(1).any(|rest| rest.split(')').next().unwrap_or("").contains("order by"))
+}
+
+/// Every text as its comma-separated parts, sorted.
+fn parts_sorted(rows: Rows) -> Rows {
+    let mut out: Rows = rows
+        .into_iter()
+        .map(|r| {
+            r.into_iter()
+                .map(|v| {
+                    let mut p: Vec<&str> = v.split(',').map(str::trim).collect();
+                    p.sort_unstable();
+                    p.join(",")
+                })
+                .collect()
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// What one source gave on one engine.
+struct Tally {
+    source: String,
+    views: usize,
+    matching: usize,
+    empty: Vec<String>,
+    failures: Vec<String>,
+}
+
+/// Migrate one source (create mode) and compare every view SQLite runs.
+async fn check_source(dialect: Dialect, test: &str, source: &Path, label: &str) -> Tally {
+    let db = ScratchDb::new(dialect, &format!("{test}_{label}")).await;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let (code, out, err) = migrate(source, &db, &state, &[]);
+    assert_eq!(code, 0, "{label}: migrate failed:\n{out}\n{err}");
+    let views = sqlite_views(source);
+    let mut tally = Tally { source: label.into(), views: views.len(), matching: 0, empty: vec![], failures: vec![] };
+    for v in &views {
+        match target_rows(&db, v).await {
+            Err(e) => tally.failures.push(format!("{label}/{v}: {e}")),
+            Ok((actual, bools)) => {
+                let mut expected = sqlite_rows(source, v, &bools);
+                let mut actual = actual;
+                if expected != actual && unordered_concatenation(source, v) {
+                    expected = parts_sorted(expected);
+                    actual = parts_sorted(actual);
+                }
+                if expected == actual {
+                    tally.matching += 1;
+                    if expected.is_empty() {
+                        tally.empty.push(v.clone());
+                    }
+                } else {
+                    let missing: Vec<&Vec<String>> = expected.iter().filter(|r| !actual.contains(r)).take(3).collect();
+                    let extra: Vec<&Vec<String>> = actual.iter().filter(|r| !expected.contains(r)).take(3).collect();
+                    tally.failures.push(format!(
+                        "{label}/{v}: {} rows in SQLite, {} in the target; only in SQLite {missing:?}; only in the target {extra:?}",
+                        expected.len(),
+                        actual.len()
+                    ));
+                }
+            }
+        }
+    }
+    if tally.failures.is_empty() {
+        db.drop_db().await;
+    }
+    tally
+}
+
+/// Northwind with its order dates moved 20 years back, into the range its views filter on.
+fn shifted_northwind(dir: &Path) -> PathBuf {
+    let path = dir.join("northwind-1997.sqlite");
+    std::fs::copy(repo().join("../shared/corpus/northwind.sqlite"), &path).unwrap();
+    let c = rusqlite::Connection::open(&path).unwrap();
+    c.execute_batch(
+        "UPDATE Orders SET OrderDate = date(OrderDate, '-20 years'), RequiredDate = date(RequiredDate, '-20 years'), \
+         ShippedDate = date(ShippedDate, '-20 years');",
+    )
+    .unwrap();
+    path
+}
+
+/// Our own fixture, built from SQL text.
+fn fixture(dir: &Path) -> PathBuf {
+    let path = dir.join("views.sqlite");
+    let sql = std::fs::read_to_string(repo().join("tests/fixtures/views.sql")).unwrap();
+    let c = rusqlite::Connection::open(&path).unwrap();
+    c.execute_batch(&sql).unwrap();
+    path
+}
+
+fn sources(dir: &Path) -> Vec<(String, PathBuf)> {
+    let mut out: Vec<(String, PathBuf)> = corpus()
+        .into_iter()
+        .filter(|p| !sqlite_views(p).is_empty())
+        .map(|p| (p.file_stem().unwrap().to_string_lossy().into_owned(), p))
+        .collect();
+    out.push(("northwind-1997".into(), shifted_northwind(dir)));
+    out.push(("fixture".into(), fixture(dir)));
+    out
+}
+
+async fn every_view_returns_sqlites_rows(dialect: Dialect, test: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut tallies = Vec::new();
+    for (label, path) in sources(dir.path()) {
+        tallies.push(check_source(dialect, test, &path, &label).await);
+    }
+    let mut failures = Vec::new();
+    let (mut total, mut matching) = (0, 0);
+    for t in &tallies {
+        eprintln!(
+            "{dialect}: {:<32} {:>3} of {:>3} views return SQLite's rows{}",
+            t.source,
+            t.matching,
+            t.views,
+            if t.empty.is_empty() {
+                String::new()
+            } else {
+                format!(" ({} of them empty: {})", t.empty.len(), t.empty.join(", "))
+            }
+        );
+        total += t.views;
+        matching += t.matching;
+        failures.extend(t.failures.iter().cloned());
+    }
+    eprintln!("{dialect}: {matching} of {total} views return SQLite's rows");
+    for f in &failures {
+        eprintln!("  {f}");
+    }
+    assert!(
+        failures.is_empty(),
+        "{dialect}: {} of {total} views differ or are missing:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    let fixture = tallies.iter().find(|t| t.source == "fixture").unwrap();
+    assert!(fixture.views >= 40, "the fixture has {} views", fixture.views);
+    assert!(fixture.empty.is_empty(), "every fixture view returns rows; empty: {:?}", fixture.empty);
+}
+
+on_both_engines!(every_view_returns_sqlites_rows, every_view_returns_sqlites_rows);
