@@ -334,3 +334,35 @@ async fn every_view_returns_sqlites_rows(dialect: Dialect, test: &str) {
 }
 
 on_both_engines!(every_view_returns_sqlites_rows, every_view_returns_sqlites_rows);
+
+/// A view that cannot be translated: a warning that names it and the construct in
+/// best-effort (the data still lands), and exit 3 with nothing written in strict mode.
+async fn untranslatable_view_is_a_warning_or_refused(dialect: Dialect, test: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("printf.sqlite");
+    rusqlite::Connection::open(&source)
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, n REAL); INSERT INTO t VALUES (1, 2.5), (2, 3.25);
+             CREATE VIEW formatted AS SELECT id, printf('%.1f', n) AS s FROM t;
+             CREATE VIEW plain AS SELECT id FROM t WHERE n > 3;",
+        )
+        .unwrap();
+    let db = ScratchDb::new(dialect, &format!("{test}_strict")).await;
+    let (code, out, err) = migrate(&source, &db, &dir.path().join("strict.json"), &["--views", "strict"]);
+    assert_eq!(code, 3, "strict: exit 3\n{out}\n{err}");
+    assert!(err.contains("formatted") && err.contains("printf()"), "strict names the view and the construct: {err}");
+    assert!(target_rows(&db, "plain").await.is_err(), "strict: nothing is written");
+    db.drop_db().await;
+
+    let db = ScratchDb::new(dialect, &format!("{test}_best")).await;
+    let (code, out, err) = migrate(&source, &db, &dir.path().join("best.json"), &[]);
+    assert_eq!(code, 0, "best-effort: the migration goes on\n{out}\n{err}");
+    let all = format!("{out}{err}");
+    assert!(all.contains("formatted") && all.contains("printf()"), "best-effort warns, naming the view: {all}");
+    let (rows, _) = target_rows(&db, "plain").await.unwrap();
+    assert_eq!(rows, vec![vec!["2.00000000e0".to_string()]], "the other view and the data landed");
+    db.drop_db().await;
+}
+
+on_both_engines!(untranslatable_view_is_a_warning_or_refused, untranslatable_view_is_a_warning_or_refused);

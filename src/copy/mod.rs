@@ -241,6 +241,12 @@ fn new_report(
         findings: plan.findings.iter().cloned().chain(lint_findings).collect(),
         ..Default::default()
     };
+    // Logic that does not move (a view or check left out) is said where the run is read.
+    for f in report.findings.iter().filter(|f| {
+        f.level == plan::Level::Warning && (f.code.ends_with("_not_translated") || f.code == "view_left_out")
+    }) {
+        report.warnings.push(format!("{} {}: {}", f.code.replace('_', " "), f.object, f.message));
+    }
     if opts.dry_run {
         // A dry run shows what the real run would refuse.
         for f in report.findings.iter().filter(|f| f.level == plan::Level::Error) {
