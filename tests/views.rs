@@ -366,3 +366,63 @@ async fn untranslatable_view_is_a_warning_or_refused(dialect: Dialect, test: &st
 }
 
 on_both_engines!(untranslatable_view_is_a_warning_or_refused, untranslatable_view_is_a_warning_or_refused);
+
+/// CHECK constraints are translated and created after the data: the target refuses a row
+/// that breaks one. A source row that breaks one is a lint finding with its key; migrate
+/// leaves that check out with a warning (best-effort) or refuses to start (strict).
+async fn checks_are_created_and_enforced(dialect: Dialect, test: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("checks.sqlite");
+    let c = rusqlite::Connection::open(&source).unwrap();
+    c.execute_batch(
+        "CREATE TABLE p (id INTEGER PRIMARY KEY, price REAL CHECK (price >= 0), qty INTEGER, active BOOLEAN,
+           code TEXT, made DATE,
+           CHECK (qty BETWEEN 0 AND 100), CHECK (active IN (0, 1)), CHECK (length(code) <= 5),
+           CHECK (code GLOB '[A-Z]*'), CHECK (made >= '2000-01-01'));
+         INSERT INTO p VALUES (1, 2.5, 10, 1, 'AB', '2020-01-02'), (2, 0, 0, 0, 'XYZ', NULL);",
+    )
+    .unwrap();
+    let db = ScratchDb::new(dialect, &format!("{test}_ok")).await;
+    let (code, out, err) = migrate(&source, &db, &dir.path().join("ok.json"), &[]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(!format!("{out}{err}").contains("not created"), "every check is created: {out}{err}");
+    let tref = if dialect == Dialect::Postgres { "\"p\"" } else { "`p`" };
+    let bad = [
+        format!("INSERT INTO {tref} VALUES (3, -1, 1, TRUE, 'A', NULL)"),
+        format!("INSERT INTO {tref} VALUES (4, 1, 101, TRUE, 'A', NULL)"),
+        format!("INSERT INTO {tref} VALUES (5, 1, 1, TRUE, 'TOOLONG', NULL)"),
+        format!("INSERT INTO {tref} VALUES (6, 1, 1, TRUE, 'lower', NULL)"),
+        format!("INSERT INTO {tref} VALUES (7, 1, 1, TRUE, 'A', '1999-12-31')"),
+    ];
+    let errors = db.exec_all(&bad).await;
+    assert_eq!(errors.len(), bad.len(), "the target refuses every row that breaks a check: {errors:?}");
+    let good = [format!("INSERT INTO {tref} VALUES (8, 1, 1, TRUE, 'A', '2001-01-01')")];
+    assert!(db.exec_all(&good).await.is_empty(), "and accepts one that breaks none");
+    db.drop_db().await;
+
+    // A row SQLite let in (checks ignored) breaks the price check.
+    c.execute_batch("PRAGMA ignore_check_constraints = 1; INSERT INTO p VALUES (9, -3, 5, 1, 'Q', NULL);").unwrap();
+    drop(c);
+    let (code, out, _) = run_cutover(&["lint", source.to_str().unwrap(), "--dialect", dialect.name(), "--json"]);
+    let lint: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let found = lint["findings"].as_array().unwrap().iter().find(|f| f["code"] == "check_violated").cloned();
+    let found = found.unwrap_or_else(|| panic!("lint names the violation: {out}"));
+    assert_eq!(found["table"], "p");
+    assert_eq!(found["column"], "price");
+    assert!(found["samples"][0]["key"].as_str().unwrap().contains("id=9"), "{found}");
+    assert_eq!(code, 0, "lint: in best-effort the violation is a warning, not an error");
+
+    let db = ScratchDb::new(dialect, &format!("{test}_best")).await;
+    let (code, out, err) = migrate(&source, &db, &dir.path().join("best.json"), &[]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(format!("{out}{err}").contains("price >= 0"), "the check left out is named: {out}{err}");
+    db.drop_db().await;
+
+    let db = ScratchDb::new(dialect, &format!("{test}_strict")).await;
+    let (code, out, err) = migrate(&source, &db, &dir.path().join("strict.json"), &["--checks", "strict"]);
+    assert_eq!(code, 3, "strict refuses: {out}\n{err}");
+    assert!(err.contains("id=9"), "{err}");
+    db.drop_db().await;
+}
+
+on_both_engines!(checks_are_created_and_enforced, checks_are_created_and_enforced);

@@ -473,6 +473,7 @@ pub(super) fn statements(
         }
     }
     out.extend(identity_resets(plan, engine));
+    out.extend(checks(plan, schema, engine, findings));
     out.extend(views(plan, schema, engine, findings));
     out
 }
@@ -559,6 +560,58 @@ fn views(plan: &Plan, schema: &SourceSchema, engine: &dyn SqlDialect, findings: 
                     one_line(&v.sql)
                 ),
             )),
+        }
+    }
+    out
+}
+
+/// The body of `CHECK (body)`.
+pub fn check_body(check: &str) -> &str {
+    let s = check.trim();
+    let s = s.strip_prefix("CHECK").or_else(|| s.strip_prefix("check")).unwrap_or(s).trim();
+    s.strip_prefix('(').and_then(|b| b.strip_suffix(')')).unwrap_or(s)
+}
+
+/// The source's CHECK constraints, translated, added after the data (create mode). A check
+/// that cannot be translated is a finding naming it (an error under `--checks strict`).
+fn checks(plan: &Plan, schema: &SourceSchema, engine: &dyn SqlDialect, findings: &mut Vec<Finding>) -> Vec<Statement> {
+    let Some(flavor) = translate::flavor(plan.dialect) else { return Vec::new() };
+    let strict = plan.checks == LogicPolicy::Strict;
+    let catalog = Catalog::from_plan(plan, schema);
+    let mut out = Vec::new();
+    for tp in &plan.tables {
+        let Some(t) = schema.tables.iter().find(|t| t.name == tp.source_name) else { continue };
+        for (i, check) in t.check_constraints.iter().enumerate() {
+            let object = format!("{} on {}", check, t.name);
+            if plan.checks == LogicPolicy::Skip {
+                findings.push(Finding::new(
+                    Level::Info,
+                    "check_skipped",
+                    &t.name,
+                    format!("{check} left out (--checks skip)"),
+                ));
+                continue;
+            }
+            match translate::expression(check_body(check), &t.name, &catalog, flavor, true) {
+                Ok(condition) => {
+                    let name = super::names::fit(&format!("{}_check{}", tp.target_name, i + 1), engine.name_limit());
+                    let tref = engine.table_ref(plan.target_schema.as_deref(), &tp.target_name);
+                    let sql = format!("ALTER TABLE {tref} ADD CONSTRAINT {} CHECK ({condition})", engine.quote(&name));
+                    let created = PlannedObject::Check { table: tp.target_name.clone(), name, condition };
+                    out.push(one(Phase::Checks, &object, sql, !strict, created));
+                }
+                Err(e) => findings.push(Finding::new(
+                    if strict { Level::Error } else { Level::Warning },
+                    "check_not_translated",
+                    &t.name,
+                    format!(
+                        "{check}: {}: {}; {}",
+                        e.construct,
+                        e.why,
+                        if strict { "the run stops (--checks strict)" } else { "the check is left out" }
+                    ),
+                )),
+            }
         }
     }
     out

@@ -56,6 +56,8 @@ pub enum Phase {
     Indexes,
     ForeignKeys,
     IdentityResets,
+    /// CHECK constraints, translated, each after the loaded rows are checked against it.
+    Checks,
     Views,
 }
 
@@ -66,12 +68,14 @@ impl Phase {
             Phase::Indexes => "indexes and unique constraints (after the data)",
             Phase::ForeignKeys => "foreign keys (after the data)",
             Phase::IdentityResets => "identity / AUTO_INCREMENT resets (after the data)",
+            Phase::Checks => "CHECK constraints (after the data)",
             Phase::Views => "views (best effort)",
         }
     }
 }
 
 pub use crate::target::PlannedObject;
+pub use ddl::check_body;
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Statement {
@@ -528,14 +532,6 @@ fn report_left_out(schema: &SourceSchema, left_out: &mut Vec<LeftOut>) {
 
 /// Primary key and identity of one table.
 fn plan_keys(t: &Table, tp: &mut TablePlan, findings: &mut Vec<Finding>) {
-    for check in &t.check_constraints {
-        findings.push(Finding::new(
-            Level::Info,
-            "check_not_migrated",
-            &t.name,
-            format!("{check} is not created on the target (SQLite expressions are not translated); the data is converted and checked by cutover's own rules"),
-        ));
-    }
     let Some(pk) = &t.primary_key else {
         findings.push(Finding::new(
             Level::Info,
