@@ -217,6 +217,9 @@ struct Tally {
     matching: usize,
     empty: Vec<String>,
     failures: Vec<String>,
+    /// Views verify found equal, and those it lists as not comparable.
+    verify_match: usize,
+    not_comparable: Vec<String>,
 }
 
 /// Migrate one source (create mode) and compare every view SQLite runs.
@@ -227,7 +230,15 @@ async fn check_source(dialect: Dialect, test: &str, source: &Path, label: &str) 
     let (code, out, err) = migrate(source, &db, &state, &[]);
     assert_eq!(code, 0, "{label}: migrate failed:\n{out}\n{err}");
     let views = sqlite_views(source);
-    let mut tally = Tally { source: label.into(), views: views.len(), matching: 0, empty: vec![], failures: vec![] };
+    let mut tally = Tally {
+        source: label.into(),
+        views: views.len(),
+        matching: 0,
+        empty: vec![],
+        failures: vec![],
+        verify_match: 0,
+        not_comparable: vec![],
+    };
     for v in &views {
         match target_rows(&db, v).await {
             Err(e) => tally.failures.push(format!("{label}/{v}: {e}")),
@@ -254,6 +265,29 @@ async fn check_source(dialect: Dialect, test: &str, source: &Path, label: &str) 
                 }
             }
         }
+    }
+    // verify compares the same views itself (a part of its report of its own).
+    let (code, out, err) = verify(source, &db, &state, &["--json"]);
+    let report: serde_json::Value =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{label}: verify printed no JSON ({e}): {err}"));
+    let verdicts = report["views"].as_array().cloned().unwrap_or_default();
+    for v in &verdicts {
+        let status = v["status"].as_str().unwrap_or("");
+        if status != "match" && status != "not comparable" {
+            tally.failures.push(format!("{label}/{}: verify says {status}: {}", v["view"], v["reason"]));
+        }
+    }
+    tally.verify_match = verdicts.iter().filter(|v| v["status"] == "match").count();
+    tally.not_comparable = verdicts
+        .iter()
+        .filter(|v| v["status"] == "not comparable")
+        .map(|v| format!("{} ({})", v["view"].as_str().unwrap_or(""), v["reason"].as_str().unwrap_or("")))
+        .collect();
+    if verdicts.len() != views.len() {
+        tally.failures.push(format!("{label}: verify lists {} views, SQLite runs {}", verdicts.len(), views.len()));
+    }
+    if code != 0 && tally.failures.is_empty() {
+        tally.failures.push(format!("{label}: verify exit {code}: {err}"));
     }
     if tally.failures.is_empty() {
         db.drop_db().await;
@@ -313,6 +347,12 @@ async fn every_view_returns_sqlites_rows(dialect: Dialect, test: &str) {
             } else {
                 format!(" ({} of them empty: {})", t.empty.len(), t.empty.join(", "))
             }
+        );
+        eprintln!(
+            "{dialect}: {:<32} verify: {} match, not comparable: {}",
+            t.source,
+            t.verify_match,
+            if t.not_comparable.is_empty() { "none".to_string() } else { t.not_comparable.join("; ") }
         );
         total += t.views;
         matching += t.matching;
