@@ -466,3 +466,44 @@ async fn checks_are_created_and_enforced(dialect: Dialect, test: &str) {
 }
 
 on_both_engines!(checks_are_created_and_enforced, checks_are_created_and_enforced);
+
+/// Index expressions and partial-index WHERE clauses go through the same translator: on
+/// PostgreSQL a partial unique index on a boolean compared with 1 enforces what SQLite's
+/// did; MariaDB has neither kind and leaves them out with a warning, as before.
+#[tokio::test(flavor = "multi_thread")]
+async fn index_expressions_are_translated_on_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("idx.sqlite");
+    rusqlite::Connection::open(&source)
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT, is_active BOOLEAN, joined DATETIME);
+             CREATE UNIQUE INDEX one_active_email ON users (email) WHERE is_active = 1;
+             CREATE INDEX by_lower_email ON users (lower(email));
+             CREATE INDEX by_year ON users (substr(email, 1, 3)) WHERE joined >= '2020-01-01';
+             INSERT INTO users VALUES (1, 'a@x', 1, '2021-01-01'), (2, 'a@x', 0, NULL);",
+        )
+        .unwrap();
+    let db = ScratchDb::new(Dialect::Postgres, "index_expressions_are_translated_on_postgres").await;
+    let (code, out, err) = migrate(&source, &db, &dir.path().join("s.json"), &[]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let errors = db
+        .exec_all(&[
+            "INSERT INTO users VALUES (3, 'a@x', FALSE, NULL)".into(),
+            "INSERT INTO users VALUES (4, 'a@x', TRUE, NULL)".into(),
+        ])
+        .await;
+    assert_eq!(errors.len(), 1, "a second active a@x is refused, an inactive one is not: {errors:?}");
+    assert_eq!(errors[0].0, 1, "{errors:?}");
+    let mut c = <sqlx::PgConnection as sqlx::Connection>::connect(&db.url).await.unwrap();
+    let defs: Vec<(String,)> =
+        sqlx::query_as("SELECT indexdef FROM pg_indexes WHERE tablename = 'users' ORDER BY indexname")
+            .fetch_all(&mut c)
+            .await
+            .unwrap();
+    let defs: Vec<String> = defs.into_iter().map(|d| d.0).collect();
+    assert!(defs.iter().any(|d| d.contains("lower(email)")), "{defs:?}");
+    assert!(defs.iter().any(|d| d.contains("WHERE (is_active = true)")), "{defs:?}");
+    assert!(defs.iter().any(|d| d.contains("substr(email, 1, 3)") && d.contains("joined >=")), "{defs:?}");
+    db.drop_db().await;
+}

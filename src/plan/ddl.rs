@@ -92,19 +92,48 @@ pub(super) fn plan_indexes(
             ));
             continue;
         }
+        // Expressions and partial WHERE clauses are translated like views (the embedded
+        // SQLite target reads SQLite's SQL and only re-quotes).
+        let flavor = translate::flavor(dialect);
+        let catalog = Catalog::from_table(tp);
+        let translate_sql = |sql: &str, condition: bool| match flavor {
+            Some(f) => translate::expression(sql, &t.name, &catalog, f, condition),
+            None => Ok(requote(sql, &known, engine, &booleans)),
+        };
         let mut parts = Vec::new();
+        let mut untranslated = None;
         for ic in &idx.columns {
             match (&ic.name, &ic.expression) {
                 (Some(name), _) => match tp.column(name) {
                     Some(m) => parts.push((engine.quote(&m.target_name), Some(m.ty), ic.descending)),
                     None => parts.push((engine.quote(name), None, ic.descending)),
                 },
-                (None, expr) => parts.push((
-                    format!("({})", requote(expr.as_deref().unwrap_or(""), &known, engine, &booleans)),
-                    None,
-                    ic.descending,
-                )),
+                (None, expr) => match translate_sql(expr.as_deref().unwrap_or(""), false) {
+                    Ok(sql) => parts.push((format!("({sql})"), None, ic.descending)),
+                    Err(e) => untranslated = Some(e),
+                },
             }
+        }
+        let partial = match idx.partial.as_deref().map(|w| translate_sql(w, true)).transpose() {
+            Ok(p) => p,
+            Err(e) => {
+                untranslated = Some(e);
+                None
+            }
+        };
+        if let Some(e) = untranslated {
+            findings.push(Finding::new(
+                Level::Warning,
+                "index_left_out",
+                &object,
+                format!(
+                    "{}: {}; the index is left out{}",
+                    e.construct,
+                    e.why,
+                    if idx.unique { " and its uniqueness is not enforced" } else { "" }
+                ),
+            ));
+            continue;
         }
         let prefixes =
             if engine.needs_key_prefixes() { mariadb_prefixes(&parts, engine) } else { vec![None; parts.len()] };
@@ -152,7 +181,6 @@ pub(super) fn plan_indexes(
                 format!("index renamed to {target_name:?} (length limit or a name already taken in the target)"),
             ));
         }
-        let partial = idx.partial.as_deref().map(|w| requote(w, &known, engine, &booleans));
         let constraint = idx.unique
             && (idx.constraint || idx.name.starts_with("sqlite_autoindex_"))
             && partial.is_none()

@@ -523,8 +523,9 @@ fn report_left_out(schema: &SourceSchema, left_out: &mut Vec<LeftOut>) {
             kind: "trigger".into(),
             name: t.name.clone(),
             reason: format!(
-                "trigger on {}: SQLite trigger bodies do not run on the target; re-create its logic there if the application needs it",
-                t.table
+                "trigger on {}: not moved (SQLite trigger bodies do not run on the target); re-create its logic there if the application needs it. Its SQL: {}",
+                t.table,
+                t.sql.split_whitespace().collect::<Vec<_>>().join(" ")
             ),
         });
     }

@@ -164,6 +164,24 @@ impl Catalog {
         Catalog { relations }
     }
 
+    /// One planned table alone (its index expressions read only it).
+    pub fn from_table(tp: &crate::plan::TablePlan) -> Catalog {
+        let columns = tp
+            .columns
+            .iter()
+            .map(|c| Column { source: c.source_name.clone(), target: c.target_name.clone(), ty: Ty::of(&c.ty) })
+            .collect();
+        Catalog {
+            relations: vec![Relation {
+                source: tp.source_name.clone(),
+                target: tp.target_name.clone(),
+                columns,
+                rowid: tp.identity.as_ref().map(|i| i.column.clone()),
+                is_view: false,
+            }],
+        }
+    }
+
     /// A relation by its SQLite name (SQLite's names are case-insensitive).
     pub fn find(&self, name: &str) -> Option<&Relation> {
         self.relations
