@@ -38,6 +38,16 @@ pub(super) fn call(t: &mut Translator, name: &str, args: &[Typed]) -> Result<Typ
     } else {
         (None, args)
     };
+    // date('1997-01-01') and datetime('1997-01-01'): constants, computed here.
+    if let ([only], "date" | "datetime") = (rest, name) {
+        if let Some(Lit::Str(s)) = &only.lit {
+            if let Some(text) = constant(name, s) {
+                let ty = if name == "date" { Ty::Date } else { Ty::Timestamp };
+                let sql = if name == "date" { t.f.string(&text) } else { t.f.timestamp_literal(&text) };
+                return Ok(Typed::constant(sql, ty, text));
+            }
+        }
+    }
     let ts = time_value(t, name, rest)?;
     let f = t.f;
     Ok(match name {
@@ -48,6 +58,19 @@ pub(super) fn call(t: &mut Translator, name: &str, args: &[Typed]) -> Result<Typ
         "unixepoch" => Typed::new(f.unixepoch(&ts), Ty::Int),
         _ => Typed::new(strftime(t, format.as_deref().unwrap_or(""), &ts)?, Ty::Text),
     })
+}
+
+/// The text SQLite's date()/datetime() gives for a constant date text.
+fn constant(name: &str, s: &str) -> Option<String> {
+    if !looks_like_datetime(s) {
+        return None;
+    }
+    let s = s.replace('T', " ");
+    let t = chrono::NaiveDateTime::parse_from_str(&s, "%Y-%m-%d %H:%M:%S%.f")
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(&s, "%Y-%m-%d %H:%M"))
+        .ok()
+        .or_else(|| chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)))?;
+    Some(t.format(if name == "date" { "%Y-%m-%d" } else { "%Y-%m-%d %H:%M:%S" }).to_string())
 }
 
 /// The time value and its modifiers, as a target timestamp expression.

@@ -30,6 +30,11 @@ impl Typed {
         Typed { sql: sql.into(), ty, lit: None }
     }
 
+    /// A constant whose SQLite text is `text` (a date SQLite computes to text).
+    pub(super) fn constant(sql: impl Into<String>, ty: Ty, text: String) -> Typed {
+        Typed { sql: sql.into(), ty, lit: Some(Lit::Str(text)) }
+    }
+
     fn lit(sql: impl Into<String>, ty: Ty, lit: Lit) -> Typed {
         Typed { sql: sql.into(), ty, lit: Some(lit) }
     }
@@ -110,7 +115,10 @@ impl Translator<'_> {
 
     /// A value where text is needed, as SQLite's text.
     pub(super) fn text(&self, t: &Typed) -> String {
-        self.f.to_text(&t.sql, t.ty)
+        match (&t.lit, t.ty) {
+            (Some(Lit::Str(s)), ty) if ty != Ty::Text => self.f.string(s),
+            _ => self.f.to_text(&t.sql, t.ty),
+        }
     }
 
     /// A value where a number is needed, as SQLite's arithmetic reads it.
