@@ -156,7 +156,7 @@ pub async fn verify(opts: &VerifyOptions<'_>) -> Result<VerifyReport, VerifyErro
             conns = c;
         }
     }
-    if mode == SchemaMode::Create {
+    if mode == SchemaMode::Create && !schema.views.is_empty() {
         if let Some(conn) = conns.first_mut() {
             progress.phase("comparing the views");
             report.views = views::compare(&source, conn, &plan, &schema).await?;
