@@ -242,8 +242,9 @@ fn new_report(
         ..Default::default()
     };
     // Logic that does not move (a view or check left out) is said where the run is read.
+    let create = opts.schema_mode == SchemaMode::Create;
     for f in report.findings.iter().filter(|f| {
-        f.level == plan::Level::Warning && (f.code.ends_with("_not_translated") || f.code == "view_left_out")
+        create && f.level == plan::Level::Warning && (f.code.ends_with("_not_translated") || f.code == "view_left_out")
     }) {
         report.warnings.push(format!("{} {}: {}", f.code.replace('_', " "), f.object, f.message));
     }

@@ -124,8 +124,8 @@ impl Translator<'_> {
     /// A value where a number is needed, as SQLite's arithmetic reads it.
     fn number(&self, t: &Typed, construct: &str) -> Result<Typed> {
         Ok(match t.ty {
-            Ty::Text | Ty::Other if self.f.strict_booleans() => Typed::new(self.f.text_to_number(&t.sql), Ty::Decimal),
-            Ty::Text | Ty::Other => Typed::new(t.sql.clone(), Ty::Real),
+            ty if ty.is_text() && self.f.strict_booleans() => Typed::new(self.f.text_to_number(&t.sql), Ty::Decimal),
+            ty if ty.is_text() => Typed::new(t.sql.clone(), Ty::Real),
             Ty::Bool => Typed::new(self.f.bool_as_int(&t.sql), Ty::Int),
             Ty::Timestamp | Ty::Date | Ty::Time => {
                 return unsupported(
@@ -810,6 +810,11 @@ impl Translator<'_> {
                     None => return unsupported("typeof()", "the type of this expression is not known before it runs"),
                 }
             }
+            // A JSON column holds only valid JSON in the target (its type checks it).
+            ("json_valid", 1) if a[0].ty == Ty::Json => {
+                Typed::new(format!("CASE WHEN {} IS NULL THEN NULL ELSE {} END", a[0].sql, f.bool_literal(true)), Ty::Bool)
+            }
+            ("json_valid", 1) if !f.strict_booleans() => Typed::new(format!("JSON_VALID({})", a[0].sql), Ty::Int),
             ("random", 0) => {
                 self.volatile.push("random()".into());
                 Typed::new(f.random(), Ty::Int)

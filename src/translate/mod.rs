@@ -56,7 +56,8 @@ pub enum Ty {
     Date,
     Time,
     Bytes,
-    /// JSON, UUID and the other types that read as text.
+    Json,
+    /// UUID and the other types that read as text.
     Other,
     Unknown,
 }
@@ -73,6 +74,7 @@ impl Ty {
             ColumnType::Date => Ty::Date,
             ColumnType::Time => Ty::Time,
             ColumnType::Bytes => Ty::Bytes,
+            ColumnType::Json => Ty::Json,
             _ => Ty::Other,
         }
     }
@@ -86,7 +88,7 @@ impl Ty {
     }
 
     pub fn is_text(self) -> bool {
-        matches!(self, Ty::Text | Ty::Other)
+        matches!(self, Ty::Text | Ty::Json | Ty::Other)
     }
 
     /// SQLite's `typeof()` of a non-NULL value of this type once it is in the target.
@@ -94,7 +96,7 @@ impl Ty {
         Some(match self {
             Ty::Int | Ty::Bool => "integer",
             Ty::Real | Ty::Decimal => "real",
-            Ty::Text | Ty::Other | Ty::Timestamp | Ty::DayStamp | Ty::Date | Ty::Time => "text",
+            Ty::Text | Ty::Json | Ty::Other | Ty::Timestamp | Ty::DayStamp | Ty::Date | Ty::Time => "text",
             Ty::Bytes => "blob",
             Ty::Null | Ty::Unknown => return None,
         })
