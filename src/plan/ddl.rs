@@ -11,7 +11,7 @@ use crate::schema::{SourceSchema, Table};
 use crate::source::sqltext;
 use crate::target::mariadb::{BYTES_PER_CHAR, MAX_KEY_BYTES, MAX_KEY_CHARS};
 use crate::target::{Dialect, SqlDialect};
-use crate::translate::{self, Catalog, Relation};
+use crate::translate::{self, Catalog, Column, Relation, Ty};
 use crate::types::ColumnType;
 
 /// Re-quote an SQLite SQL fragment for the target, with names mapped to their target names.
@@ -42,6 +42,60 @@ fn table_known(tp: &TablePlan, all: &[TablePlan]) -> BTreeMap<String, String> {
         known.insert(c.source_name.to_lowercase(), c.target_name.clone());
     }
     known
+}
+
+/// What the translator may read: the planned tables, with their target names and planned
+/// types (and, from the source's statistics, which timestamp columns held bare dates).
+fn catalog(plan: &Plan, schema: &SourceSchema) -> Catalog {
+    let relations = plan
+        .tables
+        .iter()
+        .map(|tp| Relation {
+            source: tp.source_name.clone(),
+            target: tp.target_name.clone(),
+            columns: tp
+                .columns
+                .iter()
+                .map(|c| {
+                    let stats = schema
+                        .tables
+                        .iter()
+                        .find(|t| t.name == tp.source_name)
+                        .and_then(|t| t.column(&c.source_name))
+                        .map(|sc| &sc.stats);
+                    let bare_dates = stats.is_some_and(|s| {
+                        s.texts > 0 && s.integers == 0 && s.reals == 0 && s.max_text_chars.is_some_and(|n| n <= 10)
+                    });
+                    let ty = match Ty::of(&c.ty) {
+                        Ty::Timestamp if bare_dates => Ty::DayStamp,
+                        ty => ty,
+                    };
+                    Column { source: c.source_name.clone(), target: c.target_name.clone(), ty }
+                })
+                .collect(),
+            rowid: tp.identity.as_ref().map(|i| i.column.clone()),
+            is_view: false,
+        })
+        .collect();
+    Catalog { relations }
+}
+
+/// One planned table alone (its index expressions read only it).
+fn table_catalog(tp: &TablePlan) -> Catalog {
+    let columns = tp
+        .columns
+        .iter()
+        .map(|c| Column { source: c.source_name.clone(), target: c.target_name.clone(), ty: Ty::of(&c.ty) })
+        .collect();
+    Catalog {
+        relations: vec![Relation {
+            source: tp.source_name.clone(),
+            target: tp.target_name.clone(),
+            columns,
+            rowid: tp.identity.as_ref().map(|i| i.column.clone()),
+            is_view: false,
+        }],
+    }
 }
 
 /// Key bytes MariaDB counts for one key part.
@@ -95,7 +149,7 @@ pub(super) fn plan_indexes(
         // Expressions and partial WHERE clauses are translated like views (the embedded
         // SQLite target reads SQLite's SQL and only re-quotes).
         let flavor = translate::flavor(dialect);
-        let catalog = Catalog::from_table(tp);
+        let catalog = table_catalog(tp);
         let translate_sql = |sql: &str, condition: bool| match flavor {
             Some(f) => translate::expression(sql, &t.name, &catalog, f, condition),
             None => Ok(requote(sql, &known, engine, &booleans)),
@@ -552,7 +606,7 @@ fn views(plan: &Plan, schema: &SourceSchema, engine: &dyn SqlDialect, findings: 
     let schema_name = plan.target_schema.as_deref();
     let strict = plan.views == LogicPolicy::Strict;
     let level = if strict { Level::Error } else { Level::Warning };
-    let mut catalog = Catalog::from_plan(plan, schema);
+    let mut catalog = catalog(plan, schema);
     let mut out = Vec::new();
     for v in ordered_views(schema) {
         if let Some(err) = &v.error {
@@ -605,7 +659,7 @@ pub fn check_body(check: &str) -> &str {
 fn checks(plan: &Plan, schema: &SourceSchema, engine: &dyn SqlDialect, findings: &mut Vec<Finding>) -> Vec<Statement> {
     let Some(flavor) = translate::flavor(plan.dialect) else { return Vec::new() };
     let strict = plan.checks == LogicPolicy::Strict;
-    let catalog = Catalog::from_plan(plan, schema);
+    let catalog = catalog(plan, schema);
     let mut out = Vec::new();
     for tp in &plan.tables {
         let Some(t) = schema.tables.iter().find(|t| t.name == tp.source_name) else { continue };

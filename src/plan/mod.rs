@@ -68,8 +68,8 @@ impl Phase {
             Phase::Indexes => "indexes and unique constraints (after the data)",
             Phase::ForeignKeys => "foreign keys (after the data)",
             Phase::IdentityResets => "identity / AUTO_INCREMENT resets (after the data)",
-            Phase::Checks => "CHECK constraints (after the data)",
-            Phase::Views => "views (best effort)",
+            Phase::Checks => "CHECK constraints, translated (after the data)",
+            Phase::Views => "views, translated (after the data)",
         }
     }
 }

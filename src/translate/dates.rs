@@ -2,8 +2,8 @@
 //! `unixepoch()`, `strftime()`, their time values ('now', date text, date columns, numbers)
 //! and modifiers ('+7 days', 'start of month', 'weekday 0', 'unixepoch').
 
-use super::expr::{looks_like_datetime, Lit, Typed};
-use super::query::Translator;
+use super::scope::Translator;
+use super::typed::{looks_like_datetime, Lit, Typed};
 use super::{Result, Ty, Untranslatable};
 
 fn unsupported<T>(construct: impl Into<String>, why: impl Into<String>) -> Result<T> {

@@ -26,6 +26,8 @@ mod flavor;
 mod mariadb;
 mod postgres;
 mod query;
+mod scope;
+mod typed;
 
 use std::fmt;
 
@@ -35,8 +37,6 @@ use sqlparser::parser::Parser;
 
 pub use flavor::Flavor;
 
-use crate::plan::Plan;
-use crate::schema::SourceSchema;
 use crate::target::Dialect;
 use crate::types::ColumnType;
 
@@ -130,60 +130,6 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// The planned tables, with their target names and planned types (and, from the
-    /// source's statistics, which timestamp columns held bare dates).
-    pub fn from_plan(plan: &Plan, schema: &SourceSchema) -> Catalog {
-        let relations = plan
-            .tables
-            .iter()
-            .map(|tp| Relation {
-                source: tp.source_name.clone(),
-                target: tp.target_name.clone(),
-                columns: tp
-                    .columns
-                    .iter()
-                    .map(|c| {
-                        let stats = schema
-                            .tables
-                            .iter()
-                            .find(|t| t.name == tp.source_name)
-                            .and_then(|t| t.column(&c.source_name))
-                            .map(|sc| &sc.stats);
-                        let bare_dates = stats.is_some_and(|s| {
-                            s.texts > 0 && s.integers == 0 && s.reals == 0 && s.max_text_chars.is_some_and(|n| n <= 10)
-                        });
-                        let ty = match Ty::of(&c.ty) {
-                            Ty::Timestamp if bare_dates => Ty::DayStamp,
-                            ty => ty,
-                        };
-                        Column { source: c.source_name.clone(), target: c.target_name.clone(), ty }
-                    })
-                    .collect(),
-                rowid: tp.identity.as_ref().map(|i| i.column.clone()),
-                is_view: false,
-            })
-            .collect();
-        Catalog { relations }
-    }
-
-    /// One planned table alone (its index expressions read only it).
-    pub fn from_table(tp: &crate::plan::TablePlan) -> Catalog {
-        let columns = tp
-            .columns
-            .iter()
-            .map(|c| Column { source: c.source_name.clone(), target: c.target_name.clone(), ty: Ty::of(&c.ty) })
-            .collect();
-        Catalog {
-            relations: vec![Relation {
-                source: tp.source_name.clone(),
-                target: tp.target_name.clone(),
-                columns,
-                rowid: tp.identity.as_ref().map(|i| i.column.clone()),
-                is_view: false,
-            }],
-        }
-    }
-
     /// A relation by its SQLite name (SQLite's names are case-insensitive).
     pub fn find(&self, name: &str) -> Option<&Relation> {
         self.relations
@@ -255,7 +201,7 @@ pub fn view(
     let Some(Ast::CreateView(cv)) = statements.first() else {
         return Err(Untranslatable::new("the SQL text", "it is not a CREATE VIEW statement"));
     };
-    let mut t = query::Translator::new(catalog, flavor, schema);
+    let mut t = scope::Translator::new(catalog, flavor, schema);
     let (body, out) = t.query(&cv.query, None)?;
     let tys: Vec<Ty> = out.iter().map(|c| c.ty).collect();
     let columns: Vec<Column> = columns
@@ -279,7 +225,7 @@ pub fn expression(sql: &str, table: &str, catalog: &Catalog, flavor: &dyn Flavor
         .try_with_sql(sql)
         .and_then(|mut p| p.parse_expr())
         .map_err(|e| Untranslatable::new(sql, format!("cutover's SQLite parser cannot read it ({e})")))?;
-    let mut t = query::Translator::new(catalog, flavor, None);
+    let mut t = scope::Translator::new(catalog, flavor, None);
     t.expression_over(&e, table, condition)
 }
 
