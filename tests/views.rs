@@ -403,6 +403,13 @@ async fn untranslatable_view_is_a_warning_or_refused(dialect: Dialect, test: &st
     let (rows, _) = target_rows(&db, "plain").await.unwrap();
     assert_eq!(rows, vec![vec!["2.00000000e0".to_string()]], "the other view and the data landed");
     db.drop_db().await;
+
+    let db = ScratchDb::new(dialect, &format!("{test}_skip")).await;
+    let (code, out, err) = migrate(&source, &db, &dir.path().join("skip.json"), &["--views", "skip"]);
+    assert_eq!(code, 0, "skip: {out}\n{err}");
+    assert!(!format!("{out}{err}").contains("printf()"), "skip: no warning about a view it does not try: {out}{err}");
+    assert!(target_rows(&db, "plain").await.is_err(), "skip: no view is created");
+    db.drop_db().await;
 }
 
 on_both_engines!(untranslatable_view_is_a_warning_or_refused, untranslatable_view_is_a_warning_or_refused);
