@@ -25,6 +25,15 @@
 #             --ddl` (cutover's column types, primary keys kept, no secondary index, no FK),
 #             then one `mariadb --local-infile=1` session running LOAD DATA LOCAL INFILE for
 #             every table, one after another; that session is what is timed.
+#   loadfull  the server's own full-scope path: as loaddata, but the tables also get the
+#             secondary indexes, unique keys and foreign keys of cutover's plan (added while
+#             they are empty, before the timed part, so InnoDB maintains them during the
+#             load, as a mysqldump-style restore does), and the session loads with
+#             foreign_key_checks and unique_checks off; the bar for cutover end to end.
+#   duckdb    DuckDB 1.4.4 with its sqlite and mysql extensions (pip wheels, loaded offline
+#             from a venv in BENCH_DIR/duckdb-venv): `CREATE TABLE t.x AS SELECT * FROM s.x`
+#             table by table; data only, and inexact (no keys, indexes or FKs; datetimes
+#             lose their fractions).
 # After every run: the row count of all tables (must equal the source's), and for cutover
 # and loaddata (and s2m once the export exists) a value check of sample rows: the first and
 # last row of every table and the rows with awkward values (NULL, '', 'NULL', '\N',
@@ -40,7 +49,7 @@
 #   SCALE=1          --rows-scale for gen_bench_db.py (seed 42); file BENCH_DIR/bench$SCALE.sqlite
 #   RUNS=3           timed runs of cutover and loaddata
 #   S2M_RUNS=1       timed runs of sqlite3-to-mysql
-#   METHODS="cutover s2m loaddata"
+#   METHODS="cutover duckdb s2m loaddata loadfull"
 #   JOBS=            passed as --jobs to cutover when set (default: cutover's own, = cores)
 #   BENCH_DIR=/tmp/cutover-bench   cache and work dir: source, export, venv, logs, results
 #   MYPORT=3306      MariaDB port on 127.0.0.1
@@ -65,7 +74,7 @@ SHARED=${SHARED:-$ROOT/../shared}
 SCALE=${SCALE:-1}
 RUNS=${RUNS:-3}
 S2M_RUNS=${S2M_RUNS:-1}
-METHODS=${METHODS:-"cutover s2m loaddata"}
+METHODS=${METHODS:-"cutover duckdb s2m loaddata loadfull"}
 JOBS=${JOBS:-}
 BENCH_DIR=${BENCH_DIR:-/tmp/cutover-bench}
 MYPORT=${MYPORT:-3306}
@@ -187,7 +196,7 @@ fi
 setup_failed() { [[ " $SETUP_FAILED " == *" $1:"* ]]; }
 
 # ------------------------------------------------------------------ loaddata preparation
-if has loaddata && ! setup_failed loaddata; then
+if { has loaddata || has loadfull; } && ! setup_failed loaddata; then
   state=$(my_q "SELECT @@global.local_infile")
   if [ "$state" != 1 ]; then
     log "NOTE: the server has local_infile=OFF; LOAD DATA LOCAL needs it: SET GLOBAL local_infile=1 for this run (restored on exit)"
@@ -195,7 +204,17 @@ if has loaddata && ! setup_failed loaddata; then
     RESTORE_LOCAL_INFILE=$state
   fi
 fi
-if { has loaddata || has cutover; } && [ -x "$CUTOVER" ]; then
+if { has loaddata || has loadfull || has cutover; } && [ -x "$CUTOVER" ]; then
+  # loadfull: the plan's secondary indexes, unique keys and FKs, added to the empty tables
+  "$CUTOVER" plan "$SRC" --dialect mariadb --json >"$LOGS/plan.json" 2>>"$LOGS/plan_ddl.err" &&
+    python3 - "$LOGS/plan.json" >"$LOGS/keys.sql" <<'EOF'
+import json, sys
+plan = json.load(open(sys.argv[1]))
+print("SET foreign_key_checks = 0;")
+for st in plan["statements"]:
+    if st["phase"] in ("indexes", "foreign_keys"):
+        print(st["sql"].rstrip(";") + ";")
+EOF
   if "$CUTOVER" plan "$SRC" --dialect mariadb --ddl >"$LOGS/plan_ddl.sql" 2>"$LOGS/plan_ddl.err"; then
     # export once (cached in DATA_DIR, not timed): the data files, tables.sql, load.sql, check.sql
     /usr/bin/time -f '%e %M' -o "$LOGS/export.time" \
@@ -378,17 +397,81 @@ run_loaddata() {
   record loaddata "$run" "$(target_rows "$db")" - - - $busy "$warn" "$check" "$err"
 }
 
+run_loadfull() {
+  local run=$1
+  local busy db=bench_loadfull logf=$LOGS/loadfull_run$run.log
+  my_recreate "$db"
+  "${MY[@]}" -D "$db" <"$DATA_DIR/tables.sql"
+  "${MY[@]}" -D "$db" <"$LOGS/keys.sql"
+  { echo "SET foreign_key_checks = 0; SET unique_checks = 0;"; cat "$DATA_DIR/load.sql"; } >"$LOGS/load_full.sql"
+  settle
+  busy=$(busy_note)
+  TIMED_STDIN=$LOGS/load_full.sql timed "$logf" "${MY[@]}" --local-infile=1 -N -B -D "$db"
+  local err="" check=- warn
+  warn=$(awk -F'\t' '$1 == "loaded" { w += $4; n++ } END { print (n ? w : "-") }' "$logf")
+  [ "$RC" = 0 ] || err=$(first_error "$logf")
+  [ "$RC" = 0 ] && check=$(sample_check "$db" "$LOGS/check_loadfull_run$run.txt")
+  # shellcheck disable=SC2086
+  record loadfull "$run" "$(target_rows "$db")" - - - $busy "$warn" "$check" "$err"
+}
+
+DUCK_VENV=$BENCH_DIR/duckdb-venv
+DUCK_COPY=$BENCH_DIR/duckdb_copy_mysql.py
+duckdb_venv() {
+  [ -x "$DUCK_VENV/bin/python" ] && "$DUCK_VENV/bin/python" -c "import duckdb" 2>/dev/null && return
+  log "installing DuckDB 1.4.4 and its sqlite/postgres/mysql extensions into $DUCK_VENV (PyPI wheels)"
+  python3 -m venv "$DUCK_VENV"
+  "$DUCK_VENV/bin/pip" install -q duckdb==1.4.4 duckdb-ext-sqlite==1.4.4.20260205 \
+    duckdb-ext-postgres==1.4.4.20260205 duckdb-ext-mysql==1.4.4.20260205 >&2
+}
+cat >"$DUCK_COPY" <<'EOF'
+import os, sqlite3, sys, time
+import duckdb, duckdb_ext
+src, kind, target = sys.argv[1:4]
+ext = os.path.join(os.path.dirname(duckdb_ext.__file__), "extensions")
+con = duckdb.connect()
+con.execute("SET autoinstall_known_extensions = false")
+con.execute(f"SET extension_directory = '{ext}'")
+con.execute(f"ATTACH '{src}' AS s (TYPE sqlite, READ_ONLY)")
+con.execute(f"ATTACH '{target}' AS t (TYPE {kind})")
+lite = sqlite3.connect(f"file:{src}?mode=ro", uri=True)
+tables = [r[0] for r in lite.execute(
+    "select name from sqlite_master where type='table' and name not like 'sqlite_%' order by rowid")]
+for name in tables:
+    has_time = any((r[2] or "").upper() == "TIME" for r in lite.execute(f'pragma table_info("{name}")'))
+    con.execute(f"SET sqlite_all_varchar = {'true' if has_time else 'false'}")
+    t0 = time.time()
+    con.execute(f'CREATE TABLE t."{name}" AS SELECT * FROM s."{name}"')
+    print(f"{name} {time.time() - t0:.2f}s", file=sys.stderr)
+EOF
+run_duckdb() {
+  local run=$1
+  local busy db=bench_duckdb logf=$LOGS/duckdb_run$run.log
+  my_recreate "$db"
+  settle
+  busy=$(busy_note)
+  timed "$logf" "$DUCK_VENV/bin/python" "$DUCK_COPY" "$SRC" mysql "host=127.0.0.1 port=$MYPORT user=root database=$db"
+  local err=""
+  [ "$RC" = 0 ] || err=$(first_error "$logf")
+  # shellcheck disable=SC2086
+  record duckdb "$run" "$(target_rows "$db")" - - - $busy - - "$err"
+}
+
 # ------------------------------------------------------------------ run
 max_runs=$RUNS
 has s2m && [ "$S2M_RUNS" -gt "$max_runs" ] && max_runs=$S2M_RUNS
+has duckdb && duckdb_venv
 for run in $(seq 1 "$max_runs"); do
-  for m in cutover loaddata s2m; do
+  for m in cutover duckdb loaddata loadfull s2m; do
     has $m || continue
     if [ $m = s2m ]; then [ "$run" -le "$S2M_RUNS" ] || continue; else [ "$run" -le "$RUNS" ] || continue; fi
-    if setup_failed $m; then record_setup_failure $m "$run"; continue; fi
+    local_m=$m; [ $m = loadfull ] && local_m=loaddata
+    if setup_failed $local_m; then record_setup_failure $m "$run"; continue; fi
     case $m in
       cutover) run_cutover "$run";;
       loaddata) run_loaddata "$run";;
+      loadfull) run_loadfull "$run";;
+      duckdb) run_duckdb "$run";;
       s2m) run_s2m "$run";;
     esac
   done

@@ -30,6 +30,17 @@
 #               pk    PRIMARY KEY kept inline, like cutover's own CREATE TABLE during its load
 #               nopk2 as nopk, but two psql sessions at once: the biggest table | all others
 #                     (cutover copies up to --jobs tables at once; the default is the core count)
+#               full2 the server's own full-scope path: nopk2, then in one session every
+#                     primary key and the statements cutover's plan runs after the data
+#                     (unique constraints, indexes, FKs, identity restarts), as pg_restore
+#                     does; the bar for cutover end to end
+#   duckdb    DuckDB 1.4.4 with its sqlite and postgres extensions (pip wheels, loaded
+#             offline from a venv in BENCH_DIR/duckdb-venv, made once): ATTACH the source
+#             and the target, then `CREATE TABLE t.x AS SELECT * FROM s.x` table by table
+#             (its whole-database COPY fails on multi-table sources in 1.4.4); a table with a
+#             TIME column is read with sqlite_all_varchar. Data only, and inexact (NUMERIC as
+#             double, BOOLEAN as bigint, JSON as text; no keys, indexes, FKs, identities):
+#             the bar for cutover's load phase.
 #   check     correctness of the last cutover run: production_entries count(*), exact sum
 #             of the numeric(10,4) column yield_pct, sum of the double column
 #             temperature_c (sqlite3 CLI vs psql), plus a value-by-value comparison of both
@@ -44,8 +55,8 @@
 #   SCALE=1            --rows-scale for gen_bench_db.py (seed 42); file BENCH_DIR/bench$SCALE.sqlite
 #   RUNS=3             timed runs per method
 #   BENCH_DIR=/tmp/cutover-bench   work dir: source file, CSV, state/report files, logs, TSV
-#   METHODS="cutover pgloader limit check"
-#   LIMIT_VARIANTS="nopk pk nopk2"
+#   METHODS="cutover duckdb pgloader limit check"
+#   LIMIT_VARIANTS="nopk pk nopk2 full2"
 #   PGPORT=5432        PostgreSQL port on 127.0.0.1
 #   SKIP_BUILD=0       1: do not run `cargo build --release` (use the existing binary)
 #   CUTOVER_BIN=       benchmark this cutover binary instead (no build); e.g. the copy a
@@ -68,8 +79,8 @@ SHARED=${SHARED:-$ROOT/../shared}
 SCALE=${SCALE:-1}
 RUNS=${RUNS:-3}
 BENCH_DIR=${BENCH_DIR:-/tmp/cutover-bench}
-METHODS=${METHODS:-"cutover pgloader limit check"}
-LIMIT_VARIANTS=${LIMIT_VARIANTS:-"nopk pk nopk2"}
+METHODS=${METHODS:-"cutover duckdb pgloader limit check"}
+LIMIT_VARIANTS=${LIMIT_VARIANTS:-"nopk pk nopk2 full2"}
 PGPORT=${PGPORT:-5432}
 SKIP_BUILD=${SKIP_BUILD:-0}
 JOBS=${JOBS:-}
@@ -303,6 +314,49 @@ run_pgloader() {
   record pgloader "$run" "$(target_rows bench_pgloader)" - - - - - $busy
 }
 
+# ------------------------------------------------------------------ 3b'. DuckDB
+DUCK_VENV=$BENCH_DIR/duckdb-venv
+duckdb_venv() {
+  [ -x "$DUCK_VENV/bin/python" ] && "$DUCK_VENV/bin/python" -c "import duckdb" 2>/dev/null && return
+  log "installing DuckDB 1.4.4 and its sqlite/postgres/mysql extensions into $DUCK_VENV (PyPI wheels)"
+  python3 -m venv "$DUCK_VENV"
+  "$DUCK_VENV/bin/pip" install -q duckdb==1.4.4 duckdb-ext-sqlite==1.4.4.20260205 \
+    duckdb-ext-postgres==1.4.4.20260205 duckdb-ext-mysql==1.4.4.20260205 >&2
+}
+# The copy itself (python, run by the venv's interpreter): SOURCE TYPE TARGET_CONNSTR
+DUCK_COPY=$BENCH_DIR/duckdb_copy.py
+cat > "$DUCK_COPY" <<'EOF'
+import os, sqlite3, sys, time
+import duckdb, duckdb_ext
+src, kind, target = sys.argv[1:4]
+ext = os.path.join(os.path.dirname(duckdb_ext.__file__), "extensions")
+con = duckdb.connect()
+con.execute("SET autoinstall_known_extensions = false")
+con.execute(f"SET extension_directory = '{ext}'")
+con.execute(f"ATTACH '{src}' AS s (TYPE sqlite, READ_ONLY)")
+con.execute(f"ATTACH '{target}' AS t (TYPE {kind})")
+lite = sqlite3.connect(f"file:{src}?mode=ro", uri=True)
+tables = [r[0] for r in lite.execute(
+    "select name from sqlite_master where type='table' and name not like 'sqlite_%' order by rowid")]
+for name in tables:
+    has_time = any((r[2] or "").upper() == "TIME" for r in lite.execute(f'pragma table_info("{name}")'))
+    con.execute(f"SET sqlite_all_varchar = {'true' if has_time else 'false'}")
+    t0 = time.time()
+    con.execute(f'CREATE TABLE t."{name}" AS SELECT * FROM s."{name}"')
+    print(f"{name} {time.time() - t0:.2f}s", file=sys.stderr)
+EOF
+run_duckdb() {
+  local run=$1 busy
+  pg_recreate bench_duckdb
+  wait_quiet
+  pg_ckpt
+  busy=$(busy_note)
+  timed duckdb "$run" "$LOGS/duckdb_run$run.log" -- \
+    "$DUCK_VENV/bin/python" "$DUCK_COPY" "$SRC" postgres "host=127.0.0.1 port=$PGPORT user=postgres dbname=bench_duckdb"
+  # shellcheck disable=SC2086
+  record duckdb "$run" "$(target_rows bench_duckdb)" - - - - - $busy
+}
+
 # ------------------------------------------------------------------ 3c. the COPY limit
 export_csv() {
   local stamp; stamp="$(stat -c '%s %Y' "$SRC")"
@@ -396,6 +450,20 @@ for (t,) in con.execute("select name from sqlite_master where type='table' and n
     f = os.path.abspath(os.path.join(sys.argv[2], f"{t}.csv"))
     print(f"\\copy \"public\".\"{t}\" ({cols}) FROM '{f}' WITH (FORMAT csv, NULL 'NULL')")
 EOF
+  # for full2: after the load, every primary key, then what cutover's plan runs after the data
+  "$CUTOVER" plan "$SRC" --dialect postgres --json > "$LOGS/cutover_plan.json"
+  python3 - "$LOGS/cutover_plan.json" > "$LOGS/limit_post.sql" <<'EOF'
+import json, sys
+plan = json.load(open(sys.argv[1]))
+q = lambda n: '"' + n.replace('"', '""') + '"'
+print("\\timing on")
+for t in plan["tables"]:
+    if t["primary_key"]:
+        print(f'ALTER TABLE "public".{q(t["target_name"])} ADD PRIMARY KEY ({", ".join(q(c) for c in t["primary_key"])});')
+for st in plan["statements"]:
+    if st["phase"] in ("indexes", "foreign_keys", "identity_resets"):
+        print(st["sql"].rstrip(";") + ";")
+EOF
   # for nopk2: the table with the most rows in one session, the rest in the other
   local big
   big=$(for t in $TABLES; do echo "$(sqlite3 "$SRC" "select count(*) from \"$t\"") $t"; done | sort -n | tail -1 | cut -d' ' -f2)
@@ -406,7 +474,8 @@ EOF
 run_limit() {
   local variant=$1 run=$2 busy db=bench_limit
   pg_recreate $db
-  "${PSQL[@]}" -d $db -f "$LOGS/limit_ddl_${variant%2}.sql" >/dev/null
+  local ddl=${variant%2}; [ "$ddl" = full ] && ddl=nopk
+  "${PSQL[@]}" -d $db -f "$LOGS/limit_ddl_$ddl.sql" >/dev/null
   wait_quiet
   pg_ckpt
   busy=$(busy_note)
@@ -414,6 +483,10 @@ run_limit() {
     # two sessions at once: the largest table | all the others (cutover loads 2 tables at once on 2 cores)
     timed "limit-$variant" "$run" "$LOGS/limit_${variant}_run$run.log" -- bash -c \
       "${PSQL[*]} -d $db -f $LOGS/limit_load_g1.sql & a=\$!; ${PSQL[*]} -d $db -f $LOGS/limit_load_g2.sql & b=\$!; wait \$a && wait \$b"
+  elif [ "$variant" = full2 ]; then
+    # the same two sessions, then keys, indexes, FKs and identity restarts in one session
+    timed "limit-$variant" "$run" "$LOGS/limit_${variant}_run$run.log" -- bash -c \
+      "${PSQL[*]} -d $db -f $LOGS/limit_load_g1.sql & a=\$!; ${PSQL[*]} -d $db -f $LOGS/limit_load_g2.sql & b=\$!; wait \$a && wait \$b && ${PSQL[*]} -d $db -f $LOGS/limit_post.sql"
   else
     timed "limit-$variant" "$run" "$LOGS/limit_${variant}_run$run.log" -- \
       "${PSQL[@]}" -d $db -f "$LOGS/limit_load.sql"
@@ -483,8 +556,10 @@ if has limit; then
   export_csv
   limit_scripts
 fi
+has duckdb && duckdb_venv
 for run in $(seq 1 "$RUNS"); do
   has cutover && run_cutover "$run"
+  has duckdb && run_duckdb "$run"
   has pgloader && run_pgloader "$run"
   if has limit; then
     for v in $LIMIT_VARIANTS; do run_limit "$v" "$run"; done
@@ -534,7 +609,9 @@ print()
 if "cutover" in m_wall and "pgloader" in m_wall:
     print(f"cutover / pgloader end to end: {m_wall['cutover'] / m_wall['pgloader']:.2f}x the time "
           f"({m_wall['pgloader'] / m_wall['cutover']:.2f}x pgloader's speed)")
-for v in ("nopk", "pk", "nopk2"):
+if "cutover-load" in m_wall and "duckdb" in m_wall:
+    print(f"cutover load phase / duckdb (data only): {m_wall['cutover-load'] / m_wall['duckdb']:.2f}x (bar: <= 1.3x)")
+for v in ("nopk", "pk", "nopk2", "full2"):
     k = f"copy-limit-{v}"
     if "cutover-load" in m_wall and k in m_wall:
         print(f"cutover load phase / {k}: {m_wall['cutover-load'] / m_wall[k]:.2f}x")

@@ -359,6 +359,13 @@ def summary(tsv):
         print(f"| {m} | {status} | {w:.2f} | {runs_s} | {n / w:,.0f} | {rss:.0f} | {cpu:.2f} | {'; '.join(notes)} |")
     print()
     print("rows/s = rows of the source / median wall of the successful runs; a run marked ! failed.")
+    good = {m: [float(r["wall_s"]) for r in by[m] if r["rc"] == "0" and r["rows_in_target"] == r["rows"]]
+            for m in order}
+    if good.get("cutover") and good.get("loadfull"):
+        ratio = med(good["cutover"]) / med(good["loadfull"])
+        print(f"cutover end to end / LOAD DATA full scope (loadfull): {ratio:.2f}x (bar: <= 1.5x)")
+    if good.get("cutover") and good.get("duckdb"):
+        print(f"cutover end to end / duckdb (data only): {med(good['cutover']) / med(good['duckdb']):.2f}x")
     print()
     cols = ["method", "run", "wall_s", "maxrss_kb", "rc", "rows_in_target", "load_s", "tblsum_s",
             "client_cpu_s", "machine_cpu_s", "loadavg_before", "other_sessions", "warnings", "sample_check", "error"]

@@ -97,6 +97,11 @@ pub struct ColumnConfig {
     pub name: Option<String>,
     /// Unit of integers in a date/time column: s, ms or us (default: decided from the data).
     pub epoch_unit: Option<EpochUnit>,
+    /// With `type = "enum"`: the labels, in order (a value must be one of them, exactly).
+    pub labels: Option<Vec<String>>,
+    /// With `type = "enum"` on PostgreSQL: the name of the enum type cutover creates
+    /// (default: `<table>_<column>`).
+    pub enum_name: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -148,13 +153,36 @@ impl Config {
     fn validate(&self, path: &Path) -> Result<(), ConfigError> {
         for (table, t) in &self.tables {
             for (column, c) in &t.columns {
-                if let Some(ty) = &c.type_ {
-                    ty.parse::<ColumnType>().map_err(|source| ConfigError::BadType {
+                let mut ty = None;
+                if let Some(spelled) = &c.type_ {
+                    ty = Some(spelled.parse::<ColumnType>().map_err(|source| ConfigError::BadType {
                         path: path.to_path_buf(),
                         table: table.clone(),
                         column: column.clone(),
                         source,
-                    })?;
+                    })?);
+                }
+                let at = format!("[tables.{table:?}.columns.{column:?}]");
+                let bad = |message: String| ConfigError::Parse { path: path.to_path_buf(), message };
+                match (ty == Some(ColumnType::Enum), c.labels.as_deref()) {
+                    (true, None | Some([])) => {
+                        return Err(bad(format!(
+                            "{at} type = \"enum\" needs its labels, in order: labels = [\"A\", \"B\"]"
+                        )))
+                    }
+                    (false, Some(_)) => {
+                        return Err(bad(format!("{at} labels are for type = \"enum\"; set that type or remove them")))
+                    }
+                    (false, None) if c.enum_name.is_some() => {
+                        return Err(bad(format!("{at} enum_name is for type = \"enum\"; set that type or remove it")))
+                    }
+                    _ => {}
+                }
+                if let Some(labels) = &c.labels {
+                    let mut seen = std::collections::HashSet::new();
+                    if let Some(dup) = labels.iter().find(|l| !seen.insert(l.as_str())) {
+                        return Err(bad(format!("{at} labels name {dup:?} twice")));
+                    }
                 }
             }
         }

@@ -144,8 +144,24 @@ pub async fn golive(opts: &GoliveOptions<'_>) -> GoliveReport {
     }
     // 1. migrate (or resume, or skip when the state file records a finished run into this target).
     let state = State::load(&opts.state_file).ok();
-    let done_before = state.as_ref().is_some_and(|s| s.finished && s.target == opts.target.to_string());
-    if done_before {
+    let done_before = state
+        .as_ref()
+        .is_some_and(|s| s.finished && crate::target::url::same_target(&s.target, &opts.target.to_string()));
+    if let Some(st) = state.as_ref().filter(|_| done_before) {
+        // Not redone, but still there: a database dropped and created again since is said so.
+        if let Err(e) = copy::check_finished_migration(&migrate_options(opts, false), st).await {
+            let ending = if e.is_refusal() { Ending::Refused } else { Ending::Failed };
+            r.stage("migrate", "failed", e.to_string());
+            r.seconds = started.elapsed().as_secs_f64();
+            return r.stop(
+                ending,
+                format!(
+                    "start the migration over (`cutover migrate … --state {} --restart`, or delete {} when the tables are gone), then run golive again",
+                    opts.state_file.display(),
+                    opts.state_file.display()
+                ),
+            );
+        }
         r.stage(
             "migrate",
             "skipped",
@@ -199,17 +215,9 @@ pub async fn golive(opts: &GoliveOptions<'_>) -> GoliveReport {
     r
 }
 
-/// Stage 1: the migration, resumed when the state file records an unfinished one.
-/// Some(report) when the day stops here.
-async fn migrate_stage(
-    opts: &GoliveOptions<'_>,
-    state: Option<&State>,
-    r: &mut GoliveReport,
-    started: Instant,
-    again: &str,
-) -> Option<GoliveReport> {
-    let resume = state.is_some_and(|s| !s.finished);
-    let mopts = MigrateOptions {
+/// The migration golive runs: create mode, strict, the whole source.
+fn migrate_options<'a>(opts: &GoliveOptions<'a>, resume: bool) -> MigrateOptions<'a> {
+    MigrateOptions {
         source: opts.source.clone(),
         target: opts.target.clone(),
         config: opts.config,
@@ -221,12 +229,26 @@ async fn migrate_stage(
         reject_file: None,
         state_file: opts.state_file.clone(),
         resume,
+        restart: false,
         dry_run: false,
         include: Vec::new(),
         exclude: Vec::new(),
         ignore_missing_columns: false,
         progress: opts.progress,
-    };
+    }
+}
+
+/// Stage 1: the migration, resumed when the state file records an unfinished one.
+/// Some(report) when the day stops here.
+async fn migrate_stage(
+    opts: &GoliveOptions<'_>,
+    state: Option<&State>,
+    r: &mut GoliveReport,
+    started: Instant,
+    again: &str,
+) -> Option<GoliveReport> {
+    let resume = state.is_some_and(|s| !s.finished);
+    let mopts = migrate_options(opts, resume);
     match copy::migrate(&mopts).await {
         Ok(m) => {
             let rows: u64 = m.tables.iter().map(|t| t.rows_written).sum();
@@ -435,12 +457,14 @@ fn verified_then_hardened(opts: &GoliveOptions<'_>) -> Option<(String, VerifyRep
     let text = std::fs::read_to_string(&opts.verify_report).ok()?;
     let v: VerifyReport = serde_json::from_str(&text).ok()?;
     let target = opts.target.to_string();
-    if !v.ok || v.target != target {
+    if !v.ok || !crate::target::url::same_target(&v.target, &target) {
         return None;
     }
     // A run stopped halfway counts too: the steps it recorded did change rows.
     let journal = crate::harden::journal::Journal::load(&opts.journal).ok()?;
-    let run = journal.runs.iter().rev().find(|r| r.target == target && !r.steps.is_empty() && r.undone_at.is_none())?;
+    let run = journal.runs.iter().rev().find(|r| {
+        crate::target::url::same_target(&r.target, &target) && !r.steps.is_empty() && r.undone_at.is_none()
+    })?;
     let why = format!(
         "verified on {} before hardening run {} ({}); the hardened target differs from the source on purpose",
         v.started_at,
@@ -456,7 +480,9 @@ async fn counts_since(opts: &GoliveOptions<'_>, v: &VerifyReport) -> Result<Vec<
     let journal = crate::harden::journal::Journal::load(&opts.journal).map_err(|e| e.to_string())?;
     let target = opts.target.to_string();
     let mut inserted: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
-    for run in journal.runs.iter().filter(|r| r.target == target && r.undone_at.is_none()) {
+    for run in
+        journal.runs.iter().filter(|r| crate::target::url::same_target(&r.target, &target) && r.undone_at.is_none())
+    {
         for step in run.steps.iter().filter(|s| !s.undone) {
             for c in &step.changes {
                 if let crate::harden::journal::Change::RowInserted { table, .. } = c {

@@ -35,3 +35,4 @@ pub mod translate;
 pub mod types;
 pub mod value;
 pub mod verify;
+pub mod workspace;

@@ -33,6 +33,9 @@ pub struct MigrationReport {
     /// Values that did not convert (dry run and reject mode), at most 1000 listed.
     pub rejects: Vec<Reject>,
     pub rejects_total: u64,
+    /// Of `rejects_total`, rows set aside because a foreign key would refuse them (kind
+    /// `fk_orphan`: the parent row is missing in the source, or was itself set aside).
+    pub rejects_fk_orphans: u64,
     /// True when every table was copied and its count checked.
     pub complete: bool,
 }
@@ -54,8 +57,9 @@ pub struct TableReport {
     pub count_checked: bool,
 }
 
-/// One value that did not convert, as written to the reject file.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, JsonSchema)]
+/// One row set aside, as written to the reject file: a value that did not convert, or
+/// (kind `fk_orphan`) a row whose parent row is missing in the source or set aside.
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, JsonSchema)]
 pub struct Reject {
     pub table: String,
     /// The row's key: `id=42`, `rowid=7`, or the primary key columns.
@@ -65,6 +69,9 @@ pub struct Reject {
     pub value: String,
     pub kind: String,
     pub reason: String,
+    /// Kind `fk_orphan`: the name of the foreign key (as the plan creates it) that would refuse the row.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub foreign_key: Option<String>,
 }
 
 impl MigrationReport {
@@ -144,11 +151,21 @@ impl MigrationReport {
             thousands(written),
             thousands(self.tables.iter().map(|t| t.rows_rejected).sum::<u64>().max(self.rejects_total)),
         ));
+        if self.rejects_fk_orphans > 0 {
+            out.push_str(&format!(
+                "{} of the rejected rows point to a parent row that is missing in the source or rejected itself (kind fk_orphan, with the foreign key named in the reject file)\n",
+                thousands(self.rejects_fk_orphans)
+            ));
+        }
         for w in &self.warnings {
             out.push_str(&format!("warning: {w}\n"));
         }
         if self.dry_run && !self.rejects.is_empty() {
-            out.push_str(&format!("\n{} values would not convert:\n", self.rejects_total));
+            out.push_str(&format!(
+                "\n{} {} would not convert:\n",
+                thousands(self.rejects_total),
+                plural(self.rejects_total, "value", "values")
+            ));
             for r in self.rejects.iter().take(50) {
                 out.push_str(&format!("  {} {} {}: {} ({})\n", r.table, r.key, r.column, r.value, r.reason));
             }

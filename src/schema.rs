@@ -50,6 +50,8 @@ pub struct Table {
     pub row_count: u64,
     /// Largest rowid (or integer primary key), when the table has rowids.
     pub max_rowid: Option<i64>,
+    /// Smallest rowid (or integer primary key), when the table has rowids.
+    pub min_rowid: Option<i64>,
     /// The table's counter in `sqlite_sequence` (AUTOINCREMENT tables).
     pub sequence: Option<i64>,
     /// The CREATE TABLE statement as SQLite stores it.
@@ -213,6 +215,8 @@ pub struct ColumnStats {
     pub max_integer: Option<i64>,
     /// TEXT values that end with a UTC offset or `Z` after a time (date/time columns only).
     pub texts_with_offset: u64,
+    /// TEXT values with a fraction of a second after a time (date/time columns only).
+    pub texts_with_fraction: u64,
     /// Digits before / after the decimal point of the widest value (NUMERIC columns only).
     pub max_integer_digits: Option<u32>,
     pub max_fraction_digits: Option<u32>,
@@ -220,6 +224,11 @@ pub struct ColumnStats {
     pub uuid_texts: u64,
     /// TEXT values that are an IPv4 or IPv6 address (CHAR(39) columns only).
     pub ip_texts: u64,
+    /// Longest TEXT or BLOB value in bytes, and the values a 4-byte float would not keep
+    /// (the float4 rule), for the FLOAT, SMALLINT, TEXT and BLOB columns of an Alembic
+    /// database (None elsewhere: not read).
+    pub max_bytes: Option<u64>,
+    pub float4_inexact: Option<u64>,
 }
 
 impl ColumnStats {

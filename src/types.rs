@@ -314,6 +314,8 @@ impl FromStr for ColumnType {
             ("macaddr", []) => Ok(ColumnType::Macaddr),
             ("timetz", []) => Ok(ColumnType::TimeTz),
             ("float4", []) => Ok(ColumnType::Float4),
+            // With its labels beside it in cutover.toml (`labels = [...]`).
+            ("enum", []) => Ok(ColumnType::Enum),
             _ => Err(unknown()),
         }
     }

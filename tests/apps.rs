@@ -123,20 +123,12 @@ fn django_create_mariadb() {
     judge("django", Dialect::MariaDb, Mode::Create);
 }
 
-// Issue 16 is open: `alembic check` still finds differences in a schema cutover creates
-// (Integer keys as BIGINT, SmallInteger, Float, Text/LargeBinary on MariaDB, native Enum).
-// Run it with `cargo nextest run --test apps --run-ignored all`.
 #[test]
-#[ignore = "issue 16: alembic check differences remain in create mode"]
 fn sqlalchemy_create_postgres() {
     judge("sqlalchemy", Dialect::Postgres, Mode::Create);
 }
 
-// Issue 16 is open: `alembic check` still finds differences in a schema cutover creates
-// (Integer keys as BIGINT, SmallInteger, Float, Text/LargeBinary on MariaDB, native Enum).
-// Run it with `cargo nextest run --test apps --run-ignored all`.
 #[test]
-#[ignore = "issue 16: alembic check differences remain in create mode"]
 fn sqlalchemy_create_mariadb() {
     judge("sqlalchemy", Dialect::MariaDb, Mode::Create);
 }

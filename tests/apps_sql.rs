@@ -76,6 +76,66 @@ fn lint_migrate_verify(what: &str, src: &Path, db: &ScratchDb, dir: &Path) {
     assert_eq!(code, 0, "{what}: verify --schema existing\n{err}\n{out}");
 }
 
+/// How the target is built: by the framework's DDL (existing mode), or by cutover.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Existing,
+    Create,
+}
+
+/// The cutover.toml a user writes for create mode, from docs/apps/{rails,laravel}.md's
+/// "Create mode": what the SQLite file cannot say about the framework's column types.
+fn create_config(framework: &str, dialect: Dialect) -> String {
+    let column = |t: &str, c: &str, body: &str| format!("[tables.\"{t}\".columns.\"{c}\"]\n{body}\n\n");
+    match (framework, dialect) {
+        ("rails", Dialect::Postgres) => [
+            column("orders", "uuid", "type = \"uuid\""),
+            column("users", "last_sign_in_ip", "type = \"inet\""),
+            column(
+                "orders",
+                "status",
+                "type = \"enum\"\nlabels = [\"pending\", \"paid\", \"shipped\", \"cancelled\"]\nenum_name = \"order_status\"",
+            ),
+        ]
+        .concat(),
+        ("laravel", _) => {
+            let decimals = [
+                column("posts", "price", "type = \"decimal(8,2)\""),
+                column("ledger_entries", "amount", "type = \"decimal(15,4)\""),
+            ]
+            .concat();
+            if dialect == Dialect::MariaDb {
+                let status = "type = \"enum\"\nlabels = [\"draft\", \"published\", \"archived\"]";
+                decimals + &column("posts", "status", status)
+            } else {
+                decimals
+            }
+        }
+        _ => String::new(),
+    }
+}
+
+/// The scratch target, filled from `src`: in existing mode built by the framework's DDL
+/// and filled with --truncate; in create mode empty, and cutover writes the schema with
+/// the documented overrides. Either way lint, migrate and verify must exit 0.
+async fn filled(framework: &str, dialect: Dialect, test: &str, mode: Mode, src: &Path, dir: &Path) -> ScratchDb {
+    let what = format!("{framework} on {dialect}");
+    if mode == Mode::Existing {
+        let db = target(framework, dialect, test).await;
+        lint_migrate_verify(&what, src, &db, dir);
+        return db;
+    }
+    let db = ScratchDb::new(dialect, test).await;
+    let config = dir.join("cutover.toml");
+    std::fs::write(&config, create_config(framework, dialect)).unwrap();
+    let config = config.to_str().unwrap();
+    let (code, out, err) = run_cutover(&["lint", src.to_str().unwrap(), "--to", &db.url, "--config", config]);
+    assert_eq!(code, 0, "{what}: lint (create mode)\n{out}\n{err}");
+    let (code, out, err) = migrate(src, &db, &dir.join("state.json"), &["--verify", "--config", config]);
+    assert_eq!(code, 0, "{what}: migrate --verify (create mode)\n{err}\n{out}");
+    db
+}
+
 /// A connection to the scratch database that reads values as the server prints them.
 enum Conn {
     Pg(sqlx::PgConnection),
@@ -224,11 +284,10 @@ impl Check {
 
 const RAILS_BCRYPT: &str = "$2a$12$R9h/cIPz0gi.URNNX3kh2OoLPwTdOAymPHsrvQP3DDZabggtl0m6W";
 
-async fn rails_scenario(dialect: Dialect, test: &str) {
+async fn rails_scenario(dialect: Dialect, test: &str, mode: Mode) {
     let dir = tempfile::tempdir().unwrap();
     let src = source("rails", dir.path(), "");
-    let db = target("rails", dialect, test).await;
-    lint_migrate_verify(&format!("rails on {dialect}"), &src, &db, dir.path());
+    let db = filled("rails", dialect, test, mode, &src, dir.path()).await;
 
     let mut c = Check::new(&db).await;
     // Bookkeeping: the source's rows replaced the ones db:migrate inserted.
@@ -351,12 +410,24 @@ async fn rails_scenario(dialect: Dialect, test: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn rails_postgres() {
-    rails_scenario(Dialect::Postgres, "apps_sql_rails_postgres").await;
+    rails_scenario(Dialect::Postgres, "apps_sql_rails_postgres", Mode::Existing).await;
+}
+
+/// Create mode (issue 16): cutover writes the schema, with the overrides the docs name.
+#[tokio::test(flavor = "multi_thread")]
+async fn rails_create_postgres() {
+    rails_scenario(Dialect::Postgres, "apps_sql_rails_create_postgres", Mode::Create).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn rails_mariadb() {
-    rails_scenario(Dialect::MariaDb, "apps_sql_rails_mariadb").await;
+    rails_scenario(Dialect::MariaDb, "apps_sql_rails_mariadb", Mode::Existing).await;
+}
+
+/// Create mode (issue 16): cutover writes the schema, with the overrides the docs name.
+#[tokio::test(flavor = "multi_thread")]
+async fn rails_create_mariadb() {
+    rails_scenario(Dialect::MariaDb, "apps_sql_rails_create_mariadb", Mode::Create).await;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -365,11 +436,10 @@ async fn rails_mariadb() {
 const TAYLOR_BCRYPT: &str = "$2y$12$Qh7Ix4kJp6Fm0Yd3VbZc8eWxHeBZPtwFPkuTiFBItLxTY4wZJmCdC";
 const OTHER_BCRYPT: &str = "$2y$12$zq1B9cWm4Lk7Tn2Rv5Xo0uC0HkiLWoFrLAyV2ESM8KOVXGij8zw1S";
 
-async fn laravel_scenario(dialect: Dialect, test: &str) {
+async fn laravel_scenario(dialect: Dialect, test: &str, mode: Mode) {
     let dir = tempfile::tempdir().unwrap();
     let src = source("laravel", dir.path(), "");
-    let db = target("laravel", dialect, test).await;
-    lint_migrate_verify(&format!("laravel on {dialect}"), &src, &db, dir.path());
+    let db = filled("laravel", dialect, test, mode, &src, dir.path()).await;
 
     let mut c = Check::new(&db).await;
     // Bookkeeping: the source's batches replaced the single batch `artisan migrate` wrote.
@@ -526,12 +596,24 @@ async fn laravel_scenario(dialect: Dialect, test: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn laravel_postgres() {
-    laravel_scenario(Dialect::Postgres, "apps_sql_laravel_postgres").await;
+    laravel_scenario(Dialect::Postgres, "apps_sql_laravel_postgres", Mode::Existing).await;
+}
+
+/// Create mode (issue 16): cutover writes the schema, with the overrides the docs name.
+#[tokio::test(flavor = "multi_thread")]
+async fn laravel_create_postgres() {
+    laravel_scenario(Dialect::Postgres, "apps_sql_laravel_create_postgres", Mode::Create).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn laravel_mariadb() {
-    laravel_scenario(Dialect::MariaDb, "apps_sql_laravel_mariadb").await;
+    laravel_scenario(Dialect::MariaDb, "apps_sql_laravel_mariadb", Mode::Existing).await;
+}
+
+/// Create mode (issue 16): cutover writes the schema, with the overrides the docs name.
+#[tokio::test(flavor = "multi_thread")]
+async fn laravel_create_mariadb() {
+    laravel_scenario(Dialect::MariaDb, "apps_sql_laravel_create_mariadb", Mode::Create).await;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -382,6 +382,8 @@ fn apps_python(real_home: &str) -> PathBuf {
 fn normalize(text: &str, dir: &Path) -> Vec<String> {
     let home = home_of(dir).display().to_string();
     let page_db = Regex::new(r"\b(docs_[A-Za-z0-9_]+?)__d[0-9]+\b").unwrap();
+    // In a target's folder name the database follows an underscore: `localhost_5432_docs_x__d3-…`.
+    let folder_db = Regex::new(r"(_docs_[A-Za-z0-9_]+?)__d[0-9]+-").unwrap();
     let rules: Vec<(Regex, &str)> = [
         // `ls -l`: owner, group, size and time are the machine's; mode, links and name stay.
         (
@@ -389,6 +391,9 @@ fn normalize(text: &str, dir: &Path) -> Vec<String> {
             "$1 $2 <USER> <GROUP> <SIZE> <DATE> ",
         ),
         (r"^total \d+$", "total <N>"),
+        // A target's folder of files: the hash of its identity follows the folder's path
+        // and the page's database names.
+        (r"(\.cutover/[A-Za-z0-9_.-]+?)-[0-9a-f]{8}\b", "$1-<ID>"),
         // JSON timings: `"seconds": 0.014967717`, `"load_seconds": 1.2`.
         (r#""([a-z_]*seconds)": [0-9.eE+-]+"#, r#""$1": <T>"#),
         // The times cutover stamps (RFC 3339 with a T); a date in the data, such as
@@ -412,6 +417,7 @@ fn normalize(text: &str, dir: &Path) -> Vec<String> {
         .map(|l| {
             let mut s = l.replace(&home, "/home/you");
             s = page_db.replace_all(&s, "$1").into_owned();
+            s = folder_db.replace_all(&s, "$1-").into_owned();
             for (re, to) in &rules {
                 s = re.replace_all(&s, *to).into_owned();
             }

@@ -480,7 +480,7 @@ async fn mariadb_truncate_is_refused_when_a_table_outside_the_migration_points_i
         &["--schema", "existing", "--truncate", "--on-error", "reject", "--reject-file", rejects.to_str().unwrap()],
     );
     assert_eq!(code, 2, "{err}\n{out}");
-    assert!(err.contains("badge (1 rows) references team") && err.contains("nothing was emptied"), "{err}");
+    assert!(err.contains("badge (1 row) references team") && err.contains("nothing was emptied"), "{err}");
     assert_eq!(texts(&db, "SELECT name FROM team").await, ["kept"]);
     assert!(!rejects.exists(), "a refused run leaves no reject file");
     db.drop_db().await;

@@ -66,7 +66,8 @@ fn the_quick_start_says_go_and_a_second_run_changes_nothing() {
     let (code, out, err) = golive(dir.path(), &[]);
     assert_eq!(code, 0, "{err}\n{out}");
     assert!(out.contains("GO: migrated, verified, hardened"), "{out}");
-    let report_md = std::fs::read_to_string(dir.path().join("golive-report.md")).unwrap();
+    let files = target_folder(dir.path(), "sqlite://demo.sqlite");
+    let report_md = std::fs::read_to_string(files.join("golive-latest.md")).unwrap();
     assert!(report_md.contains("- Result: **GO**"), "{report_md}");
     for t in ["production\\_entries", "rework\\_signoffs", "alembic\\_version"] {
         assert!(report_md.contains(t), "the report lists table {t}");
@@ -76,12 +77,15 @@ fn the_quick_start_says_go_and_a_second_run_changes_nothing() {
         assert!(report_md.contains(&format!("| {id} | error | PASS |")), "gate check {id} in the report");
     }
     // Secret files are the owner's only; the password file holds the password alone.
-    for f in ["demo.env", "demo-admin-password.txt", "cutover-journal.json"] {
-        assert_eq!(mode(&dir.path().join(f)), 0o600, "{f}");
+    for f in ["demo.env", "demo-admin-password.txt", ".cutover"] {
+        assert_eq!(mode(&dir.path().join(f)) & 0o077, 0, "{f}");
+    }
+    for f in ["journal.json", "state.json", "verify.json"] {
+        assert_eq!(mode(&files.join(f)), 0o600, "{f}");
     }
     let secrets = secrets(dir.path());
-    let verify = std::fs::read_to_string(dir.path().join("cutover-verify.json")).unwrap();
-    let journal = std::fs::read_to_string(dir.path().join("cutover-journal.json")).unwrap();
+    let verify = std::fs::read_to_string(files.join("verify.json")).unwrap();
+    let journal = std::fs::read_to_string(files.join("journal.json")).unwrap();
     // The second run: the migration is skipped, nothing is left to harden, GO.
     let (code2, out2, err2) = golive(dir.path(), &["--json"]);
     assert_eq!(code2, 0, "{err2}\n{out2}");
@@ -151,7 +155,7 @@ async fn stops_at_the_gate_then_goes(dialect: Dialect, name: &str) {
     } else {
         assert_eq!(code, 1, "NO-GO: {err}");
         assert_eq!(first["ending"], "checks_failed");
-        let md = std::fs::read_to_string(dir.path().join("golive-report.md")).unwrap();
+        let md = std::fs::read_to_string(target_folder(dir.path(), &db.url).join("golive-latest.md")).unwrap();
         assert!(md.contains("**NO-GO**"), "{md}");
         for id in &ids {
             assert!(md.contains(&id.replace('_', "\\_")), "the report names {id}");
@@ -178,7 +182,8 @@ async fn stops_at_the_gate_then_goes(dialect: Dialect, name: &str) {
 async fn it_stops_at_verify_and_hardens_nothing_when_the_target_differs() {
     let dir = workdir();
     let db = ScratchDb::new(Dialect::MariaDb, "golive_verify_stop").await;
-    let state: PathBuf = dir.path().join("cutover-state.json");
+    let files = target_folder(dir.path(), &db.url);
+    let state: PathBuf = files.join("state.json");
     let (code, out, err) = migrate(&dir.path().join("fixtures/demo/demo.sql"), &db, &state, &[]);
     assert_eq!(code, 0, "{err}\n{out}");
     let mut c = sqlx::MySqlConnection::connect(&db.url).await.unwrap();
@@ -197,9 +202,9 @@ async fn it_stops_at_verify_and_hardens_nothing_when_the_target_differs() {
         .find(|t| t["table"] == "production_entries")
         .unwrap()["diffs"];
     assert_eq!(diffs[0]["key"], "id=5", "{diffs}");
-    assert!(!dir.path().join("cutover-journal.json").exists(), "nothing was hardened");
+    assert!(!files.join("journal.json").exists(), "nothing was hardened");
     assert!(!dir.path().join("demo.env").exists(), "no secret was rotated");
-    let md = std::fs::read_to_string(dir.path().join("golive-report.md")).unwrap();
+    let md = std::fs::read_to_string(files.join("golive-latest.md")).unwrap();
     assert!(md.contains("**NO-GO**") && md.contains("| verify | failed |"), "{md}");
     let active: i64 =
         sqlx::query_scalar("SELECT count(*) FROM users WHERE is_active = 1").fetch_one(&mut c).await.unwrap();
@@ -216,8 +221,14 @@ fn a_misspelt_gate_level_stops_golive_before_anything_changes() {
     let (code, out, err) = golive(dir.path(), &[]);
     assert_eq!(code, 2, "{err}\n{out}");
     assert!(err.contains("pg_sll"), "the error names the unknown id: {err}");
-    for f in ["demo.sqlite", "cutover-state.json", "cutover-journal.json", "demo.env"] {
-        assert!(!dir.path().join(f).exists(), "{f} was written, but nothing may change");
+    let files = target_folder(dir.path(), "sqlite://demo.sqlite");
+    for f in [
+        dir.path().join("demo.sqlite"),
+        files.join("state.json"),
+        files.join("journal.json"),
+        dir.path().join("demo.env"),
+    ] {
+        assert!(!f.exists(), "{} was written, but nothing may change", f.display());
     }
 }
 

@@ -1199,7 +1199,8 @@ fn unreadable_profile_files_are_refused_before_any_change() {
     let db = rusqlite::Connection::open(&target).unwrap();
     let active: i64 = db.query_row("SELECT count(*) FROM users WHERE is_active = 1", [], |r| r.get(0)).unwrap();
     assert_eq!(active, 23, "no user was deactivated");
-    assert!(!dir.path().join("demo-admin-password.txt").exists() && !dir.path().join("cutover-journal.json").exists());
+    assert!(!dir.path().join("demo-admin-password.txt").exists());
+    assert!(!dir.path().join("cutover-journal.json").exists() && !dir.path().join(".cutover").exists());
 }
 
 /// A mistyped sqlite:// path is refused; harden does not create an empty database there.

@@ -76,7 +76,8 @@ async fn migrate_and_compare(path: PathBuf) {
         .await;
         assert_eq!(next, id.next_value, "{stem}: next value of {}.{}", tp.target_name, id.column);
         let max =
-            scalar(&db.url, &format!("SELECT coalesce(max({}), 0) FROM {}", q(&id.column), q(&tp.target_name))).await;
+            scalar(&db.url, &format!("SELECT coalesce(max({}), 0)::bigint FROM {}", q(&id.column), q(&tp.target_name)))
+                .await;
         assert!(next > max, "{stem}: identity {next} not above max {max}");
     }
     // No false alarm: verify finds every table equal, and accounts for the rejected rows.

@@ -363,7 +363,10 @@ fn gate_after_migrate_verify_finds_the_verification() {
     let (code, out, err) = run(&["migrate", "--config", "cutover.toml", "--verify", "--progress", "none"]);
     assert_eq!(code, 0, "{err}\n{out}");
     assert!(out.contains("VERIFIED"), "{out}");
-    assert!(dir.path().join("cutover-verify.json").exists(), "migrate --verify writes the report the gate reads");
+    assert!(
+        target_folder(dir.path(), "sqlite://t.sqlite").join("verify.json").exists(),
+        "migrate --verify writes the report the gate reads"
+    );
     let (_, out, err) = run(&["gate", "--config", "cutover.toml", "--format", "json"]);
     let report: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}\n{out}"));
     let check = report["checks"].as_array().unwrap().iter().find(|c| c["id"] == "migration_verified").unwrap().clone();
@@ -451,7 +454,7 @@ fn sessions_signed_by_an_old_secret_are_revoked_in_every_target() {
     assert!(out.contains("user_sessions"), "harden b revokes the sessions: {out}");
     assert_eq!(active("b"), 0, "sessions signed by the old secret stay valid in b");
     assert_eq!(sessions_check("b")["status"], "pass");
-    let journal = std::fs::read_to_string(d.join("cutover-journal.json")).unwrap();
+    let journal = std::fs::read_to_string(target_folder(d, "sqlite://b.sqlite").join("journal.json")).unwrap();
     let env = std::fs::read_to_string(d.join("app.env")).unwrap();
     let secret = env.lines().find_map(|l| l.strip_prefix("SECRET_KEY=")).unwrap().trim_matches('"');
     assert!(!journal.contains(secret), "the journal holds a fingerprint, never the secret");
@@ -624,4 +627,36 @@ fn resume_after_a_kill_before_the_state_file_starts_from_the_beginning() {
     let (code, _, err) = migrate_to(&src, &url, &state, &["--resume"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("the target already has table(s)"), "{err}");
+}
+
+/// Issue 17, item 7: `verify` changes nothing, so a signal ends it at once, with 130 for
+/// SIGINT and 143 for SIGTERM (docs/exit-codes.md), and a line that says to run it again.
+#[test]
+fn verify_ends_at_once_on_a_signal_with_130_or_143() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = chain_source(dir.path());
+    let url = format!("sqlite://{}", dir.path().join("t.sqlite").display());
+    let state = dir.path().join("state.json");
+    let (code, _, err) = migrate_to(&src, &url, &state, &[]);
+    assert_eq!(code, 0, "{err}");
+    let report = dir.path().join("v.json");
+    let args = [
+        "verify",
+        src.to_str().unwrap(),
+        "--to",
+        &url,
+        "--state",
+        state.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+        "--progress",
+        "json",
+    ];
+    for (signal, code_expected, name) in [("-INT", 130, "SIGINT"), ("-TERM", 143, "SIGTERM")] {
+        let (code, err) = run_and_signal(&args, "reading and hashing", std::time::Duration::from_millis(50), signal);
+        assert_eq!(code, code_expected, "{signal}: {err}");
+        assert!(err.contains(&format!("interrupted ({name})")) && err.contains("run it again"), "{err}");
+        assert!(!report.exists(), "verify wrote a report although it was stopped");
+    }
+    verify_matches(&src, &url, &state, "after the stopped verifications");
 }

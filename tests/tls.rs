@@ -80,7 +80,7 @@ async fn whole_day_over_verified_tls(dialect: Dialect, test: &str) {
         serde_json::from_str(&std::fs::read_to_string(d.join("report.json")).unwrap()).unwrap();
     assert_eq!(report["connection_encrypted"], true, "the report records the encrypted connection");
     let state: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(d.join("cutover-state.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(target_folder(d, &url).join("state.json")).unwrap()).unwrap();
     assert_eq!(state["connection_encrypted"], true, "the state file records it too");
 
     std::fs::write(

@@ -36,17 +36,18 @@ use crate::plan::Level;
 pub struct GateArgs {
     #[command(flatten)]
     pub target: HardenedOpts,
-    /// The migration's state file: an unfinished migration is NO-GO.
-    #[arg(long, value_name = "FILE", default_value = "cutover-state.json")]
-    pub state: PathBuf,
+    /// The migration's state file: an unfinished migration is NO-GO. Default:
+    /// .cutover/<target>/state.json, where `migrate` writes it for this target.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
     /// The report of `cutover verify … --report FILE` (default: the profile's
-    /// `gate.verify_report`, else cutover-verify.json).
+    /// `gate.verify_report`, else .cutover/<target>/verify.json).
     #[arg(long, value_name = "FILE")]
     pub verify_report: Option<PathBuf>,
     /// The hardening journal that `cutover harden` wrote: `sessions_revoked` reads under
-    /// which secret this target's sessions were revoked.
-    #[arg(long, value_name = "FILE", default_value = "cutover-journal.json")]
-    pub journal: PathBuf,
+    /// which secret this target's sessions were revoked. Default: .cutover/<target>/journal.json.
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
     /// `text`: a table for people; `json`: the report for scripts (schema/gate.schema.json);
     /// `junit`: JUnit XML for CI, one test case per check; `markdown`: for the client's records.
     #[arg(long, value_enum, default_value = "text")]
@@ -122,19 +123,20 @@ fn rendered(report: &GateReport, format: GateFormat) -> Result<String, CliError>
 /// The gate's inputs from flags, then the config file, then the profile.
 fn options(args: &GateArgs) -> Result<GateOptions, CliError> {
     let Hardened { target, target_schema, profile, env_file, .. } = args.target.resolve()?;
+    let files = crate::workspace::TargetFiles::in_schema(&target, target_schema.as_deref());
     let verify_report = args
         .verify_report
         .clone()
         .or_else(|| profile.gate.verify_report.clone())
-        .unwrap_or_else(|| PathBuf::from("cutover-verify.json"));
+        .unwrap_or_else(|| files.verify_report());
     Ok(GateOptions {
         target,
         target_schema,
         env_file,
         profile,
-        state_file: args.state.clone(),
+        state_file: args.state.clone().unwrap_or_else(|| files.state()),
         verify_report,
-        journal: args.journal.clone(),
+        journal: args.journal.clone().unwrap_or_else(|| files.journal()),
         fail_level: args.fail_level.into(),
     })
 }

@@ -30,17 +30,22 @@ pub struct GoliveArgs {
     #[command(flatten)]
     pub target: HardenedOpts,
     /// The migration's state file.
-    #[arg(long, value_name = "FILE", default_value = "cutover-state.json")]
-    pub state: PathBuf,
+    /// Default: .cutover/<target>/state.json (a folder of files per target).
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
     /// Where the verification report is written (the gate reads it).
-    #[arg(long, value_name = "FILE", default_value = "cutover-verify.json")]
-    pub verify_report: PathBuf,
+    /// Default: the profile's `gate.verify_report`, else .cutover/<target>/verify.json.
+    #[arg(long, value_name = "FILE")]
+    pub verify_report: Option<PathBuf>,
     /// The hardening journal (mode 0600).
-    #[arg(long, value_name = "FILE", default_value = "cutover-journal.json")]
-    pub journal: PathBuf,
-    /// Where the Markdown go-live report is written.
-    #[arg(long, value_name = "FILE", default_value = "golive-report.md")]
-    pub report_md: PathBuf,
+    /// Default: .cutover/<target>/journal.json.
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
+    /// Where the Markdown go-live report is written. Default: a file of its own for every
+    /// run, .cutover/<target>/golive-<time>.md, copied to .cutover/<target>/golive-latest.md
+    /// (a run that stops never replaces an earlier run's GO report).
+    #[arg(long, value_name = "FILE")]
+    pub report_md: Option<PathBuf>,
     /// Tables loaded and read at once (default: number of cores).
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
@@ -63,6 +68,11 @@ pub fn run(args: GoliveArgs) -> Result<Outcome, CliError> {
     let Hardened { config, target, target_schema, profile, env_file } = args.target.resolve()?;
     let source = config.source.clone().ok_or_else(|| usage(format!("{}: no `source`", config_path.display())))?;
     let jobs = super::jobs(args.jobs);
+    let files = crate::workspace::TargetFiles::in_schema(&target, target_schema.as_deref());
+    let state_file = super::file_or_default(args.state.as_ref(), || files.state(), &files)?;
+    let verify_report =
+        super::file_or_default(args.verify_report.as_ref(), || super::default_verify_report(&config, &files), &files)?;
+    let journal = super::file_or_default(args.journal.as_ref(), || files.journal(), &files)?;
     let opts = GoliveOptions {
         source,
         target,
@@ -70,9 +80,9 @@ pub fn run(args: GoliveArgs) -> Result<Outcome, CliError> {
         target_schema,
         env_file,
         profile,
-        state_file: args.state.clone(),
-        verify_report: args.verify_report.clone(),
-        journal: args.journal.clone(),
+        state_file,
+        verify_report,
+        journal,
         jobs,
         progress: args.progress,
         fail_level: args.fail_level.into(),
@@ -84,12 +94,11 @@ pub fn run(args: GoliveArgs) -> Result<Outcome, CliError> {
         .map_err(|e| CliError::Runtime(e.into()))?;
     crate::interrupt::install(crate::interrupt::Mode::Stop);
     let report = runtime.block_on(golive::golive(&opts));
-    std::fs::write(&args.report_md, golive::markdown(&report))
-        .map_err(|e| CliError::Runtime(anyhow::anyhow!("{}: {e}", args.report_md.display())))?;
+    let report_md = write_markdown(args.report_md.as_ref(), &files, &report)?;
     if args.output.json {
         json(&report)?;
     } else {
-        write_stdout(&format!("{}go-live report: {}\n", report.render(), args.report_md.display()))?;
+        write_stdout(&format!("{}go-live report: {}\n", report.render(), report_md.display()))?;
     }
     let stopped = report.stages.iter().find(|s| s.status == "failed").map(|s| s.summary.clone()).unwrap_or_default();
     if let (Some(signal), false) = (crate::interrupt::requested(), report.ending == Ending::Go) {
@@ -97,7 +106,7 @@ pub fn run(args: GoliveArgs) -> Result<Outcome, CliError> {
             signal,
             message: format!(
                 "{stopped}; the report {} is written; run the same golive command again to continue (the migration resumes from its state file, applied hardening steps are in the journal)",
-                args.report_md.display()
+                report_md.display()
             ),
         });
     }
@@ -107,4 +116,33 @@ pub fn run(args: GoliveArgs) -> Result<Outcome, CliError> {
         Ending::Refused => Err(usage(stopped)),
         Ending::Failed => Err(CliError::Runtime(anyhow::anyhow!(stopped))),
     }
+}
+
+/// The Markdown report: to `--report-md` when given, else to a file of this run's own in
+/// the target's folder (an earlier GO report is never replaced), copied to
+/// `golive-latest.md`. Returns where it is.
+fn write_markdown(
+    given: Option<&PathBuf>,
+    files: &crate::workspace::TargetFiles,
+    report: &golive::GoliveReport,
+) -> Result<PathBuf, CliError> {
+    let text = golive::markdown(report);
+    let write = |path: &std::path::Path| {
+        std::fs::write(path, &text).map_err(|e| CliError::Runtime(anyhow::anyhow!("{}: {e}", path.display())))
+    };
+    if let Some(path) = given {
+        write(path)?;
+        return Ok(path.clone());
+    }
+    let stamp: String = report.started_at.chars().filter(char::is_ascii_alphanumeric).collect();
+    let mut path = files.golive_report(&stamp);
+    // Two runs within one second: the second gets a suffix rather than the first's file.
+    let mut n = 1;
+    while path.exists() {
+        n += 1;
+        path = files.golive_report(&format!("{stamp}-{n}"));
+    }
+    write(&path)?;
+    write(&files.golive_latest())?;
+    Ok(path)
 }

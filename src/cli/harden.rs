@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use crate::workspace::TargetFiles;
+
 use clap::Args;
 
 use super::output::{json, write_stdout};
@@ -39,9 +41,10 @@ pub struct HardenArgs {
     /// Take back the run with this id (printed by harden, recorded in the journal).
     #[arg(long, value_name = "RUN_ID")]
     pub undo: Option<String>,
-    /// The journal of hardening runs (mode 0600).
-    #[arg(long, value_name = "FILE", default_value = "cutover-journal.json")]
-    pub journal: PathBuf,
+    /// The journal of hardening runs (mode 0600). Default: .cutover/<target>/journal.json,
+    /// beside the target's state file.
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
     #[command(flatten)]
     pub output: OutputOpts,
 }
@@ -77,8 +80,9 @@ pub fn run(args: HardenArgs) -> Result<Outcome, CliError> {
     };
     if let Some(id) = &args.undo {
         let (target, target_schema) = args.target.resolve_target()?;
-        let report =
-            runtime.block_on(run::undo(&target, target_schema.as_deref(), &args.journal, id)).map_err(classify)?;
+        let files = TargetFiles::in_schema(&target, target_schema.as_deref());
+        let journal = args.journal.clone().unwrap_or_else(|| files.journal());
+        let report = runtime.block_on(run::undo(&target, target_schema.as_deref(), &journal, id)).map_err(classify)?;
         if args.output.json {
             json(&report)?;
         } else {
@@ -87,8 +91,10 @@ pub fn run(args: HardenArgs) -> Result<Outcome, CliError> {
         return Ok(Outcome::Success);
     }
     let Hardened { target, target_schema, profile, env_file, .. } = args.target.resolve()?;
-    let opts =
-        HardenOptions { env_file, target, target_schema, profile, journal: args.journal.clone(), check: args.check };
+    let files = TargetFiles::in_schema(&target, target_schema.as_deref());
+    // Created by the journal's first write: a refused profile leaves no folder behind.
+    let journal = args.journal.clone().unwrap_or_else(|| files.journal());
+    let opts = HardenOptions { env_file, target, target_schema, profile, journal, check: args.check };
     let report = runtime.block_on(run::harden(&opts)).map_err(classify)?;
     if args.output.json {
         json(&report)?;

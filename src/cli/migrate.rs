@@ -9,6 +9,7 @@ use super::{resolve_source, CliError, Outcome, OutputOpts, SourceOpts};
 use crate::copy::progress::ProgressMode;
 use crate::copy::{self, MigrateError, MigrateOptions, OnError, SchemaMode};
 use crate::verify::{VerifyLevel, VerifyOptions};
+use crate::workspace::TargetFiles;
 
 /// Copy SOURCE into the target: tables, then the data (create mode: every table as soon
 /// as a connection is free, longest first; existing mode: tier by tier, as the target's
@@ -53,13 +54,21 @@ pub struct MigrateArgs {
     /// JSON-lines file for rejected rows (table, key, column, value, reason).
     #[arg(long, value_name = "FILE")]
     pub reject_file: Option<PathBuf>,
-    /// State file that records the run, for --resume.
-    #[arg(long, value_name = "FILE", default_value = "cutover-state.json")]
-    pub state: PathBuf,
+    /// State file that records the run, for --resume. Default: .cutover/<target>/state.json,
+    /// a folder of files per target (host_port_database and a hash), so that runs into two
+    /// targets from one folder never share one.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
     /// Continue the run recorded in the state file: finished tables are skipped after their
     /// counts are checked, unfinished ones are redone.
     #[arg(long)]
     pub resume: bool,
+    /// Start over the run recorded in the state file, into the same target: in create mode,
+    /// drop exactly the tables that run created (refused, with nothing dropped, when another
+    /// table of the target references one of them); in existing mode, empty the selected
+    /// tables again as --truncate does. Then migrate from the beginning.
+    #[arg(long, conflicts_with_all = ["resume", "dry_run"])]
+    pub restart: bool,
     /// Read and convert every row and run every check, write nothing; list every value that would fail.
     #[arg(long)]
     pub dry_run: bool,
@@ -85,7 +94,7 @@ pub struct MigrateArgs {
     pub verify: bool,
     /// With --verify: write the verification's report (schema/verify.schema.json) to this
     /// file. Default: where `cutover gate` reads it, the hardening profile's
-    /// `gate.verify_report` when the config names a profile, else cutover-verify.json.
+    /// `gate.verify_report` when the config names a profile, else .cutover/<target>/verify.json.
     #[arg(long, value_name = "FILE", requires = "verify")]
     pub verify_report: Option<PathBuf>,
     /// Write the report as JSON to this file (schema/report.schema.json).
@@ -98,6 +107,14 @@ pub struct MigrateArgs {
 pub fn run(args: MigrateArgs) -> Result<Outcome, CliError> {
     let resolved = resolve_source(&args.source)?;
     let target = super::target_url(args.to.as_ref(), &resolved.config, args.system)?;
+    let schema = args.target_schema.clone().or_else(|| resolved.config.target_schema.clone());
+    let files = TargetFiles::in_schema(&target, schema.as_deref());
+    // A dry run writes no state file: its folder is not created for it.
+    let state_file = match (&args.state, args.dry_run) {
+        (Some(p), _) => p.clone(),
+        (None, true) => files.state(),
+        (None, false) => super::file_or_default(None, || files.state(), &files)?,
+    };
     let jobs = super::jobs(args.jobs);
     let opts = MigrateOptions {
         source: resolved.source.clone(),
@@ -106,11 +123,13 @@ pub fn run(args: MigrateArgs) -> Result<Outcome, CliError> {
         target_schema: args.target_schema.clone().or_else(|| resolved.config.target_schema.clone()),
         schema_mode: args.schema_mode,
         jobs,
-        truncate: args.truncate,
+        // --restart in existing mode empties the selected tables again.
+        truncate: args.truncate || (args.restart && args.schema_mode == SchemaMode::Existing),
         on_error: args.on_error,
         reject_file: args.reject_file.clone(),
-        state_file: args.state.clone(),
+        state_file: state_file.clone(),
         resume: args.resume,
+        restart: args.restart,
         dry_run: args.dry_run,
         include: args.tables.clone(),
         exclude: args.exclude.clone(),
@@ -146,7 +165,11 @@ pub fn run(args: MigrateArgs) -> Result<Outcome, CliError> {
                     progress: opts.progress,
                 };
                 let v = super::verify::run_verify(&vopts, jobs)?;
-                let path = args.verify_report.clone().unwrap_or_else(|| super::default_verify_report(&resolved.config));
+                let path = super::file_or_default(
+                    args.verify_report.as_ref(),
+                    || super::default_verify_report(&resolved.config, &files),
+                    &files,
+                )?;
                 super::verify::write_report(&path, &v)?;
                 Some(v)
             } else {
@@ -163,12 +186,12 @@ pub fn run(args: MigrateArgs) -> Result<Outcome, CliError> {
                 (report.dry_run && (report.rejects_total > 0 || refused)) || verification.is_some_and(|v| !v.ok);
             Ok(if failed { Outcome::ChecksFailed } else { Outcome::Success })
         }
-        Err(e) => failed(&args, e),
+        Err(e) => failed(&args, &state_file, e),
     }
 }
 
 /// A run that stopped: write and print what it had done, then the error with its exit code.
-fn failed(args: &MigrateArgs, e: MigrateError) -> Result<Outcome, CliError> {
+fn failed(args: &MigrateArgs, state_file: &std::path::Path, e: MigrateError) -> Result<Outcome, CliError> {
     if let (
         Some(p),
         MigrateError::Conversion { report, .. }
@@ -191,7 +214,7 @@ fn failed(args: &MigrateArgs, e: MigrateError) -> Result<Outcome, CliError> {
             message: format!(
                 "stopped {at} ({}); {rolled_back}the state file {} records every finished step; continue with: {}",
                 signal.name(),
-                args.state.display(),
+                state_file.display(),
                 resume_command()
             ),
         });

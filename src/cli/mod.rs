@@ -22,6 +22,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::config::Config;
 use crate::target::url::TargetUrl;
 use crate::target::Dialect;
+use crate::workspace::TargetFiles;
 
 pub use output::write_stdout;
 
@@ -183,11 +184,23 @@ pub fn target_url(to: Option<&String>, config: &Config, system: SystemDatabaseOp
 }
 
 /// Where `verify` writes its report and `gate` reads it when no flag says: the hardening
-/// profile's `gate.verify_report` when the config names a profile, else cutover-verify.json.
-pub fn default_verify_report(config: &Config) -> PathBuf {
+/// profile's `gate.verify_report` when the config names a profile, else the target's
+/// `.cutover/<target>/verify.json`.
+pub fn default_verify_report(config: &Config, files: &TargetFiles) -> PathBuf {
     let profile =
         (config.profile.is_some() || config.harden.is_some()).then(|| harden::profile_for(config, None).ok()).flatten();
-    profile.and_then(|p| p.gate.verify_report).unwrap_or_else(|| PathBuf::from("cutover-verify.json"))
+    profile.and_then(|p| p.gate.verify_report).unwrap_or_else(|| files.verify_report())
+}
+
+/// A file a writing command uses: the option when given, else the target's default, its
+/// folder created (exit 3 when it cannot be).
+pub fn file_or_default(
+    given: Option<&PathBuf>,
+    default: impl FnOnce() -> PathBuf,
+    files: &TargetFiles,
+) -> Result<PathBuf, CliError> {
+    crate::workspace::chosen(given, default, files)
+        .map_err(|e| CliError::Runtime(anyhow::anyhow!("{}: cannot create the folder: {e}", files.dir.display())))
 }
 
 /// Output format for commands that report something.

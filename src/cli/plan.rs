@@ -4,7 +4,7 @@ use clap::Args;
 
 use super::output::{json, write_stdout};
 use super::{read_source, resolve_source, resolve_target, CliError, Outcome, OutputOpts, SourceOpts, TargetOpts};
-use crate::output::{table, thousands};
+use crate::output::{plural, table, thousands};
 use crate::plan::{self, Level, Phase, Plan, PlanOptions};
 
 /// Show how the source will land in a target: tables by tier, the type of every column
@@ -67,19 +67,34 @@ pub fn ddl_script(plan: &Plan) -> String {
 fn render(plan: &Plan, source: &str, target: &str) -> String {
     let rows: u64 = plan.tiers.iter().map(|t| t.rows).sum();
     let mut out = format!(
-        "{source} -> {target}{}\n  {} tables in {} tiers, {} rows\n",
+        "{source} -> {target}{}\n  {} {} in {} {}, {} {}\n",
         plan.target_schema.as_deref().map(|s| format!(" (schema {s})")).unwrap_or_default(),
         plan.tables.len(),
+        plural(plan.tables.len() as u64, "table", "tables"),
         plan.tiers.len(),
-        thousands(rows)
+        plural(plan.tiers.len() as u64, "tier", "tiers"),
+        thousands(rows),
+        plural(rows, "row", "rows")
     );
     for tier in &plan.tiers {
-        out.push_str(&format!("\nTier {} · {} tables · {} rows\n", tier.tier, tier.tables.len(), thousands(tier.rows)));
+        let n = tier.tables.len() as u64;
+        out.push_str(&format!(
+            "\nTier {} · {n} {} · {} {}\n",
+            tier.tier,
+            plural(n, "table", "tables"),
+            thousands(tier.rows),
+            plural(tier.rows, "row", "rows")
+        ));
         for name in &tier.tables {
             let Some(tp) = plan.table(name) else { continue };
             let renamed =
                 if tp.target_name != tp.source_name { format!(" -> {}", tp.target_name) } else { String::new() };
-            out.push_str(&format!("  {}{renamed} ({} rows)\n", tp.source_name, thousands(tp.rows)));
+            out.push_str(&format!(
+                "  {}{renamed} ({} {})\n",
+                tp.source_name,
+                thousands(tp.rows),
+                plural(tp.rows, "row", "rows")
+            ));
             let mut grid = Vec::new();
             for c in &tp.columns {
                 let identity = tp.identity.as_ref().is_some_and(|i| i.column == c.target_name);

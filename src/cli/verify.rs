@@ -51,8 +51,9 @@ pub struct VerifyArgs {
     pub jobs: Option<usize>,
     /// The migration's state file: its snapshot fingerprint says whether the source changed since,
     /// and its reject counts are used at --level count. Ignored when the file does not exist.
-    #[arg(long, value_name = "FILE", default_value = "cutover-state.json")]
-    pub state: PathBuf,
+    /// Default: .cutover/<target>/state.json, where `migrate` writes it.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
     /// Only these tables (glob patterns, comma-separated or repeated).
     #[arg(long, value_delimiter = ',', value_name = "GLOB")]
     pub tables: Vec<String>,
@@ -68,7 +69,7 @@ pub struct VerifyArgs {
     pub verbose: bool,
     /// Write the report as JSON to this file (schema/verify.schema.json). Default: where
     /// `cutover gate` reads it, the hardening profile's `gate.verify_report` when the config
-    /// names a profile, else cutover-verify.json.
+    /// names a profile, else .cutover/<target>/verify.json.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
     #[command(flatten)]
@@ -78,6 +79,8 @@ pub struct VerifyArgs {
 pub fn run(args: VerifyArgs) -> Result<Outcome, CliError> {
     let resolved = resolve_source(&args.source)?;
     let target = super::target_url(args.to.as_ref(), &resolved.config, args.system)?;
+    let schema = args.target_schema.clone().or_else(|| resolved.config.target_schema.clone());
+    let files = crate::workspace::TargetFiles::in_schema(&target, schema.as_deref());
     let jobs = super::jobs(args.jobs);
     let opts = VerifyOptions {
         source: resolved.source.clone(),
@@ -90,15 +93,15 @@ pub fn run(args: VerifyArgs) -> Result<Outcome, CliError> {
         jobs,
         include: args.tables.clone(),
         exclude: args.exclude.clone(),
-        state_file: Some(args.state.clone()),
+        state_file: Some(args.state.clone().unwrap_or_else(|| files.state())),
         progress: args.progress.with_verbose(args.verbose),
     };
     crate::interrupt::install(crate::interrupt::Mode::Exit(
         "verify changes nothing in the source or the target and wrote no report; run it again",
     ));
     let report = run_verify(&opts, jobs)?;
-    let default = super::default_verify_report(&resolved.config);
-    let path = args.report.clone().unwrap_or_else(|| default.clone());
+    let default = super::default_verify_report(&resolved.config, &files);
+    let path = super::file_or_default(args.report.as_ref(), || default.clone(), &files)?;
     write_report(&path, &report)?;
     if args.output.json {
         json(&report)?;

@@ -47,6 +47,19 @@ pub(super) fn to_decimal(
     scale: Option<u32>,
     ty: &ColumnType,
 ) -> Result<Value, ConvertError> {
+    match fast(v, precision, scale) {
+        Some(d) => Ok(Value::Decimal(d)),
+        None => general(v, precision, scale, ty),
+    }
+}
+
+/// Any value, through exact digit strings: the reference the fast path must agree with.
+fn general(
+    v: SourceValue<'_>,
+    precision: Option<u32>,
+    scale: Option<u32>,
+    ty: &ColumnType,
+) -> Result<Value, ConvertError> {
     let parsed = match v {
         SourceValue::Null => return Ok(Value::Null),
         SourceValue::Blob(_) => return Err(wrong_class(v, ty, "")),
@@ -74,6 +87,93 @@ pub(super) fn to_decimal(
         check_precision(&scaled, p, v, ty)?;
     }
     scaled.to_decimal(exact.negative).map(Value::Decimal).map_err(out_of_range)
+}
+
+/// The common case without the general path's digit strings: an integer, a finite REAL
+/// or a plain `[-]digits[.digits]` text of at most 27 digits, rounded (half away from
+/// zero) and checked in integer arithmetic. None sends the value down the general path,
+/// which gives the same result or says why there is none; a property test holds the two
+/// to the same answers.
+fn fast(v: SourceValue<'_>, precision: Option<u32>, scale: Option<u32>) -> Option<Decimal> {
+    let mut buf = StackText::default();
+    let (negative, m, frac) = match v {
+        SourceValue::Integer(i) => (i < 0, u128::from(i.unsigned_abs()), 0),
+        SourceValue::Real(f) if f.is_finite() => {
+            use std::fmt::Write;
+            write!(buf, "{f}").ok()?;
+            plain_digits(buf.as_bytes())?
+        }
+        SourceValue::Text(t) => plain_digits(t)?,
+        _ => return None,
+    };
+    let (m, out_scale) = match scale.or(precision.map(|_| 0)) {
+        Some(s) if s >= frac => (m.checked_mul(10u128.checked_pow(s - frac)?)?, s),
+        Some(s) => {
+            let div = 10u128.checked_pow(frac - s)?;
+            let (q, r) = (m / div, m % div);
+            (if r * 2 >= div { q + 1 } else { q }, s)
+        }
+        None => (m, frac),
+    };
+    if out_scale > MAX_SCALE {
+        return None;
+    }
+    if let Some(p) = precision {
+        let digits = if m == 0 { 0 } else { m.ilog10() + 1 };
+        if digits > p {
+            return None;
+        }
+    }
+    let m = i128::try_from(m).ok()?;
+    Decimal::try_from_i128_with_scale(if negative { -m } else { m }, out_scale).ok()
+}
+
+/// `[-]D*[.D*]` with at least one digit and at most 27 in all: (negative, digits as an
+/// integer, digits after the point).
+fn plain_digits(t: &[u8]) -> Option<(bool, u128, u32)> {
+    let (negative, rest) = match t.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, t),
+    };
+    let mut m: u128 = 0;
+    let (mut digits, mut frac, mut point) = (0u32, 0u32, false);
+    for &b in rest {
+        match b {
+            b'0'..=b'9' => {
+                m = m * 10 + u128::from(b - b'0');
+                digits += 1;
+                frac += u32::from(point);
+                if digits > 27 {
+                    return None;
+                }
+            }
+            b'.' if !point => point = true,
+            _ => return None,
+        }
+    }
+    (digits > 0).then_some((negative, m, frac))
+}
+
+/// A small text buffer on the stack; writing more than it holds is an error.
+#[derive(Default)]
+struct StackText {
+    bytes: [u8; 32],
+    len: usize,
+}
+
+impl StackText {
+    fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
+impl std::fmt::Write for StackText {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        self.bytes.get_mut(self.len..end).ok_or(std::fmt::Error)?.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
 }
 
 /// The digits of the rounded value must fit the precision: `|value| < 10^(p - s)`.
@@ -386,7 +486,40 @@ mod tests {
         })
     }
 
+    /// Texts of numbers: plain, signed, with points, leading and trailing zeros, and some
+    /// the fast path must leave to the general one (exponents, '+', too many digits).
+    fn number_text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "-?[0-9]{0,30}(\\.[0-9]{0,30})?",
+            "[+-]?[0-9]{1,5}\\.?[0-9]{0,5}([eE][+-]?[0-9]{1,2})?",
+            "-?0{0,5}[0-9]{1,3}\\.[0-9]{0,3}0{0,5}",
+        ]
+    }
+
     proptest! {
+        #[test]
+        fn the_fast_path_agrees_with_the_general_one(
+            text in number_text(),
+            i in any::<i64>(),
+            f in any::<f64>(),
+            p in proptest::option::of(1u32..=40),
+            s in proptest::option::of(0u32..=30),
+        ) {
+            let p = p.map(|p| p.max(s.unwrap_or(0)));
+            let ty = dec(p, s);
+            for v in [Text(text.as_bytes()), Integer(i), Real(f), Real(f64::from(i as f32) / 1000.0)] {
+                if let Some(d) = super::fast(v, p, s) {
+                    match super::general(v, p, s, &ty) {
+                        Ok(Value::Decimal(g)) => {
+                            prop_assert_eq!(d, g, "{:?}", v);
+                            prop_assert_eq!(d.to_string(), g.to_string(), "{:?} keeps its scale", v);
+                        }
+                        other => prop_assert!(false, "{:?}: fast {} but general {:?}", v, d, other),
+                    }
+                }
+            }
+        }
+
         #[test]
         fn any_decimal_written_as_text_converts_back_to_itself((p, s, d) in decimal_in(28)) {
             let m = d.mantissa();

@@ -28,9 +28,13 @@ pub(super) fn to_text(
         no_nul(v, &text)?;
     }
     if let Some(max) = max_chars {
-        let chars = text.chars().count();
-        if chars > usize::try_from(max).unwrap_or(usize::MAX) {
-            return Err(ConvertError::TooLong { value: show(v), chars, target: ty.to_string(), max });
+        let max_chars = usize::try_from(max).unwrap_or(usize::MAX);
+        // A text has no more characters than bytes: count them only when it could be too long.
+        if text.len() > max_chars {
+            let chars = text.chars().count();
+            if chars > max_chars {
+                return Err(ConvertError::TooLong { value: show(v), chars, target: ty.to_string(), max });
+            }
         }
     }
     Ok(Value::Text(text))
@@ -51,8 +55,10 @@ fn utf8<'a>(v: SourceValue<'_>, bytes: &'a [u8]) -> Result<&'a str, ConvertError
 
 /// PostgreSQL text cannot hold U+0000.
 fn no_nul(v: SourceValue<'_>, text: &str) -> Result<(), ConvertError> {
-    match text.chars().position(|c| c == '\0') {
-        Some(offset) => Err(ConvertError::NulInText { value: show(v), offset }),
+    // A zero byte is never part of a longer UTF-8 sequence: search bytes, count characters
+    // only for the error's offset.
+    match text.bytes().position(|b| b == 0) {
+        Some(at) => Err(ConvertError::NulInText { value: show(v), offset: text[..at].chars().count() }),
         None => Ok(()),
     }
 }

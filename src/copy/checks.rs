@@ -43,7 +43,7 @@ pub(super) fn lint_first(
     }
     if !errors.is_empty() && opts.on_error == OnError::Strict && !opts.dry_run {
         return Err(MigrateError::Refused(format!(
-            "the source has rows that the target's keys would refuse; nothing was written:\n  {}\nrun `cutover lint` for every row; fix them in the source and run again. (--on-error reject goes ahead anyway, but it sets aside only values that do not convert: the target will still refuse the key after the data is loaded)",
+            "the source has rows that the target's keys would refuse; nothing was written:\n  {}\nrun `cutover lint` for every row; fix them in the source and run again. (--on-error reject --reject-file FILE goes ahead anyway: it sets aside the rows whose parent row is missing, with the foreign key named; a unique key that collides is still refused by the target after the data is loaded)",
             errors.join("\n  ")
         )));
     }

@@ -14,6 +14,7 @@ pub mod progress;
 mod queue;
 mod reader;
 mod reject;
+mod restart;
 mod resume;
 pub mod state;
 mod tables;
@@ -50,6 +51,7 @@ pub enum OnError {
     Reject,
 }
 
+#[derive(Clone)]
 pub struct MigrateOptions<'a> {
     pub source: PathBuf,
     pub target: TargetUrl,
@@ -62,6 +64,9 @@ pub struct MigrateOptions<'a> {
     pub reject_file: Option<PathBuf>,
     pub state_file: PathBuf,
     pub resume: bool,
+    /// Start over: drop the tables the recorded run created (create mode), or empty the
+    /// selected tables again (existing mode, with `truncate` on), then run from the beginning.
+    pub restart: bool,
     pub dry_run: bool,
     pub include: Vec<String>,
     pub exclude: Vec<String>,
@@ -144,8 +149,9 @@ pub async fn migrate(opts: &MigrateOptions<'_>) -> Result<MigrationReport, Migra
     }
     let lint_findings = checks::lint_first(opts, &source, &schema, &plan)?;
     let mut report = new_report(opts, &schema, &plan, lint_findings);
-    let mut state = resume::prepare_state(opts, &schema, &mut report)?;
+    let resume::Prepared { mut state, earlier } = resume::prepare_state(opts, &schema, &mut report)?;
     let mut conns = connect(opts).await?;
+    resume::check_earlier_run(opts, &plan, &mut conns, earlier.as_ref(), &mut report).await?;
     report.server_version = conns.first().map(|c| c.version().to_string()).unwrap_or_default();
     report.connection_encrypted = conns.first().and_then(TargetConn::encrypted);
     state.connection_encrypted = report.connection_encrypted;
@@ -154,6 +160,7 @@ pub async fn migrate(opts: &MigrateOptions<'_>) -> Result<MigrationReport, Migra
         tables::prepare(opts, &plan, &source, &schema, &mut conns, &mut state, &progress, &mut report.findings).await?;
     // Opened once the checks passed: a refused run leaves no reject file behind.
     let mut rejects = RejectSink::open(opts)?;
+    rejects.orphans = std::sync::Arc::new(orphans_to_set_aside(opts, &source, &plan, &jobs, &progress)?);
     let fk_checks_off = tables::foreign_key_checks_off(opts, &plan, &mut conns).await?;
     let copied = queue::copy_tables(
         opts,
@@ -183,6 +190,35 @@ pub async fn migrate(opts: &MigrateOptions<'_>) -> Result<MigrationReport, Migra
     report.seconds = started.elapsed().as_secs_f64();
     post.map_err(|e| e.with_times(&report))?;
     Ok(finish_report(report, rejects, started))
+}
+
+/// Whether the finished migration that `state` records is still in the target (`golive`
+/// skips a finished migration): refused, with the fix, when its tables are gone or empty
+/// (the database was dropped and created again).
+pub async fn check_finished_migration(opts: &MigrateOptions<'_>, state: &state::State) -> Result<(), MigrateError> {
+    let mut conn = TargetConn::connect(&opts.target).await?;
+    let resumed = MigrateOptions { resume: true, restart: false, ..opts.clone() };
+    let engine = opts.target.dialect.engine();
+    let schema = engine.default_schema().map(|d| opts.target_schema.clone().unwrap_or_else(|| d.to_string()));
+    resume::check_finished_run(&resumed, schema.as_deref(), &mut conn, state, &mut Vec::new()).await
+}
+
+/// Reject mode (create mode): the child rows whose parent row is missing in the source or
+/// set aside, which the foreign keys added after the data would refuse.
+fn orphans_to_set_aside(
+    opts: &MigrateOptions<'_>,
+    source: &Source,
+    plan: &Plan,
+    jobs: &[crate::job::TableJob],
+    progress: &Progress,
+) -> Result<crate::job::orphans::FkRejects, MigrateError> {
+    let keys = plan.tables.iter().any(|t| !t.foreign_keys.is_empty());
+    if opts.on_error != OnError::Reject || opts.schema_mode != SchemaMode::Create || !keys {
+        return Ok(Default::default());
+    }
+    progress.phase("finding rows whose parent row is missing or rejected (--on-error reject)");
+    crate::job::orphans::find(source.connection(), plan, jobs)
+        .map_err(|reason| MigrateError::Io { path: opts.source.clone(), reason })
 }
 
 /// The plan of this run (the tables selected), refused when it has errors.
@@ -249,8 +285,13 @@ fn new_report(
         report.warnings.push(format!("{} {}: {}", f.code.replace('_', " "), f.object, f.message));
     }
     if opts.dry_run {
-        // A dry run shows what the real run would refuse.
-        for f in report.findings.iter().filter(|f| f.level == plan::Level::Error) {
+        // A dry run shows what the real run would refuse: the plan's errors, and lint's
+        // in strict mode (reject mode goes ahead, setting orphan rows aside).
+        let refused = |f: &&plan::Finding| {
+            f.level == plan::Level::Error
+                && (opts.on_error == OnError::Strict || plan.findings.iter().any(|p| p.code == f.code))
+        };
+        for f in report.findings.iter().filter(refused) {
             report.warnings.push(format!("{}: {} (the real run refuses to start)", f.object, f.message));
         }
     }
@@ -274,6 +315,7 @@ async fn connect(opts: &MigrateOptions<'_>) -> Result<Vec<TargetConn>, MigrateEr
 /// The rejects, the tables in tier order, and whether every table was counted.
 fn finish_report(mut report: MigrationReport, rejects: RejectSink, started: Instant) -> MigrationReport {
     report.rejects_total = rejects.total;
+    report.rejects_fk_orphans = rejects.orphans_written;
     report.rejects = rejects.listed;
     report.tables.sort_by(|a, b| (a.tier, &a.table).cmp(&(b.tier, &b.table)));
     report.complete = report.tables.iter().all(|t| t.count_checked);

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use tokio::sync::{mpsc, oneshot};
 
 use super::progress::Progress;
-use super::reader::{read_tables, ReadFailure, Started};
+use super::reader::{read_tables, ReadCounts, ReadFailure, Started};
 use super::reject::RejectSink;
 use super::state::{State, TableState, TableStatus};
 use super::writer::WriterTask;
@@ -76,7 +76,7 @@ pub(super) async fn copy_queue(
         }
         let job = &jobs[i];
         let (tx, rx) = mpsc::channel::<Vec<Vec<Value>>>(CHANNEL_BATCHES);
-        let (vtx, vrx) = oneshot::channel::<Option<u64>>();
+        let (vtx, vrx) = oneshot::channel::<Option<ReadCounts>>();
         let task = WriterTask {
             target: opts.target.to_string(),
             table: job.target_name.clone(),
@@ -276,13 +276,8 @@ fn record(
     report: &mut MigrationReport,
 ) {
     for (job, result) in jobs.iter().zip(results) {
-        let entry = state.tables.entry(job.source_name.clone()).or_insert_with(|| TableState {
-            status: TableStatus::Pending,
-            rows_read: 0,
-            rows_written: 0,
-            rows_rejected: 0,
-            created_by_cutover: false,
-        });
+        let entry =
+            state.tables.entry(job.source_name.clone()).or_insert_with(|| TableState::pending(&job.target_name, false));
         if result.count_checked && !opts.dry_run {
             entry.status = TableStatus::Done;
             entry.rows_read = result.read;

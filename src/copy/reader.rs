@@ -9,7 +9,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::progress::Progress;
 use super::reject::RejectSink;
 use super::{OnError, RowFailure};
-use crate::job::{convert_row, TableJob};
+use crate::job::{convert_row, row_key, TableJob};
 use crate::value::Value;
 
 /// Rows per batch sent to a writer.
@@ -22,7 +22,21 @@ pub(super) struct ReadStats {
 }
 
 /// The channel to a table's writer and the sender of its verdict (None in a dry run).
-pub(super) type Started = (Option<mpsc::Sender<Vec<Vec<Value>>>>, Option<oneshot::Sender<Option<u64>>>);
+pub(super) type Started = (Option<mpsc::Sender<Vec<Vec<Value>>>>, Option<oneshot::Sender<Option<ReadCounts>>>);
+
+/// What the reader tells a table's writer once it has read the whole table: the rows
+/// to expect, and (for the state file, recorded at the commit) the rows read and set aside.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct ReadCounts {
+    pub(super) read: u64,
+    pub(super) rejected: u64,
+}
+
+impl ReadCounts {
+    pub(super) fn expected(self) -> u64 {
+        self.read - self.rejected
+    }
+}
 
 pub(super) enum ReadFailure {
     Conversion(RowFailure, Vec<ReadStats>),
@@ -45,7 +59,7 @@ pub(super) fn read_tables(
 ) -> Result<Vec<ReadStats>, ReadFailure> {
     let mut stats: Vec<ReadStats> = jobs.iter().map(|_| ReadStats { read: 0, rejected: 0, seconds: 0.0 }).collect();
     let mut senders: Vec<Option<mpsc::Sender<Vec<Vec<Value>>>>> = jobs.iter().map(|_| None).collect();
-    let mut verdicts: Vec<Option<oneshot::Sender<Option<u64>>>> = jobs.iter().map(|_| None).collect();
+    let mut verdicts: Vec<Option<oneshot::Sender<Option<ReadCounts>>>> = jobs.iter().map(|_| None).collect();
     let mut stmts = Vec::new();
     for j in jobs {
         match conn.prepare(&j.select) {
@@ -57,6 +71,8 @@ pub(super) fn read_tables(
         stmts.iter_mut().enumerate().collect();
     let mut active: Vec<(usize, rusqlite::Rows<'_>, Instant)> = Vec::new();
     let strict = on_error == OnError::Strict && !dry_run;
+    // Shared, not borrowed: the sink is written to while they are looked up.
+    let planned = rejects.orphans.clone();
     loop {
         while active.len() < slots {
             let Some((i, st)) = pending.pop_front() else { break };
@@ -77,6 +93,7 @@ pub(super) fn read_tables(
             let (i, rows, started) = &mut active[k];
             let i = *i;
             let job = &jobs[i];
+            let orphans = planned.of(&job.source_name);
             let mut batch = Vec::with_capacity(BATCH_ROWS);
             let mut finished = false;
             while batch.len() < BATCH_ROWS {
@@ -90,7 +107,17 @@ pub(super) fn read_tables(
                 };
                 stats[i].read += 1;
                 match convert_row(row, job) {
-                    Ok(values) => batch.push(values),
+                    Ok(values) => match orphans.and_then(|o| o.get(&row_key(row, job))) {
+                        // Its parent row is missing or set aside: the target's key would refuse it.
+                        Some(orphan) => {
+                            stats[i].rejected += 1;
+                            let orphan = orphan.clone();
+                            if let Err(e) = rejects.write(orphan) {
+                                return Err(ReadFailure::Other(e, stats));
+                            }
+                        }
+                        None => batch.push(values),
+                    },
                     Err(reject) => {
                         stats[i].rejected += 1;
                         if strict {
@@ -118,7 +145,7 @@ pub(super) fn read_tables(
                 stats[i].seconds = started.elapsed().as_secs_f64();
                 senders[i] = None;
                 if let Some(v) = verdicts[i].take() {
-                    let _ = v.send(Some(stats[i].read - stats[i].rejected));
+                    let _ = v.send(Some(ReadCounts { read: stats[i].read, rejected: stats[i].rejected }));
                 }
                 drop(active.remove(k));
             } else {

@@ -5,6 +5,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use super::{MigrateError, MigrateOptions, OnError};
+use crate::job::orphans::FkRejects;
 use crate::report::Reject;
 
 /// Rejects listed in the report (all of them are in the reject file).
@@ -15,6 +16,10 @@ pub(super) struct RejectSink {
     pub(super) file: Option<(PathBuf, std::io::BufWriter<std::fs::File>)>,
     pub(super) listed: Vec<Reject>,
     pub(super) total: u64,
+    /// Of `total`, rows set aside for a foreign key.
+    pub(super) orphans_written: u64,
+    /// Rows set aside for a foreign key (reject mode, create mode), found before the copy.
+    pub(super) orphans: std::sync::Arc<FkRejects>,
 }
 
 impl RejectSink {
@@ -41,11 +46,14 @@ impl RejectSink {
             }
             _ => None,
         };
-        Ok(RejectSink { file, listed: Vec::new(), total: 0 })
+        Ok(RejectSink { file, listed: Vec::new(), total: 0, orphans_written: 0, orphans: Default::default() })
     }
 
     pub(super) fn write(&mut self, r: Reject) -> Result<(), String> {
         self.total += 1;
+        if r.kind == crate::job::orphans::KIND {
+            self.orphans_written += 1;
+        }
         if let Some((path, f)) = self.file.as_mut() {
             let line = serde_json::to_string(&r).map_err(|e| e.to_string())?;
             writeln!(f, "{line}").map_err(|e| format!("{}: {e}", path.display()))?;

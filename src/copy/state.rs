@@ -29,6 +29,24 @@ pub struct TableState {
     pub rows_rejected: u64,
     /// True when cutover created this table (create mode): only such tables are ever emptied on resume.
     pub created_by_cutover: bool,
+    /// The table's name in the target (absent in state files of earlier versions: then
+    /// the source name, which it is unless cutover.toml renamed or shortened it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_table: Option<String>,
+}
+
+impl TableState {
+    /// A table not started yet.
+    pub fn pending(target_table: &str, created_by_cutover: bool) -> TableState {
+        TableState {
+            status: TableStatus::Pending,
+            rows_read: 0,
+            rows_written: 0,
+            rows_rejected: 0,
+            created_by_cutover,
+            target_table: Some(target_table.to_string()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -47,6 +65,10 @@ pub struct State {
     /// Index of the first post-load statement (indexes, FKs, resets, views) not yet run.
     pub post_load_next: usize,
     pub finished: bool,
+    /// `strict` or `reject` (`--on-error`); absent in state files of earlier versions.
+    /// verify expects the rows a reject-mode run set aside for a foreign key to be absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_error: Option<String>,
     pub tables: BTreeMap<String, TableState>,
 }
 
@@ -58,11 +80,52 @@ pub enum StateError {
     Write { path: PathBuf, reason: String },
 }
 
+/// Remove temporary files that a run killed between writing and renaming left next to
+/// `path` (`.cutover-state*` beside the state file): nothing reads them, and the rename
+/// they were waiting for never happened.
+pub fn remove_stale_temporaries(path: &Path) {
+    remove_temporaries_beside(path, TEMP_PREFIX);
+}
+
+/// Temporary files with this prefix in the directory of `path`, older than a minute (a
+/// second cutover writing beside it at this moment keeps its own).
+pub fn remove_temporaries_beside(path: &Path, prefix: &str) {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if !name.starts_with(prefix) || name == prefix {
+            continue;
+        }
+        let old = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age.as_secs() >= 60);
+        if old && e.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
+const TEMP_PREFIX: &str = ".cutover-state";
+
 pub fn now() -> String {
     chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 impl State {
+    /// The target names of the tables cutover created in this run (create mode), by source name.
+    pub fn created_tables(&self) -> Vec<(String, String)> {
+        self.tables
+            .iter()
+            .filter(|(_, t)| t.created_by_cutover)
+            .map(|(source, t)| (source.clone(), t.target_table.clone().unwrap_or_else(|| source.clone())))
+            .collect()
+    }
+
     pub fn load(path: &Path) -> Result<State, StateError> {
         let text =
             std::fs::read_to_string(path).map_err(|e| StateError::Read { path: path.into(), reason: e.to_string() })?;
@@ -74,8 +137,9 @@ impl State {
         let err = |e: std::io::Error| StateError::Write { path: path.into(), reason: e.to_string() };
         let text = serde_json::to_string_pretty(self)
             .map_err(|e| StateError::Write { path: path.into(), reason: e.to_string() })?;
+        crate::workspace::create_parent(path).map_err(err)?;
         let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let mut tmp = tempfile::Builder::new().prefix(".cutover-state").tempfile_in(dir).map_err(err)?;
+        let mut tmp = tempfile::Builder::new().prefix(TEMP_PREFIX).tempfile_in(dir).map_err(err)?;
         tmp.write_all(text.as_bytes()).map_err(err)?;
         tmp.as_file().sync_all().map_err(err)?;
         crate::fault!("state::before_rename");

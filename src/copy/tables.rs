@@ -33,8 +33,9 @@ pub(super) async fn create_tables(
     }
     if !existing.is_empty() {
         return Err(MigrateError::Refused(format!(
-            "the target already has table(s) {}; cutover never drops or fills tables it did not create: drop them, migrate into an empty database or schema (--target-schema), or use --schema existing",
-            existing.join(", ")
+            "the target already has table(s) {}, and the state file {} does not record them as created by cutover; cutover never drops or fills tables it did not create: drop them, migrate into an empty database or schema (--target-schema), or use --schema existing (when cutover did create them, pass the state file of that run with --state FILE)",
+            existing.join(", "),
+            opts.state_file.display()
         )));
     }
     for st in plan.statements.iter().filter(|s| s.phase == Phase::Tables) {
@@ -54,16 +55,7 @@ pub(super) async fn create_tables(
         }
         // Recorded before it is created: a run killed right after CREATE TABLE still knows the table is its own.
         if let Some(tp) = is_table {
-            state.tables.insert(
-                tp.source_name.clone(),
-                TableState {
-                    status: TableStatus::Pending,
-                    rows_read: 0,
-                    rows_written: 0,
-                    rows_rejected: 0,
-                    created_by_cutover: true,
-                },
-            );
+            state.tables.insert(tp.source_name.clone(), TableState::pending(&tp.target_name, true));
             if !opts.dry_run {
                 state.save(&opts.state_file)?;
             }
@@ -131,8 +123,9 @@ pub(super) async fn existing_tables(
         }
         if rows > 0 && !opts.truncate {
             problems.push(format!(
-                "target table {} already holds {rows} rows (pass --truncate to empty it first)",
-                tp.target_name
+                "target table {} already holds {rows} {} (pass --truncate to empty it first)",
+                tp.target_name,
+                crate::output::plural(rows, "row", "rows")
             ));
         }
         if rows > 0 {

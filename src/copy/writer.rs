@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use super::reader::ReadCounts;
 use super::state::{State, TableState, TableStatus};
 use tokio::sync::{mpsc, oneshot};
 
@@ -18,8 +19,8 @@ pub(super) async fn write_table(
     columns: &[String],
     prelude: Option<&str>,
     rx: mpsc::Receiver<Vec<Vec<Value>>>,
-    verdict: oneshot::Receiver<Option<u64>>,
-) -> Result<u64, TargetError> {
+    verdict: oneshot::Receiver<Option<ReadCounts>>,
+) -> Result<ReadCounts, TargetError> {
     let loaded = conn.load(schema, table, columns, prelude, rx).await;
     let n = match loaded {
         Ok(n) => n,
@@ -28,9 +29,9 @@ pub(super) async fn write_table(
             return Err(e);
         }
     };
-    let expected = verdict.await.ok().flatten();
-    match expected {
-        Some(expected) if expected == n => {
+    let counts = verdict.await.ok().flatten();
+    match counts {
+        Some(counts) if counts.expected() == n => {
             let counted = conn.count(schema, table).await?;
             if counted != n {
                 conn.rollback().await;
@@ -43,7 +44,7 @@ pub(super) async fn write_table(
             crate::fault!("copy::before_commit");
             conn.commit().await?;
             crate::fault!("copy::after_commit");
-            Ok(n)
+            Ok(counts)
         }
         _ => {
             conn.rollback().await;
@@ -80,7 +81,7 @@ impl WriterTask {
     pub(super) async fn run(
         self,
         rx: mpsc::Receiver<Vec<Vec<Value>>>,
-        verdict: oneshot::Receiver<Option<u64>>,
+        verdict: oneshot::Receiver<Option<ReadCounts>>,
     ) -> Result<(u64, f64), TargetError> {
         let conn = self.pool_rx.lock().await.recv().await;
         let Some(mut conn) = conn else {
@@ -93,23 +94,22 @@ impl WriterTask {
         let prelude = self.truncate.then(|| conn.empty_table_sql(&conn.table_ref(schema, &self.table)));
         let result = write_table(&mut conn, schema, &self.table, &self.columns, prelude.as_deref(), rx, verdict).await;
         let _ = self.pool_tx.send(conn).await;
-        let n = result?;
-        self.record(n)?;
-        Ok((n, started.elapsed().as_secs_f64()))
+        let counts = result?;
+        self.record(counts)?;
+        Ok((counts.expected(), started.elapsed().as_secs_f64()))
     }
 
     /// The table is committed: say so in the state file at once.
-    fn record(&self, written: u64) -> Result<(), TargetError> {
+    /// Read and set-aside counts with it: a run killed before the copy's end still has
+    /// them for verify's count level.
+    fn record(&self, counts: ReadCounts) -> Result<(), TargetError> {
         let mut st = self.state.lock().map_err(|_| self.error("recording", "state lock poisoned".into()))?;
-        let entry = st.tables.entry(self.source_name.clone()).or_insert_with(|| TableState {
-            status: TableStatus::Pending,
-            rows_read: 0,
-            rows_written: 0,
-            rows_rejected: 0,
-            created_by_cutover: false,
-        });
+        let entry =
+            st.tables.entry(self.source_name.clone()).or_insert_with(|| TableState::pending(&self.table, false));
         entry.status = TableStatus::Done;
-        entry.rows_written = written;
+        entry.rows_written = counts.expected();
+        entry.rows_read = counts.read;
+        entry.rows_rejected = counts.rejected;
         st.save(&self.state_file).map_err(|e| self.error("recording", e.to_string()))
     }
 

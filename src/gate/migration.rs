@@ -51,7 +51,9 @@ pub(super) fn verified(opts: &GateOptions, target: &str) -> Check {
         .evidence(evidence);
     }
     if let Some(state) = &state {
-        if state.target == report.target && state.source_fingerprint != report.source_fingerprint {
+        if crate::target::url::same_target(&state.target, &report.target)
+            && state.source_fingerprint != report.source_fingerprint
+        {
             return Check::fail(
                 ID,
                 format!(
@@ -82,7 +84,7 @@ fn read_state(path: &Path, target: &str, evidence: &mut Vec<String>) -> Option<S
                 state.source_fingerprint
             ));
             // A state file of another migration says nothing about this target.
-            (state.target == target).then_some(state)
+            crate::target::url::same_target(&state.target, target).then_some(state)
         }
         Err(e) => {
             evidence.push(format!("state file: {e}"));
@@ -138,7 +140,7 @@ fn read_report(path: &Path) -> Result<Report, String> {
 /// The report names this target: the same redacted URL, or one for the same engine,
 /// host, port and database (`postgresql://` for `postgres://`, a default port written out).
 fn same_target(reported: &str, target: &str, url: &TargetUrl) -> bool {
-    reported == target || same_database(reported, url).is_ok()
+    crate::target::url::same_target(reported, target) || same_database(reported, url).is_ok()
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! The hardening journal: for every run of `cutover harden`, what each step changed and
 //! the values before, so that `harden --undo RUN_ID` restores them exactly. One JSON
-//! file (default `cutover-journal.json`), written atomically before and after every
+//! file (default `.cutover/<target>/journal.json`), written atomically before and after every
 //! step (and before each change that commits on its own), mode 0600. It never holds a
 //! password, a password hash or a secret: rows are named by their primary key, env
 //! files by the path of their backup.
@@ -124,6 +124,8 @@ pub enum JournalError {
 impl Journal {
     /// The journal at `path`, or an empty one when the file does not exist yet.
     pub fn load(path: &Path) -> Result<Journal, JournalError> {
+        // A run killed between writing the temporary file and renaming it left it behind.
+        crate::copy::state::remove_temporaries_beside(path, ".cutover-journal");
         if !path.exists() {
             return Ok(Journal::default());
         }
@@ -137,6 +139,7 @@ impl Journal {
         let err = |e: std::io::Error| JournalError::Write { path: path.into(), reason: e.to_string() };
         let text = serde_json::to_string_pretty(self)
             .map_err(|e| JournalError::Write { path: path.into(), reason: e.to_string() })?;
+        crate::workspace::create_parent(path).map_err(err)?;
         let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         let mut tmp = tempfile::Builder::new().prefix(".cutover-journal").tempfile_in(dir).map_err(err)?;
         tmp.write_all(text.as_bytes()).map_err(err)?;
@@ -171,7 +174,7 @@ impl Journal {
     pub fn revoked_under(&self, target: &str) -> Option<&str> {
         self.runs
             .iter()
-            .filter(|r| r.target == target && r.undone_at.is_none())
+            .filter(|r| crate::target::url::same_target(&r.target, target) && r.undone_at.is_none())
             // A step stopped before its COMMIT was confirmed may not have revoked anything.
             .flat_map(|r| r.steps.iter().filter(|s| !s.undone && !s.unconfirmed))
             .flat_map(|s| s.changes.iter())

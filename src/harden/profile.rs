@@ -180,7 +180,7 @@ pub struct GateSettings {
     pub cors_query: Option<String>,
     /// Env key holding the application's database URL (default `DATABASE_URL`).
     pub database_url_key: Option<String>,
-    /// The migration's verify report (default `cutover-verify.json`).
+    /// The migration's verify report (default `.cutover/<target>/verify.json`).
     pub verify_report: Option<PathBuf>,
     /// Level per check id, to lower (or raise) a check: `{ pg_ssl = "warning" }`. The
     /// report shows the level used.

@@ -17,6 +17,8 @@ use crate::target::{Dialect, ValueLimit};
 use crate::types::{ColumnType, EpochUnit};
 use crate::value::{SourceValue, Value};
 
+pub mod orphans;
+
 /// A table selection or a plan that cannot be turned into jobs: a usage error.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -50,12 +52,19 @@ pub(crate) struct TableJob {
     pub(crate) rules: Vec<ColumnRule>,
 }
 
-/// An existing column's checks beyond its neutral type.
+/// A column's checks beyond its neutral type.
 #[derive(Clone, Default)]
 pub(crate) struct ColumnRule {
     /// The enum's (or SET's) labels; a value must be one of them, exactly.
     pub(crate) labels: Option<std::sync::Arc<Vec<String>>>,
     pub(crate) limit: ValueLimit,
+}
+
+impl ColumnRule {
+    /// Nothing to check beyond the type.
+    pub(crate) fn is_plain(&self) -> bool {
+        self.labels.is_none() && self.limit == ValueLimit::None
+    }
 }
 
 #[derive(Clone)]
@@ -120,7 +129,20 @@ pub(crate) fn create_jobs(plan: &Plan, schema: &SourceSchema, dialect: Dialect) 
                     (c.source_name.clone(), c.target_name.clone(), c.ty, c.epoch_unit.unwrap_or_default(), !c.nullable)
                 })
                 .collect();
-            Ok(job_for(t, tp, &columns, dialect, true))
+            let mut job = job_for(t, tp, &columns, dialect, true);
+            // A planned DATETIME without fractions (a framework's) refuses a value with one.
+            job.fraction_digits = tp.columns.iter().map(|c| dialect.engine().fraction_digits(&c.target_type)).collect();
+            // What the planned spelling holds beyond the neutral type (a framework's MariaDB
+            // `TEXT` keeps 65,535 bytes; an enum's labels).
+            job.rules = tp
+                .columns
+                .iter()
+                .map(|c| ColumnRule {
+                    labels: c.labels.clone().map(std::sync::Arc::new),
+                    limit: dialect.engine().value_limit(&c.target_type),
+                })
+                .collect();
+            Ok(job)
         })
         .collect()
 }
@@ -259,6 +281,7 @@ pub(crate) fn convert_row(row: &rusqlite::Row<'_>, job: &TableJob) -> Result<Vec
                 value: describe(raw),
                 kind: e.kind().to_string(),
                 reason: e.to_string(),
+                foreign_key: None,
             })
         })?;
         if let Some(cut) = fraction_cut(&value, job.fraction_digits[c]) {
@@ -273,10 +296,12 @@ pub(crate) fn convert_row(row: &rusqlite::Row<'_>, job: &TableJob) -> Result<Vec
                     job.fraction_digits[c],
                     ctx.dialect.engine().widen_fraction_hint()
                 ),
+                foreign_key: None,
             }));
         }
         let mut value = value;
-        if let Some(reject) = apply_rule(&mut value, &job.rules[c], job.types[c].0) {
+        let rule = &job.rules[c];
+        if let Some(reject) = (!rule.is_plain()).then(|| apply_rule(&mut value, rule, job.types[c].0)).flatten() {
             return Err(Box::new(Reject {
                 table: job.source_name.clone(),
                 key: row_key(row, job),
@@ -284,6 +309,7 @@ pub(crate) fn convert_row(row: &rusqlite::Row<'_>, job: &TableJob) -> Result<Vec
                 value: describe(raw),
                 kind: reject.0.into(),
                 reason: format!("{} {}", describe(raw), reject.1),
+                foreign_key: None,
             }));
         }
         if value == Value::Null && job.not_null[c] {
@@ -294,6 +320,7 @@ pub(crate) fn convert_row(row: &rusqlite::Row<'_>, job: &TableJob) -> Result<Vec
                 value: "NULL".into(),
                 kind: "null_in_not_null".into(),
                 reason: "NULL in a NOT NULL column".into(),
+                foreign_key: None,
             }));
         }
         out.push(value);

@@ -442,8 +442,12 @@ fn scan_table(conn: &rusqlite::Connection, job: &TableJob, samples: usize) -> Re
                 SourceValue::Null if job.not_null[c] => {
                     Some(("null_in_not_null".to_string(), "NULL in a NOT NULL column".to_string()))
                 }
-                _ if !needs_conversion(raw, ty) => None,
-                _ => convert(raw, ty, ctx).err().map(|e| (e.kind().to_string(), e.to_string())),
+                _ if !needs_conversion(raw, ty) && job.rules[c].is_plain() => None,
+                // The planned column's own rule too: an enum's labels, a MariaDB TEXT's bytes.
+                _ => match convert(raw, ty, ctx) {
+                    Err(e) => Some((e.kind().to_string(), e.to_string())),
+                    Ok(mut v) => job::apply_rule(&mut v, &job.rules[c], *ty).map(|(k, r)| (k.to_string(), r)),
+                },
             };
             if let Some((kind, reason)) = failure {
                 let entry = tally.failures.entry(kind).or_default();
@@ -532,7 +536,7 @@ pub(crate) fn hint_for(kind: &str) -> String {
         "nul_in_text" => "PostgreSQL text cannot hold NUL: strip it in the source, or override the column to bytes",
         "null_in_not_null" => "give those rows a value in the source (SQLite let NULL into this key), or delete them",
         "not_exact" => "widen the target column in the application's migration (a 4-byte float keeps about 7 digits), or fix the values",
-        "not_a_label" => "add the label to the enum in the application's migration, or fix the values",
+        "not_a_label" => "add the label to the enum (in the application's migration; in create mode, to `labels` in cutover.toml), or fix the values",
         "too_many_bytes" => "widen the target column (TEXT holds 65,535 bytes, MEDIUMTEXT 16 MB), or shorten the values",
         _ => "fix the values in the source, or override the column type in cutover.toml",
     };

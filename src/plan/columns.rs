@@ -22,6 +22,7 @@ pub fn plan_columns(
     engine: &dyn SqlDialect,
     config: &Config,
     app: Option<crate::apps::App>,
+    schema: Option<&str>,
     findings: &mut Vec<Finding>,
 ) -> Vec<ColumnMapping> {
     let mut names = Namespace::default();
@@ -47,10 +48,14 @@ pub fn plan_columns(
         let before = findings.len();
         let decision = decide_type(t, c, is_alias, engine.dialect(), findings);
         let (mut ty, mut rule, mut reason, mut epoch_unit) = decision;
-        if let Some(conv) = crate::apps::convention(app, t, c, &ty, is_alias).filter(|c| engine.creates(&c.ty)) {
+        let mut spelling = None;
+        if let Some(conv) =
+            crate::apps::convention(app, t, c, &ty, is_alias, engine.dialect()).filter(|c| engine.creates(&c.ty))
+        {
             // The framework's convention replaces the rule's choice (and what the data said of it).
             findings.truncate(before);
             (ty, rule, reason) = (conv.ty, conv.rule.to_string(), conv.reason);
+            spelling = conv.spelling.map(str::to_string);
         }
         if let Some(o) = over {
             if let Some(Ok(forced)) = o.type_.as_deref().map(str::parse::<ColumnType>) {
@@ -67,6 +72,7 @@ pub fn plan_columns(
                 }
                 ty = forced;
                 rule = "override".into();
+                spelling = None;
             }
             if let Some(unit) = o.epoch_unit {
                 epoch_unit = Some(unit);
@@ -79,6 +85,16 @@ pub fn plan_columns(
                 &object,
                 "the rowid column is no longer an integer, so it is not an identity column",
             ));
+        }
+        let labels = over.and_then(|o| o.labels.clone()).filter(|_| ty == ColumnType::Enum);
+        let mut create_type = None;
+        if let Some(l) = &labels {
+            // cutover.toml's check made sure an enum has its labels.
+            let name = over.and_then(|o| o.enum_name.clone()).unwrap_or_else(|| format!("{}_{}", t.name, c.name));
+            if let Some((spelled, create)) = engine.enum_type(schema, &name, l) {
+                spelling = Some(spelled);
+                create_type = create;
+            }
         }
         let collation = collation_for(c, &ty, engine, config, &object, findings);
         let default = default_for(c, &ty, engine, epoch_unit, &object, findings);
@@ -99,7 +115,7 @@ pub fn plan_columns(
             source_name: c.name.clone(),
             target_name,
             declared_type: c.declared_type.clone(),
-            target_type: engine.render_type(&ty),
+            target_type: spelling.unwrap_or_else(|| engine.render_type(&ty)),
             ty,
             rule,
             reason,
@@ -107,9 +123,64 @@ pub fn plan_columns(
             default,
             collation,
             epoch_unit,
+            labels,
+            create_type,
         });
     }
     out
+}
+
+/// A foreign key's integer column takes its parent's integer type (a framework's
+/// `integer` key, or an override of it), so both sides match as the ORM declared them:
+/// wider always, narrower only when every value fits. Columns with an override keep it.
+pub fn follow_parent_integers(selected: &[&Table], tables: &mut [TablePlan], config: &Config, engine: &dyn SqlDialect) {
+    let parent_type = |tables: &[TablePlan], table: &str, column: &str| {
+        tables.iter().find(|p| p.source_name == table).and_then(|p| p.column(column)).map(|m| m.ty)
+    };
+    // Until nothing changes: a chain of keys (a -> b -> c) settles from its root.
+    for _ in 0..=selected.len() {
+        let mut changed = false;
+        for (t, i) in selected.iter().zip(0..) {
+            for fk in t.foreign_keys.iter().filter(|f| f.columns.len() == 1 && f.parent_columns.len() == 1) {
+                let (child, parent) = (&fk.columns[0], &fk.parent_columns[0]);
+                if config.column(&t.name, child).is_some_and(|o| o.type_.is_some()) {
+                    continue;
+                }
+                let Some(ColumnType::Integer { width, unsigned: false }) =
+                    parent_type(tables, &fk.parent_table, parent)
+                else {
+                    continue;
+                };
+                let Some(c) = t.column(child) else { continue };
+                if t.rowid_alias().is_some_and(|a| a.name == c.name) {
+                    continue;
+                }
+                let Some(m) = tables[i].columns.iter_mut().find(|m| m.source_name == *child) else { continue };
+                let ColumnType::Integer { width: own, unsigned: false } = m.ty else { continue };
+                if own == width {
+                    continue;
+                }
+                let (min, max) = width.range(false);
+                let s = &c.stats;
+                let fits = s.min_integer.is_none_or(|v| v >= min) && s.max_integer.is_none_or(|v| v <= max);
+                if own.range(false).1 > max && !fits {
+                    continue;
+                }
+                let ty = ColumnType::Integer { width, unsigned: false };
+                m.reason = format!(
+                    "{}: the foreign key to {}.{parent} takes the parent's type, {ty} (the rule `{}` chose {})",
+                    m.declared_type, fk.parent_table, m.rule, m.ty
+                );
+                m.rule = "fk_follows_parent".into();
+                m.ty = ty;
+                m.target_type = engine.render_type(&ty);
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
 }
 
 type Decision = (ColumnType, String, String, Option<EpochUnit>);

@@ -765,7 +765,7 @@ fn create_table(tp: &TablePlan, plan: &Plan, source: Option<&Table>, engine: &dy
     for m in &tp.columns {
         if Some(m.target_name.as_str()) == identity {
             let auto = tp.identity.as_ref().is_some_and(|i| i.autoincrement);
-            let (def, is_key) = engine.identity_definition(&m.target_name, auto);
+            let (def, is_key) = engine.identity_definition(&m.target_name, &m.ty, auto);
             defs.push(def);
             identity_is_key = is_key;
             continue;
@@ -797,8 +797,11 @@ fn create_table(tp: &TablePlan, plan: &Plan, source: Option<&Table>, engine: &dy
             defs.push(fk_clause(fk, plan, engine));
         }
     }
+    // An enum's type first, in the same statement text: PostgreSQL runs the two in one
+    // transaction, so a stop leaves both or neither.
+    let types: String = tp.columns.iter().filter_map(|m| m.create_type.as_ref()).map(|c| format!("{c};\n")).collect();
     let mut sql = format!(
-        "CREATE TABLE {} (\n  {}\n){}",
+        "{types}CREATE TABLE {} (\n  {}\n){}",
         engine.table_ref(plan.target_schema.as_deref(), &tp.target_name),
         defs.join(",\n  "),
         engine.table_options()

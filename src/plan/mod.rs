@@ -210,6 +210,13 @@ pub struct ColumnMapping {
     pub collation: Option<String>,
     /// Unit of integers in a date/time column.
     pub epoch_unit: Option<EpochUnit>,
+    /// An enum column's labels (`labels` in cutover.toml); a value must be one of them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub labels: Option<Vec<String>>,
+    /// The statement that creates the enum's type first (PostgreSQL `CREATE TYPE`); it runs
+    /// with the table's CREATE, in one transaction.
+    #[serde(skip)]
+    pub create_type: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -386,6 +393,8 @@ pub fn build(schema: &SourceSchema, opts: &PlanOptions) -> Result<Plan, PlanErro
 
     let mut relation_names = names::Namespace::default();
     let mut tables: Vec<TablePlan> = Vec::new();
+    // One note per assumption, naming every column it applies to.
+    let mut assumed: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for t in &selected {
         let wanted = opts.config.table(&t.name).and_then(|c| c.name.clone()).unwrap_or_else(|| t.name.clone());
         let target_name = fit_name(&wanted, engine, &format!("table {}", t.name), &mut findings);
@@ -397,11 +406,11 @@ pub fn build(schema: &SourceSchema, opts: &PlanOptions) -> Result<Plan, PlanErro
                 format!("table {:?} would be named {target_name:?} in the target, which {first} already uses; rename one in cutover.toml ([tables.\"{}\"] name = \"...\")", t.name, t.name),
             ));
         }
-        let columns = plan_columns(t, engine, opts.config, detected.app, &mut findings);
-        for (column, message) in crate::apps::assumptions(detected.app, t) {
+        let columns = plan_columns(t, engine, opts.config, detected.app, target_schema.as_deref(), &mut findings);
+        for a in crate::apps::assumptions(detected.app, t, opts.dialect) {
             // An override says what the file could not: no need to assume then.
-            if opts.config.column(&t.name, &column).is_none_or(|o| o.type_.is_none()) {
-                findings.push(Finding::new(Level::Info, "app_assumption", format!("{}.{column}", t.name), message));
+            if opts.config.column(&t.name, &a.column).is_none_or(|o| o.type_.is_none()) {
+                assumed.entry(a.text).or_default().push(format!("{}.{}", t.name, a.column));
             }
         }
         tables.push(TablePlan {
@@ -417,6 +426,10 @@ pub fn build(schema: &SourceSchema, opts: &PlanOptions) -> Result<Plan, PlanErro
         });
     }
 
+    for (text, columns) in assumed {
+        findings.push(Finding::new(Level::Info, "app_assumption", columns.join(", "), text));
+    }
+    columns::follow_parent_integers(&selected, &mut tables, opts.config, engine);
     if engine.folding_collations() {
         columns::size_mariadb_keys(&selected, &mut tables, &mut findings);
     }

@@ -296,9 +296,12 @@ impl<'c> Reader<'c> {
                 parent_keys.entry(fk.parent_table.clone()).or_default().extend(fk.parent_columns.iter().cloned());
             }
         }
+        // An Alembic database: its FLOAT, SMALLINT, TEXT and BLOB columns are sized too,
+        // for SQLAlchemy's conventions (`apps`).
+        let sizes = tables.iter().any(|t| t.name == "alembic_version");
         for t in &mut tables {
             let keys = parent_keys.get(&t.name).cloned().unwrap_or_default();
-            stats::read(self.conn, t, self.scope, &keys)
+            stats::read(self.conn, t, self.scope, &keys, sizes)
                 .map_err(self.err(format!("reading the statistics of table {}", t.name)))?;
         }
         let views = entries.iter().filter(|e| e.kind == "view").map(|e| self.view(e)).collect();
@@ -493,28 +496,39 @@ impl<'c> Reader<'c> {
             named_primary_key: text.named_primary_key,
             row_count,
             max_rowid: None,
+            min_rowid: None,
             sequence: sequences.get(name).copied(),
             sql: e.sql.clone(),
         };
-        table.max_rowid = self.max_rowid(&table)?;
+        (table.min_rowid, table.max_rowid) = self.rowid_range(&table)?;
         Ok(table)
     }
 
-    fn max_rowid(&self, t: &Table) -> Result<Option<i64>, SourceError> {
+    /// The smallest and largest rowid (both O(1) on the rowid b-tree).
+    fn rowid_range(&self, t: &Table) -> Result<(Option<i64>, Option<i64>), SourceError> {
         if t.without_rowid {
-            return Ok(None);
+            return Ok((None, None));
         }
         let key = match t.rowid_alias() {
             Some(c) => quote_sqlite(&c.name),
             // `rowid` may be shadowed by a real column of that name; try the other aliases.
             None => match ["rowid", "_rowid_", "oid"].iter().find(|a| t.column(a).is_none()) {
                 Some(a) => (*a).to_string(),
-                None => return Ok(None),
+                None => return Ok((None, None)),
             },
         };
         self.conn
-            .query_row(&format!("SELECT max({key}) FROM {}", quote_sqlite(&t.name)), [], |r| r.get::<_, Option<i64>>(0))
-            .map_err(self.err(format!("reading the largest rowid of table {}", t.name)))
+            // Two subqueries: SQLite answers a lone min() or max() from the b-tree's ends,
+            // but scans the table for both in one SELECT.
+            .query_row(
+                &format!(
+                    "SELECT (SELECT min({key}) FROM {t}), (SELECT max({key}) FROM {t})",
+                    t = quote_sqlite(&t.name)
+                ),
+                [],
+                |r| Ok((r.get::<_, Option<i64>>(0)?, r.get::<_, Option<i64>>(1)?)),
+            )
+            .map_err(self.err(format!("reading the smallest and largest rowid of table {}", t.name)))
     }
 
     fn indexes(&self, table: &str) -> Result<Vec<Index>, SourceError> {

@@ -79,17 +79,26 @@ fn needs_stats(table: &Table, index: usize) -> bool {
         || rule.id == "blob_affinity"
 }
 
+/// FLOAT, SMALLINT, TEXT and BLOB: sized for SQLAlchemy's conventions (`apps`), whose
+/// MariaDB `FLOAT`, `TEXT` and `BLOB` hold less than cutover's own choices.
+fn is_sized(declared: &str) -> bool {
+    matches!(mapping::base_name(declared).as_str(), "FLOAT" | "SMALLINT" | "TEXT" | "BLOB")
+}
+
+/// `sizes`: also read the byte lengths and the float4 rule of the columns `is_sized` picks.
 pub(super) fn read(
     conn: &Connection,
     table: &mut Table,
     scope: StatsScope,
     parent_keys: &[String],
+    sizes: bool,
 ) -> rusqlite::Result<()> {
+    let sized = |i: usize| sizes && is_sized(&table.columns[i].declared_type);
     let picked: Vec<usize> = (0..table.columns.len())
         .filter(|i| {
             scope == StatsScope::All
                 || (scope == StatsScope::Decisions
-                    && (needs_stats(table, *i) || parent_keys.contains(&table.columns[*i].name)))
+                    && (needs_stats(table, *i) || parent_keys.contains(&table.columns[*i].name) || sized(*i)))
         })
         .collect();
     if picked.is_empty() {
@@ -98,13 +107,25 @@ pub(super) fn read(
     let cols: Vec<String> = picked.iter().map(|i| quote_sqlite(&table.columns[*i].name)).collect();
     let temporal: Vec<bool> = picked.iter().map(|i| is_temporal(&table.columns[*i].declared_type)).collect();
     let digits: Vec<bool> = picked.iter().map(|i| is_unsized_numeric(&table.columns[*i].declared_type)).collect();
-    let mut stats: Vec<ColumnStats> = picked.iter().map(|_| ColumnStats::default()).collect();
+    // Django keeps a GenericIPAddressField in CHAR(39): only there are addresses counted.
+    let ips: Vec<bool> =
+        picked.iter().map(|i| mapping::type_args(&table.columns[*i].declared_type)[..] == [39]).collect();
+    let mut stats: Vec<ColumnStats> = picked
+        .iter()
+        .map(|i| {
+            let mut s = ColumnStats::default();
+            if sized(*i) {
+                (s.max_bytes, s.float4_inexact) = (Some(0), Some(0));
+            }
+            s
+        })
+        .collect();
     let mut st = conn.prepare(&format!("SELECT {} FROM {}", cols.join(", "), quote_sqlite(&table.name)))?;
     let mut rows = st.query([])?;
     while let Some(row) = rows.next()? {
         for (k, s) in stats.iter_mut().enumerate() {
             let v = row.get_ref(k)?;
-            observe(s, v, temporal[k], digits[k]);
+            observe(s, v, temporal[k], digits[k], ips[k]);
         }
     }
     for (k, i) in picked.into_iter().enumerate() {
@@ -113,11 +134,16 @@ pub(super) fn read(
     Ok(())
 }
 
-fn observe(s: &mut ColumnStats, v: ValueRef<'_>, temporal: bool, digits: bool) {
+fn observe(s: &mut ColumnStats, v: ValueRef<'_>, temporal: bool, digits: bool, ips: bool) {
     match v {
         ValueRef::Null => s.nulls += 1,
         ValueRef::Integer(i) => {
             s.integers += 1;
+            if let Some(n) = s.float4_inexact.as_mut() {
+                #[allow(clippy::cast_precision_loss)]
+                let f = i as f64;
+                *n += u64::from(f as i64 != i || !float4_keeps(f));
+            }
             s.min_integer = Some(s.min_integer.map_or(i, |m| m.min(i)));
             s.max_integer = Some(s.max_integer.map_or(i, |m| m.max(i)));
             if digits {
@@ -126,6 +152,9 @@ fn observe(s: &mut ColumnStats, v: ValueRef<'_>, temporal: bool, digits: bool) {
         }
         ValueRef::Real(f) => {
             s.reals += 1;
+            if let Some(n) = s.float4_inexact.as_mut() {
+                *n += u64::from(!float4_keeps(f));
+            }
             if f.fract() != 0.0 && f.is_finite() {
                 s.fractional_reals += 1;
             }
@@ -135,10 +164,11 @@ fn observe(s: &mut ColumnStats, v: ValueRef<'_>, temporal: bool, digits: bool) {
         }
         ValueRef::Text(t) => {
             s.texts += 1;
+            s.max_bytes = s.max_bytes.map(|m| m.max(t.len() as u64));
             if is_uuid_text(t) {
                 s.uuid_texts += 1;
             }
-            if t.len() <= 39 && std::str::from_utf8(t).is_ok_and(|a| a.parse::<std::net::IpAddr>().is_ok()) {
+            if ips && t.len() <= 39 && std::str::from_utf8(t).is_ok_and(|a| a.parse::<std::net::IpAddr>().is_ok()) {
                 s.ip_texts += 1;
             }
             // Characters = bytes that do not continue a UTF-8 sequence.
@@ -147,14 +177,28 @@ fn observe(s: &mut ColumnStats, v: ValueRef<'_>, temporal: bool, digits: bool) {
             if temporal && has_offset(t) {
                 s.texts_with_offset += 1;
             }
+            if temporal && has_fraction(t) {
+                s.texts_with_fraction += 1;
+            }
             if digits {
                 if let Ok(text) = std::str::from_utf8(t) {
                     count_digits(s, text.trim());
                 }
             }
         }
-        ValueRef::Blob(_) => s.blobs += 1,
+        ValueRef::Blob(b) => {
+            s.blobs += 1;
+            s.max_bytes = s.max_bytes.map(|m| m.max(b.len() as u64));
+        }
     }
+}
+
+/// The float4 rule (`convert::apptypes`): a 4-byte float keeps the value when its
+/// shortest text reads back as the value (0.1 and 19.99 do; 0.123456789 does not).
+fn float4_keeps(f: f64) -> bool {
+    #[allow(clippy::cast_possible_truncation)]
+    let narrow = f as f32;
+    f.is_nan() || f64::from(narrow) == f || format!("{narrow}").parse::<f64>().is_ok_and(|r| r == f)
 }
 
 /// A date/time text that ends in `Z` or a `±HH[:MM]` offset after its time part.
@@ -169,6 +213,13 @@ fn has_offset(t: &[u8]) -> bool {
             && rest.get(i + 1).is_some_and(u8::is_ascii_digit)
             && rest.get(i + 2).is_some_and(u8::is_ascii_digit)
     })
+}
+
+/// A date/time text with a fraction of a second: digits after a `.` that follows a `:`.
+fn has_fraction(t: &[u8]) -> bool {
+    let Some(colon) = t.iter().position(|b| *b == b':') else { return false };
+    let rest = &t[colon..];
+    rest.iter().position(|b| *b == b'.').is_some_and(|dot| rest.get(dot + 1).is_some_and(u8::is_ascii_digit))
 }
 
 /// Track the widest integer part and fraction of a numeric value's text.
@@ -187,6 +238,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn fractions_are_found_only_after_a_time() {
+        assert!(has_fraction(b"2023-01-01 10:00:00.5"));
+        assert!(has_fraction(b"10:00:00.000001"));
+        assert!(!has_fraction(b"2023-01-01 10:00:00"));
+        assert!(!has_fraction(b"2023.01.01"));
+    }
+
+    #[test]
     fn offsets_are_found_only_after_a_time() {
         assert!(has_offset(b"2023-01-01 10:00:00Z"));
         assert!(has_offset(b"2023-01-01T10:00:00+02:00"));
@@ -199,7 +258,7 @@ mod tests {
     fn digits_of_mixed_numeric_values() {
         let mut s = ColumnStats::default();
         for v in [ValueRef::Integer(12345), ValueRef::Real(0.125), ValueRef::Text(b"-7.5")] {
-            observe(&mut s, v, false, true);
+            observe(&mut s, v, false, true, false);
         }
         assert_eq!((s.max_integer_digits, s.max_fraction_digits), (Some(5), Some(3)));
         assert_eq!((s.integers, s.reals, s.texts), (1, 1, 1));

@@ -143,7 +143,7 @@ pub trait SqlDialect: Sync {
     fn render_type(&self, ty: &ColumnType) -> String;
 
     /// The column clause that makes an integer primary key generate its own values.
-    fn identity_column(&self, column: &str) -> String;
+    fn identity_column(&self, column: &str, ty: &ColumnType) -> String;
 
     /// A string literal.
     fn string_literal(&self, s: &str) -> String {
@@ -364,11 +364,11 @@ pub trait SqlDialect: Sync {
         }
     }
 
-    /// The column definition of an identity (rowid alias) column in CREATE TABLE, given
-    /// whether the source declared AUTOINCREMENT, and whether it is the primary key by
-    /// itself (then no separate PRIMARY KEY clause follows).
-    fn identity_definition(&self, column: &str, _autoincrement: bool) -> (String, bool) {
-        (self.identity_column(column), false)
+    /// The column definition of an identity (rowid alias) column of the planned integer
+    /// type in CREATE TABLE, given whether the source declared AUTOINCREMENT, and whether
+    /// it is the primary key by itself (then no separate PRIMARY KEY clause follows).
+    fn identity_definition(&self, column: &str, ty: &ColumnType, _autoincrement: bool) -> (String, bool) {
+        (self.identity_column(column, ty), false)
     }
 
     /// The identity column's spelling in the type-mapping table of the docs.
@@ -396,6 +396,14 @@ pub trait SqlDialect: Sync {
     fn foreign_keys_sql(&self, schema: Option<&str>, sep: char) -> String;
     /// (table, index, columns joined by `sep`) of every index of the schema.
     fn indexes_sql(&self, schema: Option<&str>, sep: char) -> String;
+    /// (child table, parent table) of every foreign key of the schema whose parent is `table`.
+    fn referencing_sql(&self, schema: Option<&str>, table: &str) -> String;
+    /// The statements that drop these tables (qualified names, children first), whose
+    /// foreign keys point only among them (`--restart` checked that): one `DROP TABLE`
+    /// by default, which the engine resolves among the tables it names.
+    fn drop_tables_sql(&self, table_refs: &[String]) -> Vec<String> {
+        vec![format!("DROP TABLE {}", table_refs.join(", "))]
+    }
     /// `SELECT count(*)` of the catalog entries of a planned object (None for counters,
     /// which are read through the connection).
     fn object_exists_sql(&self, schema: Option<&str>, object: &PlannedObject) -> Option<String>;
@@ -440,6 +448,13 @@ pub trait SqlDialect: Sync {
     /// refused for another engine; enums and sets come only from an existing catalog).
     fn creates(&self, ty: &ColumnType) -> bool {
         default_creates(ty)
+    }
+
+    /// A planned enum column (`type = "enum"` with its labels): the column's type as the
+    /// engine spells it, and the statement that creates the type first where the engine
+    /// needs one (PostgreSQL's `CREATE TYPE`). None where the engine has no enum.
+    fn enum_type(&self, _schema: Option<&str>, _name: &str, _labels: &[String]) -> Option<(String, Option<String>)> {
+        None
     }
 
     /// True when a UNIQUE constraint and a unique index are different catalog objects

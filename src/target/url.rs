@@ -141,6 +141,89 @@ impl TargetUrl {
     }
 }
 
+impl TargetUrl {
+    /// What makes two URLs the same target database, never with a password or user:
+    /// `postgres://localhost:5432/shop`, `mariadb://localhost:3306/shop`,
+    /// `sqlite:///abs/path/file.sqlite`. `mysql://` and `mariadb://`, `postgres://` and
+    /// `postgresql://` are one engine; `localhost`, `127.0.0.1` and `::1` one host; the
+    /// engine's default port is filled in; TLS and other parameters do not count; a SQLite
+    /// path is made absolute (relative to the current directory).
+    pub fn identity(&self) -> String {
+        identity_of(&self.raw).unwrap_or_else(|| redact(&self.raw))
+    }
+
+    /// A short, file-name-safe name of the target for its folder of files
+    /// (`.cutover/<short id>/`): host_port_database (a SQLite file's name) and 8 hex
+    /// digits of the identity's hash, so that two targets never share a folder.
+    pub fn short_id(&self) -> String {
+        short_id_for(&self.identity())
+    }
+}
+
+/// Whether two target URLs (either may have its password hidden as ***) name the same
+/// target database; URLs that do not parse are compared as written.
+pub fn same_target(a: &str, b: &str) -> bool {
+    match (identity_of(a), identity_of(b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => redact(a) == redact(b),
+    }
+}
+
+/// The identity of a URL string (see `TargetUrl::identity`); None when it does not parse.
+fn identity_of(raw: &str) -> Option<String> {
+    let (scheme, rest) = raw.trim().split_once("://")?;
+    let engine = match scheme.to_ascii_lowercase().as_str() {
+        "postgres" | "postgresql" => ("postgres", 5432),
+        "mysql" | "mariadb" => ("mariadb", 3306),
+        "sqlite" => {
+            let path = PathBuf::from(rest.split('?').next().unwrap_or(rest));
+            return Some(format!("sqlite://{}", absolute(&path).display()));
+        }
+        _ => return None,
+    };
+    let parsed = ::url::Url::parse(raw.trim()).ok()?;
+    let host = parsed.host_str()?.to_ascii_lowercase();
+    let host = match host.as_str() {
+        "127.0.0.1" | "[::1]" | "::1" | "localhost" => "localhost".to_string(),
+        _ => host,
+    };
+    let port = parsed.port().unwrap_or(engine.1);
+    let db = percent_decode(parsed.path().trim_start_matches('/'));
+    Some(format!("{}://{host}:{port}/{db}", engine.0))
+}
+
+/// A path made absolute against the current directory, its existing directory resolved
+/// (symbolic links, `..`) so that two spellings of one file are one target.
+fn absolute(path: &std::path::Path) -> PathBuf {
+    let joined = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir().map(|d| d.join(path)).unwrap_or_else(|_| path.to_path_buf())
+    };
+    match (joined.parent().and_then(|p| p.canonicalize().ok()), joined.file_name()) {
+        (Some(dir), Some(name)) => dir.join(name),
+        _ => joined,
+    }
+}
+
+/// The short id of an identity (`TargetUrl::identity`, perhaps with `#schema` after it).
+pub fn short_id_for(identity: &str) -> String {
+    let hash = crate::hash::Fnv64::default().update(identity.as_bytes()).finish();
+    let (_, rest) = identity.split_once("://").unwrap_or(("", identity));
+    let readable = if identity.starts_with("sqlite://") {
+        let name = std::path::Path::new(rest).file_stem().map(|s| s.to_string_lossy().into_owned());
+        format!("sqlite_{}", name.unwrap_or_default())
+    } else {
+        rest.replacen(':', "_", 1).replacen('/', "_", 1)
+    };
+    let safe: String = readable
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.' { c } else { '_' })
+        .take(60)
+        .collect();
+    format!("{safe}-{:08x}", hash >> 32)
+}
+
 /// The TLS parameters of a server URL, checked before any connection: a misspelt key
 /// (`sslmod=`) would otherwise be ignored and the connection fall back to `prefer`; an
 /// unknown mode, a client certificate without its key, or a file that cannot be read is
@@ -393,5 +476,31 @@ mod tests {
         );
         assert!(matches!(TargetUrl::parse("postgres:///db"), Err(UrlError::Malformed { .. })));
         assert!(matches!(TargetUrl::parse("sqlite://"), Err(UrlError::Malformed { .. })));
+    }
+
+    #[test]
+    fn one_target_however_its_url_is_written() {
+        let id = |u: &str| TargetUrl::parse(u).unwrap().identity();
+        assert_eq!(id("mysql://root@127.0.0.1:3306/shop"), id("mariadb://app:pw@localhost/shop"));
+        assert_eq!(id("postgres://u@localhost/shop"), id("postgresql://u:secret@127.0.0.1:5432/shop?sslmode=require"));
+        assert_eq!(id("postgres://u@[::1]:5432/shop"), "postgres://localhost:5432/shop");
+        assert_ne!(id("postgres://u@localhost:5433/shop"), id("postgres://u@localhost/shop"));
+        assert_ne!(id("postgres://u@localhost/shop"), id("postgres://u@localhost/shop_staging"));
+        assert_ne!(id("postgres://u@db1/shop"), id("postgres://u@db2/shop"));
+        assert_ne!(id("mariadb://u@localhost/shop"), id("postgres://u@localhost/shop"));
+        assert!(!id("postgres://u:secret@h/shop").contains("secret"));
+        assert!(!id("postgres://u:secret@h/shop").contains("u@"));
+        let here = std::env::current_dir().unwrap();
+        assert_eq!(
+            id("sqlite://x.sqlite"),
+            format!("sqlite://{}", here.canonicalize().unwrap().join("x.sqlite").display())
+        );
+        assert!(same_target("mysql://root:***@127.0.0.1:3306/shop", "mariadb://root@localhost/shop"));
+        assert!(!same_target("mysql://root@127.0.0.1:3306/shop", "mariadb://root@localhost/other"));
+        let short = TargetUrl::parse("mariadb://root:pw@127.0.0.1/shop").unwrap().short_id();
+        assert!(short.starts_with("localhost_3306_shop-"), "{short}");
+        assert_eq!(short, TargetUrl::parse("mysql://x@localhost:3306/shop").unwrap().short_id());
+        let file = TargetUrl::parse("sqlite://out/demo.sqlite").unwrap().short_id();
+        assert!(file.starts_with("sqlite_demo-"), "{file}");
     }
 }

@@ -94,7 +94,17 @@ pub(super) fn source_side(
             }
         }
         let values = match job::convert_row(row, job) {
-            Ok(v) => v,
+            Ok(v) => match spec.set_aside.as_ref().and_then(|m| m.get(&job::row_key(row, job))) {
+                // Set aside by the migration for a foreign key: not expected in the target.
+                Some(reject) => {
+                    side.rejected += 1;
+                    if side.rejects.len() < MAX_REJECT_SAMPLES {
+                        side.rejects.push(reject.clone());
+                    }
+                    continue;
+                }
+                None => v,
+            },
             Err(reject) => {
                 side.rejected += 1;
                 if side.rejects.len() < MAX_REJECT_SAMPLES {

@@ -47,7 +47,7 @@ use levels::{checksum_level, count_level};
 use narrowing::{diff_rows, key_label, values_label};
 pub use report::{ColumnDiff, FkVerdict, IdentityVerdict, PostLoadVerdict, RowDiff, TableVerdict, VerifyReport};
 use specs::{table_specs, Spec};
-use target_checks::{foreign_keys, identities, post_load, source_changed};
+use target_checks::{foreign_keys, identities, post_load, source_changed, target_lost};
 
 /// Segments per table: a difference is narrowed to the rows of its segments.
 pub const SEGMENTS: usize = 256;
@@ -146,7 +146,8 @@ pub async fn verify(opts: &VerifyOptions<'_>) -> Result<VerifyReport, VerifyErro
     let mut report = new_report(opts, &schema, &conns, mode);
     progress.phase("matching the source tables to the target");
     let schema_ref = plan.target_schema.as_deref();
-    let (specs, mut verdicts) = table_specs(&plan, &schema, &mut conns, schema_ref, mode, state.as_ref()).await?;
+    let (mut specs, mut verdicts) = table_specs(&plan, &schema, &mut conns, schema_ref, mode, state.as_ref()).await?;
+    expect_orphans_set_aside(&source, &plan, mode, state.as_ref(), &mut specs)?;
     match opts.level {
         VerifyLevel::Count => count_level(&mut conns, schema_ref, &specs, &mut verdicts, state.as_ref()).await?,
         VerifyLevel::Checksum => {
@@ -175,6 +176,7 @@ pub async fn verify(opts: &VerifyOptions<'_>) -> Result<VerifyReport, VerifyErro
     }
     if let Some(st) = &state {
         source_changed(&mut report, st, &schema, &verdicts);
+        target_lost(&mut report, st, &verdicts, &opts.target.to_string());
     }
     verdicts.sort_by(|a, b| (a.tier, &a.table).cmp(&(b.tier, &b.table)));
     report.tables = verdicts;
@@ -185,6 +187,27 @@ pub async fn verify(opts: &VerifyOptions<'_>) -> Result<VerifyReport, VerifyErro
         && report.views.iter().all(report::ViewVerdict::ok);
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
+}
+
+/// A reject-mode migration in create mode set aside the rows whose parent row is missing
+/// or set aside (the state file says which mode it ran in): found again the same way.
+fn expect_orphans_set_aside(
+    source: &Source,
+    plan: &Plan,
+    mode: SchemaMode,
+    state: Option<&State>,
+    specs: &mut [Spec],
+) -> Result<(), VerifyError> {
+    let rejected = state.is_some_and(|s| s.on_error.as_deref() == Some("reject"));
+    if mode != SchemaMode::Create || !rejected {
+        return Ok(());
+    }
+    let jobs: Vec<TableJob> = specs.iter().map(|s| s.job.clone()).collect();
+    let found = job::orphans::find(source.connection(), plan, &jobs).map_err(VerifyError::SourceRead)?;
+    for spec in specs.iter_mut() {
+        spec.set_aside = found.of(&spec.job.source_name).cloned().map(Arc::new);
+    }
+    Ok(())
 }
 
 /// verify never creates a target: a `sqlite://` file must exist.

@@ -252,8 +252,15 @@ impl VerifyReport {
         use crate::output::thousands;
         let rejected: u64 = self.tables.iter().map(|t| t.rows_rejected).sum();
         if rejected > 0 {
+            let orphans =
+                self.tables.iter().flat_map(|t| t.rejects.iter()).any(|r| r.kind == crate::job::orphans::KIND);
+            let why = if orphans {
+                "do not convert, or point to a parent row that is missing or rejected,"
+            } else {
+                "do not convert"
+            };
             out.push_str(&format!(
-                "\n{} source row(s) do not convert and are not expected in the target (the migration's reject file holds them):\n",
+                "\n{} source row(s) {why} and are not expected in the target (the migration's reject file holds them):\n",
                 thousands(rejected)
             ));
             if self.level == "count" {

@@ -10,6 +10,9 @@ pub(super) struct Spec {
     pub(super) types: Vec<ColumnType>,
     /// Indexes of the primary key columns in a converted row; empty: compare as a multiset.
     pub(super) key: Vec<usize>,
+    /// Rows a reject-mode migration set aside for a foreign key, by row key: not expected
+    /// in the target, like rows that do not convert.
+    pub(super) set_aside: Option<Arc<HashMap<String, Reject>>>,
 }
 
 /// The specs of the tables that exist in the target, and a verdict for every planned table.
@@ -68,7 +71,7 @@ pub(super) async fn table_specs(
         let types = job.types.iter().map(|(t, _)| *t).collect();
         v.status = "match".into();
         verdicts.push(v);
-        specs.push(Spec { job, types, key });
+        specs.push(Spec { job, types, key, set_aside: None });
     }
     Ok((specs, verdicts))
 }

@@ -176,3 +176,35 @@ pub(super) fn source_changed(
         ),
     ));
 }
+
+/// A finished migration recorded for this target whose every loaded table is now missing
+/// or empty: the database was dropped and created again (or emptied) since. Said once,
+/// with the fix, above the tables that each differ.
+pub(super) fn target_lost(report: &mut VerifyReport, state: &State, verdicts: &[TableVerdict], target: &str) {
+    if !state.finished || !crate::target::url::same_target(&state.target, target) {
+        return;
+    }
+    let loaded: Vec<&TableVerdict> = verdicts
+        .iter()
+        .filter(|v| {
+            state
+                .tables
+                .get(&v.table)
+                .is_some_and(|t| t.status == crate::copy::state::TableStatus::Done && t.rows_written > 0)
+        })
+        .collect();
+    let lost = loaded.iter().all(|v| v.status == "missing in target" || v.rows_target == 0);
+    if loaded.is_empty() || !lost {
+        return;
+    }
+    report.findings.push(Finding::new(
+        Level::Warning,
+        "target_lost",
+        &report.target,
+        format!(
+            "the state file records a migration into this target that finished at {}, but all {} table(s) it loaded are missing or empty now: the database was dropped and created again, or emptied. Migrate again (`cutover migrate … --restart`), then verify",
+            state.updated_at,
+            loaded.len()
+        ),
+    ));
+}

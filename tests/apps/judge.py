@@ -54,6 +54,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import importlib.util
+import json
 import os
 import shutil
 import subprocess
@@ -411,7 +412,10 @@ class Judge:
                 self.report.note(f"diagnosis: the override {table}.{column} type = {ty!r} was left out "
                                  f"(--without-override); this run is not the bar")
                 continue
-            lines += ["", f"# {why}", f'[tables."{table}".columns."{column}"]', f'type = "{ty}"']
+            lines += ["", f"# {why}", f'[tables."{table}".columns."{column}"]']
+            # A type, or the keys of an enum: {"type": "enum", "labels": [...], "enum_name": ...}.
+            for key, value in (ty.items() if isinstance(ty, dict) else [("type", ty)]):
+                lines.append(f"{key} = {json.dumps(value)}")
         for extra in self.args.extra_override:
             name, _, ty = extra.partition("=")
             table, _, column = name.partition(".")

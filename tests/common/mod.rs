@@ -872,3 +872,15 @@ pub async fn compare_mariadb(
     }
     problems
 }
+
+/// The folder of a target's default files (`.cutover/<short id>/`) when cutover runs in
+/// `dir`; a relative `sqlite://` path is relative to `dir`.
+#[allow(dead_code)]
+pub fn target_folder(dir: &Path, url: &str) -> PathBuf {
+    let url = match url.strip_prefix("sqlite://") {
+        Some(p) if !p.starts_with('/') => format!("sqlite://{}", dir.join(p).display()),
+        _ => url.to_string(),
+    };
+    let target = cutover::target::url::TargetUrl::parse(&url).unwrap();
+    dir.join(cutover::workspace::TargetFiles::of(&target).dir)
+}

@@ -56,7 +56,7 @@ pub async fn undo(
     if let Some(at) = &run.undone_at {
         return Err(RunError::Profile(format!("run {run_id} was already undone at {at}")));
     }
-    if run.target != target.to_string() {
+    if !crate::target::url::same_target(&run.target, &target.to_string()) {
         return Err(RunError::Profile(format!(
             "run {run_id} changed {}, not {target}; pass the same --to",
             run.target

@@ -17,6 +17,14 @@ pub(super) fn table_exists(table: &str) -> String {
     )
 }
 
+pub(super) fn referencing(table: &str) -> String {
+    format!(
+        "SELECT DISTINCT CAST(TABLE_NAME AS CHAR), CAST(REFERENCED_TABLE_NAME AS CHAR) FROM information_schema.KEY_COLUMN_USAGE \
+         WHERE TABLE_SCHEMA = DATABASE() AND REFERENCED_TABLE_SCHEMA = DATABASE() AND REFERENCED_TABLE_NAME = {} ORDER BY 1",
+        lit(table)
+    )
+}
+
 pub(super) fn tables() -> String {
     "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' ORDER BY 1".to_string()
 }

@@ -291,7 +291,10 @@ impl Engine for MariaDbTarget {
             let n =
                 self.scalar(&format!("SELECT CAST(count(*) AS SIGNED) FROM {}", super::MariaDb.quote(child))).await?;
             if n > 0 {
-                holding.push(format!("{child} ({n} rows) references {parent}"));
+                holding.push(format!(
+                    "{child} ({n} {}) references {parent}",
+                    crate::output::plural(n.unsigned_abs(), "row", "rows")
+                ));
             }
         }
         Ok(holding)

@@ -85,8 +85,9 @@ impl SqlDialect for MariaDb {
         }
     }
 
-    fn identity_column(&self, column: &str) -> String {
-        format!("{} BIGINT NOT NULL AUTO_INCREMENT", self.quote(column))
+    fn identity_column(&self, column: &str, ty: &ColumnType) -> String {
+        let ty = if matches!(ty, ColumnType::Integer { .. }) { self.render_type(ty) } else { "BIGINT".into() };
+        format!("{} {ty} NOT NULL AUTO_INCREMENT", self.quote(column))
     }
 
     fn string_literal(&self, s: &str) -> String {
@@ -233,6 +234,20 @@ impl SqlDialect for MariaDb {
         catalog::tables()
     }
 
+    fn referencing_sql(&self, _schema: Option<&str>, table: &str) -> String {
+        catalog::referencing(table)
+    }
+
+    /// InnoDB checks each dropped parent against its children one table at a time, so a
+    /// cycle among the tables would refuse; the keys among them go with them.
+    fn drop_tables_sql(&self, table_refs: &[String]) -> Vec<String> {
+        vec![
+            "SET SESSION foreign_key_checks = 0".into(),
+            format!("DROP TABLE {}", table_refs.join(", ")),
+            "SET SESSION foreign_key_checks = 1".into(),
+        ]
+    }
+
     fn primary_key_sql(&self, _schema: Option<&str>, table: &str) -> String {
         catalog::primary_key(table)
     }
@@ -280,7 +295,12 @@ impl SqlDialect for MariaDb {
     }
 
     fn creates(&self, ty: &ColumnType) -> bool {
-        matches!(ty, ColumnType::Float4) || super::default_creates(ty)
+        matches!(ty, ColumnType::Float4 | ColumnType::Enum) || super::default_creates(ty)
+    }
+
+    fn enum_type(&self, _schema: Option<&str>, _name: &str, labels: &[String]) -> Option<(String, Option<String>)> {
+        let labels: Vec<String> = labels.iter().map(|l| self.string_literal(l)).collect();
+        Some((format!("ENUM({})", labels.join(",")), None))
     }
 
     fn collision_hint(&self) -> &'static str {

@@ -276,43 +276,45 @@ fn time_micros(t: &NaiveTime) -> i64 {
 
 /// PostgreSQL's binary numeric: base-10000 digits, weight of the first, sign, display scale.
 pub fn encode_numeric(buf: &mut Vec<u8>, d: &Decimal) {
+    // PostgreSQL's numeric: base-10000 digits aligned at the decimal point, a weight (the
+    // power of 10000 of the first digit), a sign and the display scale. Computed on the
+    // integer mantissa: no text, no allocation.
     let scale = d.scale();
     let negative = d.is_sign_negative() && !d.is_zero();
-    let digits = d.abs().mantissa().to_string(); // all decimal digits, scale of them fractional
-    let scale_us = usize::try_from(scale).unwrap_or(0);
-    let (int_part, frac_part) = if digits.len() > scale_us {
-        (digits[..digits.len() - scale_us].to_string(), digits[digits.len() - scale_us..].to_string())
-    } else {
-        (String::from("0"), format!("{}{}", "0".repeat(scale_us - digits.len()), digits))
-    };
-    // Pad the integer part on the left and the fraction on the right to whole groups of 4.
-    let int_pad = (4 - int_part.len() % 4) % 4;
-    let int_str = format!("{}{}", "0".repeat(int_pad), int_part);
-    let frac_pad = (4 - frac_part.len() % 4) % 4;
-    let frac_str = format!("{}{}", frac_part, "0".repeat(frac_pad));
-    let group = |s: &str| -> Vec<i16> {
-        s.as_bytes().chunks(4).map(|c| std::str::from_utf8(c).ok().and_then(|x| x.parse().ok()).unwrap_or(0)).collect()
-    };
-    let int_groups = group(&int_str);
-    let frac_groups = group(&frac_str);
-    let mut weight = i16::try_from(int_groups.len()).unwrap_or(i16::MAX) - 1;
-    let mut all: Vec<i16> = int_groups.into_iter().chain(frac_groups).collect();
-    while all.first() == Some(&0) {
-        all.remove(0);
+    // Align the fraction to whole groups of 4 digits (|mantissa| < 2^96, times <= 1000 fits).
+    let pad = (4 - scale % 4) % 4;
+    let frac_groups = ((scale + pad) / 4) as usize;
+    let mut m = d.mantissa().unsigned_abs() * 10u128.pow(pad);
+    // Little-endian groups; a Decimal has at most 29 digits and 28 of scale: 9 + 7 groups.
+    let mut groups = [0u16; 16];
+    let mut n = 0;
+    while m > 0 && n < groups.len() {
+        groups[n] = u16::try_from(m % 10_000).unwrap_or(0);
+        m /= 10_000;
+        n += 1;
+    }
+    n = n.max(frac_groups);
+    let int_groups = n - frac_groups;
+    let mut weight = i16::try_from(int_groups).unwrap_or(i16::MAX) - 1;
+    // Most significant first, without leading or trailing zero groups.
+    let mut hi = n;
+    while hi > 0 && groups[hi - 1] == 0 {
+        hi -= 1;
         weight -= 1;
     }
-    while all.last() == Some(&0) {
-        all.pop();
+    let mut lo = 0;
+    while lo < hi && groups[lo] == 0 {
+        lo += 1;
     }
-    if all.is_empty() {
+    if hi == lo {
         weight = 0;
     }
-    let ndigits = i16::try_from(all.len()).unwrap_or(i16::MAX);
+    let ndigits = i16::try_from(hi - lo).unwrap_or(i16::MAX);
     buf.extend_from_slice(&ndigits.to_be_bytes());
     buf.extend_from_slice(&weight.to_be_bytes());
     buf.extend_from_slice(&(if negative { 0x4000u16 } else { 0u16 }).to_be_bytes());
     buf.extend_from_slice(&u16::try_from(scale).unwrap_or(0).to_be_bytes());
-    for g in all {
+    for g in groups[lo..hi].iter().rev() {
         buf.extend_from_slice(&g.to_be_bytes());
     }
 }
@@ -338,6 +340,68 @@ mod tests {
         assert_eq!(numeric("10000"), vec![1, 1, 0, 0, 1]);
         assert_eq!(numeric("0.0001"), vec![1, -1, 0, 4, 1]);
         assert_eq!(numeric("123456789.01"), vec![4, 2, 0, 2, 1, 2345, 6789, 100]);
+        assert_eq!(numeric("0.00000001"), vec![1, -2, 0, 8, 1]);
+        assert_eq!(numeric("-0.00000001"), vec![1, -2, 0x4000, 8, 1]);
+        assert_eq!(numeric("100000000"), vec![1, 2, 0, 0, 1]);
+        assert_eq!(numeric("0.0000000000000000000000000001"), vec![1, -7, 0, 28, 1]);
+        assert_eq!(
+            numeric("79228162514264337593543950335"),
+            vec![8, 7, 0, 0, 7, 9228, 1625, 1426, 4337, 5935, 4395, 335]
+        );
+        assert_eq!(
+            numeric("-7.9228162514264337593543950335"),
+            vec![8, 0, 0x4000, 28, 7, 9228, 1625, 1426, 4337, 5935, 4395, 335]
+        );
+    }
+
+    /// The layout from the decimal's text, digit groups cut from strings: slow and plain.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)]
+    fn reference(d: &Decimal) -> Vec<u8> {
+        let scale = d.scale() as usize;
+        let digits = d.abs().mantissa().to_string();
+        let (int_part, frac_part) = if digits.len() > scale {
+            (digits[..digits.len() - scale].to_string(), digits[digits.len() - scale..].to_string())
+        } else {
+            ("0".to_string(), format!("{}{digits}", "0".repeat(scale - digits.len())))
+        };
+        let int_str = format!("{}{int_part}", "0".repeat((4 - int_part.len() % 4) % 4));
+        let frac_str = format!("{frac_part}{}", "0".repeat((4 - frac_part.len() % 4) % 4));
+        let group = |s: &str| -> Vec<i16> {
+            s.as_bytes().chunks(4).map(|c| std::str::from_utf8(c).unwrap().parse().unwrap()).collect()
+        };
+        let ints = group(&int_str);
+        let mut weight = ints.len() as i16 - 1;
+        let mut all: Vec<i16> = ints.into_iter().chain(group(&frac_str)).collect();
+        while all.first() == Some(&0) {
+            all.remove(0);
+            weight -= 1;
+        }
+        while all.last() == Some(&0) {
+            all.pop();
+        }
+        if all.is_empty() {
+            weight = 0;
+        }
+        let mut b = Vec::new();
+        for x in [all.len() as i16, weight, if d.is_sign_negative() && !d.is_zero() { 0x4000 } else { 0 }, scale as i16]
+        {
+            b.extend_from_slice(&x.to_be_bytes());
+        }
+        for g in all {
+            b.extend_from_slice(&g.to_be_bytes());
+        }
+        b
+    }
+
+    proptest::proptest! {
+        #[test]
+        #[allow(clippy::cast_possible_truncation)]
+        fn numeric_encoding_matches_the_plain_reference(lo in proptest::prelude::any::<u64>(), hi in 0u32.., scale in 0u32..=28, neg: bool) {
+            let d = Decimal::from_parts(lo as u32, (lo >> 32) as u32, hi, neg, scale);
+            let mut b = Vec::new();
+            encode_numeric(&mut b, &d);
+            proptest::prop_assert_eq!(b, reference(&d), "{}", d);
+        }
     }
 
     #[test]

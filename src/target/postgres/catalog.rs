@@ -21,6 +21,17 @@ pub(super) fn table_exists(schema: Option<&str>, table: &str) -> String {
     )
 }
 
+pub(super) fn referencing(schema: Option<&str>, table: &str) -> String {
+    format!(
+        "SELECT DISTINCT c.relname::text, p.relname::text FROM pg_constraint k \
+         JOIN pg_class c ON c.oid = k.conrelid JOIN pg_class p ON p.oid = k.confrelid \
+         JOIN pg_namespace n ON n.oid = p.relnamespace \
+         WHERE k.contype = 'f' AND n.nspname = {} AND p.relname = {} ORDER BY 1",
+        schema_lit(schema),
+        lit(table)
+    )
+}
+
 pub(super) fn tables(schema: Option<&str>) -> String {
     format!(
         "SELECT table_name::text FROM information_schema.tables WHERE table_schema = {} AND table_type = 'BASE TABLE' ORDER BY 1",

@@ -10,6 +10,14 @@ pub(super) fn table_exists(table: &str) -> String {
     format!("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = {}", lit(table))
 }
 
+pub(super) fn referencing(table: &str) -> String {
+    format!(
+        "SELECT DISTINCT m.name, f.\"table\" FROM sqlite_schema m, pragma_foreign_key_list(m.name) f \
+         WHERE m.type = 'table' AND f.\"table\" = {} ORDER BY 1",
+        lit(table)
+    )
+}
+
 pub(super) fn tables() -> String {
     "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY 1"
         .to_string()

@@ -56,7 +56,7 @@ impl SqlDialect for Sqlite {
         }
     }
 
-    fn identity_column(&self, column: &str) -> String {
+    fn identity_column(&self, column: &str, _ty: &ColumnType) -> String {
         format!("{} INTEGER", self.quote(column))
     }
 
@@ -108,7 +108,7 @@ impl SqlDialect for Sqlite {
     }
 
     /// The rowid alias itself, which is the primary key.
-    fn identity_definition(&self, column: &str, autoincrement: bool) -> (String, bool) {
+    fn identity_definition(&self, column: &str, _ty: &ColumnType, autoincrement: bool) -> (String, bool) {
         (
             format!("{} INTEGER PRIMARY KEY{}", self.quote(column), if autoincrement { " AUTOINCREMENT" } else { "" }),
             true,
@@ -141,6 +141,15 @@ impl SqlDialect for Sqlite {
 
     fn tables_sql(&self, _schema: Option<&str>) -> String {
         catalog::tables()
+    }
+
+    fn referencing_sql(&self, _schema: Option<&str>, table: &str) -> String {
+        catalog::referencing(table)
+    }
+
+    /// One table per DROP TABLE (the target runs with foreign_keys off).
+    fn drop_tables_sql(&self, table_refs: &[String]) -> Vec<String> {
+        table_refs.iter().map(|t| format!("DROP TABLE {t}")).collect()
     }
 
     fn primary_key_sql(&self, _schema: Option<&str>, table: &str) -> String {

@@ -226,13 +226,21 @@ class App:
     def duplicates(self) -> list[tuple[str, str, tuple[str, ...]]]:
         return [("item", "code", CASE_PAIR), ("item", "code", PAD_PAIR)]
 
-    def create_overrides(self) -> dict[tuple[str, str], tuple[str, str]]:
-        """Create mode: {(table, column): (type, why)}, what docs/apps/sqlalchemy.md tells
-        a user to put in cutover.toml because the SQLite file cannot say it. The docs'
-        workarounds for what cutover could know itself (SmallInteger as smallint, Float
-        as float4 on MariaDB) are not here: the test shows them until cutover does it."""
+    def create_overrides(self) -> dict[tuple[str, str], tuple[object, str]]:
+        """Create mode: {(table, column): (type or enum keys, why)}, what
+        docs/apps/sqlalchemy.md tells a user to put in cutover.toml because the SQLite file
+        cannot say it (each also a note in `plan`, except the enums: SQLite holds no trace
+        of them)."""
+        big = ("bigint", "Item.id is a BigInteger with an Integer variant on SQLite: INTEGER PRIMARY KEY there, "
+                         "like an Integer key")
+        kind = ({"type": "enum", "labels": ["TOOL", "PART", "SERVICE"], "enum_name": "item_kind"},
+                "Enum(ItemKind, name='item_kind'): a VARCHAR without a CHECK on SQLite, a native enum on the "
+                "servers; SQLAlchemy stores the members' names")
+        status = ({"type": "enum", "labels": ["DRAFT", "PAID", "SHIPPED", "CANCELLED"], "enum_name": "order_status"},
+                  "Enum(OrderStatus, name='order_status'), as item.kind")
+        common = {("item", "id"): big, ("item", "kind"): kind, ("order", "status"): status}
         if self.engine_name == "postgres":
-            return {
+            return common | {
                 ("item", "span"): ("interval", "Interval: SQLAlchemy stores a DATETIME counted from 1970-01-01 on "
                                                "SQLite (and MariaDB), an interval on PostgreSQL"),
                 ("item", "at_tz"): ("timestamptz", "DateTime(timezone=True): SQLite's DATETIME kept the UTC time "
@@ -243,8 +251,8 @@ class App:
         # DATETIME holding UTC, as cutover writes them. Uuid is the version's question.
         why = ("Uuid: SQLAlchemy 2.0 keeps it as CHAR(32) on MariaDB (2.1 uses MariaDB's native UUID, "
                "cutover's default)")
-        return {("tag", "id"): ("char(32)", why), ("item", "token"): ("char(32)", why),
-                ("item_tag", "tag_id"): ("char(32)", why)}
+        return common | {("tag", "id"): ("char(32)", why), ("item", "token"): ("char(32)", why),
+                         ("item_tag", "tag_id"): ("char(32)", why)}
 
     def judge_schema(self) -> None:
         """Create mode: `alembic check` on the target: no difference between the models
