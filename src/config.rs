@@ -29,6 +29,11 @@ pub struct Config {
     /// The application framework whose conventions create mode applies: django,
     /// sqlalchemy, rails, laravel or none (default: detected from its bookkeeping tables).
     pub app: Option<String>,
+    /// Views: `skip` (leave them out), `best-effort` (default: a view that cannot be
+    /// translated or that the target rejects is a warning) or `strict` (it fails the run).
+    pub views: Option<LogicPolicy>,
+    /// CHECK constraints, with the same choices as `views`.
+    pub checks: Option<LogicPolicy>,
     /// MariaDB collations chosen for SQLite's collations.
     #[serde(default)]
     pub mariadb: MariaDbConfig,
@@ -44,6 +49,22 @@ pub struct Config {
     /// The file this was read from.
     #[serde(skip)]
     pub path: Option<PathBuf>,
+}
+
+/// What to do with the logic SQLite keeps in SQL text (views, CHECK constraints), which
+/// cutover translates into the target's SQL.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum LogicPolicy {
+    /// Leave them out of the target.
+    Skip,
+    /// Translate each; one that cannot be translated, or that the target rejects, is a
+    /// warning naming it, and the migration goes on.
+    #[default]
+    BestEffort,
+    /// Translate each; one that cannot be translated fails the run before anything is
+    /// written (exit 3), one that the target rejects stops it.
+    Strict,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]

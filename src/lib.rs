@@ -31,6 +31,7 @@ pub mod report;
 pub mod schema;
 pub mod source;
 pub mod target;
+pub mod translate;
 pub mod types;
 pub mod value;
 pub mod verify;

@@ -178,6 +178,10 @@ impl ForeignKey {
 pub struct View {
     pub name: String,
     pub sql: String,
+    /// The view's column names as SQLite names them (`SELECT *` on the view).
+    pub columns: Vec<String>,
+    /// Why SQLite itself cannot run the view (an unknown function, a missing table), if so.
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]

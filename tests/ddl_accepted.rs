@@ -1,8 +1,9 @@
 //! The planned DDL of every corpus database and of the demo fixture is accepted by real
 //! PostgreSQL, MariaDB and SQLite: every table, index, foreign key and identity reset.
-//! Views are best effort by design (SQLite's SQL is not always the target's: datetime(),
-//! group_concat(), IF(), text compared with integers); the test prints each one a server
-//! rejects and fails if fewer are accepted than today (a regression guard).
+//! Views are translated (src/translate): every view that SQLite itself runs is planned and
+//! accepted; the three that SQLite cannot run (sakila's nicer_but_slower_film_list calls
+//! LCASE, its actor_info a two-argument DISTINCT group_concat; Northwind's ProductDetails_V
+//! names a column Categories lacks) are left out with a warning. tests/views.rs proves the accepted views return SQLite's rows.
 
 mod common;
 
@@ -17,7 +18,7 @@ fn sources() -> Vec<PathBuf> {
     v
 }
 
-async fn check_server(dialect: Dialect, views_accepted_at_least: usize) {
+async fn check_server(dialect: Dialect) {
     let mut view_total = 0;
     let mut view_failed = Vec::new();
     for path in sources() {
@@ -29,16 +30,16 @@ async fn check_server(dialect: Dialect, views_accepted_at_least: usize) {
         let mut hard = Vec::new();
         for (i, e) in errors {
             let st = &plan.statements[i];
-            if st.best_effort {
+            if st.phase == cutover::plan::Phase::Views {
                 view_failed.push(format!("{stem}: {}: {e}", st.object));
             } else {
                 hard.push(format!("{stem}: {:?} {}: {e}\n{}", st.phase, st.object, st.sql));
             }
         }
-        view_total += plan.statements.iter().filter(|s| s.best_effort).count();
+        view_total += plan.statements.iter().filter(|s| s.phase == cutover::plan::Phase::Views).count();
         assert!(hard.is_empty(), "{dialect} rejected planned DDL:\n{}", hard.join("\n\n"));
         assert!(
-            plan.statements.iter().filter(|s| !s.best_effort).count() >= plan.tables.len(),
+            plan.statements.iter().filter(|s| s.phase == cutover::plan::Phase::Tables).count() >= plan.tables.len(),
             "{stem}: every table has a statement"
         );
         db.drop_db().await;
@@ -48,21 +49,18 @@ async fn check_server(dialect: Dialect, views_accepted_at_least: usize) {
     }
     eprintln!("{dialect}: {} of {view_total} views accepted", view_total - view_failed.len());
     let accepted = view_total - view_failed.len();
-    assert_eq!(view_total, 30, "the corpus and demo hold 30 views");
-    assert!(
-        accepted >= views_accepted_at_least,
-        "{dialect}: only {accepted} of {view_total} views accepted; was {views_accepted_at_least}"
-    );
+    assert_eq!(view_total, 27, "the corpus and demo hold 30 views, 27 of which SQLite runs");
+    assert_eq!(accepted, view_total, "{dialect}: every translated view is accepted");
 }
 
 #[tokio::test]
 async fn ddl_accepted_by_postgres() {
-    check_server(Dialect::Postgres, 14).await;
+    check_server(Dialect::Postgres).await;
 }
 
 #[tokio::test]
 async fn ddl_accepted_by_mariadb() {
-    check_server(Dialect::MariaDb, 23).await;
+    check_server(Dialect::MariaDb).await;
 }
 
 #[test]

@@ -209,7 +209,7 @@ fn render(r: &InspectReport) -> String {
     }
     if !s.views.is_empty() {
         out.push_str(&format!(
-            "\nViews (re-created best effort after the data): {}\n",
+            "\nViews (translated into the target's SQL, created after the data): {}\n",
             s.views.iter().map(|v| v.name.as_str()).collect::<Vec<_>>().join(", ")
         ));
     }

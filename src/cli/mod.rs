@@ -68,6 +68,13 @@ pub struct SourceOpts {
     /// it once in cutover.toml.
     #[arg(long, value_name = "APP")]
     pub app: Option<String>,
+    /// Views, translated from SQLite's SQL: skip, best-effort (default: one that cannot be
+    /// translated or that the target rejects is a warning) or strict (it fails the run, exit 3).
+    #[arg(long, value_enum, value_name = "POLICY")]
+    pub views: Option<crate::config::LogicPolicy>,
+    /// CHECK constraints, translated from SQLite's SQL: skip, best-effort (default) or strict.
+    #[arg(long, value_enum, value_name = "POLICY")]
+    pub checks: Option<crate::config::LogicPolicy>,
 }
 
 /// Which target: a URL, or just a dialect when no server is involved.
@@ -314,6 +321,12 @@ pub fn resolve_source(opts: &SourceOpts) -> Result<Resolved, CliError> {
     };
     if let Some(app) = &opts.app {
         config.app = Some(app.clone());
+    }
+    if opts.views.is_some() {
+        config.views = opts.views;
+    }
+    if opts.checks.is_some() {
+        config.checks = opts.checks;
     }
     let source = opts.source.clone().or_else(|| config.source.clone()).ok_or_else(|| {
         usage("no SOURCE given: pass the SQLite file or .sql dump, or --config with `source = \"...\"`")

@@ -34,6 +34,13 @@ pub(super) fn lint_first(
             )
         })
         .collect();
+    let broken_checks: Vec<&String> = errors.iter().filter(|e| e.contains("(--checks strict)")).collect();
+    if !broken_checks.is_empty() && !opts.dry_run {
+        return Err(MigrateError::Untranslatable(format!(
+            "the source has rows that break a CHECK constraint, and --checks strict was asked for; nothing was written:\n  {}\nrun `cutover lint` for every row; fix them in the source, or run with --checks best-effort (the check is then left out)",
+            broken_checks.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n  ")
+        )));
+    }
     if !errors.is_empty() && opts.on_error == OnError::Strict && !opts.dry_run {
         return Err(MigrateError::Refused(format!(
             "the source has rows that the target's keys would refuse; nothing was written:\n  {}\nrun `cutover lint` for every row; fix them in the source and run again. (--on-error reject --reject-file FILE goes ahead anyway: it sets aside the rows whose parent row is missing, with the foreign key named; a unique key that collides is still refused by the target after the data is loaded)",

@@ -97,6 +97,9 @@ pub enum MigrateError {
     Load { message: String, report: Box<MigrationReport> },
     #[error("{path}: {reason}")]
     Io { path: PathBuf, reason: String },
+    /// `--views strict` / `--checks strict` and something cannot be translated (exit 3).
+    #[error("{0}")]
+    Untranslatable(String),
     /// SIGINT / SIGTERM: the run stopped at a step boundary with everything recorded.
     #[error("interrupted ({}) {at}; {}; continue with the same command and --resume", signal.name(), if at.contains("copying") { "the table in flight was rolled back, finished tables are recorded in the state file" } else { "every finished step is recorded in the state file" })]
     Interrupted { signal: crate::interrupt::Interrupted, at: String, report: Box<MigrationReport> },
@@ -236,6 +239,18 @@ fn plan_migration(opts: &MigrateOptions<'_>, schema: &SourceSchema) -> Result<Pl
             excluded,
         },
     )?;
+    let untranslated: Vec<String> = plan
+        .findings
+        .iter()
+        .filter(|f| f.level == plan::Level::Error && f.code.ends_with("_not_translated"))
+        .map(|f| format!("{}: {}", f.object, f.message))
+        .collect();
+    if !untranslated.is_empty() {
+        return Err(MigrateError::Untranslatable(format!(
+            "nothing was written: cannot translate, and --views/--checks strict was asked for:\n  {}\nfix or drop them in the source, or run with best-effort",
+            untranslated.join("\n  ")
+        )));
+    }
     if plan.has_errors() {
         let errors: Vec<String> = plan
             .findings
@@ -268,6 +283,13 @@ fn new_report(
         findings: plan.findings.iter().cloned().chain(lint_findings).collect(),
         ..Default::default()
     };
+    // Logic that does not move (a view or check left out) is said where the run is read.
+    let create = opts.schema_mode == SchemaMode::Create;
+    for f in report.findings.iter().filter(|f| {
+        create && f.level == plan::Level::Warning && (f.code.ends_with("_not_translated") || f.code == "view_left_out")
+    }) {
+        report.warnings.push(format!("{} {}: {}", f.code.replace('_', " "), f.object, f.message));
+    }
     if opts.dry_run {
         // A dry run shows what the real run would refuse: the plan's errors, and lint's
         // in strict mode (reject mode goes ahead, setting orphan rows aside).

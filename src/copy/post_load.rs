@@ -56,11 +56,27 @@ pub(super) async fn post_load(
         if own_fk_check && st.phase == Phase::ForeignKeys && !proven {
             check_orphans_before_fks(conn, plan, st, &missing).await?;
         }
+        if st.phase == Phase::Checks {
+            if let Some(violations) = check_violations(conn, plan, st).await? {
+                if st.best_effort {
+                    report.warnings.push(violations);
+                    state.post_load_next = i + 1;
+                    state.save(&opts.state_file)?;
+                    continue;
+                }
+                return Err(MigrateError::Load { message: violations, report: Box::new(report.clone()) });
+            }
+        }
         let sql = if missing.len() == st.parts.len() { st.sql.clone() } else { st.sql_for(&missing) };
         crate::fault!("post_load::before_statement");
         match conn.execute(&sql).await {
             Ok(()) => crate::fault!("post_load::after_statement"),
-            Err(e) if st.best_effort => report.warnings.push(format!("view {} was not created: {e}", st.object)),
+            Err(e) if st.best_effort => report.warnings.push(format!(
+                "{} {} was not created: {e}; the SQL it tried: {}",
+                if st.phase == Phase::Views { "view" } else { "check" },
+                st.object,
+                st.sql
+            )),
             Err(e) => return Err(MigrateError::Target(e)),
         }
         state.post_load_next = i + 1;
@@ -70,6 +86,41 @@ pub(super) async fn post_load(
         conn.execute(on).await?;
     }
     Ok(())
+}
+
+/// Before a CHECK constraint is added: the loaded rows that break it, in words (table,
+/// keys, the check), or None when every row holds.
+async fn check_violations(
+    conn: &mut TargetConn,
+    plan: &Plan,
+    st: &plan::Statement,
+) -> Result<Option<String>, MigrateError> {
+    let Some(plan::PlannedObject::Check { table, condition, .. }) = st.parts.first().map(|p| &p.object) else {
+        return Ok(None);
+    };
+    let engine = conn.dialect().engine();
+    let tref = engine.table_ref(plan.target_schema.as_deref(), table);
+    let count = conn.scalar(&format!("SELECT count(*) FROM {tref} WHERE NOT ({condition})")).await?;
+    if count == 0 {
+        return Ok(None);
+    }
+    let key = plan.tables.iter().find(|t| &t.target_name == table).map(|t| t.primary_key.clone()).unwrap_or_default();
+    let keys = if key.is_empty() {
+        String::new()
+    } else {
+        let cols: Vec<String> = key.iter().map(|c| engine.quote(c)).collect();
+        let rows =
+            conn.text_rows(&format!("SELECT {} FROM {tref} WHERE NOT ({condition}) LIMIT 5", cols.join(", "))).await?;
+        let shown: Vec<String> = rows
+            .iter()
+            .map(|r| r.iter().map(|v| v.clone().unwrap_or_else(|| "NULL".into())).collect::<Vec<_>>().join(", "))
+            .collect();
+        format!(" (key {}: {})", key.join(", "), shown.join("; "))
+    };
+    Ok(Some(format!(
+        "check {} was not created: {count} loaded row(s) of table {table} break it{keys}; the check in the target's SQL: {condition}",
+        st.object
+    )))
 }
 
 /// The parts of a post-load statement that the target's catalog does not hold yet.

@@ -246,6 +246,7 @@ pub fn lint(opts: &LintOptions<'_>) -> Result<LintReport, LintError> {
         )?),
     }
     report.findings.extend(unique_collisions(source.connection(), &schema, &plan, opts.samples)?);
+    report.findings.extend(check_violations(source.connection(), &schema, &plan, opts.samples)?);
     let mut scans = results.into_inner().map_err(|_| LintError::Refused("a table scan stopped".into()))?;
     scans.sort_by_key(|(i, _)| *i);
     if scans.len() != jobs.len() {
@@ -303,6 +304,7 @@ pub fn cheap_checks(
 ) -> Result<Vec<LintFinding>, LintError> {
     let mut out = fk_orphans(source.connection(), schema, &selected(plan), plan.dialect, samples)?;
     out.extend(unique_collisions(source.connection(), schema, plan, samples)?);
+    out.extend(check_violations(source.connection(), schema, plan, samples)?);
     Ok(out)
 }
 
@@ -651,6 +653,85 @@ fn fold(s: &str, f: Folding) -> String {
 
 /// Unique keys (and primary keys) whose values are distinct in SQLite but equal under
 /// the target column's collation (`Admin` / `admin` under a case-insensitive one).
+/// Rows of the source that break one of their table's CHECK constraints (SQLite lets them
+/// in when a check was added later, or with `ignore_check_constraints`): the check is not
+/// created on the target (best-effort), or the run is refused (`--checks strict`).
+fn check_violations(
+    conn: &rusqlite::Connection,
+    schema: &SourceSchema,
+    plan: &Plan,
+    samples: usize,
+) -> Result<Vec<LintFinding>, LintError> {
+    let mut out = Vec::new();
+    if plan.checks == crate::config::LogicPolicy::Skip || plan.dialect == Dialect::Sqlite {
+        return Ok(out);
+    }
+    let q = quote_sqlite;
+    for tp in &plan.tables {
+        let Some(t) = schema.table(&tp.source_name) else { continue };
+        for check in &t.check_constraints {
+            let body = plan::check_body(check);
+            let read = |e: rusqlite::Error| LintError::Read { table: t.name.clone(), reason: e.to_string() };
+            let from = format!("FROM {} WHERE NOT ({body})", q(&t.name));
+            let n: i64 = conn.query_row(&format!("SELECT count(*) {from}"), [], |r| r.get(0)).map_err(read)?;
+            if n == 0 {
+                continue;
+            }
+            let key: Vec<String> = match &t.primary_key {
+                Some(pk) => pk.columns.clone(),
+                None => vec!["rowid".into()],
+            };
+            let words: Vec<String> = crate::source::sqltext::tokenize(body).iter().filter_map(|t| t.ident()).collect();
+            let columns: Vec<String> = t
+                .columns
+                .iter()
+                .filter(|c| words.iter().any(|w| w.eq_ignore_ascii_case(&c.name)))
+                .map(|c| c.name.clone())
+                .collect();
+            let shown: Vec<String> = key.iter().chain(columns.iter().filter(|c| !key.contains(c))).cloned().collect();
+            let select =
+                shown.iter().map(|c| if c == "rowid" { "rowid".into() } else { q(c) }).collect::<Vec<_>>().join(", ");
+            let mut st = conn.prepare(&format!("SELECT {select} {from} LIMIT {samples}")).map_err(read)?;
+            let mut rows = st.query([]).map_err(read)?;
+            let mut found = Vec::new();
+            while let Some(r) = rows.next().map_err(read)? {
+                let parts: Vec<String> = shown
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        format!("{c}={}", r.get_ref(i).map_or("?".into(), |v| job::describe(SourceValue::from(v))))
+                    })
+                    .collect();
+                found.push(LintSample {
+                    key: parts[..key.len()].join(", "),
+                    value: parts[key.len()..].join(", "),
+                    reason: format!("breaks {check}"),
+                });
+            }
+            let strict = plan.checks == crate::config::LogicPolicy::Strict;
+            out.push(LintFinding {
+                level: if strict { Level::Error } else { Level::Warning },
+                code: "check_violated".into(),
+                table: Some(t.name.clone()),
+                column: Some(columns.join(",")),
+                count: u64::try_from(n).unwrap_or(0),
+                message: format!(
+                    "{n} row(s) break {check}; {}",
+                    if strict {
+                        "the migration refuses to start (--checks strict)"
+                    } else {
+                        "the check will not be created on the target"
+                    }
+                ),
+                hint: "fix the rows in the source, or drop the check there if the application no longer means it"
+                    .into(),
+                samples: found,
+            });
+        }
+    }
+    Ok(out)
+}
+
 fn unique_collisions(
     conn: &rusqlite::Connection,
     schema: &SourceSchema,

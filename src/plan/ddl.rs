@@ -6,10 +6,12 @@ use super::names::Namespace;
 use super::{
     known_names, Finding, ForeignKeyPlan, IndexPlan, Level, Part, Phase, Plan, PlannedObject, Statement, TablePlan,
 };
+use crate::config::LogicPolicy;
 use crate::schema::{SourceSchema, Table};
 use crate::source::sqltext;
 use crate::target::mariadb::{BYTES_PER_CHAR, MAX_KEY_BYTES, MAX_KEY_CHARS};
 use crate::target::{Dialect, SqlDialect};
+use crate::translate::{self, Catalog, Column, Relation, Ty};
 use crate::types::ColumnType;
 
 /// Re-quote an SQLite SQL fragment for the target, with names mapped to their target names.
@@ -40,6 +42,60 @@ fn table_known(tp: &TablePlan, all: &[TablePlan]) -> BTreeMap<String, String> {
         known.insert(c.source_name.to_lowercase(), c.target_name.clone());
     }
     known
+}
+
+/// What the translator may read: the planned tables, with their target names and planned
+/// types (and, from the source's statistics, which timestamp columns held bare dates).
+fn catalog(plan: &Plan, schema: &SourceSchema) -> Catalog {
+    let relations = plan
+        .tables
+        .iter()
+        .map(|tp| Relation {
+            source: tp.source_name.clone(),
+            target: tp.target_name.clone(),
+            columns: tp
+                .columns
+                .iter()
+                .map(|c| {
+                    let stats = schema
+                        .tables
+                        .iter()
+                        .find(|t| t.name == tp.source_name)
+                        .and_then(|t| t.column(&c.source_name))
+                        .map(|sc| &sc.stats);
+                    let bare_dates = stats.is_some_and(|s| {
+                        s.texts > 0 && s.integers == 0 && s.reals == 0 && s.max_text_chars.is_some_and(|n| n <= 10)
+                    });
+                    let ty = match Ty::of(&c.ty) {
+                        Ty::Timestamp if bare_dates => Ty::DayStamp,
+                        ty => ty,
+                    };
+                    Column { source: c.source_name.clone(), target: c.target_name.clone(), ty }
+                })
+                .collect(),
+            rowid: tp.identity.as_ref().map(|i| i.column.clone()),
+            is_view: false,
+        })
+        .collect();
+    Catalog { relations }
+}
+
+/// One planned table alone (its index expressions read only it).
+fn table_catalog(tp: &TablePlan) -> Catalog {
+    let columns = tp
+        .columns
+        .iter()
+        .map(|c| Column { source: c.source_name.clone(), target: c.target_name.clone(), ty: Ty::of(&c.ty) })
+        .collect();
+    Catalog {
+        relations: vec![Relation {
+            source: tp.source_name.clone(),
+            target: tp.target_name.clone(),
+            columns,
+            rowid: tp.identity.as_ref().map(|i| i.column.clone()),
+            is_view: false,
+        }],
+    }
 }
 
 /// Key bytes MariaDB counts for one key part.
@@ -90,19 +146,48 @@ pub(super) fn plan_indexes(
             ));
             continue;
         }
+        // Expressions and partial WHERE clauses are translated like views (the embedded
+        // SQLite target reads SQLite's SQL and only re-quotes).
+        let flavor = translate::flavor(dialect);
+        let catalog = table_catalog(tp);
+        let translate_sql = |sql: &str, condition: bool| match flavor {
+            Some(f) => translate::expression(sql, &t.name, &catalog, f, condition),
+            None => Ok(requote(sql, &known, engine, &booleans)),
+        };
         let mut parts = Vec::new();
+        let mut untranslated = None;
         for ic in &idx.columns {
             match (&ic.name, &ic.expression) {
                 (Some(name), _) => match tp.column(name) {
                     Some(m) => parts.push((engine.quote(&m.target_name), Some(m.ty), ic.descending)),
                     None => parts.push((engine.quote(name), None, ic.descending)),
                 },
-                (None, expr) => parts.push((
-                    format!("({})", requote(expr.as_deref().unwrap_or(""), &known, engine, &booleans)),
-                    None,
-                    ic.descending,
-                )),
+                (None, expr) => match translate_sql(expr.as_deref().unwrap_or(""), false) {
+                    Ok(sql) => parts.push((format!("({sql})"), None, ic.descending)),
+                    Err(e) => untranslated = Some(e),
+                },
             }
+        }
+        let partial = match idx.partial.as_deref().map(|w| translate_sql(w, true)).transpose() {
+            Ok(p) => p,
+            Err(e) => {
+                untranslated = Some(e);
+                None
+            }
+        };
+        if let Some(e) = untranslated {
+            findings.push(Finding::new(
+                Level::Warning,
+                "index_left_out",
+                &object,
+                format!(
+                    "{}: {}; the index is left out{}",
+                    e.construct,
+                    e.why,
+                    if idx.unique { " and its uniqueness is not enforced" } else { "" }
+                ),
+            ));
+            continue;
         }
         let prefixes =
             if engine.needs_key_prefixes() { mariadb_prefixes(&parts, engine) } else { vec![None; parts.len()] };
@@ -150,7 +235,6 @@ pub(super) fn plan_indexes(
                 format!("index renamed to {target_name:?} (length limit or a name already taken in the target)"),
             ));
         }
-        let partial = idx.partial.as_deref().map(|w| requote(w, &known, engine, &booleans));
         let constraint = idx.unique
             && (idx.constraint || idx.name.starts_with("sqlite_autoindex_"))
             && partial.is_none()
@@ -471,6 +555,7 @@ pub(super) fn statements(
         }
     }
     out.extend(identity_resets(plan, engine));
+    out.extend(checks(plan, schema, engine, findings));
     out.extend(views(plan, schema, engine, findings));
     out
 }
@@ -503,8 +588,129 @@ fn identity_resets(plan: &Plan, engine: &dyn SqlDialect) -> Vec<Statement> {
     out
 }
 
-/// The source's views, re-quoted for the target, dependencies first (best effort).
+/// The source's views, translated for the target, dependencies first. A view that cannot
+/// be translated is a finding that names the construct (an error under `--views strict`).
 fn views(plan: &Plan, schema: &SourceSchema, engine: &dyn SqlDialect, findings: &mut Vec<Finding>) -> Vec<Statement> {
+    if plan.views == LogicPolicy::Skip {
+        if !schema.views.is_empty() {
+            findings.push(Finding::new(
+                Level::Info,
+                "views_skipped",
+                "views",
+                format!("{} views left out (--views skip)", schema.views.len()),
+            ));
+        }
+        return Vec::new();
+    }
+    let Some(flavor) = translate::flavor(plan.dialect) else { return sqlite_views(plan, schema, engine, findings) };
+    let schema_name = plan.target_schema.as_deref();
+    let strict = plan.views == LogicPolicy::Strict;
+    let level = if strict { Level::Error } else { Level::Warning };
+    let mut catalog = catalog(plan, schema);
+    let mut out = Vec::new();
+    for v in ordered_views(schema) {
+        if let Some(err) = &v.error {
+            findings.push(Finding::new(
+                Level::Warning,
+                "view_left_out",
+                &v.name,
+                format!("SQLite itself cannot run this view ({err}); left out"),
+            ));
+            continue;
+        }
+        match translate::view(&v.sql, &v.name, &v.columns, &catalog, flavor, schema_name) {
+            Ok(t) => {
+                catalog.relations.push(Relation {
+                    source: v.name.clone(),
+                    target: v.name.clone(),
+                    columns: t.columns,
+                    rowid: None,
+                    is_view: true,
+                });
+                let created = PlannedObject::View { name: v.name.clone() };
+                out.push(one(Phase::Views, &v.name, t.sql, !strict, created));
+            }
+            Err(e) => findings.push(Finding::new(
+                level,
+                "view_not_translated",
+                &v.name,
+                format!(
+                    "{}: {}; {}. SQLite's SQL: {}",
+                    e.construct,
+                    e.why,
+                    if strict { "the run stops (--views strict)" } else { "the view is left out" },
+                    one_line(&v.sql)
+                ),
+            )),
+        }
+    }
+    out
+}
+
+/// The body of `CHECK (body)`.
+pub fn check_body(check: &str) -> &str {
+    let s = check.trim();
+    let s = s.strip_prefix("CHECK").or_else(|| s.strip_prefix("check")).unwrap_or(s).trim();
+    s.strip_prefix('(').and_then(|b| b.strip_suffix(')')).unwrap_or(s)
+}
+
+/// The source's CHECK constraints, translated, added after the data (create mode). A check
+/// that cannot be translated is a finding naming it (an error under `--checks strict`).
+fn checks(plan: &Plan, schema: &SourceSchema, engine: &dyn SqlDialect, findings: &mut Vec<Finding>) -> Vec<Statement> {
+    let Some(flavor) = translate::flavor(plan.dialect) else { return Vec::new() };
+    let strict = plan.checks == LogicPolicy::Strict;
+    let catalog = catalog(plan, schema);
+    let mut out = Vec::new();
+    for tp in &plan.tables {
+        let Some(t) = schema.tables.iter().find(|t| t.name == tp.source_name) else { continue };
+        for (i, check) in t.check_constraints.iter().enumerate() {
+            let object = format!("{} on {}", check, t.name);
+            if plan.checks == LogicPolicy::Skip {
+                findings.push(Finding::new(
+                    Level::Info,
+                    "check_skipped",
+                    &t.name,
+                    format!("{check} left out (--checks skip)"),
+                ));
+                continue;
+            }
+            match translate::expression(check_body(check), &t.name, &catalog, flavor, true) {
+                Ok(condition) => {
+                    let name = super::names::fit(&format!("{}_check{}", tp.target_name, i + 1), engine.name_limit());
+                    let tref = engine.table_ref(plan.target_schema.as_deref(), &tp.target_name);
+                    let sql = format!("ALTER TABLE {tref} ADD CONSTRAINT {} CHECK ({condition})", engine.quote(&name));
+                    let created = PlannedObject::Check { table: tp.target_name.clone(), name, condition };
+                    out.push(one(Phase::Checks, &object, sql, !strict, created));
+                }
+                Err(e) => findings.push(Finding::new(
+                    if strict { Level::Error } else { Level::Warning },
+                    "check_not_translated",
+                    &t.name,
+                    format!(
+                        "{check}: {}: {}; {}",
+                        e.construct,
+                        e.why,
+                        if strict { "the run stops (--checks strict)" } else { "the check is left out" }
+                    ),
+                )),
+            }
+        }
+    }
+    out
+}
+
+/// SQL text on one line, for a message.
+fn one_line(sql: &str) -> String {
+    sql.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The embedded SQLite target reads SQLite's SQL: views are re-quoted only.
+fn sqlite_views(
+    plan: &Plan,
+    schema: &SourceSchema,
+    engine: &dyn SqlDialect,
+    findings: &mut Vec<Finding>,
+) -> Vec<Statement> {
     let schema_name = plan.target_schema.as_deref();
     let mut out = Vec::new();
     let known = known_names(plan, schema);

@@ -56,6 +56,8 @@ pub enum Phase {
     Indexes,
     ForeignKeys,
     IdentityResets,
+    /// CHECK constraints, translated, each after the loaded rows are checked against it.
+    Checks,
     Views,
 }
 
@@ -66,12 +68,14 @@ impl Phase {
             Phase::Indexes => "indexes and unique constraints (after the data)",
             Phase::ForeignKeys => "foreign keys (after the data)",
             Phase::IdentityResets => "identity / AUTO_INCREMENT resets (after the data)",
-            Phase::Views => "views (best effort)",
+            Phase::Checks => "CHECK constraints, translated (after the data)",
+            Phase::Views => "views, translated (after the data)",
         }
     }
 }
 
 pub use crate::target::PlannedObject;
+pub use ddl::check_body;
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Statement {
@@ -128,6 +132,9 @@ pub struct Plan {
     pub tables: Vec<TablePlan>,
     pub left_out: Vec<LeftOut>,
     pub findings: Vec<Finding>,
+    /// What happens to views and CHECK constraints (`--views`, `--checks`).
+    pub views: crate::config::LogicPolicy,
+    pub checks: crate::config::LogicPolicy,
     pub statements: Vec<Statement>,
 }
 
@@ -467,6 +474,8 @@ pub fn build(schema: &SourceSchema, opts: &PlanOptions) -> Result<Plan, PlanErro
         tables,
         left_out,
         findings,
+        views: opts.config.views.unwrap_or_default(),
+        checks: opts.config.checks.unwrap_or_default(),
         statements: Vec::new(),
     };
     let mut extra = Vec::new();
@@ -527,8 +536,9 @@ fn report_left_out(schema: &SourceSchema, left_out: &mut Vec<LeftOut>) {
             kind: "trigger".into(),
             name: t.name.clone(),
             reason: format!(
-                "trigger on {}: SQLite trigger bodies do not run on the target; re-create its logic there if the application needs it",
-                t.table
+                "trigger on {}: not moved (SQLite trigger bodies do not run on the target); re-create its logic there if the application needs it. Its SQL: {}",
+                t.table,
+                t.sql.split_whitespace().collect::<Vec<_>>().join(" ")
             ),
         });
     }
@@ -536,14 +546,6 @@ fn report_left_out(schema: &SourceSchema, left_out: &mut Vec<LeftOut>) {
 
 /// Primary key and identity of one table.
 fn plan_keys(t: &Table, tp: &mut TablePlan, findings: &mut Vec<Finding>) {
-    for check in &t.check_constraints {
-        findings.push(Finding::new(
-            Level::Info,
-            "check_not_migrated",
-            &t.name,
-            format!("{check} is not created on the target (SQLite expressions are not translated); the data is converted and checked by cutover's own rules"),
-        ));
-    }
     let Some(pk) = &t.primary_key else {
         findings.push(Finding::new(
             Level::Info,

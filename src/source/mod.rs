@@ -304,11 +304,7 @@ impl<'c> Reader<'c> {
             stats::read(self.conn, t, self.scope, &keys, sizes)
                 .map_err(self.err(format!("reading the statistics of table {}", t.name)))?;
         }
-        let views = entries
-            .iter()
-            .filter(|e| e.kind == "view")
-            .map(|e| View { name: e.name.clone(), sql: e.sql.clone() })
-            .collect();
+        let views = entries.iter().filter(|e| e.kind == "view").map(|e| self.view(e)).collect();
         let triggers = entries
             .iter()
             .filter(|e| e.kind == "trigger")
@@ -320,6 +316,16 @@ impl<'c> Reader<'c> {
     }
 
     /// Every schema object, with the flags `pragma table_list` adds for tables.
+    /// A view with the column names SQLite gives it, or why SQLite cannot run it.
+    fn view(&self, e: &Entry) -> View {
+        let quoted = format!("\"{}\"", e.name.replace('"', "\"\""));
+        let (columns, error) = match self.conn.prepare(&format!("SELECT * FROM {quoted}")) {
+            Ok(st) => (st.column_names().map(str::to_string).collect(), None),
+            Err(err) => (Vec::new(), Some(err.to_string())),
+        };
+        View { name: e.name.clone(), sql: e.sql.clone(), columns, error }
+    }
+
     fn entries(&self) -> Result<Vec<Entry>, SourceError> {
         let mut flags: BTreeMap<String, (String, bool, bool)> = BTreeMap::new();
         // `pragma table_list` knows shadow tables and STRICT; it fails when a virtual table's

@@ -56,6 +56,13 @@ pub enum PlannedObject {
     View {
         name: String,
     },
+    /// A CHECK constraint; `condition` is its translated expression, which the loaded rows
+    /// are checked against before the constraint is added.
+    Check {
+        table: String,
+        name: String,
+        condition: String,
+    },
 }
 
 /// The dates or timestamps a column stores, inclusive, as (year, month, day); years are

@@ -22,6 +22,7 @@ mod narrowing;
 pub mod report;
 mod specs;
 mod target_checks;
+pub mod views;
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::path::PathBuf;
@@ -156,6 +157,12 @@ pub async fn verify(opts: &VerifyOptions<'_>) -> Result<VerifyReport, VerifyErro
             conns = c;
         }
     }
+    if mode == SchemaMode::Create && !schema.views.is_empty() {
+        if let Some(conn) = conns.first_mut() {
+            progress.phase("comparing the views");
+            report.views = views::compare(&source, conn, &plan, &schema).await?;
+        }
+    }
     source.release()?;
     progress.phase("checking foreign keys and identity counters in the target");
     let present: BTreeSet<String> =
@@ -176,7 +183,8 @@ pub async fn verify(opts: &VerifyOptions<'_>) -> Result<VerifyReport, VerifyErro
     report.ok = report.tables.iter().all(|t| t.matches())
         && report.foreign_keys.iter().all(|f| f.orphans == 0)
         && report.identities.iter().all(|i| i.ok)
-        && report.post_load.iter().all(|p| p.present);
+        && report.post_load.iter().all(|p| p.present)
+        && report.views.iter().all(report::ViewVerdict::ok);
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
 }

@@ -30,6 +30,9 @@ pub struct VerifyReport {
     /// adds after the data, looked up in the target's catalog (empty in existing mode).
     #[serde(default)]
     pub post_load: Vec<PostLoadVerdict>,
+    /// Create mode: every view of the source, its rows in SQLite against the target's.
+    #[serde(default)]
+    pub views: Vec<ViewVerdict>,
     /// Source changed since the migration, tables that could not be read, and the like.
     pub findings: Vec<Finding>,
     /// True when every table, foreign key, identity and post-load object matched.
@@ -116,6 +119,26 @@ pub struct IdentityVerdict {
     /// SQLite ever handed out, deleted rows included; the next value must be above it too.
     #[serde(default)]
     pub sqlite_sequence: Option<i64>,
+}
+
+/// One view: its rows in SQLite and in the target, compared as multisets.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct ViewVerdict {
+    pub view: String,
+    /// `match`, `rows differ`, `missing in target`, `not comparable` (its rows depend on
+    /// the moment or on an unfixed order) or `not migrated` (the plan leaves it out).
+    pub status: String,
+    pub rows_source: u64,
+    pub rows_target: u64,
+    /// Why it is not comparable or not migrated, or a row that differs.
+    pub reason: String,
+}
+
+impl ViewVerdict {
+    /// A difference is a view that is missing or returns other rows.
+    pub fn ok(&self) -> bool {
+        !matches!(self.status.as_str(), "rows differ" | "missing in target")
+    }
 }
 
 /// One object the plan creates after the data, and whether the target's catalog holds it.
@@ -271,6 +294,7 @@ impl VerifyReport {
             ));
         }
         self.render_post_load(out);
+        self.render_views(out);
         let behind: Vec<&IdentityVerdict> = self.identities.iter().filter(|i| !i.ok).collect();
         out.push_str(&format!(
             "identity / AUTO_INCREMENT: {} checked, {} behind the largest key or sqlite_sequence\n",
@@ -293,6 +317,23 @@ impl VerifyReport {
 }
 
 impl VerifyReport {
+    /// Views: how many return SQLite's rows, and each that does not or cannot be compared.
+    fn render_views(&self, out: &mut String) {
+        if self.views.is_empty() {
+            return;
+        }
+        let matching = self.views.iter().filter(|v| v.status == "match").count();
+        out.push_str(&format!("views: {} compared, {matching} return SQLite's rows\n", self.views.len()));
+        for v in self.views.iter().filter(|v| v.status != "match") {
+            let rows = if v.status == "rows differ" {
+                format!(" ({} rows in SQLite, {} in the target)", v.rows_source, v.rows_target)
+            } else {
+                String::new()
+            };
+            out.push_str(&format!("  {}: {}{rows}: {}\n", v.view, v.status, v.reason));
+        }
+    }
+
     /// The planned indexes, keys and counters that the target lacks (nothing when it has
     /// them all: the JSON report lists every one checked).
     fn render_post_load(&self, out: &mut String) {

@@ -131,7 +131,7 @@ pub(super) async fn post_load(
             plan::PlannedObject::Counter { table, column, next } => {
                 ("identity counter", table, format!("{column} (next {next} or more)"))
             }
-            plan::PlannedObject::View { .. } => continue,
+            plan::PlannedObject::View { .. } | plan::PlannedObject::Check { .. } => continue,
         };
         if !present.contains(table) {
             continue;

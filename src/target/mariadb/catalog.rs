@@ -101,6 +101,12 @@ pub(super) fn object_exists(object: &PlannedObject) -> Option<String> {
              WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = {}",
             lit(name)
         ),
+        PlannedObject::Check { table, name, .. } => format!(
+            "SELECT CAST(count(*) AS SIGNED) FROM information_schema.CHECK_CONSTRAINTS \
+             WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = {} AND CONSTRAINT_NAME = {}",
+            lit(table),
+            lit(name)
+        ),
         PlannedObject::Counter { .. } => return None,
     })
 }

@@ -138,6 +138,13 @@ pub(super) fn object_exists(schema: Option<&str>, object: &PlannedObject) -> Opt
         PlannedObject::View { name } => {
             format!("SELECT count(*) FROM pg_views WHERE schemaname = {s} AND viewname = {}", lit(name))
         }
+        PlannedObject::Check { table, name, .. } => format!(
+            "SELECT count(*) FROM pg_constraint co JOIN pg_class t ON t.oid = co.conrelid \
+             JOIN pg_namespace n ON n.oid = t.relnamespace \
+             WHERE co.contype = 'c' AND n.nspname = {s} AND t.relname = {} AND co.conname = {}",
+            lit(table),
+            lit(name)
+        ),
         PlannedObject::Counter { .. } => return None,
     })
 }

@@ -53,6 +53,6 @@ pub(super) fn object_exists(object: &PlannedObject) -> Option<String> {
         PlannedObject::View { name } => {
             format!("SELECT count(*) FROM sqlite_schema WHERE type = 'view' AND name = {}", lit(name))
         }
-        PlannedObject::Counter { .. } => return None,
+        PlannedObject::Counter { .. } | PlannedObject::Check { .. } => return None,
     })
 }
