@@ -56,6 +56,8 @@
 #   SKIP_BUILD=0     1: no `cargo build --release`, use the existing target/release/cutover
 #   CUTOVER_BIN=     benchmark this cutover binary instead (no build), e.g. the copy
 #                    BENCH_DIR/cutover-mariadb.bin a previous run left, to compare on one build
+#   BASE_BIN=        also run this (earlier) cutover binary as method `cutover-base`,
+#                    alternating with `cutover` in the same session: before / after in one run
 #   S2M_VERSION=     pip version pin for sqlite3-to-mysql (default: the newest)
 #   QUIET_WAIT=120   wait up to this many seconds before each run for >= QUIET_IDLE % idle CPU
 #   QUIET_IDLE=85    over 3 consecutive seconds (0 s: don't wait)
@@ -346,24 +348,24 @@ record_setup_failure() {  # record_setup_failure METHOD RUN
 
 # ------------------------------------------------------------------ the methods
 run_cutover() {
-  local run=$1
+  local run=$1 name=${2:-cutover} bin=${3:-$CUTOVER}
   local busy db=bench_cutover
-  local rep=$BENCH_DIR/report-mariadb.json state=$BENCH_DIR/state-mariadb.json logf=$LOGS/cutover_run$run.log
+  local rep=$BENCH_DIR/report-mariadb.json state=$BENCH_DIR/state-mariadb.json logf=$LOGS/${name}_run$run.log
   my_recreate "$db"
   rm -f "$rep" "$state"
   settle
   busy=$(busy_note)
-  timed "$logf" "$CUTOVER" migrate "$SRC" --to "$MY_URL/$db" --state "$state" \
+  timed "$logf" "$bin" migrate "$SRC" --to "$MY_URL/$db" --state "$state" \
     --progress none --report "$rep" ${JOBS:+--jobs "$JOBS"}
   local phase="- - -" err="" check=-
   if [ -s "$rep" ]; then
-    cp "$rep" "$LOGS/cutover_report_run$run.json"
+    cp "$rep" "$LOGS/${name}_report_run$run.json"
     phase=$(python3 "$HELPER" load-phase "$rep" "${JOBS:-$(nproc)}" || echo "- - -")
   fi
   [ "$RC" = 0 ] || err=$(first_error "$logf")
-  [ "$RC" = 0 ] && check=$(sample_check "$db" "$LOGS/check_cutover_run$run.txt")
+  [ "$RC" = 0 ] && check=$(sample_check "$db" "$LOGS/check_${name}_run$run.txt")
   # shellcheck disable=SC2086  # phase and busy are lists of words on purpose
-  record cutover "$run" "$(target_rows "$db")" $phase $busy - "$check" "$err"
+  record "$name" "$run" "$(target_rows "$db")" $phase $busy - "$check" "$err"
 }
 
 run_s2m() {
@@ -416,7 +418,7 @@ run_loadfull() {
 }
 
 DUCK_VENV=$BENCH_DIR/duckdb-venv
-DUCK_COPY=$BENCH_DIR/duckdb_copy_mysql.py
+DUCK_COPY=$ROOT/scripts/bench_duckdb.py
 duckdb_venv() {
   [ -x "$DUCK_VENV/bin/python" ] && "$DUCK_VENV/bin/python" -c "import duckdb" 2>/dev/null && return
   log "installing DuckDB 1.4.4 and its sqlite/postgres/mysql extensions into $DUCK_VENV (PyPI wheels)"
@@ -424,26 +426,6 @@ duckdb_venv() {
   "$DUCK_VENV/bin/pip" install -q duckdb==1.4.4 duckdb-ext-sqlite==1.4.4.20260205 \
     duckdb-ext-postgres==1.4.4.20260205 duckdb-ext-mysql==1.4.4.20260205 >&2
 }
-cat >"$DUCK_COPY" <<'EOF'
-import os, sqlite3, sys, time
-import duckdb, duckdb_ext
-src, kind, target = sys.argv[1:4]
-ext = os.path.join(os.path.dirname(duckdb_ext.__file__), "extensions")
-con = duckdb.connect()
-con.execute("SET autoinstall_known_extensions = false")
-con.execute(f"SET extension_directory = '{ext}'")
-con.execute(f"ATTACH '{src}' AS s (TYPE sqlite, READ_ONLY)")
-con.execute(f"ATTACH '{target}' AS t (TYPE {kind})")
-lite = sqlite3.connect(f"file:{src}?mode=ro", uri=True)
-tables = [r[0] for r in lite.execute(
-    "select name from sqlite_master where type='table' and name not like 'sqlite_%' order by rowid")]
-for name in tables:
-    has_time = any((r[2] or "").upper() == "TIME" for r in lite.execute(f'pragma table_info("{name}")'))
-    con.execute(f"SET sqlite_all_varchar = {'true' if has_time else 'false'}")
-    t0 = time.time()
-    con.execute(f'CREATE TABLE t."{name}" AS SELECT * FROM s."{name}"')
-    print(f"{name} {time.time() - t0:.2f}s", file=sys.stderr)
-EOF
 run_duckdb() {
   local run=$1
   local busy db=bench_duckdb logf=$LOGS/duckdb_run$run.log
@@ -468,7 +450,7 @@ for run in $(seq 1 "$max_runs"); do
     local_m=$m; [ $m = loadfull ] && local_m=loaddata
     if setup_failed $local_m; then record_setup_failure $m "$run"; continue; fi
     case $m in
-      cutover) run_cutover "$run";;
+      cutover) run_cutover "$run"; if [ -n "${BASE_BIN:-}" ]; then run_cutover "$run" cutover-base "$BASE_BIN"; fi;;
       loaddata) run_loaddata "$run";;
       loadfull) run_loadfull "$run";;
       duckdb) run_duckdb "$run";;

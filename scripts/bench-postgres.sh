@@ -61,6 +61,8 @@
 #   SKIP_BUILD=0       1: do not run `cargo build --release` (use the existing binary)
 #   CUTOVER_BIN=       benchmark this cutover binary instead (no build); e.g. the copy a
 #                      previous run left in BENCH_DIR, to compare runs on the same build
+#   BASE_BIN=          also run this (earlier) cutover binary as method `cutover-base`,
+#                      alternating with `cutover` in the same session: before / after in one run
 #   JOBS=              passed as --jobs to cutover when set (default: cutover's own, = cores)
 #   CUTOVER_PROGRESS=json   json: time-stamped phase events (needed for the load phase); none
 #   QUIET_WAIT=180     before each timed run wait up to this many seconds until the machine is
@@ -242,7 +244,7 @@ record() {  # record METHOD RUN ROWS_IN_TARGET CREATE LOAD POST TIERMAX TBLSUM L
 
 # ------------------------------------------------------------------ 3a. cutover
 run_cutover() {
-  local run=$1 busy
+  local run=$1 busy name=${2:-cutover} bin=${3:-$CUTOVER}
   pg_recreate bench_cutover
   rm -f "$BENCH_DIR/state.json" "$BENCH_DIR/report.json"
   wait_quiet
@@ -260,14 +262,14 @@ for line in open(sys.argv[1]):
     tsp=$!
     TIMED_STDERR=$fifo
   fi
-  timed cutover "$run" "$LOGS/cutover_run$run.log" -- \
-    "$CUTOVER" migrate "$SRC" --to "$PG_BASE/bench_cutover" --state "$BENCH_DIR/state.json" \
+  timed "$name" "$run" "$LOGS/${name}_run$run.log" -- \
+    "$bin" migrate "$SRC" --to "$PG_BASE/bench_cutover" --state "$BENCH_DIR/state.json" \
     --progress "$CUTOVER_PROGRESS" --report "$BENCH_DIR/report.json" ${JOBS:+--jobs "$JOBS"}
   TIMED_STDERR=""
   if [ -n "$tsp" ]; then wait "$tsp" || true; rm -f "$fifo"; fi
   local phases="- - - - -"
   if [ -s "$BENCH_DIR/report.json" ]; then
-    cp "$BENCH_DIR/report.json" "$LOGS/cutover_report_run$run.json"
+    cp "$BENCH_DIR/report.json" "$LOGS/${name}_report_run$run.json"
     # the process started at T1 - WALL (T0 is earlier: opening the FIFO waits for the stamper)
     phases=$(python3 - "$BENCH_DIR/report.json" "$plog" "$T1" "$WALL" <<'EOF'
 import json, os, sys
@@ -298,7 +300,7 @@ EOF
 )
   fi
   # shellcheck disable=SC2086
-  record cutover "$run" "$(target_rows bench_cutover)" $phases $busy
+  record "$name" "$run" "$(target_rows bench_cutover)" $phases $busy
 }
 
 # ------------------------------------------------------------------ 3b. pgloader
@@ -323,28 +325,7 @@ duckdb_venv() {
   "$DUCK_VENV/bin/pip" install -q duckdb==1.4.4 duckdb-ext-sqlite==1.4.4.20260205 \
     duckdb-ext-postgres==1.4.4.20260205 duckdb-ext-mysql==1.4.4.20260205 >&2
 }
-# The copy itself (python, run by the venv's interpreter): SOURCE TYPE TARGET_CONNSTR
-DUCK_COPY=$BENCH_DIR/duckdb_copy.py
-cat > "$DUCK_COPY" <<'EOF'
-import os, sqlite3, sys, time
-import duckdb, duckdb_ext
-src, kind, target = sys.argv[1:4]
-ext = os.path.join(os.path.dirname(duckdb_ext.__file__), "extensions")
-con = duckdb.connect()
-con.execute("SET autoinstall_known_extensions = false")
-con.execute(f"SET extension_directory = '{ext}'")
-con.execute(f"ATTACH '{src}' AS s (TYPE sqlite, READ_ONLY)")
-con.execute(f"ATTACH '{target}' AS t (TYPE {kind})")
-lite = sqlite3.connect(f"file:{src}?mode=ro", uri=True)
-tables = [r[0] for r in lite.execute(
-    "select name from sqlite_master where type='table' and name not like 'sqlite_%' order by rowid")]
-for name in tables:
-    has_time = any((r[2] or "").upper() == "TIME" for r in lite.execute(f'pragma table_info("{name}")'))
-    con.execute(f"SET sqlite_all_varchar = {'true' if has_time else 'false'}")
-    t0 = time.time()
-    con.execute(f'CREATE TABLE t."{name}" AS SELECT * FROM s."{name}"')
-    print(f"{name} {time.time() - t0:.2f}s", file=sys.stderr)
-EOF
+DUCK_COPY=$ROOT/scripts/bench_duckdb.py
 run_duckdb() {
   local run=$1 busy
   pg_recreate bench_duckdb
@@ -559,6 +540,7 @@ fi
 has duckdb && duckdb_venv
 for run in $(seq 1 "$RUNS"); do
   has cutover && run_cutover "$run"
+  if [ -n "${BASE_BIN:-}" ]; then run_cutover "$run" cutover-base "$BASE_BIN"; fi
   has duckdb && run_duckdb "$run"
   has pgloader && run_pgloader "$run"
   if has limit; then
@@ -590,13 +572,13 @@ for m in order:
     rss = med([int(r["maxrss_kb"]) for r in rs]) / 1024
     rcs = ",".join(sorted({r["rc"] for r in rs}))
     note = ""
-    if m == "cutover" and rs[0]["load_s"] != "-":
+    if m.startswith("cutover") and rs[0]["load_s"] != "-":
         loads = [float(r["load_s"]) for r in rs]
-        m_wall["cutover-load"] = med(loads)
+        m_wall[m + "-load"] = med(loads)
         note = (f"phases (median s): create {med([float(r['create_s']) for r in rs]):.2f}, "
                 f"load {med(loads):.2f} ({' / '.join(f'{x:.2f}' for x in loads)}), "
                 f"post {med([float(r['post_s']) for r in rs]):.2f}; ")
-    if m == "cutover" and rs[0]["tiermax_s"] != "-":
+    if m.startswith("cutover") and rs[0]["tiermax_s"] != "-":
         note += (f"report: tier-max formula {med([float(r['tiermax_s']) for r in rs]):.2f}, "
                  f"sum of table seconds {med([float(r['tblsum_s']) for r in rs]):.2f}")
     bad = [r for r in rs if r["rows_in_target"] != r["rows"]]
@@ -609,6 +591,9 @@ print()
 if "cutover" in m_wall and "pgloader" in m_wall:
     print(f"cutover / pgloader end to end: {m_wall['cutover'] / m_wall['pgloader']:.2f}x the time "
           f"({m_wall['pgloader'] / m_wall['cutover']:.2f}x pgloader's speed)")
+if "cutover" in m_wall and "cutover-base" in m_wall:
+    print(f"cutover / cutover-base (the earlier build): {m_wall['cutover'] / m_wall['cutover-base']:.2f}x end to end"
+          + (f", load phase {m_wall['cutover-load'] / m_wall['cutover-base-load']:.2f}x" if "cutover-base-load" in m_wall and "cutover-load" in m_wall else ""))
 if "cutover-load" in m_wall and "duckdb" in m_wall:
     print(f"cutover load phase / duckdb (data only): {m_wall['cutover-load'] / m_wall['duckdb']:.2f}x (bar: <= 1.3x)")
 for v in ("nopk", "pk", "nopk2", "full2"):

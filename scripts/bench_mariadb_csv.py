@@ -364,6 +364,8 @@ def summary(tsv):
     if good.get("cutover") and good.get("loadfull"):
         ratio = med(good["cutover"]) / med(good["loadfull"])
         print(f"cutover end to end / LOAD DATA full scope (loadfull): {ratio:.2f}x (bar: <= 1.5x)")
+    if good.get("cutover") and good.get("cutover-base"):
+        print(f"cutover / cutover-base (the earlier build): {med(good['cutover']) / med(good['cutover-base']):.2f}x")
     if good.get("cutover") and good.get("duckdb"):
         print(f"cutover end to end / duckdb (data only): {med(good['cutover']) / med(good['duckdb']):.2f}x")
     print()

@@ -543,6 +543,33 @@ pub(crate) fn hint_for(kind: &str) -> String {
     format!("{specific}; or migrate with --on-error reject --reject-file FILE to set those rows aside")
 }
 
+/// The rows of `sql` as lint samples: the first `key_len` of the `shown` columns are the
+/// row's key, the rest its values, each `column=value`.
+fn sample_rows(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    shown: &[String],
+    key_len: usize,
+    reason: &str,
+) -> rusqlite::Result<Vec<LintSample>> {
+    let mut st = conn.prepare(sql)?;
+    let mut rows = st.query([])?;
+    let mut found = Vec::new();
+    while let Some(r) = rows.next()? {
+        let parts: Vec<String> = shown
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c}={}", r.get_ref(i).map_or("?".into(), |v| job::describe(SourceValue::from(v)))))
+            .collect();
+        found.push(LintSample {
+            key: parts[..key_len].join(", "),
+            value: parts[key_len..].join(", "),
+            reason: reason.to_string(),
+        });
+    }
+    Ok(found)
+}
+
 /// Foreign keys of the source whose child rows have no parent (SQLite does not check
 /// keys unless `PRAGMA foreign_keys` was on when they were written).
 fn fk_orphans(
@@ -580,24 +607,9 @@ fn fk_orphans(
                 .map(|c| if c == "rowid" { "c.rowid".to_string() } else { format!("c.{}", q(c)) })
                 .collect::<Vec<_>>()
                 .join(", ");
-            let mut st = conn.prepare(&format!("SELECT {select} {from} LIMIT {samples}")).map_err(read)?;
-            let mut rows = st.query([]).map_err(read)?;
-            let mut found = Vec::new();
-            while let Some(r) = rows.next().map_err(read)? {
-                let parts: Vec<String> = shown
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| {
-                        format!("{c}={}", r.get_ref(i).map_or("?".into(), |v| job::describe(SourceValue::from(v))))
-                    })
-                    .collect();
-                let key_len = key.len();
-                found.push(LintSample {
-                    key: parts[..key_len].join(", "),
-                    value: parts[key_len..].join(", "),
-                    reason: format!("no {} row with {}", fk.parent_table, fk.parent_columns.join(", ")),
-                });
-            }
+            let reason = format!("no {} row with {}", fk.parent_table, fk.parent_columns.join(", "));
+            let sql = format!("SELECT {select} {from} LIMIT {samples}");
+            let found = sample_rows(conn, &sql, &shown, key.len(), &reason).map_err(read)?;
             // The embedded SQLite target does not check keys when they are created.
             let level = if dialect.engine().validates_keys_when_added() { Level::Error } else { Level::Warning };
             out.push(LintFinding {
@@ -691,23 +703,8 @@ fn check_violations(
             let shown: Vec<String> = key.iter().chain(columns.iter().filter(|c| !key.contains(c))).cloned().collect();
             let select =
                 shown.iter().map(|c| if c == "rowid" { "rowid".into() } else { q(c) }).collect::<Vec<_>>().join(", ");
-            let mut st = conn.prepare(&format!("SELECT {select} {from} LIMIT {samples}")).map_err(read)?;
-            let mut rows = st.query([]).map_err(read)?;
-            let mut found = Vec::new();
-            while let Some(r) = rows.next().map_err(read)? {
-                let parts: Vec<String> = shown
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| {
-                        format!("{c}={}", r.get_ref(i).map_or("?".into(), |v| job::describe(SourceValue::from(v))))
-                    })
-                    .collect();
-                found.push(LintSample {
-                    key: parts[..key.len()].join(", "),
-                    value: parts[key.len()..].join(", "),
-                    reason: format!("breaks {check}"),
-                });
-            }
+            let sql = format!("SELECT {select} {from} LIMIT {samples}");
+            let found = sample_rows(conn, &sql, &shown, key.len(), &format!("breaks {check}")).map_err(read)?;
             let strict = plan.checks == crate::config::LogicPolicy::Strict;
             out.push(LintFinding {
                 level: if strict { Level::Error } else { Level::Warning },
