@@ -18,7 +18,7 @@ import duckdb
 import duckdb_ext
 
 src, kind, target = sys.argv[1:4]
-ext = os.path.join(os.path.dirname(duckdb_ext.__file__), "extensions")
+ext = os.path.join(list(duckdb_ext.__path__)[0], "extensions")
 con = duckdb.connect()
 con.execute("SET autoinstall_known_extensions = false")
 con.execute(f"SET extension_directory = '{ext}'")
