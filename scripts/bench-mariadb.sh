@@ -105,7 +105,7 @@ my_up() { mariadb-admin --protocol=tcp -h 127.0.0.1 -P "$MYPORT" -u root ping >/
 my_q() { "${MY[@]}" -N -B -e "$1"; }   # one query, tab-separated result without header
 
 for m in $METHODS; do
-  case $m in cutover|s2m|loaddata) ;; *) die "unknown method '$m' in METHODS (cutover s2m loaddata)";; esac
+  case $m in cutover|s2m|loaddata|loadfull|duckdb) ;; *) die "unknown method '$m' in METHODS (cutover duckdb s2m loaddata loadfull)";; esac
 done
 for tool in python3 mariadb mariadb-admin sqlite3; do
   command -v "$tool" >/dev/null || die "$tool not found"
