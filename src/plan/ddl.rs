@@ -1,38 +1,14 @@
 //! Indexes, foreign keys and the DDL text of a plan, in the order it runs.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 
 use super::names::Namespace;
-use super::{
-    known_names, Finding, ForeignKeyPlan, IndexPlan, Level, Part, Phase, Plan, PlannedObject, Statement, TablePlan,
-};
-use crate::config::LogicPolicy;
+use super::{Finding, ForeignKeyPlan, IndexPlan, Level, Part, Phase, Plan, PlannedObject, Statement, TablePlan};
 use crate::schema::{SourceSchema, Table};
-use crate::source::sqltext;
 use crate::target::mariadb::{BYTES_PER_CHAR, MAX_KEY_BYTES, MAX_KEY_CHARS};
 use crate::target::{Dialect, SqlDialect};
 use crate::translate::{self, Catalog, Column, Relation, Ty};
 use crate::types::ColumnType;
-
-/// Re-quote an SQLite SQL fragment for the target, with names mapped to their target names.
-fn requote(sql: &str, known: &BTreeMap<String, String>, engine: &dyn SqlDialect, booleans: &HashSet<String>) -> String {
-    let map: HashMap<String, String> = known.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-    if engine.strict_booleans() {
-        sqltext::requote_booleans(sql, &map, &|n| engine.quote(n), booleans)
-    } else {
-        sqltext::requote(sql, &map, &|n| engine.quote(n))
-    }
-}
-
-/// Lower-case source names of the boolean columns of some tables.
-fn boolean_columns<'a>(tables: impl IntoIterator<Item = &'a TablePlan>) -> HashSet<String> {
-    tables
-        .into_iter()
-        .flat_map(|t| t.columns.iter())
-        .filter(|c| c.ty == ColumnType::Boolean)
-        .map(|c| c.source_name.to_lowercase())
-        .collect()
-}
 
 /// Names a fragment of one table may use: its columns (target names) and every table.
 fn table_known(tp: &TablePlan, all: &[TablePlan]) -> BTreeMap<String, String> {
@@ -42,42 +18,6 @@ fn table_known(tp: &TablePlan, all: &[TablePlan]) -> BTreeMap<String, String> {
         known.insert(c.source_name.to_lowercase(), c.target_name.clone());
     }
     known
-}
-
-/// What the translator may read: the planned tables, with their target names and planned
-/// types (and, from the source's statistics, which timestamp columns held bare dates).
-fn catalog(plan: &Plan, schema: &SourceSchema) -> Catalog {
-    let relations = plan
-        .tables
-        .iter()
-        .map(|tp| Relation {
-            source: tp.source_name.clone(),
-            target: tp.target_name.clone(),
-            columns: tp
-                .columns
-                .iter()
-                .map(|c| {
-                    let stats = schema
-                        .tables
-                        .iter()
-                        .find(|t| t.name == tp.source_name)
-                        .and_then(|t| t.column(&c.source_name))
-                        .map(|sc| &sc.stats);
-                    let bare_dates = stats.is_some_and(|s| {
-                        s.texts > 0 && s.integers == 0 && s.reals == 0 && s.max_text_chars.is_some_and(|n| n <= 10)
-                    });
-                    let ty = match Ty::of(&c.ty) {
-                        Ty::Timestamp if bare_dates => Ty::DayStamp,
-                        ty => ty,
-                    };
-                    Column { source: c.source_name.clone(), target: c.target_name.clone(), ty }
-                })
-                .collect(),
-            rowid: tp.identity.as_ref().map(|i| i.column.clone()),
-            is_view: false,
-        })
-        .collect();
-    Catalog { relations }
 }
 
 /// One planned table alone (its index expressions read only it).
@@ -120,7 +60,7 @@ pub(super) fn plan_indexes(
 ) -> Vec<IndexPlan> {
     let all = std::slice::from_ref(tp);
     let known = table_known(tp, all);
-    let booleans = boolean_columns(all);
+    let booleans = super::logic::boolean_columns(all);
     let mut out = Vec::new();
     for idx in &t.indexes {
         let object = format!("index {} on {}", idx.name, t.name);
@@ -152,7 +92,7 @@ pub(super) fn plan_indexes(
         let catalog = table_catalog(tp);
         let translate_sql = |sql: &str, condition: bool| match flavor {
             Some(f) => translate::expression(sql, &t.name, &catalog, f, condition),
-            None => Ok(requote(sql, &known, engine, &booleans)),
+            None => Ok(super::logic::requote(sql, &known, engine, &booleans)),
         };
         let mut parts = Vec::new();
         let mut untranslated = None;
@@ -537,7 +477,7 @@ pub(super) fn statements(
                 sql.push_str(&format!(" WHERE {w}"));
             }
             let created = PlannedObject::Index { table: tp.target_name.clone(), name: idx.target_name.clone() };
-            out.push(one(Phase::Indexes, &idx.target_name, sql, false, created));
+            out.push(super::one(Phase::Indexes, &idx.target_name, sql, false, created));
         }
     }
     if !grouped && !engine.inline_foreign_keys() {
@@ -550,20 +490,14 @@ pub(super) fn statements(
                     fk_clause(fk, plan, engine)
                 );
                 let created = PlannedObject::ForeignKey { table: tp.target_name.clone(), name: fk.name.clone() };
-                out.push(one(Phase::ForeignKeys, &fk.name, sql, false, created));
+                out.push(super::one(Phase::ForeignKeys, &fk.name, sql, false, created));
             }
         }
     }
     out.extend(identity_resets(plan, engine));
-    out.extend(checks(plan, schema, engine, findings));
-    out.extend(views(plan, schema, engine, findings));
+    out.extend(super::logic::checks(plan, schema, engine, findings));
+    out.extend(super::logic::views(plan, schema, engine, findings));
     out
-}
-
-/// A statement that creates one object.
-fn one(phase: Phase, object: &str, sql: String, best_effort: bool, created: PlannedObject) -> Statement {
-    let parts = vec![Part { object: created, clause: sql.clone() }];
-    Statement { phase, object: object.to_string(), sql, best_effort, head: None, parts }
 }
 
 /// Identity / AUTO_INCREMENT counters set above the largest key and `sqlite_sequence`.
@@ -582,157 +516,7 @@ fn identity_resets(plan: &Plan, engine: &dyn SqlDialect) -> Vec<Statement> {
                 column: id.column.clone(),
                 next: id.next_value,
             };
-            out.push(one(Phase::IdentityResets, &tp.target_name, sql, false, created));
-        }
-    }
-    out
-}
-
-/// The source's views, translated for the target, dependencies first. A view that cannot
-/// be translated is a finding that names the construct (an error under `--views strict`).
-fn views(plan: &Plan, schema: &SourceSchema, engine: &dyn SqlDialect, findings: &mut Vec<Finding>) -> Vec<Statement> {
-    if plan.views == LogicPolicy::Skip {
-        if !schema.views.is_empty() {
-            findings.push(Finding::new(
-                Level::Info,
-                "views_skipped",
-                "views",
-                format!("{} views left out (--views skip)", schema.views.len()),
-            ));
-        }
-        return Vec::new();
-    }
-    let Some(flavor) = translate::flavor(plan.dialect) else { return sqlite_views(plan, schema, engine, findings) };
-    let schema_name = plan.target_schema.as_deref();
-    let strict = plan.views == LogicPolicy::Strict;
-    let level = if strict { Level::Error } else { Level::Warning };
-    let mut catalog = catalog(plan, schema);
-    let mut out = Vec::new();
-    for v in ordered_views(schema) {
-        if let Some(err) = &v.error {
-            findings.push(Finding::new(
-                Level::Warning,
-                "view_left_out",
-                &v.name,
-                format!("SQLite itself cannot run this view ({err}); left out"),
-            ));
-            continue;
-        }
-        match translate::view(&v.sql, &v.name, &v.columns, &catalog, flavor, schema_name) {
-            Ok(t) => {
-                catalog.relations.push(Relation {
-                    source: v.name.clone(),
-                    target: v.name.clone(),
-                    columns: t.columns,
-                    rowid: None,
-                    is_view: true,
-                });
-                let created = PlannedObject::View { name: v.name.clone() };
-                out.push(one(Phase::Views, &v.name, t.sql, !strict, created));
-            }
-            Err(e) => findings.push(Finding::new(
-                level,
-                "view_not_translated",
-                &v.name,
-                format!(
-                    "{}: {}; {}. SQLite's SQL: {}",
-                    e.construct,
-                    e.why,
-                    if strict { "the run stops (--views strict)" } else { "the view is left out" },
-                    one_line(&v.sql)
-                ),
-            )),
-        }
-    }
-    out
-}
-
-/// The body of `CHECK (body)`.
-pub fn check_body(check: &str) -> &str {
-    let s = check.trim();
-    let s = s.strip_prefix("CHECK").or_else(|| s.strip_prefix("check")).unwrap_or(s).trim();
-    s.strip_prefix('(').and_then(|b| b.strip_suffix(')')).unwrap_or(s)
-}
-
-/// The source's CHECK constraints, translated, added after the data (create mode). A check
-/// that cannot be translated is a finding naming it (an error under `--checks strict`).
-fn checks(plan: &Plan, schema: &SourceSchema, engine: &dyn SqlDialect, findings: &mut Vec<Finding>) -> Vec<Statement> {
-    let Some(flavor) = translate::flavor(plan.dialect) else { return Vec::new() };
-    let strict = plan.checks == LogicPolicy::Strict;
-    let catalog = catalog(plan, schema);
-    let mut out = Vec::new();
-    for tp in &plan.tables {
-        let Some(t) = schema.tables.iter().find(|t| t.name == tp.source_name) else { continue };
-        for (i, check) in t.check_constraints.iter().enumerate() {
-            let object = format!("{} on {}", check, t.name);
-            if plan.checks == LogicPolicy::Skip {
-                findings.push(Finding::new(
-                    Level::Info,
-                    "check_skipped",
-                    &t.name,
-                    format!("{check} left out (--checks skip)"),
-                ));
-                continue;
-            }
-            match translate::expression(check_body(check), &t.name, &catalog, flavor, true) {
-                Ok(condition) => {
-                    let name = super::names::fit(&format!("{}_check{}", tp.target_name, i + 1), engine.name_limit());
-                    let tref = engine.table_ref(plan.target_schema.as_deref(), &tp.target_name);
-                    let sql = format!("ALTER TABLE {tref} ADD CONSTRAINT {} CHECK ({condition})", engine.quote(&name));
-                    let created = PlannedObject::Check { table: tp.target_name.clone(), name, condition };
-                    out.push(one(Phase::Checks, &object, sql, !strict, created));
-                }
-                Err(e) => findings.push(Finding::new(
-                    if strict { Level::Error } else { Level::Warning },
-                    "check_not_translated",
-                    &t.name,
-                    format!(
-                        "{check}: {}: {}; {}",
-                        e.construct,
-                        e.why,
-                        if strict { "the run stops (--checks strict)" } else { "the check is left out" }
-                    ),
-                )),
-            }
-        }
-    }
-    out
-}
-
-/// SQL text on one line, for a message.
-fn one_line(sql: &str) -> String {
-    sql.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// The embedded SQLite target reads SQLite's SQL: views are re-quoted only.
-fn sqlite_views(
-    plan: &Plan,
-    schema: &SourceSchema,
-    engine: &dyn SqlDialect,
-    findings: &mut Vec<Finding>,
-) -> Vec<Statement> {
-    let schema_name = plan.target_schema.as_deref();
-    let mut out = Vec::new();
-    let known = known_names(plan, schema);
-    let booleans = boolean_columns(&plan.tables);
-    for v in ordered_views(schema) {
-        match view_body(&v.sql) {
-            Some((columns, body)) => {
-                let cols = columns.map(|c| format!(" {}", requote(&c, &known, engine, &booleans))).unwrap_or_default();
-                let sql = format!(
-                    "CREATE VIEW {}{cols} AS {}",
-                    engine.table_ref(schema_name, &v.name),
-                    requote(body.trim(), &known, engine, &booleans)
-                );
-                let created = PlannedObject::View { name: v.name.clone() };
-                out.push(one(Phase::Views, &v.name, sql, true, created));
-            }
-            None => findings.push(Finding::new(
-                Level::Warning,
-                "view_left_out",
-                &v.name,
-                "the view's SQL could not be read; left out",
-            )),
+            out.push(super::one(Phase::IdentityResets, &tp.target_name, sql, false, created));
         }
     }
     out
@@ -810,79 +594,4 @@ fn create_table(tp: &TablePlan, plan: &Plan, source: Option<&Table>, engine: &dy
         sql.push_str(engine.without_rowid_option());
     }
     sql
-}
-
-/// Views ordered so that a view comes after the views it reads from.
-fn ordered_views(schema: &SourceSchema) -> Vec<&crate::schema::View> {
-    let mut remaining: Vec<&crate::schema::View> = schema.views.iter().collect();
-    let mut out = Vec::new();
-    while !remaining.is_empty() {
-        let before = remaining.len();
-        let mut i = 0;
-        while i < remaining.len() {
-            let v = remaining[i];
-            let words: Vec<String> =
-                sqltext::tokenize(&v.sql).iter().filter_map(|t| t.ident()).map(|s| s.to_lowercase()).collect();
-            let waits = remaining.iter().any(|o| o.name != v.name && words.contains(&o.name.to_lowercase()));
-            if waits {
-                i += 1;
-            } else {
-                out.push(remaining.remove(i));
-            }
-        }
-        if remaining.len() == before {
-            out.append(&mut remaining);
-        }
-    }
-    out
-}
-
-/// The optional column list and the SELECT of a CREATE VIEW statement.
-fn view_body(sql: &str) -> Option<(Option<String>, &str)> {
-    let tokens = sqltext::tokenize(sql);
-    let mut offset = 0;
-    let mut depth = 0usize;
-    let mut seen_view = false;
-    let mut columns_start = None;
-    let mut columns = None;
-    for t in &tokens {
-        let start = offset;
-        offset += t.text.len();
-        if t.is_word("VIEW") {
-            seen_view = true;
-            continue;
-        }
-        if !seen_view {
-            continue;
-        }
-        if t.is_punct("(") {
-            if depth == 0 {
-                columns_start = Some(start);
-            }
-            depth += 1;
-        } else if t.is_punct(")") {
-            depth = depth.saturating_sub(1);
-            if depth == 0 {
-                columns = columns_start.map(|s| sql[s..offset].to_string());
-            }
-        } else if depth == 0 && t.is_word("AS") {
-            return Some((columns, &sql[offset..]));
-        }
-    }
-    None
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn view_bodies() {
-        let (cols, body) = view_body("CREATE VIEW [Order Subtotals] AS SELECT OrderID, Sum(x) AS s FROM t").unwrap();
-        assert!(cols.is_none());
-        assert_eq!(body.trim(), "SELECT OrderID, Sum(x) AS s FROM t");
-        let (cols, body) = view_body("CREATE VIEW v (a, b) AS SELECT 1, 2").unwrap();
-        assert_eq!(cols.as_deref(), Some("(a, b)"));
-        assert_eq!(body.trim(), "SELECT 1, 2");
-    }
 }

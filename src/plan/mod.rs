@@ -9,6 +9,7 @@
 
 mod columns;
 mod ddl;
+mod logic;
 pub mod names;
 pub mod tiers;
 
@@ -75,7 +76,7 @@ impl Phase {
 }
 
 pub use crate::target::PlannedObject;
-pub use ddl::check_body;
+pub use logic::check_body;
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Statement {
@@ -581,4 +582,10 @@ pub(crate) fn known_names(plan: &Plan, schema: &SourceSchema) -> BTreeMap<String
         known.insert(v.name.to_lowercase(), v.name.clone());
     }
     known
+}
+
+/// A statement that creates one object.
+pub(super) fn one(phase: Phase, object: &str, sql: String, best_effort: bool, created: PlannedObject) -> Statement {
+    let parts = vec![Part { object: created, clause: sql.clone() }];
+    Statement { phase, object: object.to_string(), sql, best_effort, head: None, parts }
 }

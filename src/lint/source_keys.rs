@@ -1,0 +1,342 @@
+//! lint's checks of the source's keys and constraints, run in SQLite on the snapshot:
+//! foreign-key orphans, unique keys that collide under a target collation, and rows
+//! that break a CHECK constraint. Each finding carries sample rows by key.
+
+use std::collections::HashMap;
+
+use super::{LintError, LintFinding, LintSample};
+use crate::convert::shorten;
+use crate::job;
+use crate::plan::{self, Level, Plan};
+use crate::schema::SourceSchema;
+use crate::source::quote_sqlite;
+use crate::target::Dialect;
+use crate::value::SourceValue;
+
+/// The rows of `sql` as lint samples: the first `key_len` of the `shown` columns are the
+/// row's key, the rest its values, each `column=value`.
+fn sample_rows(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    shown: &[String],
+    key_len: usize,
+    reason: &str,
+) -> rusqlite::Result<Vec<LintSample>> {
+    let mut st = conn.prepare(sql)?;
+    let mut rows = st.query([])?;
+    let mut found = Vec::new();
+    while let Some(r) = rows.next()? {
+        let parts: Vec<String> = shown
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c}={}", r.get_ref(i).map_or("?".into(), |v| job::describe(SourceValue::from(v)))))
+            .collect();
+        found.push(LintSample {
+            key: parts[..key_len].join(", "),
+            value: parts[key_len..].join(", "),
+            reason: reason.to_string(),
+        });
+    }
+    Ok(found)
+}
+
+/// Foreign keys of the source whose child rows have no parent (SQLite does not check
+/// keys unless `PRAGMA foreign_keys` was on when they were written).
+pub(super) fn fk_orphans(
+    conn: &rusqlite::Connection,
+    schema: &SourceSchema,
+    selected: &std::collections::BTreeSet<String>,
+    dialect: Dialect,
+    samples: usize,
+) -> Result<Vec<LintFinding>, LintError> {
+    let mut out = Vec::new();
+    for t in schema.tables.iter().filter(|t| selected.contains(&t.name)) {
+        for fk in &t.foreign_keys {
+            if !selected.contains(&fk.parent_table) || fk.parent_columns.len() != fk.columns.len() {
+                continue;
+            }
+            let q = quote_sqlite;
+            let mut cond: Vec<String> = fk.columns.iter().map(|c| format!("c.{} IS NOT NULL", q(c))).collect();
+            let join: Vec<String> =
+                fk.columns.iter().zip(&fk.parent_columns).map(|(c, p)| format!("p.{} = c.{}", q(p), q(c))).collect();
+            cond.push(format!("NOT EXISTS (SELECT 1 FROM {} p WHERE {})", q(&fk.parent_table), join.join(" AND ")));
+            let from = format!("FROM {} c WHERE {}", q(&t.name), cond.join(" AND "));
+            let read = |e: rusqlite::Error| LintError::Read { table: t.name.clone(), reason: e.to_string() };
+            let n: i64 = conn.query_row(&format!("SELECT count(*) {from}"), [], |r| r.get(0)).map_err(read)?;
+            if n == 0 {
+                continue;
+            }
+            let key: Vec<String> = match &t.primary_key {
+                Some(pk) => pk.columns.clone(),
+                None => vec!["rowid".into()],
+            };
+            let shown: Vec<String> =
+                key.iter().chain(fk.columns.iter().filter(|c| !key.contains(c))).cloned().collect();
+            let select = shown
+                .iter()
+                .map(|c| if c == "rowid" { "c.rowid".to_string() } else { format!("c.{}", q(c)) })
+                .collect::<Vec<_>>()
+                .join(", ");
+            let reason = format!("no {} row with {}", fk.parent_table, fk.parent_columns.join(", "));
+            let sql = format!("SELECT {select} {from} LIMIT {samples}");
+            let found = sample_rows(conn, &sql, &shown, key.len(), &reason).map_err(read)?;
+            // The embedded SQLite target does not check keys when they are created.
+            let level = if dialect.engine().validates_keys_when_added() { Level::Error } else { Level::Warning };
+            out.push(LintFinding {
+                level,
+                code: "fk_orphans".into(),
+                table: Some(t.name.clone()),
+                column: Some(fk.columns.join(",")),
+                count: u64::try_from(n).unwrap_or(0),
+                message: format!(
+                    "{n} row(s) reference a {} row that does not exist ({} -> {}.{}); {}",
+                    fk.parent_table,
+                    fk.columns.join(","),
+                    fk.parent_table,
+                    fk.parent_columns.join(","),
+                    if level == Level::Error {
+                        "the target's foreign key will refuse them"
+                    } else {
+                        "SQLite does not check keys, so they will load, and stay orphans"
+                    }
+                ),
+                hint: "add the missing parent rows, set the column to NULL, or delete the orphan rows in the source"
+                    .into(),
+                samples: found,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// How a target collation compares strings, for the collision check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Folding {
+    case: bool,
+    pad: bool,
+}
+
+/// The folding of a MariaDB collation name (`utf8mb4_general_nopad_ci`, `utf8mb4_bin`):
+/// `_ci` ignores case (and, approximated here by case only, accents); a collation
+/// without NOPAD ignores trailing spaces.
+fn folding(collation: &str) -> Folding {
+    let c = collation.to_ascii_lowercase();
+    Folding { case: c.ends_with("_ci"), pad: !c.contains("nopad") }
+}
+
+fn fold(s: &str, f: Folding) -> String {
+    let s = if f.pad { s.trim_end_matches(' ') } else { s };
+    if f.case {
+        s.to_lowercase()
+    } else {
+        s.to_string()
+    }
+}
+
+/// Rows of the source that break one of their table's CHECK constraints (SQLite lets them
+/// in when a check was added later, or with `ignore_check_constraints`): the check is not
+/// created on the target (best-effort), or the run is refused (`--checks strict`).
+pub(super) fn check_violations(
+    conn: &rusqlite::Connection,
+    schema: &SourceSchema,
+    plan: &Plan,
+    samples: usize,
+) -> Result<Vec<LintFinding>, LintError> {
+    let mut out = Vec::new();
+    if plan.checks == crate::config::LogicPolicy::Skip || plan.dialect == Dialect::Sqlite {
+        return Ok(out);
+    }
+    let q = quote_sqlite;
+    for tp in &plan.tables {
+        let Some(t) = schema.table(&tp.source_name) else { continue };
+        for check in &t.check_constraints {
+            let body = plan::check_body(check);
+            let read = |e: rusqlite::Error| LintError::Read { table: t.name.clone(), reason: e.to_string() };
+            let from = format!("FROM {} WHERE NOT ({body})", q(&t.name));
+            let n: i64 = conn.query_row(&format!("SELECT count(*) {from}"), [], |r| r.get(0)).map_err(read)?;
+            if n == 0 {
+                continue;
+            }
+            let key: Vec<String> = match &t.primary_key {
+                Some(pk) => pk.columns.clone(),
+                None => vec!["rowid".into()],
+            };
+            let words: Vec<String> = crate::source::sqltext::tokenize(body).iter().filter_map(|t| t.ident()).collect();
+            let columns: Vec<String> = t
+                .columns
+                .iter()
+                .filter(|c| words.iter().any(|w| w.eq_ignore_ascii_case(&c.name)))
+                .map(|c| c.name.clone())
+                .collect();
+            let shown: Vec<String> = key.iter().chain(columns.iter().filter(|c| !key.contains(c))).cloned().collect();
+            let select =
+                shown.iter().map(|c| if c == "rowid" { "rowid".into() } else { q(c) }).collect::<Vec<_>>().join(", ");
+            let sql = format!("SELECT {select} {from} LIMIT {samples}");
+            let found = sample_rows(conn, &sql, &shown, key.len(), &format!("breaks {check}")).map_err(read)?;
+            let strict = plan.checks == crate::config::LogicPolicy::Strict;
+            out.push(LintFinding {
+                level: if strict { Level::Error } else { Level::Warning },
+                code: "check_violated".into(),
+                table: Some(t.name.clone()),
+                column: Some(columns.join(",")),
+                count: u64::try_from(n).unwrap_or(0),
+                message: format!(
+                    "{n} row(s) break {check}; {}",
+                    if strict {
+                        "the migration refuses to start (--checks strict)"
+                    } else {
+                        "the check will not be created on the target"
+                    }
+                ),
+                hint: "fix the rows in the source, or drop the check there if the application no longer means it"
+                    .into(),
+                samples: found,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Unique keys (and primary keys) whose values are distinct in SQLite but equal under
+/// the target column's collation (`Admin` / `admin` under a case-insensitive one).
+pub(super) fn unique_collisions(
+    conn: &rusqlite::Connection,
+    schema: &SourceSchema,
+    plan: &Plan,
+    samples: usize,
+) -> Result<Vec<LintFinding>, LintError> {
+    let mut out = Vec::new();
+    if !plan.dialect.engine().folding_collations() {
+        // PostgreSQL's and SQLite's default collations are deterministic: nothing new collides.
+        return Ok(out);
+    }
+    for tp in &plan.tables {
+        let Some(t) = schema.table(&tp.source_name) else { continue };
+        let mut keys: Vec<(String, Vec<String>)> = Vec::new();
+        if let Some(pk) = &t.primary_key {
+            keys.push(("primary key".into(), pk.columns.clone()));
+        }
+        for ix in t.indexes.iter().filter(|i| i.unique && i.partial.is_none()) {
+            let cols: Option<Vec<String>> = ix.columns.iter().map(|c| c.name.clone()).collect();
+            if let Some(cols) = cols {
+                keys.push((format!("unique index {}", ix.name), cols));
+            }
+        }
+        for (what, cols) in keys {
+            let foldings: Vec<Option<Folding>> = cols
+                .iter()
+                .map(|c| {
+                    let m = tp.column(c)?;
+                    if !m.ty.is_string() {
+                        return None;
+                    }
+                    m.collation.as_deref().map(folding)
+                })
+                .collect();
+            if foldings.iter().all(|f| f.is_none_or(|f| !f.case && !f.pad)) {
+                continue;
+            }
+            if let Some(f) = collisions_in(conn, t, &what, &cols, &foldings, samples)? {
+                out.push(f);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn collisions_in(
+    conn: &rusqlite::Connection,
+    t: &crate::schema::Table,
+    what: &str,
+    cols: &[String],
+    foldings: &[Option<Folding>],
+    samples: usize,
+) -> Result<Option<LintFinding>, LintError> {
+    let read = |e: rusqlite::Error| LintError::Read { table: t.name.clone(), reason: e.to_string() };
+    let key: Vec<String> = match &t.primary_key {
+        Some(pk) => pk.columns.clone(),
+        _ => vec!["rowid".into()],
+    };
+    let quote = |c: &String| if c == "rowid" { c.clone() } else { quote_sqlite(c) };
+    let select = cols.iter().chain(&key).map(quote).collect::<Vec<_>>().join(", ");
+    let mut st = conn.prepare(&format!("SELECT {select} FROM {}", quote_sqlite(&t.name))).map_err(read)?;
+    let mut rows = st.query([]).map_err(read)?;
+    // Folded key -> the rows (their key label, their values as written).
+    let mut groups: HashMap<Vec<String>, Vec<(String, Vec<String>)>> = HashMap::new();
+    while let Some(r) = rows.next().map_err(read)? {
+        let mut raw = Vec::with_capacity(cols.len());
+        let mut folded = Vec::with_capacity(cols.len());
+        let mut has_null = false;
+        for (i, f) in foldings.iter().enumerate() {
+            let v = r.get_ref(i).map_err(read)?;
+            let text = match v {
+                rusqlite::types::ValueRef::Null => {
+                    has_null = true;
+                    String::new()
+                }
+                rusqlite::types::ValueRef::Text(b) => String::from_utf8_lossy(b).into_owned(),
+                other => job::describe(SourceValue::from(other)),
+            };
+            folded.push(f.map_or_else(|| text.clone(), |f| fold(&text, f)));
+            raw.push(text);
+        }
+        if has_null {
+            continue;
+        }
+        let label = key
+            .iter()
+            .enumerate()
+            .map(|(k, name)| {
+                let v = r.get_ref(cols.len() + k).map_or("?".into(), |v| job::describe(SourceValue::from(v)));
+                format!("{name}={v}")
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        groups.entry(folded).or_default().push((label, raw));
+    }
+    let mut colliding: Vec<Vec<(String, Vec<String>)>> = groups.into_values().filter(|g| g.len() > 1).collect();
+    if colliding.is_empty() {
+        return Ok(None);
+    }
+    colliding.sort();
+    let count = colliding.iter().map(|g| g.len() as u64).sum();
+    let mut listed = Vec::new();
+    for g in &colliding {
+        for (label, raw) in g {
+            let others: Vec<&str> = g.iter().filter(|o| &o.0 != label).map(|o| o.0.as_str()).collect();
+            listed.push(LintSample {
+                key: label.clone(),
+                value: raw.iter().map(|v| format!("'{}'", shorten(v, 40))).collect::<Vec<_>>().join(", "),
+                reason: format!("equal under the target's collation to the row with {}", others.join("; ")),
+            });
+        }
+    }
+    listed.truncate(samples);
+    Ok(Some(LintFinding {
+        level: Level::Error,
+        code: "unique_collision".into(),
+        table: Some(t.name.clone()),
+        column: Some(cols.join(",")),
+        count,
+        message: format!(
+            "{count} row(s) in {} group(s) are distinct in SQLite but equal under the target's collation ({what}); the target will refuse the key (when the data loads, or when the index is added after it)",
+            colliding.len()
+        ),
+        hint: "merge or rename the duplicates in the source, or choose a case-sensitive NO PAD collation (utf8mb4_nopad_bin) for the column in cutover.toml ([mariadb.collations])".into(),
+        samples: listed,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn collation_foldings() {
+        assert_eq!(folding("utf8mb4_general_nopad_ci"), Folding { case: true, pad: false });
+        assert_eq!(folding("utf8mb4_bin"), Folding { case: false, pad: true });
+        assert_eq!(folding("utf8mb4_nopad_bin"), Folding { case: false, pad: false });
+        assert_eq!(fold("Admin  ", folding("utf8mb4_unicode_ci")), "admin");
+        assert_eq!(fold("JOSÉ", folding("utf8mb4_general_nopad_ci")), "josé");
+    }
+}
