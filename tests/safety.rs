@@ -151,6 +151,7 @@ async fn post_load_resumes_from_the_catalog(dialect: Dialect, test: &str) {
     exec(dialect, &db.url, &drop).await;
     let mut st = state_json(&state);
     st["post_load_next"] = 0.into();
+    st["post_load_done"] = serde_json::json!([]);
     st["finished"] = false.into();
     std::fs::write(&state, st.to_string()).unwrap();
 
@@ -192,6 +193,7 @@ fn post_load_ddl_that_ran_before_a_kill_is_completed_on_resume_sqlite() {
     assert_eq!(full_counters, vec![("client".into(), 10), ("orders".into(), 30), ("product".into(), 10)]);
     let mut st = state_json(&state);
     st["post_load_next"] = 0.into();
+    st["post_load_done"] = serde_json::json!([]);
     st["finished"] = false.into();
     std::fs::write(&state, st.to_string()).unwrap();
     let (code, out, err) = migrate_to(&src, &url, &state, &["--resume"]);
@@ -577,7 +579,11 @@ async fn signals_stop_cleanly(dialect: Dialect, test: &str) {
     assert!(err.contains("(SIGTERM)"), "{err}");
     let st = state_json(&state);
     assert_eq!(st["finished"], false);
-    assert!(st["post_load_next"].as_u64().unwrap() < 20, "stopped inside the post-load phase: {st}");
+    // Most of a table's post-load statements ran while other tables loaded; the ones still
+    // waiting (at least the last foreign key and the views) are not recorded.
+    let ran: Vec<u64> = st["post_load_done"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect();
+    let last = ran.iter().max().copied().unwrap_or(0);
+    assert!(ran.len() as u64 <= last, "stopped inside the post-load phase, with a statement left: {st}");
 
     let (code, out, err) = migrate(&src, &db, &state, &["--resume"]);
     assert_eq!(code, 0, "{err}\n{out}");

@@ -9,6 +9,7 @@
 //! `pending` in the state file for `--resume`.
 
 mod checks;
+mod overlap;
 mod post_load;
 pub mod progress;
 mod queue;
@@ -113,15 +114,13 @@ impl MigrateError {
 }
 
 impl MigrateError {
-    /// The error with the run's times in the report it carries (taken before they were known).
-    fn with_times(mut self, timed: &MigrationReport) -> MigrateError {
+    /// The error with the run's report (taken before the post-load work ended).
+    fn with_report(mut self, latest: &MigrationReport) -> MigrateError {
         if let MigrateError::Conversion { report, .. }
         | MigrateError::Load { report, .. }
         | MigrateError::Interrupted { report, .. } = &mut self
         {
-            report.seconds = timed.seconds;
-            report.load_seconds = timed.load_seconds;
-            report.post_load_seconds = timed.post_load_seconds;
+            **report = latest.clone();
         }
         self
     }
@@ -168,13 +167,26 @@ pub async fn migrate(opts: &MigrateOptions<'_>) -> Result<MigrationReport, Migra
     let mut rejects = RejectSink::open(opts, &done)?;
     rejects.orphans = std::sync::Arc::new(orphans_to_set_aside(opts, &source, &plan, &jobs, &progress)?);
     let fk_checks_off = tables::foreign_key_checks_off(opts, &plan, &mut conns).await?;
+    let shared: overlap::SharedState = std::sync::Arc::new(std::sync::Mutex::new(state));
+    // Create mode on a server: the work after the data starts on connections of its own
+    // as each table commits, while the others still load.
+    let overlapped = if opts.schema_mode == SchemaMode::Create && !opts.dry_run && !engine_single_writer(opts) {
+        let mut post_conns = Vec::new();
+        for _ in 0..opts.jobs.max(1) {
+            post_conns.push(TargetConn::connect(&opts.target).await?);
+        }
+        Some(overlap::start(&plan, shared.clone(), post_conns, post_load_options(opts, &report)))
+    } else {
+        None
+    };
     let copied = queue::copy_tables(
         opts,
         &mut source,
         &mut conns,
         &plan,
         &jobs,
-        &mut state,
+        &shared,
+        overlapped.as_ref().map(|(tx, _)| tx),
         &mut rejects,
         &progress,
         &mut report,
@@ -182,6 +194,13 @@ pub async fn migrate(opts: &MigrateOptions<'_>) -> Result<MigrationReport, Migra
     .await;
     if let Err(e) = copied {
         report.seconds = started.elapsed().as_secs_f64();
+        if let Some((tx, handle)) = overlapped {
+            // The statements under way finish; nothing more starts.
+            drop(tx);
+            if let Ok(outcome) = handle.await {
+                report.warnings.extend(outcome.warnings);
+            }
+        }
         source.release()?;
         return Err(e.into_error(report));
     }
@@ -189,13 +208,78 @@ pub async fn migrate(opts: &MigrateOptions<'_>) -> Result<MigrationReport, Migra
     rejects.finish()?;
     report.load_seconds = load_started.elapsed().as_secs_f64();
     let post_started = Instant::now();
-    let post =
-        post_load::run(opts, &plan, &schema, &mut conns, &jobs, fk_checks_off, &mut state, &mut report, &progress);
-    let post = post.await;
+    let post = match overlapped {
+        Some((tx, handle)) => {
+            let _ = tx.send(None);
+            drop(tx);
+            progress.phase("after the data: indexes, foreign keys, identity resets, views");
+            finish_overlapped(handle, &mut report).await
+        }
+        None if opts.schema_mode == SchemaMode::Create && !opts.dry_run => {
+            // One writer (the SQLite target): the same work, after the load, on its connection.
+            progress.phase("after the data: indexes, foreign keys, identity resets, views");
+            let (tx, handle) =
+                overlap::start(&plan, shared.clone(), std::mem::take(&mut conns), post_load_options(opts, &report));
+            for j in &jobs {
+                let _ = tx.send(Some(j.target_name.clone()));
+            }
+            let _ = tx.send(None);
+            drop(tx);
+            finish_overlapped(handle, &mut report).await
+        }
+        None => post_load::run(opts, &plan, &schema, &mut conns, &jobs, fk_checks_off, &mut report, &progress).await,
+    };
+    let post = post.and_then(|()| finish_state(opts, &shared));
     report.post_load_seconds = post_started.elapsed().as_secs_f64();
     report.seconds = started.elapsed().as_secs_f64();
-    post.map_err(|e| e.with_times(&report))?;
+    post.map_err(|e| e.with_report(&report))?;
     Ok(finish_report(report, rejects, started))
+}
+
+/// One writer at a time (the SQLite target): no connections of its own for the post-load work.
+fn engine_single_writer(opts: &MigrateOptions<'_>) -> bool {
+    opts.target.dialect.engine().single_writer()
+}
+
+/// What the post-load work needs to know of the run.
+fn post_load_options(opts: &MigrateOptions<'_>, report: &MigrationReport) -> overlap::Options {
+    overlap::Options {
+        state_file: opts.state_file.clone(),
+        resume: opts.resume,
+        // Lint's orphan check ran on this run's snapshot before anything was committed and
+        // found none; in strict mode no row is set aside, so the target holds the same keys
+        // (a resume's earlier runs loaded part of it: checked again).
+        orphans_proven: !opts.resume
+            && opts.on_error == OnError::Strict
+            && !report.findings.iter().any(|f| f.code == "fk_orphans"),
+    }
+}
+
+/// Wait for the post-load work: its warnings go to the report, its first error is the run's.
+async fn finish_overlapped(
+    handle: tokio::task::JoinHandle<overlap::Outcome>,
+    report: &mut MigrationReport,
+) -> Result<(), MigrateError> {
+    let outcome = handle.await.map_err(|e| MigrateError::Load {
+        message: format!("the post-load work failed: {e}"),
+        report: Box::new(report.clone()),
+    })?;
+    report.warnings.extend(outcome.warnings);
+    match outcome.error {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// Everything after the data ran: the state file says the run is finished.
+fn finish_state(opts: &MigrateOptions<'_>, shared: &overlap::SharedState) -> Result<(), MigrateError> {
+    if opts.dry_run {
+        return Ok(());
+    }
+    let mut state =
+        shared.lock().map_err(|_| MigrateError::Refused("internal error: the state lock is poisoned".into()))?;
+    state.finished = true;
+    Ok(state.save(&opts.state_file)?)
 }
 
 /// Whether the finished migration that `state` records is still in the target (`golive`

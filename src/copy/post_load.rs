@@ -1,96 +1,19 @@
-//! After the data: indexes, foreign keys (MariaDB: after cutover's own orphan check),
-//! identity resets and views (create mode), or counters and catalog foreign keys
-//! (existing mode). On `--resume` the target's catalog says what already ran.
+//! After the data: the checks create mode's post-load work (`overlap`) runs before a
+//! statement (rows breaking a CHECK, MariaDB's orphan check before a foreign key), and
+//! existing mode's counters and catalog foreign keys.
 
 use super::progress::Progress;
-use super::state::State;
 use super::{MigrateError, MigrateOptions, SchemaMode};
 use crate::job::TableJob;
-use crate::plan::{self, Phase, Plan};
+use crate::plan::{self, Plan};
 use crate::report::MigrationReport;
 use crate::schema::SourceSchema;
 use crate::target::conn::TargetConn;
 use crate::types::ColumnType;
 
-/// Create mode, after the data: indexes, foreign keys, identity resets (errors stop the
-/// run), then views (a failure is a warning that names the view and quotes the server).
-pub(super) async fn post_load(
-    opts: &MigrateOptions<'_>,
-    plan: &Plan,
-    conns: &mut [TargetConn],
-    state: &mut State,
-    report: &mut MigrationReport,
-) -> Result<(), MigrateError> {
-    let Some(conn) = conns.first_mut() else { return Ok(()) };
-    let post: Vec<&plan::Statement> = plan.statements.iter().filter(|s| s.phase != Phase::Tables).collect();
-    // MariaDB validates a new foreign key only by copying the whole table (ALGORITHM=COPY);
-    // with checks off it adds it in place. cutover checks every such key itself first, so
-    // no orphan hides behind FOREIGN_KEY_CHECKS=0.
-    let engine = conn.dialect().engine();
-    // An engine that adds keys with its checks off gets cutover's own orphan check first.
-    let checks_off = engine.foreign_key_checks_sql(false);
-    let own_fk_check = checks_off.is_some();
-    // Lint's orphan check ran on this run's snapshot before anything was written, and found
-    // none; every row of it was loaded, none set aside: the target holds the same keys, so
-    // asking the server again would only repeat it (on a resume, earlier runs loaded part).
-    let proven = !opts.resume
-        && report.tables.iter().all(|t| t.rows_rejected == 0)
-        && !report.findings.iter().any(|f| f.code == "fk_orphans");
-    if let Some(off) = checks_off {
-        conn.execute(off).await?;
-    }
-    let schema = plan.target_schema.as_deref();
-    for (i, st) in post.iter().enumerate().skip(state.post_load_next) {
-        super::stop_if_interrupted(
-            &format!("after the data, before the post-load statement for {}", st.object),
-            report,
-        )?;
-        // A run killed after a statement ran but before the state file recorded it left
-        // some of it in the target: the catalog says what is there, and only the rest runs.
-        let missing = if opts.resume { missing_parts(conn, schema, st).await? } else { st.parts.iter().collect() };
-        if missing.is_empty() && !st.parts.is_empty() {
-            state.post_load_next = i + 1;
-            state.save(&opts.state_file)?;
-            continue;
-        }
-        if own_fk_check && st.phase == Phase::ForeignKeys && !proven {
-            check_orphans_before_fks(conn, plan, st, &missing).await?;
-        }
-        if st.phase == Phase::Checks {
-            if let Some(violations) = check_violations(conn, plan, st).await? {
-                if st.best_effort {
-                    report.warnings.push(violations);
-                    state.post_load_next = i + 1;
-                    state.save(&opts.state_file)?;
-                    continue;
-                }
-                return Err(MigrateError::Load { message: violations, report: Box::new(report.clone()) });
-            }
-        }
-        let sql = if missing.len() == st.parts.len() { st.sql.clone() } else { st.sql_for(&missing) };
-        crate::fault!("post_load::before_statement");
-        match conn.execute(&sql).await {
-            Ok(()) => crate::fault!("post_load::after_statement"),
-            Err(e) if st.best_effort => report.warnings.push(format!(
-                "{} {} was not created: {e}; the SQL it tried: {}",
-                if st.phase == Phase::Views { "view" } else { "check" },
-                st.object,
-                st.sql
-            )),
-            Err(e) => return Err(MigrateError::Target(e)),
-        }
-        state.post_load_next = i + 1;
-        state.save(&opts.state_file)?;
-    }
-    if let Some(on) = engine.foreign_key_checks_sql(true) {
-        conn.execute(on).await?;
-    }
-    Ok(())
-}
-
 /// Before a CHECK constraint is added: the loaded rows that break it, in words (table,
 /// keys, the check), or None when every row holds.
-async fn check_violations(
+pub(super) async fn check_violations(
     conn: &mut TargetConn,
     plan: &Plan,
     st: &plan::Statement,
@@ -150,8 +73,8 @@ pub(super) async fn check_orphans_before_fks(
         adding.iter().any(|p| matches!(&p.object, plan::PlannedObject::ForeignKey { name: n, .. } if n == name))
     };
     // One statement adds the foreign keys of the table it names.
-    let table = plan.tables.iter().find(|tp| tp.target_name == st.object);
-    for (tp, fk) in table.iter().flat_map(|tp| tp.foreign_keys.iter().map(move |f| (*tp, f))) {
+    let Some(tp) = plan.tables.iter().find(|tp| tp.target_name == st.object) else { return Ok(()) };
+    for fk in &tp.foreign_keys {
         if !adds(&fk.name) {
             continue;
         }
@@ -298,7 +221,8 @@ pub(super) async fn reset_sequences(
     Ok(())
 }
 
-/// The post-load phase of the run's mode, then the state file says the run is finished.
+/// Existing mode, after the data: the catalog's foreign keys checked when the load ran
+/// with checks off, then the counters raised (create mode: `overlap`).
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn run(
     opts: &MigrateOptions<'_>,
@@ -307,25 +231,16 @@ pub(super) async fn run(
     conns: &mut [TargetConn],
     jobs: &[TableJob],
     fk_checks_off: bool,
-    state: &mut State,
     report: &mut MigrationReport,
     progress: &Progress,
 ) -> Result<(), MigrateError> {
-    if opts.dry_run {
+    if opts.dry_run || opts.schema_mode != SchemaMode::Existing {
         return Ok(());
     }
     super::stop_if_interrupted("after the data, before indexes and foreign keys", report)?;
     progress.phase("after the data: indexes, foreign keys, identity resets, views");
-    match opts.schema_mode {
-        SchemaMode::Create => post_load(opts, plan, conns, state, report).await?,
-        SchemaMode::Existing => {
-            if fk_checks_off {
-                check_catalog_fks(conns, jobs).await?;
-            }
-            reset_sequences(conns, plan.target_schema.as_deref(), jobs, schema).await?
-        }
+    if fk_checks_off {
+        check_catalog_fks(conns, jobs).await?;
     }
-    state.finished = true;
-    state.save(&opts.state_file)?;
-    Ok(())
+    reset_sequences(conns, plan.target_schema.as_deref(), jobs, schema).await
 }

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 
 use tokio::sync::{mpsc, oneshot};
 
+use super::overlap::{Committed, SharedState};
 use super::progress::Progress;
 use super::reader::{read_tables, ReadCounts, ReadFailure, Started};
 use super::reject::RejectSink;
@@ -50,13 +51,13 @@ pub(super) async fn copy_queue(
     conns: &mut Vec<TargetConn>,
     schema: Option<&str>,
     jobs: &[TableJob],
-    state: &mut State,
+    shared: &SharedState,
+    committed: Option<&Committed>,
     rejects: &mut RejectSink,
     progress: &Progress,
 ) -> ChunkOutcome {
     // Writers record each table in the state file the moment it commits, so a run killed
     // later does not redo it.
-    let shared = std::sync::Arc::new(std::sync::Mutex::new(state.clone()));
     let dry_run = opts.dry_run;
     let slots = if dry_run { 1 } else { conns.len().max(1) };
     // The connection pool: writers take one when their table starts and give it back after.
@@ -86,6 +87,7 @@ pub(super) async fn copy_queue(
             truncate: job.truncate,
             state: shared.clone(),
             state_file: opts.state_file.clone(),
+            committed: committed.cloned(),
             pool_rx: pool_rx.clone(),
             pool_tx: pool_tx.clone(),
         };
@@ -115,9 +117,6 @@ pub(super) async fn copy_queue(
             }
             Err(e) => failure = failure.or(Some(ChunkFailure::Other(format!("a writer task failed: {e}")))),
         }
-    }
-    if let Ok(st) = shared.lock() {
-        *state = st.clone();
     }
     // Every connection is back in the pool once the writers are done.
     let mut rx = pool_rx.lock().await;
@@ -211,7 +210,8 @@ pub(super) async fn copy_tables(
     conns: &mut Vec<TargetConn>,
     plan: &Plan,
     jobs: &[TableJob],
-    state: &mut State,
+    shared: &SharedState,
+    committed: Option<&Committed>,
     rejects: &mut super::reject::RejectSink,
     progress: &Progress,
     report: &mut MigrationReport,
@@ -225,10 +225,14 @@ pub(super) async fn copy_tables(
             return Err(CopyStop::Interrupted("between tables".into()));
         }
         let mut to_run = Vec::new();
+        let state = lock(shared)?.clone();
         for job in group {
-            match super::resume::resumable(opts, conns, schema, state, job).await? {
+            match super::resume::resumable(opts, conns, schema, &state, job).await? {
                 Some(done) => {
                     progress.table_skipped(&job.source_name);
+                    if let Some(tx) = committed {
+                        let _ = tx.send(Some(job.target_name.clone()));
+                    }
                     report.tables.push(done)
                 }
                 None => to_run.push(job.clone()),
@@ -237,10 +241,13 @@ pub(super) async fn copy_tables(
         if to_run.is_empty() {
             continue;
         }
-        let outcome = copy_queue(opts, source, conns, schema, &to_run, state, rejects, progress).await;
-        record(opts, &to_run, outcome.results, state, report);
-        if !opts.dry_run {
-            state.save(&opts.state_file)?;
+        let outcome = copy_queue(opts, source, conns, schema, &to_run, shared, committed, rejects, progress).await;
+        {
+            let mut state = lock(shared)?;
+            record(opts, &to_run, outcome.results, &mut state, report);
+            if !opts.dry_run {
+                state.save(&opts.state_file)?;
+            }
         }
         report.rejects_total = rejects.total;
         report.rejects = rejects.listed.clone();
@@ -250,6 +257,10 @@ pub(super) async fn copy_tables(
     }
     progress.overall_done();
     Ok(())
+}
+
+fn lock(shared: &SharedState) -> Result<std::sync::MutexGuard<'_, State>, MigrateError> {
+    shared.lock().map_err(|_| MigrateError::Refused("internal error: the state lock is poisoned".into()))
 }
 
 /// The queues of tables, in order.

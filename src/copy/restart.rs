@@ -40,7 +40,7 @@ pub(super) async fn start_over(
             opts.state_file.display()
         )));
     }
-    if earlier.post_load_next > 0 {
+    if earlier.post_load_started() {
         drop_our_views(conn, plan, schema_ref).await?;
     }
     if !ours.is_empty() {

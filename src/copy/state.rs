@@ -62,8 +62,13 @@ pub struct State {
     /// Whether the run's connections to the target were encrypted (TLS); null for a file.
     #[serde(default)]
     pub connection_encrypted: Option<bool>,
-    /// Index of the first post-load statement (indexes, FKs, resets, views) not yet run.
+    /// Every post-load statement (indexes, FKs, resets, checks, views) before this index
+    /// has run (state files of earlier versions record progress only this way).
     pub post_load_next: usize,
+    /// The post-load statements that have run, by index in the plan's order after the data
+    /// (they run out of order: a table's indexes as soon as its data is committed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub post_load_done: Vec<usize>,
     pub finished: bool,
     /// `strict` or `reject` (`--on-error`); absent in state files of earlier versions.
     /// verify expects the rows a reject-mode run set aside for a foreign key to be absent.
@@ -117,6 +122,23 @@ pub fn now() -> String {
 }
 
 impl State {
+    /// Whether post-load statement `i` is recorded as run.
+    pub fn post_load_ran(&self, i: usize) -> bool {
+        i < self.post_load_next || self.post_load_done.binary_search(&i).is_ok()
+    }
+
+    /// Record post-load statement `i` as run.
+    pub fn record_post_load(&mut self, i: usize) {
+        if let Err(at) = self.post_load_done.binary_search(&i) {
+            self.post_load_done.insert(at, i);
+        }
+    }
+
+    /// Whether any post-load statement ran (views of the plan may exist).
+    pub fn post_load_started(&self) -> bool {
+        self.post_load_next > 0 || !self.post_load_done.is_empty()
+    }
+
     /// The target names of the tables cutover created in this run (create mode), by source name.
     pub fn created_tables(&self) -> Vec<(String, String)> {
         self.tables

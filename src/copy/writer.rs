@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use super::reader::ReadCounts;
-use super::state::{State, TableState, TableStatus};
+use super::state::{TableState, TableStatus};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::target::conn::{TargetConn, TargetError};
@@ -68,8 +68,10 @@ pub(super) struct WriterTask {
     /// Empty the table inside the load transaction first.
     pub(super) truncate: bool,
     /// The run's state, shared by the writers: each records its table the moment it commits.
-    pub(super) state: std::sync::Arc<std::sync::Mutex<State>>,
+    pub(super) state: super::overlap::SharedState,
     pub(super) state_file: PathBuf,
+    /// Told the table's name once it is committed (the post-load work may start on it).
+    pub(super) committed: Option<super::overlap::Committed>,
     /// The connection pool: a connection is taken when the table starts and given back after.
     pub(super) pool_rx: std::sync::Arc<tokio::sync::Mutex<mpsc::Receiver<TargetConn>>>,
     pub(super) pool_tx: mpsc::Sender<TargetConn>,
@@ -110,7 +112,11 @@ impl WriterTask {
         entry.rows_written = counts.expected();
         entry.rows_read = counts.read;
         entry.rows_rejected = counts.rejected;
-        st.save(&self.state_file).map_err(|e| self.error("recording", e.to_string()))
+        st.save(&self.state_file).map_err(|e| self.error("recording", e.to_string()))?;
+        if let Some(tx) = &self.committed {
+            let _ = tx.send(Some(self.table.clone()));
+        }
+        Ok(())
     }
 
     fn error(&self, doing: &str, reason: String) -> TargetError {
