@@ -55,6 +55,10 @@ pub struct TableReport {
     pub status: String,
     /// Target count equals rows read minus rejected.
     pub count_checked: bool,
+    /// Connections the table's rows loaded over at once (rowid ranges of a large table); 1
+    /// for most tables, 0 when this run did not load it.
+    #[serde(default)]
+    pub parts: usize,
 }
 
 /// One row set aside, as written to the reject file: a value that did not convert, or

@@ -11,7 +11,7 @@ use super::progress::Progress;
 use super::reader::{read_tables, ReadCounts, ReadFailure, Started};
 use super::reject::RejectSink;
 use super::state::{State, TableState, TableStatus};
-use super::writer::WriterTask;
+use super::writer::{Turns, WriterTask};
 use super::{MigrateError, MigrateOptions, RowFailure, SchemaMode};
 use crate::job::TableJob;
 use crate::plan::Plan;
@@ -30,6 +30,8 @@ pub(super) struct TableResult {
     pub(super) seconds: f64,
     pub(super) status: String,
     pub(super) count_checked: bool,
+    /// Rowid ranges the table loaded over (1 unless it was split).
+    pub(super) parts: usize,
 }
 
 pub(super) enum ChunkFailure {
@@ -71,6 +73,11 @@ pub(super) async fn copy_queue(
     type Writer = tokio::task::JoinHandle<Result<(u64, f64), TargetError>>;
     let mut writers: Vec<Option<Writer>> = jobs.iter().map(|_| None).collect();
     let handle = tokio::runtime::Handle::current();
+    // The parts of each split table take turns to commit.
+    let mut turns: std::collections::HashMap<String, std::sync::Arc<Turns>> = std::collections::HashMap::new();
+    for j in jobs.iter().filter(|j| j.part.is_some()) {
+        turns.entry(j.source_name.clone()).or_insert_with(|| std::sync::Arc::new(Turns::new()));
+    }
     let mut start = |i: usize| -> Started {
         if dry_run {
             return (None, None);
@@ -90,6 +97,7 @@ pub(super) async fn copy_queue(
             committed: committed.cloned(),
             pool_rx: pool_rx.clone(),
             pool_tx: pool_tx.clone(),
+            part: job.part.and_then(|p| Some((p.index, p.of, turns.get(&job.source_name)?.clone()))),
         };
         writers[i] = Some(handle.spawn(task.run(rx, vrx)));
         (Some(tx), Some(vtx))
@@ -127,7 +135,8 @@ pub(super) async fn copy_queue(
     ChunkOutcome { results, failure }
 }
 
-/// What each table of a queue did: rows read, written (committed) and rejected.
+/// What each table of a queue did: rows read, written (committed) and rejected; the parts
+/// of a split table summed into one result, in the order the tables first appear.
 fn table_results(
     jobs: &[TableJob],
     stats: &[super::reader::ReadStats],
@@ -135,28 +144,69 @@ fn table_results(
     dry_run: bool,
     progress: &Progress,
 ) -> Vec<TableResult> {
-    let mut results = Vec::new();
+    let mut names: Vec<&str> = Vec::new();
+    let mut results: Vec<TableResult> = Vec::new();
     for (i, job) in jobs.iter().enumerate() {
         let s = &stats[i];
         let (w, seconds) = written[i].unwrap_or((0, s.seconds));
         let committed = written[i].is_some();
-        progress.table_done(&job.source_name, w, s.rejected, seconds);
-        results.push(TableResult {
+        let result = TableResult {
             read: s.read,
             written: w,
             rejected: s.rejected,
             seconds,
-            status: if dry_run {
-                "dry run".into()
-            } else if committed {
-                "ok".into()
-            } else {
-                "not committed".into()
-            },
+            status: String::new(),
             count_checked: committed && !dry_run,
-        });
+            parts: 1,
+        };
+        match names.iter().position(|n| *n == job.source_name) {
+            Some(at) => {
+                let r = &mut results[at];
+                r.read += result.read;
+                r.written += result.written;
+                r.rejected += result.rejected;
+                r.seconds = r.seconds.max(result.seconds);
+                r.count_checked &= result.count_checked;
+                r.parts += 1;
+            }
+            None => {
+                names.push(&job.source_name);
+                results.push(result);
+            }
+        }
+    }
+    for (name, r) in names.iter().zip(results.iter_mut()) {
+        r.status = if dry_run {
+            "dry run".into()
+        } else if r.count_checked {
+            "ok".into()
+        } else {
+            "not committed".into()
+        };
+        progress.table_done(name, r.written, r.rejected, r.seconds);
     }
     results
+}
+
+/// Tables of at least this many rows are split into rowid ranges that load over several
+/// connections at once (`CUTOVER_SPLIT_ROWS` changes it; 0 never splits).
+const SPLIT_ROWS: u64 = 100_000;
+
+/// Create mode on a server with more than one connection: each large table split into one
+/// rowid range per connection, each range its own job (the parts take turns to commit,
+/// and the table is done when its last part is).
+fn split_large(opts: &MigrateOptions<'_>, connections: usize, jobs: Vec<TableJob>) -> Vec<TableJob> {
+    let threshold = std::env::var("CUTOVER_SPLIT_ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(SPLIT_ROWS);
+    let engine = opts.target.dialect.engine();
+    if opts.schema_mode != SchemaMode::Create
+        || opts.dry_run
+        || engine.single_writer()
+        || connections < 2
+        || threshold == 0
+    {
+        return jobs;
+    }
+    jobs.into_iter().flat_map(|j| if j.rows_source >= threshold { j.split(connections) } else { vec![j] }).collect()
 }
 
 /// Why the copy stopped before every table was done; `into_error` adds the report.
@@ -241,7 +291,8 @@ pub(super) async fn copy_tables(
         if to_run.is_empty() {
             continue;
         }
-        let outcome = copy_queue(opts, source, conns, schema, &to_run, shared, committed, rejects, progress).await;
+        let parts = split_large(opts, conns.len(), to_run.clone());
+        let outcome = copy_queue(opts, source, conns, schema, &parts, shared, committed, rejects, progress).await;
         {
             let mut state = lock(shared)?;
             record(opts, &to_run, outcome.results, &mut state, report);
@@ -306,6 +357,7 @@ fn record(
             seconds: result.seconds,
             status: result.status,
             count_checked: result.count_checked,
+            parts: result.parts,
         });
     }
 }

@@ -73,10 +73,26 @@ pub(super) fn read_tables(
     let strict = on_error == OnError::Strict && !dry_run;
     // Shared, not borrowed: the sink is written to while they are looked up.
     let planned = rejects.orphans.clone();
+    // A part of a split table read before the parts ahead of it keeps its slot until they
+    // are read too: its writer holds a connection until their commits, and a new table's
+    // writer waiting for that connection must not stop the reader feeding them.
+    let mut read_done = vec![false; jobs.len()];
+    let mut held: Vec<usize> = Vec::new();
+    let waits_for_earlier_part = |i: usize, read_done: &[bool]| {
+        jobs[i].part.is_some_and(|p| {
+            jobs.iter().enumerate().any(|(j, o)| {
+                o.source_name == jobs[i].source_name && o.part.is_some_and(|q| q.index < p.index) && !read_done[j]
+            })
+        })
+    };
     loop {
-        while active.len() < slots {
+        while active.len() + held.len() < slots {
             let Some((i, st)) = pending.pop_front() else { break };
-            progress.table_started(&jobs[i].source_name, jobs[i].rows_source);
+            match jobs[i].part {
+                Some(p) if p.index > 0 => {}
+                Some(p) => progress.table_started(&jobs[i].source_name, p.rows_total),
+                None => progress.table_started(&jobs[i].source_name, jobs[i].rows_source),
+            }
             let (tx, verdict) = start(i);
             senders[i] = tx;
             verdicts[i] = verdict;
@@ -153,6 +169,11 @@ pub(super) fn read_tables(
                     let _ = v.send(Some(ReadCounts { read: stats[i].read, rejected: stats[i].rejected }));
                 }
                 drop(active.remove(k));
+                read_done[i] = true;
+                if waits_for_earlier_part(i, &read_done) {
+                    held.push(i);
+                }
+                held.retain(|h| waits_for_earlier_part(*h, &read_done));
             } else {
                 k += 1;
             }

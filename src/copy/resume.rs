@@ -259,5 +259,6 @@ pub(super) async fn resumable(
         seconds: 0.0,
         status: SKIPPED.into(),
         count_checked: true,
+        parts: 0,
     }))
 }

@@ -6,12 +6,58 @@ use std::time::Instant;
 
 use super::reader::ReadCounts;
 use super::state::{TableState, TableStatus};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::target::conn::{TargetConn, TargetError};
 use crate::value::Value;
 
-/// Load one table and commit it only when the reader read all of it and the count matches.
+/// The parts of one split table commit one after another, in order: each checks the
+/// table's count against its own rows plus those of the parts committed before it, and
+/// the last records the table as done. A part that fails stops the ones after it.
+pub(super) struct Turns {
+    tx: watch::Sender<Turn>,
+}
+
+/// Which part commits next, and what the parts before it committed.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Turn {
+    next: usize,
+    failed: bool,
+    read: u64,
+    rejected: u64,
+    written: u64,
+}
+
+impl Turns {
+    pub(super) fn new() -> Turns {
+        Turns { tx: watch::channel(Turn::default()).0 }
+    }
+
+    /// Wait until it is part `index`'s turn: what the parts before it committed, or None
+    /// when one of them failed.
+    async fn wait(&self, index: usize) -> Option<Turn> {
+        let mut rx = self.tx.subscribe();
+        let turn = rx.wait_for(|t| t.failed || t.next == index).await.ok().map(|t| *t)?;
+        (!turn.failed).then_some(turn)
+    }
+
+    fn committed(&self, counts: ReadCounts) {
+        self.tx.send_modify(|t| {
+            t.next += 1;
+            t.read += counts.read;
+            t.rejected += counts.rejected;
+            t.written += counts.expected();
+        });
+    }
+
+    fn fail(&self) {
+        self.tx.send_modify(|t| t.failed = true);
+    }
+}
+
+/// Load one table (or one part of it) and commit it only when the reader read all of it
+/// and the count matches; for a part, what the parts before it committed, too.
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn write_table(
     conn: &mut TargetConn,
     schema: Option<&str>,
@@ -20,7 +66,8 @@ pub(super) async fn write_table(
     prelude: Option<&str>,
     rx: mpsc::Receiver<Vec<Vec<Value>>>,
     verdict: oneshot::Receiver<Option<ReadCounts>>,
-) -> Result<ReadCounts, TargetError> {
+    part: Option<(usize, &Turns)>,
+) -> Result<(ReadCounts, Turn), TargetError> {
     let loaded = conn.load(schema, table, columns, prelude, rx).await;
     let n = match loaded {
         Ok(n) => n,
@@ -32,19 +79,37 @@ pub(super) async fn write_table(
     let counts = verdict.await.ok().flatten();
     match counts {
         Some(counts) if counts.expected() == n => {
+            let before = match part {
+                Some((index, turns)) => match turns.wait(index).await {
+                    Some(turn) => turn,
+                    None => {
+                        conn.rollback().await;
+                        return Err(TargetError::Server {
+                            target: conn.target().to_string(),
+                            what: format!("loading {table}"),
+                            reason: "another part of the table failed; rolled back".into(),
+                        });
+                    }
+                },
+                None => Turn::default(),
+            };
             let counted = conn.count(schema, table).await?;
-            if counted != n {
+            if counted != before.written + n {
                 conn.rollback().await;
+                let sent = if part.is_some() { " (with the parts committed before)" } else { "" };
                 return Err(TargetError::Server {
                     target: conn.target().to_string(),
                     what: format!("count check of {table}"),
-                    reason: format!("{n} rows sent but the table holds {counted}; rolled back"),
+                    reason: format!(
+                        "{} rows sent{sent} but the table holds {counted}; rolled back",
+                        before.written + n
+                    ),
                 });
             }
             crate::fault!("copy::before_commit");
             conn.commit().await?;
             crate::fault!("copy::after_commit");
-            Ok(counts)
+            Ok((counts, before))
         }
         _ => {
             conn.rollback().await;
@@ -75,6 +140,8 @@ pub(super) struct WriterTask {
     /// The connection pool: a connection is taken when the table starts and given back after.
     pub(super) pool_rx: std::sync::Arc<tokio::sync::Mutex<mpsc::Receiver<TargetConn>>>,
     pub(super) pool_tx: mpsc::Sender<TargetConn>,
+    /// A part of a split table: its index, how many there are, and their turns to commit.
+    pub(super) part: Option<(usize, usize, std::sync::Arc<Turns>)>,
 }
 
 impl WriterTask {
@@ -94,10 +161,31 @@ impl WriterTask {
         // TRUNCATE is DDL on MariaDB (it commits): the engine says how to empty a table
         // inside the load transaction.
         let prelude = self.truncate.then(|| conn.empty_table_sql(&conn.table_ref(schema, &self.table)));
-        let result = write_table(&mut conn, schema, &self.table, &self.columns, prelude.as_deref(), rx, verdict).await;
+        let part = self.part.as_ref().map(|(index, _, turns)| (*index, turns.as_ref()));
+        let result =
+            write_table(&mut conn, schema, &self.table, &self.columns, prelude.as_deref(), rx, verdict, part).await;
         let _ = self.pool_tx.send(conn).await;
-        let counts = result?;
-        self.record(counts)?;
+        let (counts, before) = match result {
+            Ok(r) => r,
+            Err(e) => {
+                if let Some((_, _, turns)) = &self.part {
+                    turns.fail();
+                }
+                return Err(e);
+            }
+        };
+        match &self.part {
+            // The table is done when its last part is.
+            Some((index, of, turns)) => {
+                turns.committed(counts);
+                if index + 1 == *of {
+                    let all =
+                        ReadCounts { read: before.read + counts.read, rejected: before.rejected + counts.rejected };
+                    self.record(all)?;
+                }
+            }
+            None => self.record(counts)?,
+        }
         Ok((counts.expected(), started.elapsed().as_secs_f64()))
     }
 

@@ -50,6 +50,56 @@ pub(crate) struct TableJob {
     /// What each existing target column checks beyond its type: enum labels, byte limits,
     /// MariaDB's TIMESTAMP range (empty rules in create mode).
     pub(crate) rules: Vec<ColumnRule>,
+    /// A name that reads the rowid and the smallest and largest rowid of the snapshot;
+    /// None for a WITHOUT ROWID table, an empty one, or one whose columns take every alias.
+    pub(crate) rowids: Option<(String, i64, i64)>,
+    /// The select's ORDER BY clause (the end of `select`), so that a range can go before it.
+    pub(crate) select_order: String,
+    /// Which rowid range of its table this job reads, when the table is split.
+    pub(crate) part: Option<Part>,
+}
+
+/// One rowid range of a table split over several connections: part `index` of `of`, of a
+/// table of `rows_total` rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Part {
+    pub(crate) index: usize,
+    pub(crate) of: usize,
+    pub(crate) rows_total: u64,
+}
+
+impl TableJob {
+    /// The job split into `n` consecutive rowid ranges of equal width (the first and the
+    /// last open-ended, so that every row is read whatever the statistics said); itself
+    /// alone when it cannot be split.
+    pub(crate) fn split(&self, n: usize) -> Vec<TableJob> {
+        let Some((rowid, first, last)) = &self.rowids else { return vec![self.clone()] };
+        let Some(head) = self.select.strip_suffix(&self.select_order) else { return vec![self.clone()] };
+        let span = i128::from(*last) - i128::from(*first) + 1;
+        if n < 2 || span < n as i128 {
+            return vec![self.clone()];
+        }
+        let bound = |k: usize| i128::from(*first) + span * k as i128 / n as i128;
+        (0..n)
+            .map(|k| {
+                let range = match k {
+                    0 => format!("{rowid} < {}", bound(1)),
+                    k if k == n - 1 => format!("{rowid} >= {}", bound(k)),
+                    k => format!("{rowid} >= {} AND {rowid} < {}", bound(k), bound(k + 1)),
+                };
+                let share = self.rows_source / n as u64 + u64::from(k == 0) * (self.rows_source % n as u64);
+                TableJob {
+                    select: format!("{head} WHERE {range}{}", self.select_order),
+                    rows_source: share,
+                    part: Some(Part { index: k, of: n, rows_total: self.rows_source }),
+                    // Parts load side by side into one table: none may empty it (create
+                    // mode's tables are new or dropped and created again when unfinished).
+                    truncate: false,
+                    ..self.clone()
+                }
+            })
+            .collect()
+    }
 }
 
 /// A column's checks beyond its neutral type.
@@ -177,12 +227,20 @@ pub(crate) fn job_for(
     } else {
         String::new()
     };
+    let rowid_name = ["rowid", "_rowid_", "oid"].into_iter().find(|a| t.column(a).is_none());
+    let rowids = match (t.without_rowid, rowid_name, t.min_rowid, t.max_rowid) {
+        (false, Some(name), Some(first), Some(last)) => Some((name.to_string(), first, last)),
+        _ => None,
+    };
     TableJob {
         source_name: t.name.clone(),
         target_name: tp.target_name.clone(),
         tier: tp.tier,
         rows_source: t.row_count,
         select: format!("SELECT {} FROM {}{order}", select_cols.join(", "), quote_sqlite(&t.name)),
+        select_order: order,
+        rowids,
+        part: None,
         columns: columns.iter().map(|c| c.1.clone()).collect(),
         source_columns: columns.iter().map(|c| c.0.clone()).collect(),
         types: columns.iter().map(|c| (c.2, ConvertContext { dialect, epoch_unit: c.3 })).collect(),
