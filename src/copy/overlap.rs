@@ -47,8 +47,8 @@ struct Ctx {
 /// A piece of work, run on one connection: statements in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Work {
-    /// A table's own statements.
-    Table(String),
+    /// One of a table's own statements (by index): a large table's indexes build at once.
+    Own(usize, String),
     /// One foreign-key statement (by index).
     ForeignKey(usize),
     /// The views, and any statement that names no table.
@@ -130,7 +130,9 @@ struct Queue {
     foreign_keys: Vec<(usize, String, Vec<String>)>,
     last: Vec<usize>,
     committed: BTreeSet<String>,
-    started: BTreeSet<String>,
+    started: BTreeSet<usize>,
+    /// Own statements not finished yet, per table.
+    remaining: std::collections::BTreeMap<String, usize>,
     finished: BTreeSet<String>,
     fk_started: BTreeSet<usize>,
     fk_running: bool,
@@ -146,6 +148,7 @@ impl Queue {
             last: Vec::new(),
             committed: BTreeSet::new(),
             started: BTreeSet::new(),
+            remaining: std::collections::BTreeMap::new(),
             finished: BTreeSet::new(),
             fk_started: BTreeSet::new(),
             fk_running: false,
@@ -164,6 +167,7 @@ impl Queue {
                 },
             }
         }
+        q.remaining = q.tables.iter().map(|(t, ids)| (t.clone(), ids.len())).collect();
         q
     }
 
@@ -175,10 +179,14 @@ impl Queue {
 
     /// The next piece of work that may start now, with its statements.
     fn next(&mut self, load_done: bool) -> Option<(Work, Vec<usize>)> {
-        let ready = self.tables.iter().find(|(t, _)| self.committed.contains(t) && !self.started.contains(t)).cloned();
-        if let Some((table, ids)) = ready {
-            self.started.insert(table.clone());
-            return Some((Work::Table(table), ids));
+        let ready = self
+            .tables
+            .iter()
+            .filter(|(t, _)| self.committed.contains(t))
+            .find_map(|(t, ids)| ids.iter().find(|i| !self.started.contains(i)).map(|i| (*i, t.clone())));
+        if let Some((i, table)) = ready {
+            self.started.insert(i);
+            return Some((Work::Own(i, table), vec![i]));
         }
         if !self.fk_running {
             let ready = self.foreign_keys.iter().find(|(i, child, parents)| {
@@ -202,8 +210,14 @@ impl Queue {
 
     fn done(&mut self, work: &Work) {
         match work {
-            Work::Table(t) => {
-                self.finished.insert(t.clone());
+            Work::Own(_, t) => {
+                let left = self.remaining.get_mut(t).map(|n| {
+                    *n = n.saturating_sub(1);
+                    *n
+                });
+                if left == Some(0) {
+                    self.finished.insert(t.clone());
+                }
             }
             Work::ForeignKey(_) => {
                 self.fk_running = false;

@@ -259,7 +259,7 @@ fn parse_double(s: &str) -> Option<f64> {
 /// `2023-01-01`, with PostgreSQL's ` BC` suffix for years before 1 (year 1 BC is year 0).
 fn date(s: &str) -> Option<NaiveDate> {
     let (s, bc) = strip_bc(s);
-    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
+    let d = fast_date(s.as_bytes()).or_else(|| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())?;
     if bc {
         use chrono::Datelike;
         d.with_year(1 - d.year())
@@ -275,9 +275,39 @@ fn strip_bc(s: &str) -> (&str, bool) {
     }
 }
 
+/// `YYYY-MM-DD` with four-digit year, the shape servers print for every date in years
+/// 1000–9999; None for any other shape (the general parser takes those).
+fn fast_date(b: &[u8]) -> Option<NaiveDate> {
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(digits(&b[0..4])? as i32, digits(&b[5..7])?, digits(&b[8..10])?)
+}
+
+/// `YYYY-MM-DD HH:MM:SS` with up to 9 fraction digits after a `.`; None for any other shape.
+fn fast_timestamp(s: &str) -> Option<NaiveDateTime> {
+    let b = s.as_bytes();
+    if b.len() < 19 || b[10] != b' ' || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let nanos = match &b[19..] {
+        [] => 0,
+        [b'.', f @ ..] if !f.is_empty() && f.len() <= 9 => digits(f)? * 10u32.pow(9 - f.len() as u32),
+        _ => return None,
+    };
+    let time =
+        chrono::NaiveTime::from_hms_nano_opt(digits(&b[11..13])?, digits(&b[14..16])?, digits(&b[17..19])?, nanos)?;
+    Some(fast_date(&b[..10])?.and_time(time))
+}
+
+/// ASCII digits as a number (at most 9 of them).
+fn digits(b: &[u8]) -> Option<u32> {
+    b.iter().try_fold(0u32, |n, c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')))
+}
+
 fn timestamp(s: &str) -> Option<NaiveDateTime> {
     let (body, bc) = strip_bc(s);
-    let t = NaiveDateTime::parse_from_str(body, "%Y-%m-%d %H:%M:%S%.f").ok()?;
+    let t = fast_timestamp(body).or_else(|| NaiveDateTime::parse_from_str(body, "%Y-%m-%d %H:%M:%S%.f").ok())?;
     if bc {
         use chrono::Datelike;
         t.with_year(1 - t.year())
@@ -293,7 +323,7 @@ fn timestamp_tz(s: &str) -> Option<DateTime<Utc>> {
     let split = body.rfind(['+', '-']).filter(|i| *i > 10);
     let Some(i) = split else { return timestamp(s).map(|t| t.and_utc()) };
     let (wall, off) = body.split_at(i);
-    let mut t = NaiveDateTime::parse_from_str(wall, "%Y-%m-%d %H:%M:%S%.f").ok()?;
+    let mut t = fast_timestamp(wall).or_else(|| NaiveDateTime::parse_from_str(wall, "%Y-%m-%d %H:%M:%S%.f").ok())?;
     if bc {
         use chrono::Datelike;
         t = t.with_year(1 - t.year())?;
@@ -322,6 +352,39 @@ mod tests {
     fn pg(s: &str, ty: &str) -> Value {
         let ty: ColumnType = ty.parse().unwrap();
         from_pg_text(Some(s.as_bytes()), &ty)
+    }
+
+    #[test]
+    fn the_fast_date_and_time_parsers_agree_with_chrono() {
+        for s in [
+            "2023-04-08 00:21:06.783668",
+            "2023-04-08 00:21:06",
+            "1999-12-31 23:59:59.5",
+            "2024-02-29 12:00:00.000000001",
+            "0001-01-01 00:00:00",
+            "9999-12-31 23:59:59.999999",
+        ] {
+            let chrono = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f").ok();
+            assert_eq!(fast_timestamp(s), chrono, "{s}");
+            assert_eq!(timestamp(s), chrono, "{s}");
+        }
+        // Shapes the fast path leaves to chrono (or that nothing accepts).
+        for s in [
+            "2023-02-30 00:00:00",
+            "2023-04-08T00:21:06",
+            "2023-04-08 24:00:00",
+            "2023-04-08 00:21:06.",
+            "20230-01-01 00:00:00",
+        ] {
+            assert_eq!(fast_timestamp(s), None, "{s}");
+        }
+        assert_eq!(
+            timestamp("12345-01-01 00:00:00"),
+            NaiveDateTime::parse_from_str("12345-01-01 00:00:00", "%Y-%m-%d %H:%M:%S%.f").ok()
+        );
+        assert_eq!(fast_date(b"2023-04-08"), NaiveDate::from_ymd_opt(2023, 4, 8));
+        assert_eq!(fast_date(b"2023-13-08"), None);
+        assert_eq!(date("0044-03-15 BC"), NaiveDate::from_ymd_opt(-43, 3, 15));
     }
 
     #[test]
