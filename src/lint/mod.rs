@@ -305,10 +305,10 @@ pub fn cheap_checks(
     plan: &Plan,
     samples: usize,
 ) -> Result<Vec<LintFinding>, LintError> {
-    let mut out = fk_orphans(source.connection(), schema, &selected(plan), plan.dialect, samples)?;
-    out.extend(unique_collisions(source.connection(), schema, plan, samples)?);
-    out.extend(check_violations(source.connection(), schema, plan, samples)?);
-    Ok(out)
+    // Each check scans a table: spread them over readers of the same snapshot, when the
+    // source can prove there are such (`Source::extra_readers`).
+    let mut extras = source.readers_for(source_keys::key_check_count(schema, plan))?;
+    source_keys::key_checks(source.connection(), &mut extras, schema, plan, samples)
 }
 
 pub(crate) fn plan_for(opts: &LintOptions<'_>, schema: &SourceSchema) -> Result<Plan, LintError> {
