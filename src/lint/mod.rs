@@ -187,6 +187,8 @@ pub fn lint(opts: &LintOptions<'_>) -> Result<LintReport, LintError> {
     let started = Instant::now();
     let mut source = Source::open(&opts.source)?;
     source.map_pages()?;
+    // The second connection below keeps the other core busy while this one reads.
+    source.no_extra_readers();
     // A second connection checks the foreign keys from the start, while this one reads
     // the statistics the plan needs; then both scan tables from one queue, largest first
     // (a dump loaded into a temporary database has only the one connection).

@@ -76,6 +76,8 @@ pub struct Source {
     probe: Option<readers::Probe>,
     /// `map_pages` was asked for: extra readers map the file too.
     mapped: bool,
+    /// `no_extra_readers` was asked for.
+    alone: bool,
 }
 
 impl std::fmt::Debug for Source {
@@ -131,12 +133,26 @@ impl Source {
         match sniff(path)? {
             Sniffed::Database => {
                 let conn = open_read_only(path)?;
-                Ok(Source { conn, path: path.to_path_buf(), _loaded_dump: None, probe: None, mapped: false })
+                Ok(Source {
+                    conn,
+                    path: path.to_path_buf(),
+                    _loaded_dump: None,
+                    probe: None,
+                    mapped: false,
+                    alone: false,
+                })
             }
             Sniffed::Dump => {
                 let temp = load_dump(path)?;
                 let conn = open_read_only(&temp)?;
-                Ok(Source { conn, path: path.to_path_buf(), _loaded_dump: Some(temp), probe: None, mapped: false })
+                Ok(Source {
+                    conn,
+                    path: path.to_path_buf(),
+                    _loaded_dump: Some(temp),
+                    probe: None,
+                    mapped: false,
+                    alone: false,
+                })
             }
         }
     }
@@ -155,6 +171,12 @@ impl Source {
         self.conn.execute_batch(MAP_PAGES).map_err(|e| classify(&self.path, "mapping the file", e))?;
         self.mapped = true;
         Ok(())
+    }
+
+    /// Hand out no extra readers (`extra_readers` answers None): for a caller that keeps
+    /// the other cores busy itself, as `lint` does with its own second connection.
+    pub fn no_extra_readers(&mut self) {
+        self.alone = true;
     }
 
     pub fn path(&self) -> &Path {

@@ -87,11 +87,12 @@ impl Source {
     /// the very snapshot that `snapshot` opened on this source's connection: Some when
     /// the probe proves it (see the module's comment), None when it cannot (no snapshot
     /// open, a `.sql` dump, a commit by another connection since the snapshot began, a
-    /// lock in the way); then do the work on `connection()`. An error is an error of
+    /// lock in the way) or should not (`no_extra_readers`); then do the work on
+    /// `connection()`. An error is an error of
     /// the file itself. The connections end their transactions when dropped.
     pub fn extra_readers(&self, n: usize) -> Result<Option<Vec<Connection>>, SourceError> {
         let Some(probe) = self.probe.as_ref() else { return Ok(None) };
-        if n == 0 || self.conn.is_autocommit() {
+        if n == 0 || self.alone || self.conn.is_autocommit() {
             return Ok(None);
         }
         let mut readers = Vec::with_capacity(n);
