@@ -170,3 +170,25 @@ fn snapshot_readers_in_rollback_journal_mode_keep_writers_out() {
     assert_eq!(key_findings(&source, &schema, Dialect::MariaDb), before);
     source.release().unwrap();
 }
+
+#[test]
+fn snapshot_readers_are_refused_when_the_file_was_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("app.sqlite");
+    build(&file, false);
+    let mut source = Source::open(&file).unwrap();
+    let schema = source.snapshot().unwrap();
+    let before = key_findings(&source, &schema, Dialect::Postgres);
+    // The application writes a new database beside it and moves it over the old path.
+    let replacement = dir.path().join("app.sqlite.new");
+    build(&replacement, false);
+    rusqlite::Connection::open(&replacement)
+        .unwrap()
+        .execute_batch(r#"PRAGMA foreign_keys = OFF; DELETE FROM "order lines""#)
+        .unwrap();
+    std::fs::rename(&replacement, &file).unwrap();
+
+    assert!(source.extra_readers(1).unwrap().is_none(), "the path names another file now");
+    assert_eq!(key_findings(&source, &schema, Dialect::Postgres), before);
+    source.release().unwrap();
+}

@@ -78,6 +78,8 @@ pub struct Source {
     mapped: bool,
     /// `no_extra_readers` was asked for.
     alone: bool,
+    /// The file's identity when it was opened: extra readers must open that file.
+    file_id: Option<readers::FileId>,
 }
 
 impl std::fmt::Debug for Source {
@@ -140,6 +142,7 @@ impl Source {
                     probe: None,
                     mapped: false,
                     alone: false,
+                    file_id: readers::file_id(path),
                 })
             }
             Sniffed::Dump => {
@@ -152,6 +155,7 @@ impl Source {
                     probe: None,
                     mapped: false,
                     alone: false,
+                    file_id: None,
                 })
             }
         }

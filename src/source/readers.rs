@@ -10,8 +10,10 @@
 //! once every extra connection has done its first read in its own transaction. SQLite
 //! changes that number when another connection commits; equal numbers mean that nothing
 //! was committed between the two reads, so every connection reads the same snapshot.
-//! When that cannot be proven (a commit happened, the file is a `.sql` dump loaded into
-//! a temporary database, a lock is in the way), there are no extra readers and the work
+//! The connections are opened by the source's path, so the path must still name the file
+//! the source opened (same device and inode). When that cannot be proven (a commit
+//! happened, the file was replaced, the file is a `.sql` dump loaded into a temporary
+//! database, a lock is in the way), there are no extra readers and the work
 //! runs on the source's own connection, as it always could.
 //!
 //! Architecture invariant: every connection this module hands out reads exactly the
@@ -44,13 +46,35 @@ impl Probe {
         }
         let conn = open_extra(source).ok()?;
         let before = data_version(&conn).ok()?;
-        Some(Probe { conn, before })
+        same_file(source).then_some(Probe { conn, before })
     }
 
     /// True when no other connection committed since `start`.
     fn unchanged(&self) -> bool {
         data_version(&self.conn).is_ok_and(|now| now == self.before)
     }
+}
+
+/// A file's device and inode: what tells the file the source opened from another one
+/// moved to its path since (an application that replaces its database file).
+pub(super) type FileId = (u64, u64);
+
+#[cfg(unix)]
+pub(super) fn file_id(path: &std::path::Path) -> Option<FileId> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
+/// Elsewhere the file's identity is unknown, and no extra reader is handed out.
+#[cfg(not(unix))]
+pub(super) fn file_id(_path: &std::path::Path) -> Option<FileId> {
+    None
+}
+
+/// True when the source's path still names the file the source opened (checked after
+/// the probe or the extra readers were opened by that path).
+fn same_file(source: &Source) -> bool {
+    source.file_id.is_some() && file_id(source.path()) == source.file_id
 }
 
 fn data_version(conn: &Connection) -> rusqlite::Result<i64> {
@@ -86,8 +110,8 @@ impl Source {
     /// Up to `n` more read-only connections, each inside its own read transaction on
     /// the very snapshot that `snapshot` opened on this source's connection: Some when
     /// the probe proves it (see the module's comment), None when it cannot (no snapshot
-    /// open, a `.sql` dump, a commit by another connection since the snapshot began, a
-    /// lock in the way) or should not (`no_extra_readers`); then do the work on
+    /// open, a `.sql` dump, a commit by another connection since the snapshot began, the
+    /// file replaced, a lock in the way) or should not (`no_extra_readers`); then do the work on
     /// `connection()`. An error is an error of
     /// the file itself. The connections end their transactions when dropped.
     pub fn extra_readers(&self, n: usize) -> Result<Option<Vec<Connection>>, SourceError> {
@@ -108,7 +132,7 @@ impl Source {
                 Err(e) => return Err(e),
             }
         }
-        Ok(probe.unchanged().then_some(readers))
+        Ok((probe.unchanged() && same_file(self)).then_some(readers))
     }
 
     /// `extra_readers` for `jobs` pieces of work on a machine with this many cores: as
