@@ -187,6 +187,8 @@ pub fn lint(opts: &LintOptions<'_>) -> Result<LintReport, LintError> {
     let started = Instant::now();
     let mut source = Source::open(&opts.source)?;
     source.map_pages()?;
+    // The second connection below keeps the other core busy while this one reads.
+    source.no_extra_readers();
     // A second connection checks the foreign keys from the start, while this one reads
     // the statistics the plan needs; then both scan tables from one queue, largest first
     // (a dump loaded into a temporary database has only the one connection).
@@ -305,10 +307,10 @@ pub fn cheap_checks(
     plan: &Plan,
     samples: usize,
 ) -> Result<Vec<LintFinding>, LintError> {
-    let mut out = fk_orphans(source.connection(), schema, &selected(plan), plan.dialect, samples)?;
-    out.extend(unique_collisions(source.connection(), schema, plan, samples)?);
-    out.extend(check_violations(source.connection(), schema, plan, samples)?);
-    Ok(out)
+    // Each check scans a table: spread them over readers of the same snapshot, when the
+    // source can prove there are such (`Source::extra_readers`).
+    let mut extras = source.readers_for(source_keys::key_check_count(schema, plan))?;
+    source_keys::key_checks(source.connection(), &mut extras, schema, plan, samples)
 }
 
 pub(crate) fn plan_for(opts: &LintOptions<'_>, schema: &SourceSchema) -> Result<Plan, LintError> {

@@ -8,7 +8,7 @@ use super::{LintError, LintFinding, LintSample};
 use crate::convert::shorten;
 use crate::job;
 use crate::plan::{self, Level, Plan};
-use crate::schema::SourceSchema;
+use crate::schema::{ForeignKey, SourceSchema, Table};
 use crate::source::quote_sqlite;
 use crate::target::Dialect;
 use crate::value::SourceValue;
@@ -40,6 +40,21 @@ fn sample_rows(
     Ok(found)
 }
 
+/// The foreign keys that `fk_orphans` checks: those of the `selected` tables whose
+/// parent is selected too, as (child table, key), in schema order.
+pub(super) fn fk_checks<'s>(
+    schema: &'s SourceSchema,
+    selected: &std::collections::BTreeSet<String>,
+) -> Vec<(&'s Table, &'s ForeignKey)> {
+    schema
+        .tables
+        .iter()
+        .filter(|t| selected.contains(&t.name))
+        .flat_map(|t| t.foreign_keys.iter().map(move |fk| (t, fk)))
+        .filter(|(_, fk)| selected.contains(&fk.parent_table) && fk.parent_columns.len() == fk.columns.len())
+        .collect()
+}
+
 /// Foreign keys of the source whose child rows have no parent (SQLite does not check
 /// keys unless `PRAGMA foreign_keys` was on when they were written).
 pub(super) fn fk_orphans(
@@ -50,63 +65,124 @@ pub(super) fn fk_orphans(
     samples: usize,
 ) -> Result<Vec<LintFinding>, LintError> {
     let mut out = Vec::new();
-    for t in schema.tables.iter().filter(|t| selected.contains(&t.name)) {
-        for fk in &t.foreign_keys {
-            if !selected.contains(&fk.parent_table) || fk.parent_columns.len() != fk.columns.len() {
-                continue;
-            }
-            let q = quote_sqlite;
-            let mut cond: Vec<String> = fk.columns.iter().map(|c| format!("c.{} IS NOT NULL", q(c))).collect();
-            let join: Vec<String> =
-                fk.columns.iter().zip(&fk.parent_columns).map(|(c, p)| format!("p.{} = c.{}", q(p), q(c))).collect();
-            cond.push(format!("NOT EXISTS (SELECT 1 FROM {} p WHERE {})", q(&fk.parent_table), join.join(" AND ")));
-            let from = format!("FROM {} c WHERE {}", q(&t.name), cond.join(" AND "));
-            let read = |e: rusqlite::Error| LintError::Read { table: t.name.clone(), reason: e.to_string() };
-            let n: i64 = conn.query_row(&format!("SELECT count(*) {from}"), [], |r| r.get(0)).map_err(read)?;
-            if n == 0 {
-                continue;
-            }
-            let key: Vec<String> = match &t.primary_key {
-                Some(pk) => pk.columns.clone(),
-                None => vec!["rowid".into()],
-            };
-            let shown: Vec<String> =
-                key.iter().chain(fk.columns.iter().filter(|c| !key.contains(c))).cloned().collect();
-            let select = shown
-                .iter()
-                .map(|c| if c == "rowid" { "c.rowid".to_string() } else { format!("c.{}", q(c)) })
-                .collect::<Vec<_>>()
-                .join(", ");
-            let reason = format!("no {} row with {}", fk.parent_table, fk.parent_columns.join(", "));
-            let sql = format!("SELECT {select} {from} LIMIT {samples}");
-            let found = sample_rows(conn, &sql, &shown, key.len(), &reason).map_err(read)?;
-            // The embedded SQLite target does not check keys when they are created.
-            let level = if dialect.engine().validates_keys_when_added() { Level::Error } else { Level::Warning };
-            out.push(LintFinding {
-                level,
-                code: "fk_orphans".into(),
-                table: Some(t.name.clone()),
-                column: Some(fk.columns.join(",")),
-                count: u64::try_from(n).unwrap_or(0),
-                message: format!(
-                    "{n} row(s) reference a {} row that does not exist ({} -> {}.{}); {}",
-                    fk.parent_table,
-                    fk.columns.join(","),
-                    fk.parent_table,
-                    fk.parent_columns.join(","),
-                    if level == Level::Error {
-                        "the target's foreign key will refuse them"
-                    } else {
-                        "SQLite does not check keys, so they will load, and stay orphans"
-                    }
-                ),
-                hint: "add the missing parent rows, set the column to NULL, or delete the orphan rows in the source"
-                    .into(),
-                samples: found,
-            });
-        }
+    for (t, fk) in fk_checks(schema, selected) {
+        out.extend(fk_orphans_of(conn, t, fk, dialect, samples)?);
     }
     Ok(out)
+}
+
+/// The child rows of table `t` without a parent under foreign key `fk`, if any.
+pub(super) fn fk_orphans_of(
+    conn: &rusqlite::Connection,
+    t: &Table,
+    fk: &ForeignKey,
+    dialect: Dialect,
+    samples: usize,
+) -> Result<Option<LintFinding>, LintError> {
+    let q = quote_sqlite;
+    let mut cond: Vec<String> = fk.columns.iter().map(|c| format!("c.{} IS NOT NULL", q(c))).collect();
+    let join: Vec<String> =
+        fk.columns.iter().zip(&fk.parent_columns).map(|(c, p)| format!("p.{} = c.{}", q(p), q(c))).collect();
+    cond.push(format!("NOT EXISTS (SELECT 1 FROM {} p WHERE {})", q(&fk.parent_table), join.join(" AND ")));
+    let from = format!("FROM {} c WHERE {}", q(&t.name), cond.join(" AND "));
+    let read = |e: rusqlite::Error| LintError::Read { table: t.name.clone(), reason: e.to_string() };
+    let n: i64 = conn.query_row(&format!("SELECT count(*) {from}"), [], |r| r.get(0)).map_err(read)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    let key: Vec<String> = match &t.primary_key {
+        Some(pk) => pk.columns.clone(),
+        None => vec!["rowid".into()],
+    };
+    let shown: Vec<String> = key.iter().chain(fk.columns.iter().filter(|c| !key.contains(c))).cloned().collect();
+    let select = shown
+        .iter()
+        .map(|c| if c == "rowid" { "c.rowid".to_string() } else { format!("c.{}", q(c)) })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let reason = format!("no {} row with {}", fk.parent_table, fk.parent_columns.join(", "));
+    let sql = format!("SELECT {select} {from} LIMIT {samples}");
+    let found = sample_rows(conn, &sql, &shown, key.len(), &reason).map_err(read)?;
+    // The embedded SQLite target does not check keys when they are created.
+    let level = if dialect.engine().validates_keys_when_added() { Level::Error } else { Level::Warning };
+    Ok(Some(LintFinding {
+        level,
+        code: "fk_orphans".into(),
+        table: Some(t.name.clone()),
+        column: Some(fk.columns.join(",")),
+        count: u64::try_from(n).unwrap_or(0),
+        message: format!(
+            "{n} row(s) reference a {} row that does not exist ({} -> {}.{}); {}",
+            fk.parent_table,
+            fk.columns.join(","),
+            fk.parent_table,
+            fk.parent_columns.join(","),
+            if level == Level::Error {
+                "the target's foreign key will refuse them"
+            } else {
+                "SQLite does not check keys, so they will load, and stay orphans"
+            }
+        ),
+        hint: "add the missing parent rows, set the column to NULL, or delete the orphan rows in the source".into(),
+        samples: found,
+    }))
+}
+
+/// One check of `key_checks`.
+enum KeyCheck<'s> {
+    Orphans(&'s Table, &'s ForeignKey),
+    Collisions(UniqueCheck<'s>),
+    Violations(&'s Table, &'s String),
+}
+
+impl KeyCheck<'_> {
+    fn table(&self) -> &Table {
+        match self {
+            KeyCheck::Orphans(t, _) | KeyCheck::Violations(t, _) => t,
+            KeyCheck::Collisions(u) => u.table,
+        }
+    }
+}
+
+/// `fk_orphans`, then `unique_collisions`, then `check_violations` over the plan's
+/// tables, each check a scan of its own table, spread over `main` and `extras` (readers
+/// of the same snapshot), largest table first. The findings, and the first error, are
+/// those of one connection running them in that order.
+pub(super) fn key_checks(
+    main: &rusqlite::Connection,
+    extras: &mut [rusqlite::Connection],
+    schema: &SourceSchema,
+    plan: &Plan,
+    samples: usize,
+) -> Result<Vec<LintFinding>, LintError> {
+    let jobs = key_check_list(schema, plan);
+    let costs: Vec<u64> = jobs.iter().map(|j| j.table().row_count).collect();
+    let order = crate::source::longest_first(&costs);
+    let results = crate::source::spread(main, extras, &order, |conn, i| match &jobs[i] {
+        KeyCheck::Orphans(t, fk) => fk_orphans_of(conn, t, fk, plan.dialect, samples),
+        KeyCheck::Collisions(u) => unique_collisions_of(conn, u, samples),
+        KeyCheck::Violations(t, check) => check_violations_of(conn, t, check, plan, samples),
+    });
+    let mut out = Vec::new();
+    for (_, found) in results {
+        out.extend(found?);
+    }
+    Ok(out)
+}
+
+/// The checks `key_checks` runs, in their serial order.
+fn key_check_list<'s>(schema: &'s SourceSchema, plan: &Plan) -> Vec<KeyCheck<'s>> {
+    let selected = plan.tables.iter().map(|t| t.source_name.clone()).collect();
+    let mut jobs: Vec<KeyCheck<'s>> =
+        fk_checks(schema, &selected).into_iter().map(|(t, fk)| KeyCheck::Orphans(t, fk)).collect();
+    jobs.extend(unique_checks(schema, plan).into_iter().map(KeyCheck::Collisions));
+    jobs.extend(check_checks(schema, plan).into_iter().map(|(t, c)| KeyCheck::Violations(t, c)));
+    jobs
+}
+
+/// How many checks `key_checks` runs.
+pub(super) fn key_check_count(schema: &SourceSchema, plan: &Plan) -> usize {
+    key_check_list(schema, plan).len()
 }
 
 /// How a target collation compares strings, for the collision check.
@@ -133,6 +209,19 @@ fn fold(s: &str, f: Folding) -> String {
     }
 }
 
+/// The CHECK constraints that `check_violations` checks, as (table, check), in plan
+/// order: none when checks are skipped or the target is SQLite.
+pub(super) fn check_checks<'s>(schema: &'s SourceSchema, plan: &Plan) -> Vec<(&'s Table, &'s String)> {
+    if plan.checks == crate::config::LogicPolicy::Skip || plan.dialect == Dialect::Sqlite {
+        return Vec::new();
+    }
+    plan.tables
+        .iter()
+        .filter_map(|tp| schema.table(&tp.source_name))
+        .flat_map(|t| t.check_constraints.iter().map(move |c| (t, c)))
+        .collect()
+}
+
 /// Rows of the source that break one of their table's CHECK constraints (SQLite lets them
 /// in when a check was added later, or with `ignore_check_constraints`): the check is not
 /// created on the target (best-effort), or the run is refused (`--checks strict`).
@@ -143,72 +232,79 @@ pub(super) fn check_violations(
     samples: usize,
 ) -> Result<Vec<LintFinding>, LintError> {
     let mut out = Vec::new();
-    if plan.checks == crate::config::LogicPolicy::Skip || plan.dialect == Dialect::Sqlite {
-        return Ok(out);
-    }
-    let q = quote_sqlite;
-    for tp in &plan.tables {
-        let Some(t) = schema.table(&tp.source_name) else { continue };
-        for check in &t.check_constraints {
-            let body = plan::check_body(check);
-            let read = |e: rusqlite::Error| LintError::Read { table: t.name.clone(), reason: e.to_string() };
-            let from = format!("FROM {} WHERE NOT ({body})", q(&t.name));
-            let n: i64 = conn.query_row(&format!("SELECT count(*) {from}"), [], |r| r.get(0)).map_err(read)?;
-            if n == 0 {
-                continue;
-            }
-            let key: Vec<String> = match &t.primary_key {
-                Some(pk) => pk.columns.clone(),
-                None => vec!["rowid".into()],
-            };
-            let words: Vec<String> = crate::source::sqltext::tokenize(body).iter().filter_map(|t| t.ident()).collect();
-            let columns: Vec<String> = t
-                .columns
-                .iter()
-                .filter(|c| words.iter().any(|w| w.eq_ignore_ascii_case(&c.name)))
-                .map(|c| c.name.clone())
-                .collect();
-            let shown: Vec<String> = key.iter().chain(columns.iter().filter(|c| !key.contains(c))).cloned().collect();
-            let select =
-                shown.iter().map(|c| if c == "rowid" { "rowid".into() } else { q(c) }).collect::<Vec<_>>().join(", ");
-            let sql = format!("SELECT {select} {from} LIMIT {samples}");
-            let found = sample_rows(conn, &sql, &shown, key.len(), &format!("breaks {check}")).map_err(read)?;
-            let strict = plan.checks == crate::config::LogicPolicy::Strict;
-            out.push(LintFinding {
-                level: if strict { Level::Error } else { Level::Warning },
-                code: "check_violated".into(),
-                table: Some(t.name.clone()),
-                column: Some(columns.join(",")),
-                count: u64::try_from(n).unwrap_or(0),
-                message: format!(
-                    "{n} row(s) break {check}; {}",
-                    if strict {
-                        "the migration refuses to start (--checks strict)"
-                    } else {
-                        "the check will not be created on the target"
-                    }
-                ),
-                hint: "fix the rows in the source, or drop the check there if the application no longer means it"
-                    .into(),
-                samples: found,
-            });
-        }
+    for (t, check) in check_checks(schema, plan) {
+        out.extend(check_violations_of(conn, t, check, plan, samples)?);
     }
     Ok(out)
 }
 
-/// Unique keys (and primary keys) whose values are distinct in SQLite but equal under
-/// the target column's collation (`Admin` / `admin` under a case-insensitive one).
-pub(super) fn unique_collisions(
+/// The rows of table `t` that break `check`, if any.
+pub(super) fn check_violations_of(
     conn: &rusqlite::Connection,
-    schema: &SourceSchema,
+    t: &Table,
+    check: &str,
     plan: &Plan,
     samples: usize,
-) -> Result<Vec<LintFinding>, LintError> {
+) -> Result<Option<LintFinding>, LintError> {
+    let q = quote_sqlite;
+    let body = plan::check_body(check);
+    let read = |e: rusqlite::Error| LintError::Read { table: t.name.clone(), reason: e.to_string() };
+    let from = format!("FROM {} WHERE NOT ({body})", q(&t.name));
+    let n: i64 = conn.query_row(&format!("SELECT count(*) {from}"), [], |r| r.get(0)).map_err(read)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    let key: Vec<String> = match &t.primary_key {
+        Some(pk) => pk.columns.clone(),
+        None => vec!["rowid".into()],
+    };
+    let words: Vec<String> = crate::source::sqltext::tokenize(body).iter().filter_map(|t| t.ident()).collect();
+    let columns: Vec<String> = t
+        .columns
+        .iter()
+        .filter(|c| words.iter().any(|w| w.eq_ignore_ascii_case(&c.name)))
+        .map(|c| c.name.clone())
+        .collect();
+    let shown: Vec<String> = key.iter().chain(columns.iter().filter(|c| !key.contains(c))).cloned().collect();
+    let select = shown.iter().map(|c| if c == "rowid" { "rowid".into() } else { q(c) }).collect::<Vec<_>>().join(", ");
+    let sql = format!("SELECT {select} {from} LIMIT {samples}");
+    let found = sample_rows(conn, &sql, &shown, key.len(), &format!("breaks {check}")).map_err(read)?;
+    let strict = plan.checks == crate::config::LogicPolicy::Strict;
+    Ok(Some(LintFinding {
+        level: if strict { Level::Error } else { Level::Warning },
+        code: "check_violated".into(),
+        table: Some(t.name.clone()),
+        column: Some(columns.join(",")),
+        count: u64::try_from(n).unwrap_or(0),
+        message: format!(
+            "{n} row(s) break {check}; {}",
+            if strict {
+                "the migration refuses to start (--checks strict)"
+            } else {
+                "the check will not be created on the target"
+            }
+        ),
+        hint: "fix the rows in the source, or drop the check there if the application no longer means it".into(),
+        samples: found,
+    }))
+}
+
+/// A unique key (or primary key) that `unique_collisions` checks: its table, what it
+/// is (`primary key`, `unique index NAME`), its columns and their target foldings.
+pub(super) struct UniqueCheck<'s> {
+    pub(super) table: &'s Table,
+    what: String,
+    columns: Vec<String>,
+    foldings: Vec<Option<Folding>>,
+}
+
+/// The keys whose values may collide under the target column's collation, in plan
+/// order: none on a target whose collations do not fold.
+pub(super) fn unique_checks<'s>(schema: &'s SourceSchema, plan: &Plan) -> Vec<UniqueCheck<'s>> {
     let mut out = Vec::new();
     if !plan.dialect.engine().folding_collations() {
         // PostgreSQL's and SQLite's default collations are deterministic: nothing new collides.
-        return Ok(out);
+        return out;
     }
     for tp in &plan.tables {
         let Some(t) = schema.table(&tp.source_name) else { continue };
@@ -222,8 +318,8 @@ pub(super) fn unique_collisions(
                 keys.push((format!("unique index {}", ix.name), cols));
             }
         }
-        for (what, cols) in keys {
-            let foldings: Vec<Option<Folding>> = cols
+        for (what, columns) in keys {
+            let foldings: Vec<Option<Folding>> = columns
                 .iter()
                 .map(|c| {
                     let m = tp.column(c)?;
@@ -236,12 +332,34 @@ pub(super) fn unique_collisions(
             if foldings.iter().all(|f| f.is_none_or(|f| !f.case && !f.pad)) {
                 continue;
             }
-            if let Some(f) = collisions_in(conn, t, &what, &cols, &foldings, samples)? {
-                out.push(f);
-            }
+            out.push(UniqueCheck { table: t, what, columns, foldings });
         }
     }
+    out
+}
+
+/// Unique keys (and primary keys) whose values are distinct in SQLite but equal under
+/// the target column's collation (`Admin` / `admin` under a case-insensitive one).
+pub(super) fn unique_collisions(
+    conn: &rusqlite::Connection,
+    schema: &SourceSchema,
+    plan: &Plan,
+    samples: usize,
+) -> Result<Vec<LintFinding>, LintError> {
+    let mut out = Vec::new();
+    for check in unique_checks(schema, plan) {
+        out.extend(unique_collisions_of(conn, &check, samples)?);
+    }
     Ok(out)
+}
+
+/// The rows whose values of one key collide under the target's collation, if any.
+pub(super) fn unique_collisions_of(
+    conn: &rusqlite::Connection,
+    check: &UniqueCheck<'_>,
+    samples: usize,
+) -> Result<Option<LintFinding>, LintError> {
+    collisions_in(conn, check.table, &check.what, &check.columns, &check.foldings, samples)
 }
 
 fn collisions_in(

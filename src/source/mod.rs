@@ -7,9 +7,11 @@
 //! is corrupt, encrypted or locked is refused here with an error that says which and
 //! what to do; nothing is ever written to the source.
 
+mod readers;
 pub mod sqltext;
 mod stats;
 
+pub use readers::{longest_first, spread};
 pub use stats::StatsScope;
 
 use std::collections::BTreeMap;
@@ -62,6 +64,7 @@ pub enum SourceError {
 
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+const MAP_PAGES: &str = "PRAGMA mmap_size = 268435456";
 
 /// An opened source database. For a `.sql` dump this owns the temporary SQLite file the
 /// dump was loaded into, which is deleted when the source is dropped.
@@ -69,6 +72,14 @@ pub struct Source {
     conn: Connection,
     path: PathBuf,
     _loaded_dump: Option<tempfile::TempPath>,
+    /// While a snapshot is open: what proves that an extra reader shares it.
+    probe: Option<readers::Probe>,
+    /// `map_pages` was asked for: extra readers map the file too.
+    mapped: bool,
+    /// `no_extra_readers` was asked for.
+    alone: bool,
+    /// The file's identity when it was opened: extra readers must open that file.
+    file_id: Option<readers::FileId>,
 }
 
 impl std::fmt::Debug for Source {
@@ -124,12 +135,28 @@ impl Source {
         match sniff(path)? {
             Sniffed::Database => {
                 let conn = open_read_only(path)?;
-                Ok(Source { conn, path: path.to_path_buf(), _loaded_dump: None })
+                Ok(Source {
+                    conn,
+                    path: path.to_path_buf(),
+                    _loaded_dump: None,
+                    probe: None,
+                    mapped: false,
+                    alone: false,
+                    file_id: readers::file_id(path),
+                })
             }
             Sniffed::Dump => {
                 let temp = load_dump(path)?;
                 let conn = open_read_only(&temp)?;
-                Ok(Source { conn, path: path.to_path_buf(), _loaded_dump: Some(temp) })
+                Ok(Source {
+                    conn,
+                    path: path.to_path_buf(),
+                    _loaded_dump: Some(temp),
+                    probe: None,
+                    mapped: false,
+                    alone: false,
+                    file_id: None,
+                })
             }
         }
     }
@@ -144,8 +171,16 @@ impl Source {
     /// read(2): whole-table scans spend a fifth of their time in that copy otherwise.
     /// Mapped pages count in the process's RSS as shared file pages, so only `lint`,
     /// which reads everything as fast as it can, asks for it.
-    pub fn map_pages(&self) -> Result<(), SourceError> {
-        self.conn.execute_batch("PRAGMA mmap_size = 268435456").map_err(|e| classify(&self.path, "mapping the file", e))
+    pub fn map_pages(&mut self) -> Result<(), SourceError> {
+        self.conn.execute_batch(MAP_PAGES).map_err(|e| classify(&self.path, "mapping the file", e))?;
+        self.mapped = true;
+        Ok(())
+    }
+
+    /// Hand out no extra readers (`extra_readers` answers None): for a caller that keeps
+    /// the other cores busy itself, as `lint` does with its own second connection.
+    pub fn no_extra_readers(&mut self) {
+        self.alone = true;
     }
 
     pub fn path(&self) -> &Path {
@@ -175,14 +210,23 @@ impl Source {
     }
 
     fn snapshot_with(&mut self, scope: StatsScope) -> Result<SourceSchema, SourceError> {
+        // Just before the snapshot begins: see `readers`.
+        self.probe = readers::Probe::start(self);
         self.conn
             .execute_batch("BEGIN DEFERRED")
             .map_err(|e| classify(&self.path, "starting a read transaction", e))?;
-        Reader { conn: &self.conn, path: &self.path, scope }.read()
+        let reader = Reader { conn: &self.conn, path: &self.path, scope };
+        let mut layout = reader.layout()?;
+        let picked: Vec<usize> = (0..layout.tables.len()).filter(|i| reader.has_stats(&layout, *i)).collect();
+        let mut extras = if picked.len() > 1 { self.readers_for(picked.len())? } else { Vec::new() };
+        reader.statistics(&mut layout, &picked, &mut extras)?;
+        drop(extras);
+        reader.finish(layout)
     }
 
     /// End the read transaction that `snapshot` started.
     pub fn release(&mut self) -> Result<(), SourceError> {
+        self.probe = None;
         if !self.conn.is_autocommit() {
             self.conn.execute_batch("COMMIT").map_err(|e| classify(&self.path, "ending the read transaction", e))?;
         }
@@ -262,6 +306,16 @@ struct Reader<'c> {
     scope: StatsScope,
 }
 
+/// What `Reader::layout` read: the schema objects, the tables without statistics, and
+/// per table the columns that get statistics.
+struct Layout {
+    entries: Vec<Entry>,
+    tables: Vec<Table>,
+    virtual_tables: Vec<VirtualTable>,
+    picked: Vec<Vec<usize>>,
+    sizes: bool,
+}
+
 /// One row of `pragma table_list` / sqlite_schema, before it is read in detail.
 struct Entry {
     kind: String,
@@ -278,7 +332,8 @@ impl<'c> Reader<'c> {
         move |e| classify(self.path, &context, e)
     }
 
-    fn read(&self) -> Result<SourceSchema, SourceError> {
+    /// The schema objects and the tables in detail, without their statistics.
+    fn layout(&self) -> Result<Layout, SourceError> {
         let entries = self.entries()?;
         let sequences = self.sequences()?;
         let virtual_tables = self.virtual_tables(&entries);
@@ -289,7 +344,7 @@ impl<'c> Reader<'c> {
             tables.push(self.table(e, &sequences)?);
         }
         resolve_implicit_parent_columns(&mut tables);
-        // Statistics last: a column referenced by another table's foreign key is a key too.
+        // A column referenced by another table's foreign key is a key too.
         let mut parent_keys: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for t in &tables {
             for fk in &t.foreign_keys {
@@ -299,11 +354,47 @@ impl<'c> Reader<'c> {
         // An Alembic database: its FLOAT, SMALLINT, TEXT and BLOB columns are sized too,
         // for SQLAlchemy's conventions (`apps`).
         let sizes = tables.iter().any(|t| t.name == "alembic_version");
-        for t in &mut tables {
-            let keys = parent_keys.get(&t.name).cloned().unwrap_or_default();
-            stats::read(self.conn, t, self.scope, &keys, sizes)
-                .map_err(self.err(format!("reading the statistics of table {}", t.name)))?;
+        let picked = tables
+            .iter()
+            .map(|t| {
+                let keys = parent_keys.get(&t.name).map_or(&[][..], Vec::as_slice);
+                stats::picked(t, self.scope, keys, sizes)
+            })
+            .collect();
+        Ok(Layout { entries, tables, virtual_tables, picked, sizes })
+    }
+
+    /// Whether table `i` of the layout has columns that get statistics.
+    fn has_stats(&self, layout: &Layout, i: usize) -> bool {
+        !layout.picked[i].is_empty()
+    }
+
+    /// The statistics of the tables `which` (indices into the layout's tables), spread
+    /// over this connection and `extras`, largest table first. The first error, in table
+    /// order, is the one returned, as when one connection reads them all.
+    fn statistics(&self, layout: &mut Layout, which: &[usize], extras: &mut [Connection]) -> Result<(), SourceError> {
+        let costs: Vec<u64> =
+            which.iter().map(|i| layout.tables[*i].row_count.saturating_mul(layout.picked[*i].len() as u64)).collect();
+        let order = longest_first(&costs);
+        let (tables, picked, sizes) = (&layout.tables, &layout.picked, layout.sizes);
+        let measured = spread(self.conn, extras, &order, |conn, k| {
+            let i = which[k];
+            stats::measure(conn, &tables[i], &picked[i], sizes)
+        });
+        for (k, result) in measured {
+            let i = which[k];
+            let t = &mut layout.tables[i];
+            let found = result.map_err(self.err(format!("reading the statistics of table {}", t.name)))?;
+            for (c, s) in layout.picked[i].iter().zip(found) {
+                t.columns[*c].stats = s;
+            }
         }
+        Ok(())
+    }
+
+    /// The rest of the schema (views, triggers) and the snapshot's fingerprint.
+    fn finish(&self, layout: Layout) -> Result<SourceSchema, SourceError> {
+        let Layout { entries, tables, virtual_tables, .. } = layout;
         let views = entries.iter().filter(|e| e.kind == "view").map(|e| self.view(e)).collect();
         let triggers = entries
             .iter()

@@ -85,25 +85,30 @@ fn is_sized(declared: &str) -> bool {
     matches!(mapping::base_name(declared).as_str(), "FLOAT" | "SMALLINT" | "TEXT" | "BLOB")
 }
 
-/// `sizes`: also read the byte lengths and the float4 rule of the columns `is_sized` picks.
-pub(super) fn read(
-    conn: &Connection,
-    table: &mut Table,
-    scope: StatsScope,
-    parent_keys: &[String],
-    sizes: bool,
-) -> rusqlite::Result<()> {
+/// The columns of `table` that get statistics (indices into its columns). `sizes`: also
+/// the columns `is_sized` picks, whose byte lengths and float4 rule are read.
+pub(super) fn picked(table: &Table, scope: StatsScope, parent_keys: &[String], sizes: bool) -> Vec<usize> {
     let sized = |i: usize| sizes && is_sized(&table.columns[i].declared_type);
-    let picked: Vec<usize> = (0..table.columns.len())
+    (0..table.columns.len())
         .filter(|i| {
             scope == StatsScope::All
                 || (scope == StatsScope::Decisions
                     && (needs_stats(table, *i) || parent_keys.contains(&table.columns[*i].name) || sized(*i)))
         })
-        .collect();
+        .collect()
+}
+
+/// The statistics of the `picked` columns of `table`, in one pass over its rows.
+pub(super) fn measure(
+    conn: &Connection,
+    table: &Table,
+    picked: &[usize],
+    sizes: bool,
+) -> rusqlite::Result<Vec<ColumnStats>> {
     if picked.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
+    let sized = |i: usize| sizes && is_sized(&table.columns[i].declared_type);
     let cols: Vec<String> = picked.iter().map(|i| quote_sqlite(&table.columns[*i].name)).collect();
     let temporal: Vec<bool> = picked.iter().map(|i| is_temporal(&table.columns[*i].declared_type)).collect();
     let digits: Vec<bool> = picked.iter().map(|i| is_unsized_numeric(&table.columns[*i].declared_type)).collect();
@@ -128,10 +133,7 @@ pub(super) fn read(
             observe(s, v, temporal[k], digits[k], ips[k]);
         }
     }
-    for (k, i) in picked.into_iter().enumerate() {
-        table.columns[i].stats = std::mem::take(&mut stats[k]);
-    }
-    Ok(())
+    Ok(stats)
 }
 
 fn observe(s: &mut ColumnStats, v: ValueRef<'_>, temporal: bool, digits: bool, ips: bool) {
