@@ -2,8 +2,9 @@
 //! (create mode): every row arrives exactly once whatever the rowids look like (gaps,
 //! negative ones, a table without an alias for its rowid, one WITHOUT ROWID), the parts
 //! take turns to commit, and a kill after any commit resumes to an exact copy.
-//! `CUTOVER_SPLIT_ROWS` lowers the size from which a table is split (100,000 rows by
-//! default) so that small fixtures are split too.
+//! `CUTOVER_SPLIT_ROWS` splits every table of that many rows or more (by default only a
+//! table of 100,000 rows or more that dominates the load, on 4 cores or more), so that
+//! small fixtures are split on any machine.
 
 #[macro_use]
 mod common;

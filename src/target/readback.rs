@@ -281,7 +281,7 @@ fn fast_date(b: &[u8]) -> Option<NaiveDate> {
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
     }
-    NaiveDate::from_ymd_opt(digits(&b[0..4])? as i32, digits(&b[5..7])?, digits(&b[8..10])?)
+    NaiveDate::from_ymd_opt(i32::try_from(digits(&b[0..4])?).ok()?, digits(&b[5..7])?, digits(&b[8..10])?)
 }
 
 /// `YYYY-MM-DD HH:MM:SS` with up to 9 fraction digits after a `.`; None for any other shape.
@@ -292,7 +292,7 @@ fn fast_timestamp(s: &str) -> Option<NaiveDateTime> {
     }
     let nanos = match &b[19..] {
         [] => 0,
-        [b'.', f @ ..] if !f.is_empty() && f.len() <= 9 => digits(f)? * 10u32.pow(9 - f.len() as u32),
+        [b'.', f @ ..] if !f.is_empty() && f.len() <= 9 => digits(f)? * 10u32.pow(9 - u32::try_from(f.len()).ok()?),
         _ => return None,
     };
     let time =
