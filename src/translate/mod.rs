@@ -23,6 +23,7 @@
 mod dates;
 mod expr;
 mod flavor;
+mod functions;
 mod mariadb;
 mod postgres;
 mod query;
@@ -227,6 +228,11 @@ pub fn expression(sql: &str, table: &str, catalog: &Catalog, flavor: &dyn Flavor
         .map_err(|e| Untranslatable::new(sql, format!("cutover's SQLite parser cannot read it ({e})")))?;
     let mut t = scope::Translator::new(catalog, flavor, None);
     t.expression_over(&e, table, condition)
+}
+
+/// An expression the translator does not handle: which construct, and why.
+fn unsupported<T>(construct: impl Into<String>, why: impl Into<String>) -> Result<T> {
+    Err(Untranslatable::new(construct, why))
 }
 
 #[cfg(test)]
