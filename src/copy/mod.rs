@@ -170,7 +170,8 @@ pub async fn migrate(opts: &MigrateOptions<'_>) -> Result<MigrationReport, Migra
     let shared: overlap::SharedState = std::sync::Arc::new(std::sync::Mutex::new(state));
     // Create mode on a server: the work after the data starts on connections of its own
     // as each table commits, while the others still load.
-    let overlapped = if opts.schema_mode == SchemaMode::Create && !opts.dry_run && !engine_single_writer(opts) {
+    let create = opts.schema_mode == SchemaMode::Create && !opts.dry_run;
+    let overlapped = if create && !opts.target.dialect.engine().single_writer() {
         let mut post_conns = Vec::new();
         for _ in 0..opts.jobs.max(1) {
             post_conns.push(TargetConn::connect(&opts.target).await?);
@@ -212,12 +213,12 @@ pub async fn migrate(opts: &MigrateOptions<'_>) -> Result<MigrationReport, Migra
         Some((tx, handle)) => {
             let _ = tx.send(None);
             drop(tx);
-            progress.phase("after the data: indexes, foreign keys, identity resets, views");
+            progress.phase(post_load::PHASE);
             finish_overlapped(handle, &mut report).await
         }
-        None if opts.schema_mode == SchemaMode::Create && !opts.dry_run => {
+        None if create => {
             // One writer (the SQLite target): the same work, after the load, on its connection.
-            progress.phase("after the data: indexes, foreign keys, identity resets, views");
+            progress.phase(post_load::PHASE);
             let (tx, handle) =
                 overlap::start(&plan, shared.clone(), std::mem::take(&mut conns), post_load_options(opts, &report));
             for j in &jobs {
@@ -234,11 +235,6 @@ pub async fn migrate(opts: &MigrateOptions<'_>) -> Result<MigrationReport, Migra
     report.seconds = started.elapsed().as_secs_f64();
     post.map_err(|e| e.with_report(&report))?;
     Ok(finish_report(report, rejects, started))
-}
-
-/// One writer at a time (the SQLite target): no connections of its own for the post-load work.
-fn engine_single_writer(opts: &MigrateOptions<'_>) -> bool {
-    opts.target.dialect.engine().single_writer()
 }
 
 /// What the post-load work needs to know of the run.
@@ -276,8 +272,7 @@ fn finish_state(opts: &MigrateOptions<'_>, shared: &overlap::SharedState) -> Res
     if opts.dry_run {
         return Ok(());
     }
-    let mut state =
-        shared.lock().map_err(|_| MigrateError::Refused("internal error: the state lock is poisoned".into()))?;
+    let mut state = overlap::lock(shared)?;
     state.finished = true;
     Ok(state.save(&opts.state_file)?)
 }

@@ -352,7 +352,8 @@ async fn run_statements(ctx: &Ctx, conn: &mut TargetConn, ids: &[usize]) -> Resu
     Ok(warnings)
 }
 
-fn lock(state: &SharedState) -> Result<std::sync::MutexGuard<'_, State>, MigrateError> {
+/// The shared state, locked (poisoned only if a writer panicked while holding it).
+pub(super) fn lock(state: &SharedState) -> Result<std::sync::MutexGuard<'_, State>, MigrateError> {
     state.lock().map_err(|_| MigrateError::Refused("internal error: the state lock is poisoned".into()))
 }
 

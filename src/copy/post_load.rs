@@ -11,6 +11,9 @@ use crate::schema::SourceSchema;
 use crate::target::conn::TargetConn;
 use crate::types::ColumnType;
 
+/// The progress phase of the work after the data.
+pub(super) const PHASE: &str = "after the data: indexes, foreign keys, identity resets, views";
+
 /// Before a CHECK constraint is added: the loaded rows that break it, in words (table,
 /// keys, the check), or None when every row holds.
 pub(super) async fn check_violations(
@@ -238,7 +241,7 @@ pub(super) async fn run(
         return Ok(());
     }
     super::stop_if_interrupted("after the data, before indexes and foreign keys", report)?;
-    progress.phase("after the data: indexes, foreign keys, identity resets, views");
+    progress.phase(PHASE);
     if fk_checks_off {
         check_catalog_fks(conns, jobs).await?;
     }

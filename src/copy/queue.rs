@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::overlap::{Committed, SharedState};
+use super::overlap::{lock, Committed, SharedState};
 use super::progress::Progress;
 use super::reader::{read_tables, ReadCounts, ReadFailure, Started};
 use super::reject::RejectSink;
@@ -325,10 +325,6 @@ pub(super) async fn copy_tables(
     }
     progress.overall_done();
     Ok(())
-}
-
-fn lock(shared: &SharedState) -> Result<std::sync::MutexGuard<'_, State>, MigrateError> {
-    shared.lock().map_err(|_| MigrateError::Refused("internal error: the state lock is poisoned".into()))
 }
 
 /// The queues of tables, in order.
