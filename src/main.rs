@@ -15,3 +15,10 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// mimalloc instead of the system allocator: a row's values are allocated on the reader
+/// thread and freed on a writer's, which glibc's malloc pays for in locks and
+/// consolidation (a fifth of the copy's CPU in `perf`); with mimalloc cutover's CPU during
+/// the PostgreSQL load of the benchmark file drops from 2.4 to 2.0 s.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

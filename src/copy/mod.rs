@@ -138,6 +138,8 @@ pub async fn migrate(opts: &MigrateOptions<'_>) -> Result<MigrationReport, Migra
     let started = Instant::now();
     let progress = Progress::new(opts.progress);
     let mut source = Source::open(&opts.source)?;
+    // The checks before the load look rows up by key all over the file.
+    source.map_pages()?;
     let schema = source.snapshot()?;
     let plan = plan_migration(opts, &schema)?;
     if opts.on_error == OnError::Reject && opts.reject_file.is_none() && !opts.dry_run {

@@ -44,7 +44,8 @@ impl Probe {
         if !source.is_file() {
             return None;
         }
-        let conn = open_extra(source).ok()?;
+        // The probe reads one page: it maps nothing.
+        let conn = open_extra(source, usize::MAX).ok()?;
         let before = data_version(&conn).ok()?;
         same_file(source).then_some(Probe { conn, before })
     }
@@ -82,14 +83,16 @@ fn data_version(conn: &Connection) -> rusqlite::Result<i64> {
 }
 
 /// A read-only connection to the source file, as `open_read_only` opens it, with the
-/// short busy timeout and the source's page mapping.
-fn open_extra(source: &Source) -> Result<Connection, SourceError> {
+/// short busy timeout and, for a mapped source, a share of the extra readers' mapping
+/// (`of` of them).
+fn open_extra(source: &Source, of: usize) -> Result<Connection, SourceError> {
     let path = source.path();
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(|e| classify(path, "opening", e))?;
     conn.busy_timeout(EXTRA_BUSY_TIMEOUT).map_err(|e| classify(path, "setting the busy timeout", e))?;
     if source.mapped {
-        conn.execute_batch(super::MAP_PAGES).map_err(|e| classify(path, "mapping the file", e))?;
+        let share = super::EXTRA_MAP_BYTES / of.max(1) as u64;
+        conn.execute_batch(&super::map_pages_sql(share)).map_err(|e| classify(path, "mapping the file", e))?;
     }
     Ok(conn)
 }
@@ -121,7 +124,7 @@ impl Source {
         }
         let mut readers = Vec::with_capacity(n);
         for _ in 0..n {
-            let conn = match open_extra(self) {
+            let conn = match open_extra(self, n) {
                 Ok(c) => c,
                 Err(e) if is_busy(&e) => return Ok(None),
                 Err(e) => return Err(e),
