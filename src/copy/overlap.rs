@@ -5,8 +5,10 @@
 //! in the plan's order, when everything else is done.
 //!
 //! Locks never wait in a circle: a table's own statements touch only that table, which no
-//! writer holds any more; foreign keys run one at a time, each only after its child's and
-//! its parents' own statements are done. Every statement that runs is recorded in the
+//! writer holds any more; a foreign key runs only after its child's and its parents' own
+//! statements are done, and never beside another that touches one of its tables (the
+//! server locks the child and the parents while it checks the rows), so foreign keys on
+//! separate tables are checked at the same time. Every statement that runs is recorded in the
 //! state file at once (`post_load_done`); on `--resume` the target's catalog also says
 //! what a run killed between a statement and its record had already created.
 
@@ -135,7 +137,8 @@ struct Queue {
     remaining: std::collections::BTreeMap<String, usize>,
     finished: BTreeSet<String>,
     fk_started: BTreeSet<usize>,
-    fk_running: bool,
+    /// The tables of the foreign keys being added now (child and parents).
+    fk_locked: BTreeSet<String>,
     fk_done: usize,
     last_started: bool,
 }
@@ -151,7 +154,7 @@ impl Queue {
             remaining: std::collections::BTreeMap::new(),
             finished: BTreeSet::new(),
             fk_started: BTreeSet::new(),
-            fk_running: false,
+            fk_locked: BTreeSet::new(),
             fk_done: 0,
             last_started: false,
         };
@@ -188,16 +191,15 @@ impl Queue {
             self.started.insert(i);
             return Some((Work::Own(i, table), vec![i]));
         }
-        if !self.fk_running {
-            let ready = self.foreign_keys.iter().find(|(i, child, parents)| {
-                !self.fk_started.contains(i) && self.is_finished(child) && parents.iter().all(|p| self.is_finished(p))
-            });
-            if let Some((i, _, _)) = ready {
-                let i = *i;
-                self.fk_started.insert(i);
-                self.fk_running = true;
-                return Some((Work::ForeignKey(i), vec![i]));
-            }
+        let ready = self.foreign_keys.iter().find(|(i, child, parents)| {
+            !self.fk_started.contains(i)
+                && std::iter::once(child).chain(parents).all(|t| self.is_finished(t) && !self.fk_locked.contains(t))
+        });
+        if let Some((i, child, parents)) = ready {
+            let i = *i;
+            self.fk_locked.extend(std::iter::once(child).chain(parents).cloned());
+            self.fk_started.insert(i);
+            return Some((Work::ForeignKey(i), vec![i]));
         }
         let rest_done =
             self.tables.iter().all(|(t, _)| self.finished.contains(t)) && self.fk_done == self.foreign_keys.len();
@@ -219,8 +221,12 @@ impl Queue {
                     self.finished.insert(t.clone());
                 }
             }
-            Work::ForeignKey(_) => {
-                self.fk_running = false;
+            Work::ForeignKey(i) => {
+                if let Some((_, child, parents)) = self.foreign_keys.iter().find(|(j, _, _)| j == i) {
+                    for t in std::iter::once(child).chain(parents) {
+                        self.fk_locked.remove(t);
+                    }
+                }
                 self.fk_done += 1;
             }
             Work::Last => {}
