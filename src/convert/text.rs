@@ -57,7 +57,7 @@ fn utf8<'a>(v: SourceValue<'_>, bytes: &'a [u8]) -> Result<&'a str, ConvertError
 fn no_nul(v: SourceValue<'_>, text: &str) -> Result<(), ConvertError> {
     // A zero byte is never part of a longer UTF-8 sequence: search bytes, count characters
     // only for the error's offset.
-    match text.bytes().position(|b| b == 0) {
+    match memchr::memchr(0, text.as_bytes()) {
         Some(at) => Err(ConvertError::NulInText { value: show(v), offset: text[..at].chars().count() }),
         None => Ok(()),
     }

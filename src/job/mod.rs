@@ -370,7 +370,7 @@ pub(crate) fn convert_row(row: &rusqlite::Row<'_>, job: &TableJob) -> Result<Vec
                 foreign_key: None,
             }));
         }
-        if value == Value::Null && job.not_null[c] {
+        if matches!(value, Value::Null) && job.not_null[c] {
             return Err(Box::new(Reject {
                 table: job.source_name.clone(),
                 key: row_key(row, job),

@@ -13,6 +13,11 @@ use crate::target::error::{connect_error, CatalogColumn, TargetError};
 use crate::target::readback;
 use crate::target::url::TargetUrl;
 use crate::target::SqlDialect;
+
+/// COPY data goes to the server in pieces of about a megabyte.
+const SEND_BYTES: usize = 1 << 20;
+/// Room past `SEND_BYTES` for the row that fills a piece (a longer row grows the buffer).
+const SEND_SLACK: usize = 64 << 10;
 use crate::types::ColumnType;
 use crate::value::Value;
 
@@ -161,7 +166,7 @@ impl Engine for PgTarget {
             .copy_in_raw(&format!("COPY {tref} ({cols}) FROM STDIN (FORMAT binary)"))
             .await
             .map_err(|e| err("starting COPY into", e))?;
-        let mut buf = Vec::with_capacity(1 << 20);
+        let mut buf = Vec::with_capacity(SEND_BYTES + SEND_SLACK);
         buf.extend_from_slice(binary::HEADER);
         while let Some(batch) = rx.recv().await {
             for row in &batch {
@@ -173,10 +178,13 @@ impl Engine for PgTarget {
                         reason: e.to_string(),
                     });
                 }
-            }
-            if buf.len() >= 1 << 20 {
-                copy.send(std::mem::take(&mut buf)).await.map_err(|e| err("sending rows of", e))?;
-                buf.reserve(1 << 20);
+                // Sent once a row fills it, not after the batch: the buffer never grows
+                // (a copy of the whole megabyte each time).
+                if buf.len() >= SEND_BYTES {
+                    copy.send(std::mem::replace(&mut buf, Vec::with_capacity(SEND_BYTES + SEND_SLACK)))
+                        .await
+                        .map_err(|e| err("sending rows of", e))?;
+                }
             }
         }
         buf.extend_from_slice(binary::TRAILER);
