@@ -192,3 +192,35 @@ fn snapshot_readers_are_refused_when_the_file_was_replaced() {
     assert_eq!(key_findings(&source, &schema, Dialect::Postgres), before);
     source.release().unwrap();
 }
+
+/// `cutover lint`'s own second connection reads in transactions of its own: a `Watch`
+/// started before either connection reads says whether the file stayed as it was.
+#[test]
+fn a_watch_fails_after_a_commit_or_a_replaced_file_and_holds_otherwise() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("watched.sqlite");
+    build(&file, true);
+    let source = Source::open(&file).unwrap();
+    let watch = source.watch().expect("a file can be watched");
+    // Reading, from any connection, changes nothing.
+    let reader = rusqlite::Connection::open(&file).unwrap();
+    let n: i64 = reader.query_row(r#"SELECT count(*) FROM "order lines""#, [], |r| r.get(0)).unwrap();
+    assert_eq!(n, 3000);
+    assert!(watch.held());
+    let writer = rusqlite::Connection::open(&file).unwrap();
+    writer.execute_batch("PRAGMA foreign_keys = OFF").unwrap();
+    writer.execute(r#"UPDATE "order lines" SET client_id = 77777 WHERE id = 1"#, []).unwrap();
+    assert!(!watch.held(), "a commit since the watch began");
+
+    let watch = source.watch().unwrap();
+    assert!(watch.held());
+    let replacement = dir.path().join("watched.sqlite.new");
+    build(&replacement, false);
+    std::fs::rename(&replacement, &file).unwrap();
+    assert!(!watch.held(), "the path names another file now");
+
+    // A `.sql` dump is loaded into a file of cutover's own: nothing to watch.
+    let dump = dir.path().join("dump.sql");
+    std::fs::write(&dump, "CREATE TABLE t (id INTEGER PRIMARY KEY);\nINSERT INTO t VALUES (1);\n").unwrap();
+    assert!(Source::open(&dump).unwrap().watch().is_none());
+}

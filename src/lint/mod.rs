@@ -183,16 +183,36 @@ impl LintReport {
 }
 
 /// Run lint: plan, every plan finding, then the checks that read the data.
+///
+/// On two connections, each reading in transactions of its own: the findings are those
+/// of one state of the file only if nothing was committed to it meanwhile, which a
+/// `Watch` from before either connection read proves. Otherwise (an application wrote
+/// to the file during the run) lint runs again on one connection, inside one snapshot.
 pub fn lint(opts: &LintOptions<'_>) -> Result<LintReport, LintError> {
+    let started = Instant::now();
+    let report = lint_on(opts, true)?;
+    if report.1.as_ref().is_some_and(crate::source::Watch::held) {
+        return Ok(report.0);
+    }
+    let (mut report, _) = lint_on(opts, false)?;
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// `lint` on two connections (`parallel`, for a file), or on one inside one snapshot;
+/// with the watch that must still hold for two connections' findings to stand.
+fn lint_on(opts: &LintOptions<'_>, parallel: bool) -> Result<(LintReport, Option<crate::source::Watch>), LintError> {
     let started = Instant::now();
     let mut source = Source::open(&opts.source)?;
     source.map_pages()?;
     // The second connection below keeps the other core busy while this one reads.
     source.no_extra_readers();
+    let watch = if parallel { source.watch() } else { None };
     // A second connection checks the foreign keys from the start, while this one reads
     // the statistics the plan needs; then both scan tables from one queue, largest first
-    // (a dump loaded into a temporary database has only the one connection).
-    let second = if source.is_file() { Some(Source::open(&opts.source)?) } else { None };
+    // (a dump loaded into a temporary database has only the one connection, and so has
+    // a file that cannot be watched).
+    let second = if watch.is_some() { Some(Source::open(&opts.source)?) } else { None };
     // The first connection hands the planned queue to the second (None when it could not plan).
     type Queue = std::sync::Arc<(Vec<TableJob>, Vec<usize>)>;
     let (queue_tx, queue_rx) = std::sync::mpsc::channel::<Option<Queue>>();
@@ -266,7 +286,7 @@ pub fn lint(opts: &LintOptions<'_>) -> Result<LintReport, LintError> {
     source.release()?;
     report.seconds = started.elapsed().as_secs_f64();
     report.finish();
-    Ok(report)
+    Ok((report, watch))
 }
 
 type Planned = (SourceSchema, Plan, Vec<TableJob>);

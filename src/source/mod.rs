@@ -11,7 +11,7 @@ mod readers;
 pub mod sqltext;
 mod stats;
 
-pub use readers::{longest_first, spread};
+pub use readers::{longest_first, spread, Watch};
 pub use stats::StatsScope;
 
 use std::collections::BTreeMap;

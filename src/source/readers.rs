@@ -56,6 +56,32 @@ impl Probe {
     }
 }
 
+/// A watch on the source file from before any snapshot on it begins: it tells whether
+/// nothing was committed to the file, and its path still names it, since. Work spread
+/// over connections that each read in their own transactions (lint's second connection)
+/// read one state of the file when the watch still holds at the end.
+pub struct Watch {
+    probe: Probe,
+    file: FileId,
+    path: std::path::PathBuf,
+}
+
+impl Watch {
+    /// True when no connection committed to the file, and its path names the same file,
+    /// since the watch began.
+    pub fn held(&self) -> bool {
+        self.probe.unchanged() && file_id(&self.path) == Some(self.file)
+    }
+}
+
+impl Source {
+    /// Start a `Watch` (None for a `.sql` dump, or when the file cannot be probed).
+    pub fn watch(&self) -> Option<Watch> {
+        let file = self.file_id?;
+        Some(Watch { probe: Probe::start(self)?, file, path: self.path().to_path_buf() })
+    }
+}
+
 /// A file's device and inode: what tells the file the source opened from another one
 /// moved to its path since (an application that replaces its database file).
 pub(super) type FileId = (u64, u64);
