@@ -199,9 +199,16 @@ pub async fn migrate(opts: &MigrateOptions<'_>) -> Result<MigrationReport, Migra
         report.seconds = started.elapsed().as_secs_f64();
         if let Some((tx, handle)) = overlapped {
             // The statements under way finish; nothing more starts.
+            let stopped_by_post_load = tx.failed();
             drop(tx);
             if let Ok(outcome) = handle.await {
                 report.warnings.extend(outcome.warnings);
+                // The load stopped because a statement after the data failed: that is
+                // the run's error (an interrupt still says it was interrupted).
+                if let (true, Some(post), None) = (stopped_by_post_load, outcome.error, crate::interrupt::requested()) {
+                    source.release()?;
+                    return Err(post.with_report(&report));
+                }
             }
         }
         source.release()?;
@@ -213,7 +220,7 @@ pub async fn migrate(opts: &MigrateOptions<'_>) -> Result<MigrationReport, Migra
     let post_started = Instant::now();
     let post = match overlapped {
         Some((tx, handle)) => {
-            let _ = tx.send(None);
+            tx.send(None);
             drop(tx);
             progress.phase(post_load::PHASE);
             finish_overlapped(handle, &mut report).await
@@ -224,9 +231,9 @@ pub async fn migrate(opts: &MigrateOptions<'_>) -> Result<MigrationReport, Migra
             let (tx, handle) =
                 overlap::start(&plan, shared.clone(), std::mem::take(&mut conns), post_load_options(opts, &report));
             for j in &jobs {
-                let _ = tx.send(Some(j.target_name.clone()));
+                tx.send(Some(j.target_name.clone()));
             }
-            let _ = tx.send(None);
+            tx.send(None);
             drop(tx);
             finish_overlapped(handle, &mut report).await
         }

@@ -14,6 +14,7 @@
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::mpsc;
@@ -26,8 +27,27 @@ use crate::plan::{self, Phase, Plan};
 use crate::target::conn::TargetConn;
 use crate::target::PlannedObject;
 
-/// The channel of committed tables to the post-load work; `None` says the load is over.
-pub(super) type Committed = mpsc::UnboundedSender<Option<String>>;
+/// The channel of committed tables to the post-load work (`None` says the load is
+/// over), and the post-load work's answer: a statement failed, so the run will fail and
+/// the load may stop now instead of at its end (the reader checks between batches).
+#[derive(Clone)]
+pub(super) struct Committed {
+    tx: mpsc::UnboundedSender<Option<String>>,
+    failed: Arc<AtomicBool>,
+}
+
+impl Committed {
+    /// Tell the post-load work that `table` is committed (`None`: the load is over).
+    pub(super) fn send(&self, table: Option<String>) {
+        // Gone: the post-load work stopped, and its outcome says why.
+        let _ = self.tx.send(table);
+    }
+
+    /// A post-load statement failed: the run fails whatever the load does.
+    pub(super) fn failed(&self) -> bool {
+        self.failed.load(Ordering::Relaxed)
+    }
+}
 
 /// The run's state, shared by the writers (a table committed) and the post-load tasks (a
 /// statement ran), each saving the state file under the lock.
@@ -94,8 +114,9 @@ pub(super) fn start(
         own_fk_check: engine.foreign_key_checks_sql(false).is_some() && !options.orphans_proven,
     };
     let (tx, rx) = mpsc::unbounded_channel();
-    let handle = tokio::spawn(schedule(Arc::new(ctx), conns, rx));
-    (tx, handle)
+    let failed = Arc::new(AtomicBool::new(false));
+    let handle = tokio::spawn(schedule(Arc::new(ctx), conns, rx, failed.clone()));
+    (Committed { tx, failed }, handle)
 }
 
 /// The table a statement belongs to (its parts name it), None for a view.
@@ -240,6 +261,7 @@ async fn schedule(
     ctx: Arc<Ctx>,
     mut conns: Vec<TargetConn>,
     mut committed: mpsc::UnboundedReceiver<Option<String>>,
+    failed: Arc<AtomicBool>,
 ) -> Outcome {
     let mut queue = Queue::new(&ctx);
     let mut outcome = Outcome::default();
@@ -255,6 +277,9 @@ async fn schedule(
         }
     }
     loop {
+        if outcome.error.is_some() {
+            failed.store(true, Ordering::Relaxed);
+        }
         while outcome.error.is_none() && !load_failed && !conns.is_empty() {
             let Some((work, ids)) = queue.next(load_done) else { break };
             let Some(conn) = conns.pop() else { break };

@@ -105,7 +105,8 @@ pub(super) async fn copy_queue(
     // Reading runs on this thread, in the source's snapshot; block_in_place lets the
     // runtime move the writers to other threads meanwhile.
     let read = tokio::task::block_in_place(|| {
-        read_tables(source.connection(), jobs, &mut start, slots, opts.on_error, dry_run, rejects, progress)
+        let stop = || committed.is_some_and(Committed::failed);
+        read_tables(source.connection(), jobs, &mut start, slots, opts.on_error, dry_run, rejects, progress, &stop)
     });
     drop(pool_tx);
     let (stats, mut failure) = match read {
@@ -298,7 +299,7 @@ pub(super) async fn copy_tables(
                 Some(done) => {
                     progress.table_skipped(&job.source_name);
                     if let Some(tx) = committed {
-                        let _ = tx.send(Some(job.target_name.clone()));
+                        tx.send(Some(job.target_name.clone()));
                     }
                     report.tables.push(done)
                 }

@@ -56,6 +56,7 @@ pub(super) fn read_tables(
     dry_run: bool,
     rejects: &mut RejectSink,
     progress: &Progress,
+    stop: &dyn Fn() -> bool,
 ) -> Result<Vec<ReadStats>, ReadFailure> {
     let mut stats: Vec<ReadStats> = jobs.iter().map(|_| ReadStats { read: 0, rejected: 0, seconds: 0.0 }).collect();
     let mut senders: Vec<Option<mpsc::Sender<Vec<Vec<Value>>>>> = jobs.iter().map(|_| None).collect();
@@ -149,6 +150,12 @@ pub(super) fn read_tables(
             if crate::interrupt::requested().is_some() {
                 // Dropping the senders and verdicts rolls back every table not yet committed.
                 return Err(ReadFailure::Other(format!("interrupted while reading {}", job.source_name), stats));
+            }
+            if stop() {
+                // The run fails anyway: a statement after the data failed (its error is the
+                // run's). Tables not yet committed roll back, as for an interrupt.
+                let why = format!("stopped while reading {}: a statement after the data failed", job.source_name);
+                return Err(ReadFailure::Other(why, stats));
             }
             if let Some(tx) = senders[i].as_ref() {
                 if !batch.is_empty() && tx.blocking_send(batch).is_err() {

@@ -202,7 +202,7 @@ impl WriterTask {
         entry.rows_rejected = counts.rejected;
         st.save(&self.state_file).map_err(|e| self.error("recording", e.to_string()))?;
         if let Some(tx) = &self.committed {
-            let _ = tx.send(Some(self.table.clone()));
+            tx.send(Some(self.table.clone()));
         }
         Ok(())
     }
