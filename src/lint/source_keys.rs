@@ -6,12 +6,14 @@ use std::collections::HashMap;
 
 use super::{LintError, LintFinding, LintSample};
 use crate::convert::shorten;
+use crate::convert::ConvertContext;
 use crate::job;
 use crate::plan::{self, Level, Plan};
 use crate::schema::{ForeignKey, SourceSchema, Table};
 use crate::source::quote_sqlite;
 use crate::target::Dialect;
-use crate::value::SourceValue;
+use crate::types::ColumnType;
+use crate::value::{SourceValue, Value};
 
 /// The rows of `sql` as lint samples: the first `key_len` of the `shown` columns are the
 /// row's key, the rest its values, each `column=value`.
@@ -383,22 +385,66 @@ pub(super) fn check_violations_of(
 }
 
 /// A unique key (or primary key) that `unique_collisions` checks: its table, what it
-/// is (`primary key`, `unique index NAME`), its columns and their target foldings.
+/// is (`primary key`, `unique index NAME`), its columns and how the target compares each.
 pub(super) struct UniqueCheck<'s> {
     pub(super) table: &'s Table,
     what: String,
     columns: Vec<String>,
-    foldings: Vec<Option<Folding>>,
+    forms: Vec<KeyForm>,
+}
+
+/// How the target compares one column of a unique key, next to SQLite.
+#[derive(Debug, Clone, Copy)]
+enum KeyForm {
+    /// As SQLite does: integers, floats, bytes, text under a collation that folds nothing.
+    AsWritten,
+    /// Text under a collation that folds case or trailing spaces.
+    Folded(Folding),
+    /// As the converted value: a decimal rounded to its scale, a date or time read from
+    /// any of its spellings, a boolean from `1` or `'true'`, a UUID in either case.
+    Converted(ColumnType, ConvertContext),
+}
+
+impl KeyForm {
+    /// The planned column's form.
+    fn of(column: &crate::plan::ColumnMapping, dialect: Dialect) -> KeyForm {
+        match column.ty {
+            ColumnType::Decimal { .. }
+            | ColumnType::Boolean
+            | ColumnType::Timestamp { .. }
+            | ColumnType::Date
+            | ColumnType::Time
+            | ColumnType::Uuid => KeyForm::Converted(
+                column.ty,
+                ConvertContext { dialect, epoch_unit: column.epoch_unit.unwrap_or_default() },
+            ),
+            ty if ty.is_string() && dialect.engine().folding_collations() => match column.collation.as_deref() {
+                Some(c) if folding(c).case || folding(c).pad => KeyForm::Folded(folding(c)),
+                _ => KeyForm::AsWritten,
+            },
+            _ => KeyForm::AsWritten,
+        }
+    }
+
+    /// The value as the target's key compares it.
+    fn key(&self, v: rusqlite::types::ValueRef<'_>, text: &str) -> String {
+        match self {
+            KeyForm::AsWritten => text.to_string(),
+            KeyForm::Folded(f) => fold(text, *f),
+            KeyForm::Converted(ty, ctx) => match crate::convert::convert(SourceValue::from(v), ty, ctx) {
+                Ok(Value::Decimal(d)) => format!("{}", d.normalize()),
+                Ok(other) => format!("{other:?}"),
+                // It will not load at all (its own finding): it collides with nothing.
+                Err(_) => format!("unconverted {text}"),
+            },
+        }
+    }
 }
 
 /// The keys whose values may collide under the target column's collation, in plan
 /// order: none on a target whose collations do not fold.
 pub(super) fn unique_checks<'s>(schema: &'s SourceSchema, plan: &Plan) -> Vec<UniqueCheck<'s>> {
     let mut out = Vec::new();
-    if !plan.dialect.engine().folding_collations() {
-        // PostgreSQL's and SQLite's default collations are deterministic: nothing new collides.
-        return out;
-    }
     for tp in &plan.tables {
         let Some(t) = schema.table(&tp.source_name) else { continue };
         let mut keys: Vec<(String, Vec<String>)> = Vec::new();
@@ -412,20 +458,16 @@ pub(super) fn unique_checks<'s>(schema: &'s SourceSchema, plan: &Plan) -> Vec<Un
             }
         }
         for (what, columns) in keys {
-            let foldings: Vec<Option<Folding>> = columns
+            let forms: Vec<KeyForm> = columns
                 .iter()
-                .map(|c| {
-                    let m = tp.column(c)?;
-                    if !m.ty.is_string() {
-                        return None;
-                    }
-                    m.collation.as_deref().map(folding)
-                })
+                .map(|c| tp.column(c).map_or(KeyForm::AsWritten, |m| KeyForm::of(m, plan.dialect)))
                 .collect();
-            if foldings.iter().all(|f| f.is_none_or(|f| !f.case && !f.pad)) {
+            // PostgreSQL's and SQLite's default collations are deterministic, and
+            // integers, floats and bytes compare alike: nothing new collides.
+            if forms.iter().all(|f| matches!(f, KeyForm::AsWritten)) {
                 continue;
             }
-            out.push(UniqueCheck { table: t, what, columns, foldings });
+            out.push(UniqueCheck { table: t, what, columns, forms });
         }
     }
     out
@@ -452,7 +494,7 @@ pub(super) fn unique_collisions_of(
     check: &UniqueCheck<'_>,
     samples: usize,
 ) -> Result<Option<LintFinding>, LintError> {
-    collisions_in(conn, check.table, &check.what, &check.columns, &check.foldings, samples)
+    collisions_in(conn, check.table, &check.what, &check.columns, &check.forms, samples)
 }
 
 fn collisions_in(
@@ -460,7 +502,7 @@ fn collisions_in(
     t: &crate::schema::Table,
     what: &str,
     cols: &[String],
-    foldings: &[Option<Folding>],
+    forms: &[KeyForm],
     samples: usize,
 ) -> Result<Option<LintFinding>, LintError> {
     let read = |e: rusqlite::Error| LintError::Read { table: t.name.clone(), reason: e.to_string() };
@@ -478,7 +520,7 @@ fn collisions_in(
         let mut raw = Vec::with_capacity(cols.len());
         let mut folded = Vec::with_capacity(cols.len());
         let mut has_null = false;
-        for (i, f) in foldings.iter().enumerate() {
+        for (i, form) in forms.iter().enumerate() {
             let v = r.get_ref(i).map_err(read)?;
             let text = match v {
                 rusqlite::types::ValueRef::Null => {
@@ -488,7 +530,7 @@ fn collisions_in(
                 rusqlite::types::ValueRef::Text(b) => String::from_utf8_lossy(b).into_owned(),
                 other => job::describe(SourceValue::from(other)),
             };
-            folded.push(f.map_or_else(|| text.clone(), |f| fold(&text, f)));
+            folded.push(form.key(v, &text));
             raw.push(text);
         }
         if has_null {
@@ -511,6 +553,14 @@ fn collisions_in(
     }
     colliding.sort();
     let count = colliding.iter().map(|g| g.len() as u64).sum();
+    let collation = forms.iter().any(|f| matches!(f, KeyForm::Folded(_)));
+    let types = forms.iter().any(|f| matches!(f, KeyForm::Converted(..)));
+    let equal = match (collation, types) {
+        (true, true) => "under the target's collation and column types",
+        (false, true) => "once converted to the target's column types (a decimal rounded to its scale, a date or time written two ways)",
+        _ => "under the target's collation",
+    };
+    let short = if types { "in the target" } else { "under the target's collation" };
     let mut listed = Vec::new();
     for g in &colliding {
         for (label, raw) in g {
@@ -518,7 +568,7 @@ fn collisions_in(
             listed.push(LintSample {
                 key: label.clone(),
                 value: raw.iter().map(|v| format!("'{}'", shorten(v, 40))).collect::<Vec<_>>().join(", "),
-                reason: format!("equal under the target's collation to the row with {}", others.join("; ")),
+                reason: format!("equal {short} to the row with {}", others.join("; ")),
             });
         }
     }
@@ -530,10 +580,14 @@ fn collisions_in(
         column: Some(cols.join(",")),
         count,
         message: format!(
-            "{count} row(s) in {} group(s) are distinct in SQLite but equal under the target's collation ({what}); the target will refuse the key (when the data loads, or when the index is added after it)",
+            "{count} row(s) in {} group(s) are distinct in SQLite but equal {equal} ({what}); the target will refuse the key (when the data loads, or when the index is added after it)",
             colliding.len()
         ),
-        hint: "merge or rename the duplicates in the source, or choose a case-sensitive NO PAD collation (utf8mb4_nopad_bin) for the column in cutover.toml ([mariadb.collations])".into(),
+        hint: if collation {
+            "merge or rename the duplicates in the source, or choose a case-sensitive NO PAD collation (utf8mb4_nopad_bin) for the column in cutover.toml ([mariadb.collations])".into()
+        } else {
+            "merge the duplicates in the source, or give the column a type that keeps them apart (more decimal places, say) in cutover.toml".into()
+        },
         samples: listed,
     }))
 }
