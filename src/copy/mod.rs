@@ -199,7 +199,8 @@ pub async fn migrate(opts: &MigrateOptions<'_>) -> Result<MigrationReport, Migra
         report.seconds = started.elapsed().as_secs_f64();
         if let Some((tx, handle)) = overlapped {
             // The statements under way finish; nothing more starts.
-            let stopped_by_post_load = tx.failed();
+            // Only the reader's own stop gives way: any other load error stays the run's.
+            let stopped_by_post_load = tx.failed() && e.is_post_load_stop();
             drop(tx);
             if let Ok(outcome) = handle.await {
                 report.warnings.extend(outcome.warnings);

@@ -7,8 +7,9 @@
 //! Locks never wait in a circle: a table's own statements touch only that table, which no
 //! writer holds any more; a foreign key runs only after its child's and its parents' own
 //! statements are done, and never beside another that touches one of its tables (the
-//! server locks the child and the parents while it checks the rows), so foreign keys on
-//! separate tables are checked at the same time. Every statement that runs is recorded in the
+//! server locks the child and the parents while it checks the rows), so on PostgreSQL
+//! foreign keys on separate tables are checked at the same time. MariaDB's ALTER TABLE
+//! may lock more tables than the key's own: there they run one at a time. Every statement that runs is recorded in the
 //! state file at once (`post_load_done`); on `--resume` the target's catalog also says
 //! what a run killed between a statement and its record had already created.
 
@@ -160,6 +161,10 @@ struct Queue {
     fk_started: BTreeSet<usize>,
     /// The tables of the foreign keys being added now (child and parents).
     fk_locked: BTreeSet<String>,
+    /// Foreign keys on separate tables may be added at once (see
+    /// `foreign_keys_lock_only_their_tables`); otherwise one at a time.
+    fk_side_by_side: bool,
+    fk_running: usize,
     fk_done: usize,
     last_started: bool,
 }
@@ -176,6 +181,8 @@ impl Queue {
             finished: BTreeSet::new(),
             fk_started: BTreeSet::new(),
             fk_locked: BTreeSet::new(),
+            fk_side_by_side: ctx.plan.dialect.engine().foreign_keys_lock_only_their_tables(),
+            fk_running: 0,
             fk_done: 0,
             last_started: false,
         };
@@ -214,12 +221,14 @@ impl Queue {
         }
         let ready = self.foreign_keys.iter().find(|(i, child, parents)| {
             !self.fk_started.contains(i)
+                && (self.fk_side_by_side || self.fk_running == 0)
                 && std::iter::once(child).chain(parents).all(|t| self.is_finished(t) && !self.fk_locked.contains(t))
         });
         if let Some((i, child, parents)) = ready {
             let i = *i;
             self.fk_locked.extend(std::iter::once(child).chain(parents).cloned());
             self.fk_started.insert(i);
+            self.fk_running += 1;
             return Some((Work::ForeignKey(i), vec![i]));
         }
         let rest_done =
@@ -248,6 +257,7 @@ impl Queue {
                         self.fk_locked.remove(t);
                     }
                 }
+                self.fk_running -= 1;
                 self.fk_done += 1;
             }
             Work::Last => {}

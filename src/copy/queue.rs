@@ -244,6 +244,11 @@ impl<E: Into<MigrateError>> From<E> for CopyStop {
 }
 
 impl CopyStop {
+    /// The reader stopped because a statement after the data failed (and nothing else).
+    pub(super) fn is_post_load_stop(&self) -> bool {
+        matches!(self, CopyStop::Failure(ChunkFailure::Other(m)) if m.starts_with(super::reader::STOPPED_FOR_POST_LOAD))
+    }
+
     pub(super) fn into_error(self, report: MigrationReport) -> MigrateError {
         let report = Box::new(report);
         if let Some(signal) = crate::interrupt::requested() {

@@ -43,6 +43,9 @@ pub(super) enum ReadFailure {
     Other(String, Vec<ReadStats>),
 }
 
+/// How the reader's error starts when it stopped for a failed statement after the data.
+pub(super) const STOPPED_FOR_POST_LOAD: &str = "stopped while reading";
+
 /// Read the queue's tables, at most `slots` at a time, round-robin: convert every row and
 /// send it to the table's writer; when a table is read whole, tell its writer how many
 /// rows to expect, so that it can check and commit while other tables are still read.
@@ -154,7 +157,7 @@ pub(super) fn read_tables(
             if stop() {
                 // The run fails anyway: a statement after the data failed (its error is the
                 // run's). Tables not yet committed roll back, as for an interrupt.
-                let why = format!("stopped while reading {}: a statement after the data failed", job.source_name);
+                let why = format!("{STOPPED_FOR_POST_LOAD} {}: a statement after the data failed", job.source_name);
                 return Err(ReadFailure::Other(why, stats));
             }
             if let Some(tx) = senders[i].as_ref() {

@@ -190,9 +190,10 @@ impl LintReport {
 /// to the file during the run) lint runs again on one connection, inside one snapshot.
 pub fn lint(opts: &LintOptions<'_>) -> Result<LintReport, LintError> {
     let started = Instant::now();
-    let report = lint_on(opts, true)?;
-    if report.1.as_ref().is_some_and(crate::source::Watch::held) {
-        return Ok(report.0);
+    let (report, watch) = lint_on(opts, true)?;
+    // No watch: one connection did everything, inside one snapshot.
+    if watch.is_none_or(|w| w.held()) {
+        return Ok(report);
     }
     let (mut report, _) = lint_on(opts, false)?;
     report.seconds = started.elapsed().as_secs_f64();

@@ -145,7 +145,11 @@ fn no_orphans_in_memory(
     let mut st = conn.prepare(&format!("SELECT {} FROM {}", q(&alias.name), q(&parent.name)))?;
     let mut rows = st.query([])?;
     while let Some(r) = rows.next()? {
-        ids.push(r.get::<_, i64>(0)?);
+        // `INTEGER PRIMARY KEY DESC` is no rowid alias to SQLite: any value may be there.
+        match r.get_ref(0)? {
+            ValueRef::Integer(id) => ids.push(id),
+            _ => return Ok(false),
+        }
     }
     let ids = Rowids::new(ids);
     let mut st = conn.prepare(&format!("SELECT {} FROM {}", q(column), q(&child.name)))?;
@@ -426,16 +430,16 @@ impl KeyForm {
         }
     }
 
-    /// The value as the target's key compares it.
-    fn key(&self, v: rusqlite::types::ValueRef<'_>, text: &str) -> String {
+    /// The value as the target's key compares it; None for a value that does not convert.
+    fn key(&self, v: rusqlite::types::ValueRef<'_>, text: &str) -> Option<String> {
         match self {
-            KeyForm::AsWritten => text.to_string(),
-            KeyForm::Folded(f) => fold(text, *f),
+            KeyForm::AsWritten => Some(text.to_string()),
+            KeyForm::Folded(f) => Some(fold(text, *f)),
             KeyForm::Converted(ty, ctx) => match crate::convert::convert(SourceValue::from(v), ty, ctx) {
-                Ok(Value::Decimal(d)) => format!("{}", d.normalize()),
-                Ok(other) => format!("{other:?}"),
+                Ok(Value::Decimal(d)) => Some(format!("{}", d.normalize())),
+                Ok(other) => Some(format!("{other:?}")),
                 // It will not load at all (its own finding): it collides with nothing.
-                Err(_) => format!("unconverted {text}"),
+                Err(_) => None,
             },
         }
     }
@@ -530,7 +534,11 @@ fn collisions_in(
                 rusqlite::types::ValueRef::Text(b) => String::from_utf8_lossy(b).into_owned(),
                 other => job::describe(SourceValue::from(other)),
             };
-            folded.push(form.key(v, &text));
+            match form.key(v, &text) {
+                Some(k) => folded.push(k),
+                // A row that does not convert never reaches the target's key.
+                None => has_null = true,
+            }
             raw.push(text);
         }
         if has_null {
@@ -557,7 +565,7 @@ fn collisions_in(
     let types = forms.iter().any(|f| matches!(f, KeyForm::Converted(..)));
     let equal = match (collation, types) {
         (true, true) => "under the target's collation and column types",
-        (false, true) => "once converted to the target's column types (a decimal rounded to its scale, a date or time written two ways)",
+        (false, true) => "once converted to the target's column types (a decimal rounded to its scale, a date or time written two ways, a boolean as 1 and 'true', a UUID in two cases)",
         _ => "under the target's collation",
     };
     let short = if types { "in the target" } else { "under the target's collation" };
@@ -586,7 +594,7 @@ fn collisions_in(
         hint: if collation {
             "merge or rename the duplicates in the source, or choose a case-sensitive NO PAD collation (utf8mb4_nopad_bin) for the column in cutover.toml ([mariadb.collations])".into()
         } else {
-            "merge the duplicates in the source, or give the column a type that keeps them apart (more decimal places, say) in cutover.toml".into()
+            "merge the duplicates in the source (or, for decimals, give the column more decimal places in cutover.toml)".into()
         },
         samples: listed,
     }))

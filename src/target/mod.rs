@@ -379,6 +379,13 @@ pub trait SqlDialect: Sync {
         ""
     }
 
+    /// True when adding a foreign key locks only its child and parent tables, so keys
+    /// that share no table may be added at the same time (PostgreSQL). MariaDB's ALTER
+    /// TABLE may also lock the tables of the keys already there: one at a time there.
+    fn foreign_keys_lock_only_their_tables(&self) -> bool {
+        false
+    }
+
     /// True when the engine takes one writer at a time (the embedded SQLite file).
     fn single_writer(&self) -> bool {
         false

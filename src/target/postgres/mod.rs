@@ -146,6 +146,10 @@ impl SqlDialect for Postgres {
         true
     }
 
+    fn foreign_keys_lock_only_their_tables(&self) -> bool {
+        true
+    }
+
     fn strict_booleans(&self) -> bool {
         true
     }
