@@ -146,3 +146,42 @@ fn mariadb_url_without_a_database_is_refused_clearly() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("names no database") && !err.contains(":pw@") && err.contains("***"), "{err}");
 }
+
+/// `id INTEGER PRIMARY KEY DESC` is no rowid alias to SQLite (its own quirk), so it may
+/// hold any value, while `PRIMARY KEY (id DESC)` is one. cutover used to take the first
+/// for an alias and stop at open ("reading the smallest and largest rowid"); now a text
+/// id is a value that does not convert, named by lint, and the rest migrates exactly.
+#[test]
+fn integer_primary_key_desc_is_an_ordinary_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("desc.sqlite");
+    rusqlite::Connection::open(&src)
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE odd (id INTEGER PRIMARY KEY DESC, name TEXT);
+             INSERT INTO odd VALUES (1, 'a'), (2, 'b'), ('x', 'c');
+             CREATE TABLE alias (id INTEGER, name TEXT, PRIMARY KEY (id DESC));
+             INSERT INTO alias VALUES (5, 'e'), (9, 'f');",
+        )
+        .unwrap();
+    let schema = cutover::source::Source::open(&src).unwrap().read_schema().unwrap();
+    let table = |n: &str| schema.tables.iter().find(|t| t.name == n).unwrap();
+    assert!(table("odd").rowid_alias().is_none());
+    assert!(table("alias").rowid_alias().is_some());
+
+    let (code, out, err) = run_cutover(&["lint", src.to_str().unwrap(), "--dialect", "postgres"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("error [not_an_integer] odd.id") && out.contains("id='x'"), "{out}");
+
+    let target = dir.path().join("t.sqlite");
+    let url = format!("sqlite://{}", target.display());
+    let rejects = dir.path().join("rejects.jsonl");
+    let state = dir.path().join("state.json");
+    let (code, out, err) =
+        migrate_to(&src, &url, &state, &["--on-error", "reject", "--reject-file", rejects.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    let t = rusqlite::Connection::open(&target).unwrap();
+    assert_eq!(rows(&t, "odd"), vec!["Integer(1) | Text([97])", "Integer(2) | Text([98])"]);
+    assert_eq!(rows(&t, "alias"), vec!["Integer(5) | Text([101])", "Integer(9) | Text([102])"]);
+    assert!(std::fs::read_to_string(&rejects).unwrap().contains("\"key\":\"id='x'\""));
+}

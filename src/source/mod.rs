@@ -570,9 +570,17 @@ impl<'c> Reader<'c> {
             }
         }
         pk.sort();
+        // A primary key that is not the rowid has an index of its own (origin `pk`): so
+        // does `id INTEGER PRIMARY KEY DESC`, which SQLite does not make a rowid alias
+        // (unlike `PRIMARY KEY (id DESC)`), and which may hold any value.
+        let pk_indexed: bool = self
+            .conn
+            .query_row("SELECT count(*) > 0 FROM pragma_index_list(?1) WHERE origin = 'pk'", [name], |r| r.get(0))
+            .map_err(self.err(format!("reading the indexes of table {name}")))?;
         let primary_key = (!pk.is_empty()).then(|| {
             let cols: Vec<String> = pk.into_iter().map(|(_, c)| c).collect();
             let rowid_alias = !e.without_rowid
+                && !pk_indexed
                 && cols.len() == 1
                 && columns.iter().any(|c| c.name == cols[0] && c.declared_type.eq_ignore_ascii_case("INTEGER"));
             PrimaryKey { columns: cols, rowid_alias, autoincrement }
