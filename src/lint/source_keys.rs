@@ -15,6 +15,14 @@ use crate::target::Dialect;
 use crate::types::ColumnType;
 use crate::value::{SourceValue, Value};
 
+/// The columns that name a row in samples: its primary key, or its rowid.
+fn sample_key(t: &Table) -> Vec<String> {
+    match &t.primary_key {
+        Some(pk) => pk.columns.clone(),
+        None => vec!["rowid".into()],
+    }
+}
+
 /// The rows of `sql` as lint samples: the first `key_len` of the `shown` columns are the
 /// row's key, the rest its values, each `column=value`.
 fn sample_rows(
@@ -189,10 +197,7 @@ pub(super) fn fk_orphans_of(
     if n == 0 {
         return Ok(None);
     }
-    let key: Vec<String> = match &t.primary_key {
-        Some(pk) => pk.columns.clone(),
-        None => vec!["rowid".into()],
-    };
+    let key = sample_key(t);
     let shown: Vec<String> = key.iter().chain(fk.columns.iter().filter(|c| !key.contains(c))).cloned().collect();
     let select = shown
         .iter()
@@ -353,10 +358,7 @@ pub(super) fn check_violations_of(
     if n == 0 {
         return Ok(None);
     }
-    let key: Vec<String> = match &t.primary_key {
-        Some(pk) => pk.columns.clone(),
-        None => vec!["rowid".into()],
-    };
+    let key = sample_key(t);
     let words: Vec<String> = crate::source::sqltext::tokenize(body).iter().filter_map(|t| t.ident()).collect();
     let columns: Vec<String> = t
         .columns
@@ -422,10 +424,12 @@ impl KeyForm {
                 column.ty,
                 ConvertContext { dialect, epoch_unit: column.epoch_unit.unwrap_or_default() },
             ),
-            ty if ty.is_string() && dialect.engine().folding_collations() => match column.collation.as_deref() {
-                Some(c) if folding(c).case || folding(c).pad => KeyForm::Folded(folding(c)),
-                _ => KeyForm::AsWritten,
-            },
+            ty if ty.is_string() && dialect.engine().folding_collations() => {
+                match column.collation.as_deref().map(folding) {
+                    Some(f) if f.case || f.pad => KeyForm::Folded(f),
+                    _ => KeyForm::AsWritten,
+                }
+            }
             _ => KeyForm::AsWritten,
         }
     }
@@ -510,10 +514,7 @@ fn collisions_in(
     samples: usize,
 ) -> Result<Option<LintFinding>, LintError> {
     let read = |e: rusqlite::Error| LintError::Read { table: t.name.clone(), reason: e.to_string() };
-    let key: Vec<String> = match &t.primary_key {
-        Some(pk) => pk.columns.clone(),
-        _ => vec!["rowid".into()],
-    };
+    let key = sample_key(t);
     let quote = |c: &String| if c == "rowid" { c.clone() } else { quote_sqlite(c) };
     let select = cols.iter().chain(&key).map(quote).collect::<Vec<_>>().join(", ");
     let mut st = conn.prepare(&format!("SELECT {select} FROM {}", quote_sqlite(&t.name))).map_err(read)?;
