@@ -206,14 +206,19 @@ fn lint_on(opts: &LintOptions<'_>, parallel: bool) -> Result<(LintReport, Option
     let started = Instant::now();
     let mut source = Source::open(&opts.source)?;
     source.map_pages()?;
-    // The second connection below keeps the other core busy while this one reads.
-    source.no_extra_readers();
+    // The statistics the plan needs are read over this connection and extra readers of
+    // the same snapshot, while the second connection below checks the foreign keys; on
+    // one connection (`parallel` off) nothing else reads.
+    if !parallel {
+        source.no_extra_readers();
+    }
     let watch = if parallel { source.watch() } else { None };
     // A second connection checks the foreign keys from the start, while this one reads
     // the statistics the plan needs; then both scan tables from one queue, largest first
     // (a dump loaded into a temporary database has only the one connection, and so has
     // a file that cannot be watched).
     let second = if watch.is_some() { Some(Source::open(&opts.source)?) } else { None };
+    let parallel_scans = second.is_some();
     // The first connection hands the planned queue to the second (None when it could not plan).
     type Queue = std::sync::Arc<(Vec<TableJob>, Vec<usize>)>;
     let (queue_tx, queue_rx) = std::sync::mpsc::channel::<Option<Queue>>();
@@ -238,7 +243,11 @@ fn lint_on(opts: &LintOptions<'_>, parallel: bool) -> Result<(LintReport, Option
                 found
             })
         });
+        let two = parallel_scans;
         let planned = plan_and_jobs(&mut source, opts).map(|(schema, plan, jobs)| {
+            // Two connections: a table with more rows than all the others is read in two
+            // rowid ranges, one on each (its findings are merged below, in range order).
+            let jobs = if two { split_largest(jobs) } else { jobs };
             let mut order: Vec<usize> = (0..jobs.len()).collect();
             order.sort_by(|a, b| jobs[*b].rows_source.cmp(&jobs[*a].rows_source));
             (schema, plan, Queue::new((jobs, order)))
@@ -278,11 +287,27 @@ fn lint_on(opts: &LintOptions<'_>, parallel: bool) -> Result<(LintReport, Option
     if scans.len() != jobs.len() {
         return Err(LintError::Refused("a table was not read".into()));
     }
+    let mut whole: Option<(usize, Scan)> = None;
     for (i, scan) in scans {
         let scan = scan?;
         report.rows_read += scan.rows;
         report.values_read += scan.rows * jobs[i].types.len() as u64;
-        report.findings.extend(scan.findings);
+        // The next range of the table before: one scan of the whole table.
+        match &mut whole {
+            Some((w, so_far))
+                if jobs[i].part.is_some_and(|p| p.index > 0) && jobs[*w].source_name == jobs[i].source_name =>
+            {
+                so_far.merge(scan, opts.samples)
+            }
+            _ => {
+                if let Some((w, done)) = whole.replace((i, scan)) {
+                    report.findings.extend(scan_findings(&jobs[w], done));
+                }
+            }
+        }
+    }
+    if let Some((w, done)) = whole {
+        report.findings.extend(scan_findings(&jobs[w], done));
     }
     source.release()?;
     report.seconds = started.elapsed().as_secs_f64();
@@ -291,6 +316,31 @@ fn lint_on(opts: &LintOptions<'_>, parallel: bool) -> Result<(LintReport, Option
 }
 
 type Planned = (SourceSchema, Plan, Vec<TableJob>);
+
+/// Tables of fewer rows are never split.
+const SPLIT_ROWS: u64 = 100_000;
+
+/// The jobs, with the largest table split into two rowid ranges when it alone has more
+/// rows than every other table together (it would keep one connection busy while the
+/// other runs out of tables); its parts stay next to each other, in range order.
+fn split_largest(jobs: Vec<TableJob>) -> Vec<TableJob> {
+    let total: u64 = jobs.iter().map(|j| j.rows_source).sum();
+    let Some(largest) = jobs.iter().map(|j| j.rows_source).max() else { return jobs };
+    if largest < SPLIT_ROWS || largest <= total - largest {
+        return jobs;
+    }
+    let mut done = false;
+    jobs.into_iter()
+        .flat_map(|j| {
+            if !done && j.rows_source == largest {
+                done = true;
+                j.split(2)
+            } else {
+                vec![j]
+            }
+        })
+        .collect()
+}
 
 fn plan_and_jobs(source: &mut Source, opts: &LintOptions<'_>) -> Result<Planned, LintError> {
     let schema = source.snapshot()?;
@@ -415,25 +465,50 @@ fn object_place(plan: &Plan, object: &str) -> (Option<String>, Option<String>) {
     (Some(bare.to_string()), None)
 }
 
-/// What one table's scan found.
+/// What one table's scan (or one rowid range of it) found: rows read, and per column
+/// what `findings` turns into findings.
 struct Scan {
     rows: u64,
-    findings: Vec<LintFinding>,
+    tallies: Vec<ColumnTally>,
 }
 
-/// Per column: failures by kind (count, samples), and the storage classes seen.
+/// Per column: failures by kind (count, samples), the storage classes seen, and the
+/// first value of each class in the order they appeared (the second is the sample of a
+/// mixed column).
 #[derive(Default)]
 struct ColumnTally {
     failures: BTreeMap<String, (u64, Vec<LintSample>)>,
     classes: u8,
-    mixed_sample: Option<LintSample>,
+    firsts: Vec<(u8, LintSample)>,
 }
 
 const NUMERIC: u8 = 1;
 const TEXT: u8 = 2;
 const BLOB: u8 = 4;
 
-/// Read every value of one table against its planned type.
+impl Scan {
+    /// Add the scan of the next rowid range of the same table (kept in range order, so
+    /// samples and the classes' order are those of one scan of the whole table).
+    fn merge(&mut self, next: Scan, samples: usize) {
+        self.rows += next.rows;
+        for (mine, theirs) in self.tallies.iter_mut().zip(next.tallies) {
+            for (kind, (count, found)) in theirs.failures {
+                let entry = mine.failures.entry(kind).or_default();
+                entry.0 += count;
+                let room = samples.saturating_sub(entry.1.len());
+                entry.1.extend(found.into_iter().take(room));
+            }
+            for (class, first) in theirs.firsts {
+                if mine.classes & class == 0 {
+                    mine.classes |= class;
+                    mine.firsts.push((class, first));
+                }
+            }
+        }
+    }
+}
+
+/// Read every value of one table (or one rowid range of it) against its planned type.
 fn scan_table(conn: &rusqlite::Connection, job: &TableJob, samples: usize) -> Result<Scan, LintError> {
     let fail = |e: rusqlite::Error| LintError::Read { table: job.source_name.clone(), reason: e.to_string() };
     let mut st = conn.prepare(&job.select).map_err(fail)?;
@@ -452,15 +527,14 @@ fn scan_table(conn: &rusqlite::Connection, job: &TableJob, samples: usize) -> Re
                 SourceValue::Blob(_) => BLOB,
             };
             if class != 0 && tally.classes & class == 0 {
-                if tally.classes != 0 && tally.mixed_sample.is_none() {
-                    let class = raw.storage_class();
-                    let article = if class.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
-                    tally.mixed_sample = Some(LintSample {
-                        key: job::row_key(row, job),
-                        value: job::describe(raw),
-                        reason: format!("{article} {class} value"),
-                    });
-                }
+                let class_name = raw.storage_class();
+                let article = if class_name.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+                let first = LintSample {
+                    key: job::row_key(row, job),
+                    value: job::describe(raw),
+                    reason: format!("{article} {class_name} value"),
+                };
+                tally.firsts.push((class, first));
                 tally.classes |= class;
             }
             let failure = match raw {
@@ -484,8 +558,13 @@ fn scan_table(conn: &rusqlite::Connection, job: &TableJob, samples: usize) -> Re
             }
         }
     }
+    Ok(Scan { rows: n, tallies })
+}
+
+/// The findings of one table's whole scan.
+fn scan_findings(job: &TableJob, scan: Scan) -> Vec<LintFinding> {
     let mut findings = Vec::new();
-    for (c, tally) in tallies.into_iter().enumerate() {
+    for (c, tally) in scan.tallies.into_iter().enumerate() {
         let column = job.source_columns[c].clone();
         let ty = job.types[c].0;
         let had_failures = !tally.failures.is_empty();
@@ -515,11 +594,11 @@ fn scan_table(conn: &rusqlite::Connection, job: &TableJob, samples: usize) -> Re
                     classes_named(tally.classes)
                 ),
                 hint: "check that the application expects one type here; override the column type in cutover.toml if it does not".into(),
-                samples: tally.mixed_sample.into_iter().collect(),
+                samples: tally.firsts.into_iter().nth(1).map(|(_, s)| s).into_iter().collect(),
             });
         }
     }
-    Ok(Scan { rows: n, findings })
+    findings
 }
 
 /// Values whose conversion cannot fail are not converted again (the hot path of lint).

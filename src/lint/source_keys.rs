@@ -2,7 +2,7 @@
 //! foreign-key orphans, unique keys that collide under a target collation, and rows
 //! that break a CHECK constraint. Each finding carries sample rows by key.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::{LintError, LintFinding, LintSample};
 use crate::convert::shorten;
@@ -75,10 +75,25 @@ pub(super) fn fk_orphans(
     samples: usize,
 ) -> Result<Vec<LintFinding>, LintError> {
     let mut out = Vec::new();
-    for (t, fk) in fk_checks(schema, selected) {
-        out.extend(fk_orphans_of(conn, schema, t, fk, dialect, samples)?);
+    for (t, fks) in fk_checks_by_child(schema, selected) {
+        out.extend(fk_orphans_of_child(conn, schema, t, &fks, dialect, samples)?);
     }
     Ok(out)
+}
+
+/// `fk_checks`, the keys of one child table together (one scan of it checks them all).
+fn fk_checks_by_child<'s>(
+    schema: &'s SourceSchema,
+    selected: &std::collections::BTreeSet<String>,
+) -> Vec<(&'s Table, Vec<&'s ForeignKey>)> {
+    let mut out: Vec<(&Table, Vec<&ForeignKey>)> = Vec::new();
+    for (t, fk) in fk_checks(schema, selected) {
+        match out.last_mut() {
+            Some((last, fks)) if std::ptr::eq(*last, t) => fks.push(fk),
+            _ => out.push((t, vec![fk])),
+        }
+    }
+    out
 }
 
 /// The most parent rows whose rowids `no_orphans_in_memory` holds (8 bytes each).
@@ -126,67 +141,115 @@ impl Rowids {
 
 /// The SQL of `fk_orphans_of` looks each child row's parent up in the parent's B-tree:
 /// for a parent with no more rows than the child, reading the parent's rowids into
-/// memory and the child's key column once is several times cheaper (the checks before
-/// a migrate's load of the benchmark file are mostly these lookups). True when that
-/// proves every child row has its parent; false when it cannot say (a key of several
-/// columns or not on the parent's rowid, a value that is not an integer, whose match
-/// SQLite decides by affinity) or finds an orphan: the SQL then counts and samples.
+/// memory and the child's key columns once is several times cheaper (the checks before
+/// a migrate's load of the benchmark file are mostly these lookups), and one scan of the
+/// child serves all its keys. For each of `fks`: true when that proves every child row
+/// has its parent; false when it cannot say (a key of several columns or not on the
+/// parent's rowid, a value that is not an integer, whose match SQLite decides by
+/// affinity) or finds an orphan: the SQL then counts and samples.
 fn no_orphans_in_memory(
     conn: &rusqlite::Connection,
+    schema: &SourceSchema,
     child: &Table,
-    fk: &ForeignKey,
-    parent: &Table,
-) -> rusqlite::Result<bool> {
+    fks: &[&ForeignKey],
+) -> rusqlite::Result<Vec<bool>> {
     use rusqlite::types::ValueRef;
-    let ([column], [parent_column]) = (fk.columns.as_slice(), fk.parent_columns.as_slice()) else {
-        return Ok(false);
-    };
-    let Some(alias) = parent.rowid_alias() else { return Ok(false) };
-    if !alias.name.eq_ignore_ascii_case(parent_column)
-        || parent.row_count > child.row_count
-        || parent.row_count > MAX_PARENT_ROWIDS
-    {
-        return Ok(false);
-    }
     let q = quote_sqlite;
-    let mut ids = Vec::with_capacity(usize::try_from(parent.row_count).unwrap_or(0));
-    let mut st = conn.prepare(&format!("SELECT {} FROM {}", q(&alias.name), q(&parent.name)))?;
-    let mut rows = st.query([])?;
-    while let Some(r) = rows.next()? {
-        // `INTEGER PRIMARY KEY DESC` is no rowid alias to SQLite: any value may be there.
-        match r.get_ref(0)? {
-            ValueRef::Integer(id) => ids.push(id),
-            _ => return Ok(false),
+    let mut proven = vec![false; fks.len()];
+    // Per parent table, its rowids (None: a value that is not an integer).
+    let mut parents: BTreeMap<&str, Option<Rowids>> = BTreeMap::new();
+    // (index into fks, child column, parent table) of the keys checked here.
+    let mut checked: Vec<(usize, &str, &str)> = Vec::new();
+    for (k, fk) in fks.iter().enumerate() {
+        let ([column], [parent_column]) = (fk.columns.as_slice(), fk.parent_columns.as_slice()) else { continue };
+        let Some(parent) = schema.tables.iter().find(|p| p.name == fk.parent_table) else { continue };
+        let Some(alias) = parent.rowid_alias() else { continue };
+        if !alias.name.eq_ignore_ascii_case(parent_column)
+            || parent.row_count > child.row_count
+            || parent.row_count > MAX_PARENT_ROWIDS
+        {
+            continue;
+        }
+        if !parents.contains_key(parent.name.as_str()) {
+            let mut ids = Vec::with_capacity(usize::try_from(parent.row_count).unwrap_or(0));
+            let mut st = conn.prepare(&format!("SELECT {} FROM {}", q(&alias.name), q(&parent.name)))?;
+            let mut rows = st.query([])?;
+            let mut integers = true;
+            while let Some(r) = rows.next()? {
+                // `INTEGER PRIMARY KEY DESC` is no rowid alias to SQLite: any value may be there.
+                match r.get_ref(0)? {
+                    ValueRef::Integer(id) => ids.push(id),
+                    _ => {
+                        integers = false;
+                        break;
+                    }
+                }
+            }
+            parents.insert(parent.name.as_str(), integers.then(|| Rowids::new(ids)));
+        }
+        if parents.get(parent.name.as_str()).is_some_and(Option::is_some) {
+            checked.push((k, column.as_str(), parent.name.as_str()));
         }
     }
-    let ids = Rowids::new(ids);
-    let mut st = conn.prepare(&format!("SELECT {} FROM {}", q(column), q(&child.name)))?;
+    if checked.is_empty() {
+        return Ok(proven);
+    }
+    let ids: Vec<&Rowids> = checked.iter().filter_map(|(_, _, p)| parents.get(p).and_then(Option::as_ref)).collect();
+    let columns: Vec<String> = checked.iter().map(|(_, c, _)| q(c)).collect();
+    let mut holds = vec![true; checked.len()];
+    let mut st = conn.prepare(&format!("SELECT {} FROM {}", columns.join(", "), q(&child.name)))?;
     let mut rows = st.query([])?;
+    let mut left = checked.len();
     while let Some(r) = rows.next()? {
-        match r.get_ref(0)? {
-            ValueRef::Null => {}
-            ValueRef::Integer(id) if ids.contains(id) => {}
-            _ => return Ok(false),
+        for (c, ok) in holds.iter_mut().enumerate().filter(|(_, ok)| **ok) {
+            match r.get_ref(c)? {
+                ValueRef::Null => {}
+                ValueRef::Integer(id) if ids[c].contains(id) => {}
+                _ => {
+                    *ok = false;
+                    left -= 1;
+                }
+            }
+        }
+        if left == 0 {
+            break;
         }
     }
-    Ok(true)
+    for ((k, _, _), ok) in checked.iter().zip(holds) {
+        proven[*k] = ok;
+    }
+    Ok(proven)
+}
+
+/// The foreign keys `fks` of table `t` (in their order) whose child rows have no parent.
+pub(super) fn fk_orphans_of_child(
+    conn: &rusqlite::Connection,
+    schema: &SourceSchema,
+    t: &Table,
+    fks: &[&ForeignKey],
+    dialect: Dialect,
+    samples: usize,
+) -> Result<Vec<LintFinding>, LintError> {
+    let read = |e: rusqlite::Error| LintError::Read { table: t.name.clone(), reason: e.to_string() };
+    let proven = no_orphans_in_memory(conn, schema, t, fks).map_err(read)?;
+    let mut out = Vec::new();
+    for (fk, proven) in fks.iter().zip(proven) {
+        if !proven {
+            out.extend(fk_orphans_of(conn, t, fk, dialect, samples)?);
+        }
+    }
+    Ok(out)
 }
 
 /// The child rows of table `t` without a parent under foreign key `fk`, if any.
-pub(super) fn fk_orphans_of(
+fn fk_orphans_of(
     conn: &rusqlite::Connection,
-    schema: &SourceSchema,
     t: &Table,
     fk: &ForeignKey,
     dialect: Dialect,
     samples: usize,
 ) -> Result<Option<LintFinding>, LintError> {
     let read = |e: rusqlite::Error| LintError::Read { table: t.name.clone(), reason: e.to_string() };
-    if let Some(parent) = schema.tables.iter().find(|p| p.name == fk.parent_table) {
-        if no_orphans_in_memory(conn, t, fk, parent).map_err(read)? {
-            return Ok(None);
-        }
-    }
     let q = quote_sqlite;
     let mut cond: Vec<String> = fk.columns.iter().map(|c| format!("c.{} IS NOT NULL", q(c))).collect();
     let join: Vec<String> =
@@ -234,7 +297,8 @@ pub(super) fn fk_orphans_of(
 
 /// One check of `key_checks`.
 enum KeyCheck<'s> {
-    Orphans(&'s Table, &'s ForeignKey),
+    /// The foreign keys of one child table.
+    Orphans(&'s Table, Vec<&'s ForeignKey>),
     Collisions(UniqueCheck<'s>),
     Violations(&'s Table, &'s String),
 }
@@ -263,9 +327,9 @@ pub(super) fn key_checks(
     let costs: Vec<u64> = jobs.iter().map(|j| j.table().row_count).collect();
     let order = crate::source::longest_first(&costs);
     let results = crate::source::spread(main, extras, &order, |conn, i| match &jobs[i] {
-        KeyCheck::Orphans(t, fk) => fk_orphans_of(conn, schema, t, fk, plan.dialect, samples),
-        KeyCheck::Collisions(u) => unique_collisions_of(conn, u, samples),
-        KeyCheck::Violations(t, check) => check_violations_of(conn, t, check, plan, samples),
+        KeyCheck::Orphans(t, fks) => fk_orphans_of_child(conn, schema, t, fks, plan.dialect, samples),
+        KeyCheck::Collisions(u) => unique_collisions_of(conn, u, samples).map(Vec::from_iter),
+        KeyCheck::Violations(t, check) => check_violations_of(conn, t, check, plan, samples).map(Vec::from_iter),
     });
     let mut out = Vec::new();
     for (_, found) in results {
@@ -278,7 +342,7 @@ pub(super) fn key_checks(
 fn key_check_list<'s>(schema: &'s SourceSchema, plan: &Plan) -> Vec<KeyCheck<'s>> {
     let selected = plan.tables.iter().map(|t| t.source_name.clone()).collect();
     let mut jobs: Vec<KeyCheck<'s>> =
-        fk_checks(schema, &selected).into_iter().map(|(t, fk)| KeyCheck::Orphans(t, fk)).collect();
+        fk_checks_by_child(schema, &selected).into_iter().map(|(t, fks)| KeyCheck::Orphans(t, fks)).collect();
     jobs.extend(unique_checks(schema, plan).into_iter().map(KeyCheck::Collisions));
     jobs.extend(check_checks(schema, plan).into_iter().map(|(t, c)| KeyCheck::Violations(t, c)));
     jobs
@@ -651,18 +715,28 @@ mod tests {
              CREATE TABLE texts (id INTEGER PRIMARY KEY, parent_id TEXT REFERENCES parent (id));
              INSERT INTO texts (parent_id) VALUES ('1'), ('2'), ('-3'), ('1'), ('2'), ('1');
              CREATE TABLE few (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent (id));
-             INSERT INTO few (parent_id) VALUES (5);",
+             INSERT INTO few (parent_id) VALUES (5);
+             -- two keys of one child, read in one scan: the first holds, the second has an
+             -- orphan in the last row, a text in the third key stops only that key's proof
+             CREATE TABLE two (id INTEGER PRIMARY KEY, a INTEGER REFERENCES parent (id),
+                               b INTEGER REFERENCES parent (id), c TEXT REFERENCES parent (id));
+             INSERT INTO two (a, b, c) VALUES (1, 2, 1), (2, NULL, '2'), (-3, 1, 1), (1, 2, 2), (2, 8, NULL);",
         )
         .unwrap();
         drop(conn);
         let mut source = crate::source::Source::open(&path).unwrap();
         let schema = source.snapshot().unwrap();
         let table = |name: &str| schema.tables.iter().find(|t| t.name == name).unwrap();
-        let parent = table("parent");
-        let proof = |child: &str| {
+        let proofs = |child: &str| {
             let t = table(child);
-            no_orphans_in_memory(source.connection(), t, &t.foreign_keys[0], parent).unwrap()
+            let fks: Vec<&ForeignKey> = t.foreign_keys.iter().collect();
+            no_orphans_in_memory(source.connection(), &schema, t, &fks).unwrap()
         };
+        let proof = |child: &str| proofs(child)[0];
+        let columns =
+            |child: &str| -> Vec<String> { table(child).foreign_keys.iter().map(|f| f.columns.join(",")).collect() };
+        assert_eq!(columns("two"), ["a", "b", "c"]);
+        assert_eq!(proofs("two"), [true, false, false]);
         assert!(proof("clean"));
         assert!(!proof("orphan"));
         assert!(!proof("texts"));
@@ -676,7 +750,11 @@ mod tests {
             .collect();
         assert_eq!(
             found,
-            vec![("few".to_string(), 1, vec!["id=1".to_string()]), ("orphan".to_string(), 1, vec!["id=3".to_string()])]
+            vec![
+                ("few".to_string(), 1, vec!["id=1".to_string()]),
+                ("orphan".to_string(), 1, vec!["id=3".to_string()]),
+                ("two".to_string(), 1, vec!["id=5".to_string()])
+            ]
         );
     }
 }
