@@ -74,17 +74,17 @@ impl Engine for PgTarget {
 
     async fn execute(&mut self, sql: &str) -> Result<(), TargetError> {
         let r = self.conn.execute(sqlx::raw_sql(sql)).await.map(|_| ());
-        r.map_err(|e| self.server(running(sql), e))
+        r.map_err(|e| self.server(running(sql), describe(&e)))
     }
 
     async fn strings(&mut self, sql: &str) -> Result<Vec<String>, TargetError> {
         let r = sqlx::query_scalar::<_, String>(sql).fetch_all(&mut self.conn).await;
-        r.map_err(|e| self.server(running(sql), e))
+        r.map_err(|e| self.server(running(sql), describe(&e)))
     }
 
     async fn scalar(&mut self, sql: &str) -> Result<i64, TargetError> {
         let r = sqlx::query_scalar::<_, i64>(sql).fetch_one(&mut self.conn).await;
-        r.map_err(|e| self.server(running(sql), e))
+        r.map_err(|e| self.server(running(sql), describe(&e)))
     }
 
     async fn text_rows(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, TargetError> {
