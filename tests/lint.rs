@@ -265,3 +265,46 @@ fn a_database_file_and_its_dump_give_the_same_findings() {
         assert_eq!(from_dump["rows_read"], from_file["rows_read"], "{dialect}");
     }
 }
+
+/// A table with more rows than all the others is read in two rowid ranges on a file (one
+/// scan on a dump): its findings are merged into those of one scan, with the counts of
+/// both ranges, the samples in row order, and a storage class that appears only in the
+/// second range making the column mixed, sampled at its first row.
+#[test]
+fn a_table_read_in_two_ranges_reports_as_one_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let sql = "CREATE TABLE small (id INTEGER PRIMARY KEY, v TEXT);
+         INSERT INTO small VALUES (1, 'a');
+         CREATE TABLE big (id INTEGER PRIMARY KEY, flag BOOLEAN, note);
+         WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 150000)
+           INSERT INTO big SELECT i,
+             CASE WHEN i IN (10, 140000, 149999) THEN 'maybe' ELSE i % 2 END,
+             CASE WHEN i <= 75000 THEN i ELSE 'n' || i END FROM s;";
+    let dump = dir.path().join("big.sql");
+    std::fs::write(&dump, sql).unwrap();
+    let file = dir.path().join("big.sqlite");
+    rusqlite::Connection::open(&file).unwrap().execute_batch(sql).unwrap();
+    let (code_file, from_file) = lint_json(file.to_str().unwrap(), "postgres");
+    let (code_dump, from_dump) = lint_json(dump.to_str().unwrap(), "postgres");
+    assert_eq!((code_file, code_dump), (1, 1));
+    assert_eq!(from_dump["findings"], from_file["findings"], "findings differ");
+    assert_eq!(from_file["rows_read"], 150_001);
+    let finding = |code: &str| {
+        from_file["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["code"] == code && f["table"] == "big")
+            .unwrap_or_else(|| panic!("no {code} finding on big: {from_file}"))
+            .clone()
+    };
+    let keys = |f: &Value| -> Vec<String> {
+        f["samples"].as_array().unwrap().iter().map(|s| s["key"].as_str().unwrap().to_string()).collect()
+    };
+    let flags = finding("not_a_boolean");
+    assert_eq!((flags["column"].as_str(), flags["count"].as_u64()), (Some("flag"), Some(3)), "{flags}");
+    assert_eq!(keys(&flags), ["id=10", "id=140000", "id=149999"]);
+    let mixed = finding("mixed_storage");
+    assert_eq!(mixed["column"], "note", "{mixed}");
+    assert_eq!(keys(&mixed), ["id=75001"], "the first text value is the sample: {mixed}");
+}
