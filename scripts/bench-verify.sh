@@ -5,7 +5,7 @@
 #
 # For each run and engine: the target database is dropped and created, `migrate` is timed,
 # then `verify --level checksum` and `verify --level count` on what it wrote. Wall time and
-# peak RSS by /usr/bin/time. Lint maps up to 256 MiB of the source file per connection
+# peak RSS by /usr/bin/time. Lint maps up to 96 MiB of the source file per connection
 # (shared file pages, counted in its RSS, not heap). Every verify must say VERIFIED.
 #
 # Run from anywhere (PostgreSQL on 127.0.0.1:5432 user postgres with trust auth, MariaDB on

@@ -243,11 +243,11 @@ fn lint_on(opts: &LintOptions<'_>, parallel: bool) -> Result<(LintReport, Option
                 found
             })
         });
-        let two = parallel_scans;
         let planned = plan_and_jobs(&mut source, opts).map(|(schema, plan, jobs)| {
             // Two connections: a table with more rows than all the others is read in two
-            // rowid ranges, one on each (its findings are merged below, in range order).
-            let jobs = if two { split_largest(jobs) } else { jobs };
+            // rowid ranges, so that both can read it at once (its findings are merged
+            // below, in range order).
+            let jobs = if parallel_scans { split_largest(jobs) } else { jobs };
             let mut order: Vec<usize> = (0..jobs.len()).collect();
             order.sort_by(|a, b| jobs[*b].rows_source.cmp(&jobs[*a].rows_source));
             (schema, plan, Queue::new((jobs, order)))
@@ -317,7 +317,7 @@ fn lint_on(opts: &LintOptions<'_>, parallel: bool) -> Result<(LintReport, Option
 
 type Planned = (SourceSchema, Plan, Vec<TableJob>);
 
-/// Tables of fewer rows are never split.
+/// Tables of fewer rows are never split (the same threshold as migrate's).
 const SPLIT_ROWS: u64 = 100_000;
 
 /// The jobs, with the largest table split into two rowid ranges when it alone has more
@@ -332,7 +332,9 @@ fn split_largest(jobs: Vec<TableJob>) -> Vec<TableJob> {
     let mut done = false;
     jobs.into_iter()
         .flat_map(|j| {
-            if !done && j.rows_source == largest {
+            // In rowid order only (a table read in SQLite's own order keeps one scan, so
+            // that its samples are those of one scan).
+            if !done && j.rows_source == largest && !j.select_order.is_empty() {
                 done = true;
                 j.split(2)
             } else {
@@ -651,6 +653,60 @@ pub(crate) fn hint_for(kind: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The findings of a table read in rowid ranges, merged in range order, equal those
+    /// of one scan of it (failures in both ranges, samples past the limit, a storage class
+    /// first seen in the second range), whichever range finished first.
+    #[test]
+    fn ranges_merged_equal_one_scan() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ranges.sqlite");
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .execute_batch(
+                "CREATE TABLE t (id INTEGER PRIMARY KEY, flag BOOLEAN, note);
+                 WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 3000)
+                   INSERT INTO t SELECT i, CASE WHEN i % 700 = 0 THEN 'maybe' ELSE i % 2 END,
+                     CASE WHEN i <= 1700 THEN i ELSE 'n' || i END FROM s;",
+            )
+            .unwrap();
+        let config = Config::default();
+        let opts = LintOptions {
+            source: path.clone(),
+            dialect: Dialect::Postgres,
+            config: &config,
+            target_schema: None,
+            include: Vec::new(),
+            exclude: Vec::new(),
+            samples: 3,
+        };
+        let mut source = Source::open(&path).unwrap();
+        let (_, _, jobs) = plan_and_jobs(&mut source, &opts).unwrap();
+        let job = &jobs[0];
+        let conn = source.connection();
+        let whole = scan_findings(job, scan_table(conn, job, 3).unwrap());
+        for n in [2, 3] {
+            let parts = job.split(n);
+            assert_eq!(parts.len(), n, "the table is split");
+            // The last range scanned first: the merge follows the ranges' order, not the
+            // order they finished in.
+            let mut scans: Vec<(usize, Scan)> =
+                parts.iter().enumerate().rev().map(|(i, p)| (i, scan_table(conn, p, 3).unwrap())).collect();
+            scans.sort_by_key(|(i, _)| *i);
+            let mut merged = scans.remove(0).1;
+            for (_, next) in scans {
+                merged.merge(next, 3);
+            }
+            assert_eq!(merged.rows, 3000);
+            let findings = scan_findings(job, merged);
+            let json = |f: &[LintFinding]| serde_json::to_value(f).unwrap();
+            assert_eq!(json(&findings), json(&whole), "{n} ranges");
+        }
+        let codes: Vec<(&str, u64, usize)> =
+            whole.iter().map(|f| (f.code.as_str(), f.count, f.samples.len())).collect();
+        assert_eq!(codes, [("not_a_boolean", 4, 3), ("mixed_storage", 1, 1)]);
+        assert_eq!(whole[1].samples[0].key, "id=1701");
+    }
 
     #[test]
     fn every_conversion_kind_has_a_hint_that_offers_reject_mode() {

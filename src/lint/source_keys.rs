@@ -78,20 +78,32 @@ pub(super) fn fk_orphans(
     for (t, fks) in fk_checks_by_child(schema, selected) {
         out.extend(fk_orphans_of_child(conn, schema, t, &fks, dialect, samples)?);
     }
-    Ok(out)
+    // In the keys' order, as one check per key gives them.
+    out.sort_by_key(|(k, _)| *k);
+    Ok(out.into_iter().map(|(_, f)| f).collect())
 }
 
-/// `fk_checks`, the keys of one child table together (one scan of it checks them all).
+/// `fk_checks`, the keys of one child table that `no_orphans_in_memory` may prove
+/// together (one scan of the child checks them all), every other key alone (its SQL
+/// lookups may run beside the others').
 fn fk_checks_by_child<'s>(
     schema: &'s SourceSchema,
     selected: &std::collections::BTreeSet<String>,
-) -> Vec<(&'s Table, Vec<&'s ForeignKey>)> {
-    let mut out: Vec<(&Table, Vec<&ForeignKey>)> = Vec::new();
-    for (t, fk) in fk_checks(schema, selected) {
-        match out.last_mut() {
-            Some((last, fks)) if std::ptr::eq(*last, t) => fks.push(fk),
-            _ => out.push((t, vec![fk])),
+) -> Vec<(&'s Table, Vec<(usize, &'s ForeignKey)>)> {
+    let mut out: Vec<(&Table, Vec<(usize, &ForeignKey)>)> = Vec::new();
+    let checks: Vec<(usize, (&Table, &ForeignKey))> = fk_checks(schema, selected).into_iter().enumerate().collect();
+    for group in checks.chunk_by(|a, b| std::ptr::eq(a.1 .0, b.1 .0)) {
+        let t = group[0].1 .0;
+        let fks: Vec<&ForeignKey> = group.iter().map(|(_, (_, fk))| *fk).collect();
+        let (together, alone): (Vec<_>, Vec<_>) = group
+            .iter()
+            .map(|(k, _)| *k)
+            .zip(in_memory_keys(schema, t, &fks))
+            .partition(|(_, (_, parent))| parent.is_some());
+        if !together.is_empty() {
+            out.push((t, together.into_iter().map(|(k, (fk, _))| (k, fk)).collect()));
         }
+        out.extend(alone.into_iter().map(|(k, (fk, _))| (t, vec![(k, fk)])));
     }
     out
 }
@@ -139,6 +151,42 @@ impl Rowids {
     }
 }
 
+/// For each of `fks` (keys of `child`), its parent when `no_orphans_in_memory` may prove
+/// the key: one column, on the parent's rowid alias, a parent with no more rows than the
+/// child; and the parents' rows together at most `MAX_PARENT_ROWIDS` (their rowids are
+/// held at once), the first keys first.
+fn in_memory_keys<'s>(
+    schema: &'s SourceSchema,
+    child: &Table,
+    fks: &[&'s ForeignKey],
+) -> Vec<(&'s ForeignKey, Option<&'s Table>)> {
+    let mut held: Vec<&str> = Vec::new();
+    let mut rows = 0u64;
+    fks.iter()
+        .map(|fk| {
+            let ([_], [parent_column]) = (fk.columns.as_slice(), fk.parent_columns.as_slice()) else {
+                return (*fk, None);
+            };
+            let parent = schema.tables.iter().find(|p| p.name == fk.parent_table).filter(|p| {
+                p.rowid_alias().is_some_and(|a| a.name.eq_ignore_ascii_case(parent_column))
+                    && p.row_count <= child.row_count
+            });
+            let parent = parent.filter(|p| {
+                if held.contains(&p.name.as_str()) {
+                    return true;
+                }
+                if rows.saturating_add(p.row_count) > MAX_PARENT_ROWIDS {
+                    return false;
+                }
+                rows += p.row_count;
+                held.push(p.name.as_str());
+                true
+            });
+            (*fk, parent)
+        })
+        .collect()
+}
+
 /// The SQL of `fk_orphans_of` looks each child row's parent up in the parent's B-tree:
 /// for a parent with no more rows than the child, reading the parent's rowids into
 /// memory and the child's key columns once is several times cheaper (the checks before
@@ -160,17 +208,10 @@ fn no_orphans_in_memory(
     let mut parents: BTreeMap<&str, Option<Rowids>> = BTreeMap::new();
     // (index into fks, child column, parent table) of the keys checked here.
     let mut checked: Vec<(usize, &str, &str)> = Vec::new();
-    for (k, fk) in fks.iter().enumerate() {
-        let ([column], [parent_column]) = (fk.columns.as_slice(), fk.parent_columns.as_slice()) else { continue };
-        let Some(parent) = schema.tables.iter().find(|p| p.name == fk.parent_table) else { continue };
+    for (k, (fk, parent)) in in_memory_keys(schema, child, fks).into_iter().enumerate() {
+        let Some(parent) = parent else { continue };
         let Some(alias) = parent.rowid_alias() else { continue };
-        if !alias.name.eq_ignore_ascii_case(parent_column)
-            || parent.row_count > child.row_count
-            || parent.row_count > MAX_PARENT_ROWIDS
-        {
-            continue;
-        }
-        if !parents.contains_key(parent.name.as_str()) {
+        if let std::collections::btree_map::Entry::Vacant(e) = parents.entry(parent.name.as_str()) {
             let mut ids = Vec::with_capacity(usize::try_from(parent.row_count).unwrap_or(0));
             let mut st = conn.prepare(&format!("SELECT {} FROM {}", q(&alias.name), q(&parent.name)))?;
             let mut rows = st.query([])?;
@@ -185,16 +226,19 @@ fn no_orphans_in_memory(
                     }
                 }
             }
-            parents.insert(parent.name.as_str(), integers.then(|| Rowids::new(ids)));
+            e.insert(integers.then(|| Rowids::new(ids)));
         }
         if parents.get(parent.name.as_str()).is_some_and(Option::is_some) {
-            checked.push((k, column.as_str(), parent.name.as_str()));
+            checked.push((k, fk.columns[0].as_str(), parent.name.as_str()));
         }
     }
     if checked.is_empty() {
         return Ok(proven);
     }
-    let ids: Vec<&Rowids> = checked.iter().filter_map(|(_, _, p)| parents.get(p).and_then(Option::as_ref)).collect();
+    let ids: Vec<&Rowids> = checked
+        .iter()
+        .map(|(_, _, p)| parents.get(p).and_then(Option::as_ref).expect("only keys whose parent's rowids were read"))
+        .collect();
     let columns: Vec<String> = checked.iter().map(|(_, c, _)| q(c)).collect();
     let mut holds = vec![true; checked.len()];
     let mut st = conn.prepare(&format!("SELECT {} FROM {}", columns.join(", "), q(&child.name)))?;
@@ -221,21 +265,24 @@ fn no_orphans_in_memory(
     Ok(proven)
 }
 
-/// The foreign keys `fks` of table `t` (in their order) whose child rows have no parent.
-pub(super) fn fk_orphans_of_child(
+/// The foreign keys `fks` of table `t` whose child rows have no parent, each finding
+/// with its key's number (the keys come numbered, so that findings can be put in the
+/// keys' order whichever check found them).
+fn fk_orphans_of_child(
     conn: &rusqlite::Connection,
     schema: &SourceSchema,
     t: &Table,
-    fks: &[&ForeignKey],
+    fks: &[(usize, &ForeignKey)],
     dialect: Dialect,
     samples: usize,
-) -> Result<Vec<LintFinding>, LintError> {
+) -> Result<Vec<(usize, LintFinding)>, LintError> {
     let read = |e: rusqlite::Error| LintError::Read { table: t.name.clone(), reason: e.to_string() };
-    let proven = no_orphans_in_memory(conn, schema, t, fks).map_err(read)?;
+    let keys: Vec<&ForeignKey> = fks.iter().map(|(_, fk)| *fk).collect();
+    let proven = no_orphans_in_memory(conn, schema, t, &keys).map_err(read)?;
     let mut out = Vec::new();
-    for (fk, proven) in fks.iter().zip(proven) {
+    for ((k, fk), proven) in fks.iter().zip(proven) {
         if !proven {
-            out.extend(fk_orphans_of(conn, t, fk, dialect, samples)?);
+            out.extend(fk_orphans_of(conn, t, fk, dialect, samples)?.map(|f| (*k, f)));
         }
     }
     Ok(out)
@@ -297,8 +344,8 @@ fn fk_orphans_of(
 
 /// One check of `key_checks`.
 enum KeyCheck<'s> {
-    /// The foreign keys of one child table.
-    Orphans(&'s Table, Vec<&'s ForeignKey>),
+    /// Foreign keys of one child table, numbered in `fk_checks` order.
+    Orphans(&'s Table, Vec<(usize, &'s ForeignKey)>),
     Collisions(UniqueCheck<'s>),
     Violations(&'s Table, &'s String),
 }
@@ -328,14 +375,22 @@ pub(super) fn key_checks(
     let order = crate::source::longest_first(&costs);
     let results = crate::source::spread(main, extras, &order, |conn, i| match &jobs[i] {
         KeyCheck::Orphans(t, fks) => fk_orphans_of_child(conn, schema, t, fks, plan.dialect, samples),
-        KeyCheck::Collisions(u) => unique_collisions_of(conn, u, samples).map(Vec::from_iter),
-        KeyCheck::Violations(t, check) => check_violations_of(conn, t, check, plan, samples).map(Vec::from_iter),
+        // After every key's finding, in the checks' order.
+        KeyCheck::Collisions(u) => {
+            Ok(unique_collisions_of(conn, u, samples)?.map(|f| (usize::MAX, f)).into_iter().collect())
+        }
+        KeyCheck::Violations(t, check) => {
+            Ok(check_violations_of(conn, t, check, plan, samples)?.map(|f| (usize::MAX, f)).into_iter().collect())
+        }
     });
     let mut out = Vec::new();
     for (_, found) in results {
         out.extend(found?);
     }
-    Ok(out)
+    // Foreign keys in their order (one check may cover several keys of a table); the
+    // sort is stable, so the other checks keep theirs.
+    out.sort_by_key(|(k, _)| *k);
+    Ok(out.into_iter().map(|(_, f)| f).collect())
 }
 
 /// The checks `key_checks` runs, in their serial order.

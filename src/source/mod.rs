@@ -141,7 +141,9 @@ impl Source {
     /// by the extra readers) instead of copies by read(2): whole-table scans spend a fifth
     /// of their time in that copy otherwise, and the foreign-key checks' lookups far more
     /// (migrate's checks before the load: 1.0 s -> 0.65 s on the benchmark file). Mapped
-    /// pages count in the process's RSS as shared file pages (about 190 MB at most).
+    /// pages count in the process's RSS as shared file pages (about 190 MB at most for
+    /// one `Source` and its extra readers; lint's second `Source` maps its own 96 MiB:
+    /// its peak RSS on the benchmark file is about 225 MB at scale 1 and 5).
     pub fn map_pages(&mut self) -> Result<(), SourceError> {
         self.conn.execute_batch(&map_pages_sql(MAP_BYTES)).map_err(|e| classify(&self.path, "mapping the file", e))?;
         self.mapped = true;
