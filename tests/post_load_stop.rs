@@ -30,8 +30,8 @@ async fn big_rows(db: &ScratchDb) -> u64 {
 }
 
 /// `cutover migrate` with `big` loaded whole (`CUTOVER_SPLIT_ROWS=0`): split over every
-/// connection, as PostgreSQL does by default, its parts would take both connections
-/// first and `small` would load, and fail, only once they were done.
+/// connection, as create mode does on a machine of 4 cores or more, its parts would take
+/// both connections first and `small` would load, and fail, only once they were done.
 fn migrate_whole(src: &Path, db: &ScratchDb, state: &Path, extra: &[&str]) -> (i32, String, String) {
     let mut args = vec!["migrate", src.to_str().unwrap(), "--to", &db.url, "--state", state.to_str().unwrap()];
     args.extend_from_slice(&["--progress", "none"]);

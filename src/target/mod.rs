@@ -386,14 +386,6 @@ pub trait SqlDialect: Sync {
         false
     }
 
-    /// The fewest cores on which create mode splits a large table into rowid ranges that
-    /// load side by side. MariaDB: 4. Below that its load is bound by the processor and
-    /// parts cost more than they gain (2 parts made the benchmark file's load 2% slower
-    /// on 2 cores).
-    fn split_from_cores(&self) -> usize {
-        4
-    }
-
     /// True when the engine takes one writer at a time (the embedded SQLite file).
     fn single_writer(&self) -> bool {
         false

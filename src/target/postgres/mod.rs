@@ -150,14 +150,6 @@ impl SqlDialect for Postgres {
         true
     }
 
-    /// From 2 cores: the server's own work on the largest table (parsing jsonb and
-    /// numeric values, its primary key) is most of the load, and two backends share it.
-    /// On the benchmark file with 2 cores, 5 runs side by side: 5.55 s end to end split,
-    /// 6.09 s whole (every run faster split); the load phase equal (4.32 / 4.31 s).
-    fn split_from_cores(&self) -> usize {
-        2
-    }
-
     fn strict_booleans(&self) -> bool {
         true
     }
