@@ -36,16 +36,7 @@ fn migrate_whole(src: &Path, db: &ScratchDb, state: &Path, extra: &[&str]) -> (i
     let mut args = vec!["migrate", src.to_str().unwrap(), "--to", &db.url, "--state", state.to_str().unwrap()];
     args.extend_from_slice(&["--progress", "none"]);
     args.extend_from_slice(extra);
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
-        .args(&args)
-        .env("CUTOVER_SPLIT_ROWS", "0")
-        .output()
-        .expect("run cutover");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    run_cutover_env(&args, &[("CUTOVER_SPLIT_ROWS", "0")])
 }
 
 /// Rows of `big`: enough that reading them takes far longer than loading `small` and

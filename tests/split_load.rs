@@ -48,12 +48,7 @@ fn run(args: &[&str], failpoints: Option<&str>) -> (i32, String, String) {
     if let Some(f) = failpoints {
         cmd.env("FAILPOINTS", f);
     }
-    let out = cmd.output().expect("run cutover");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    outcome(cmd.output().expect("run cutover"))
 }
 
 fn migrate_args<'a>(src: &'a str, url: &'a str, state: &'a str, report: &'a str) -> Vec<&'a str> {

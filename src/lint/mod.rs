@@ -31,6 +31,7 @@ use crate::types::ColumnType;
 use crate::value::SourceValue;
 use source_keys::{check_violations, fk_orphans, unique_collisions};
 
+mod rowid_proof;
 mod source_keys;
 
 pub struct LintOptions<'a> {

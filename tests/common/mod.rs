@@ -222,7 +222,18 @@ pub fn plan_for(path: &Path, dialect: Dialect) -> cutover::plan::Plan {
 
 /// Run `cutover` with arguments; returns (exit code, stdout, stderr).
 pub fn run_cutover(args: &[&str]) -> (i32, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cutover")).args(args).output().expect("run cutover");
+    run_cutover_env(args, &[])
+}
+
+/// `run_cutover` with environment variables set for the run.
+pub fn run_cutover_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"));
+    cmd.args(args).envs(env.iter().copied());
+    outcome(cmd.output().expect("run cutover"))
+}
+
+/// A finished run as (exit code, stdout, stderr).
+pub fn outcome(out: std::process::Output) -> (i32, String, String) {
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
