@@ -34,6 +34,12 @@
 #                     primary key and the statements cutover's plan runs after the data
 #                     (unique constraints, indexes, FKs, identity restarts), as pg_restore
 #                     does; the bar for cutover end to end
+#               bin2  the floor of the load for any client of these exact types: as nopk2,
+#                     but the server's own COPY FROM of binary files (FORMAT binary) that
+#                     the server wrote itself with COPY TO from cutover's loaded tables
+#                     (once per bench run, after cutover's first run, not timed): no client
+#                     work and no network, every value still received and every jsonb
+#                     parsed. Needs METHODS to include cutover (skipped otherwise)
 #   duckdb    DuckDB 1.4.4 with its sqlite and postgres extensions (pip wheels, loaded
 #             offline from a venv in BENCH_DIR/duckdb-venv, made once): ATTACH the source
 #             and the target, then `CREATE TABLE t.x AS SELECT * FROM s.x` table by table
@@ -56,7 +62,7 @@
 #   RUNS=3             timed runs per method
 #   BENCH_DIR=/tmp/cutover-bench   work dir: source file, CSV, state/report files, logs, TSV
 #   METHODS="cutover duckdb pgloader limit check"
-#   LIMIT_VARIANTS="nopk pk nopk2 full2"
+#   LIMIT_VARIANTS="nopk pk nopk2 full2"   (bin2 on request)
 #   PGPORT=5432        PostgreSQL port on 127.0.0.1
 #   SKIP_BUILD=0       1: do not run `cargo build --release` (use the existing binary)
 #   CUTOVER_BIN=       benchmark this cutover binary instead (no build); e.g. the copy a
@@ -452,10 +458,31 @@ EOF
   grep -vF "\"public\".\"$big\" " "$LOGS/limit_load.sql" > "$LOGS/limit_load_g2.sql"
 }
 
+# for bin2: binary files of cutover's loaded tables, written by the server (COPY TO needs
+# a superuser or pg_write_server_files, and the server on this machine)
+BIN_DIR=$BENCH_DIR/bin-scale$SCALE
+export_bin() {
+  rm -rf "$BIN_DIR" && mkdir -p "$BIN_DIR" && chmod 777 "$BIN_DIR"
+  local t big
+  big=$(for t in $TABLES; do echo "$(sqlite3 "$SRC" "select count(*) from \"$t\"") $t"; done | sort -n | tail -1 | cut -d' ' -f2)
+  echo '\timing on' > "$LOGS/limit_bin_g1.sql"
+  echo '\timing on' > "$LOGS/limit_bin_g2.sql"
+  for t in $TABLES; do
+    "${PSQL[@]}" -d bench_cutover -c "COPY \"public\".\"$t\" TO '$BIN_DIR/$t.bin' WITH (FORMAT binary)"
+    local g=g2; [ "$t" = "$big" ] && g=g1
+    echo "COPY \"public\".\"$t\" FROM '$BIN_DIR/$t.bin' WITH (FORMAT binary);" >> "$LOGS/limit_bin_$g.sql"
+  done
+  log "bin2: $(du -sm "$BIN_DIR" | cut -f1) MB of binary COPY files from bench_cutover"
+}
+
 run_limit() {
   local variant=$1 run=$2 busy db=bench_limit
+  if [ "$variant" = bin2 ]; then
+    has cutover || { log "bin2 needs METHODS to include cutover (its loaded tables are the files): skipped"; return; }
+    [ -s "$LOGS/limit_bin_g1.sql" ] && [ -d "$BIN_DIR" ] || export_bin
+  fi
   pg_recreate $db
-  local ddl=${variant%2}; [ "$ddl" = full ] && ddl=nopk
+  local ddl=${variant%2}; [ "$ddl" = full ] && ddl=nopk; [ "$ddl" = bin ] && ddl=nopk
   "${PSQL[@]}" -d $db -f "$LOGS/limit_ddl_$ddl.sql" >/dev/null
   wait_quiet
   pg_ckpt
@@ -464,6 +491,9 @@ run_limit() {
     # two sessions at once: the largest table | all the others (cutover loads 2 tables at once on 2 cores)
     timed "limit-$variant" "$run" "$LOGS/limit_${variant}_run$run.log" -- bash -c \
       "${PSQL[*]} -d $db -f $LOGS/limit_load_g1.sql & a=\$!; ${PSQL[*]} -d $db -f $LOGS/limit_load_g2.sql & b=\$!; wait \$a && wait \$b"
+  elif [ "$variant" = bin2 ]; then
+    timed "limit-$variant" "$run" "$LOGS/limit_${variant}_run$run.log" -- bash -c \
+      "${PSQL[*]} -d $db -f $LOGS/limit_bin_g1.sql & a=\$!; ${PSQL[*]} -d $db -f $LOGS/limit_bin_g2.sql & b=\$!; wait \$a && wait \$b"
   elif [ "$variant" = full2 ]; then
     # the same two sessions, then keys, indexes, FKs and identity restarts in one session
     timed "limit-$variant" "$run" "$LOGS/limit_${variant}_run$run.log" -- bash -c \
@@ -536,6 +566,7 @@ EOF
 if has limit; then
   export_csv
   limit_scripts
+  rm -f "$LOGS/limit_bin_g1.sql"  # bin2's files come from this run's cutover
 fi
 has duckdb && duckdb_venv
 for run in $(seq 1 "$RUNS"); do
@@ -596,7 +627,9 @@ if "cutover" in m_wall and "cutover-base" in m_wall:
           + (f", load phase {m_wall['cutover-load'] / m_wall['cutover-base-load']:.2f}x" if "cutover-base-load" in m_wall and "cutover-load" in m_wall else ""))
 if "cutover-load" in m_wall and "duckdb" in m_wall:
     print(f"cutover load phase / duckdb (data only): {m_wall['cutover-load'] / m_wall['duckdb']:.2f}x (bar: <= 1.3x)")
-for v in ("nopk", "pk", "nopk2", "full2"):
+if "copy-limit-bin2" in m_wall and "duckdb" in m_wall:
+    print(f"copy-limit-bin2 (no client) / duckdb: {m_wall['copy-limit-bin2'] / m_wall['duckdb']:.2f}x")
+for v in ("nopk", "pk", "nopk2", "full2", "bin2"):
     k = f"copy-limit-{v}"
     if "cutover-load" in m_wall and k in m_wall:
         print(f"cutover load phase / {k}: {m_wall['cutover-load'] / m_wall[k]:.2f}x")

@@ -258,3 +258,69 @@ fn stale_temporary_files_are_removed_at_the_next_start() {
     assert!(!journal_tmp.exists(), "the stale temporary journal is left");
     verify_matches(&src, &url, &state, "after the run that removed the stale files");
 }
+
+on_both_engines!(restart_drops_only_the_views_cutover_created, restart_views);
+async fn restart_views(dialect: Dialect, test: &str) {
+    let db = ScratchDb::new(dialect, test).await;
+    let dir = tempfile::tempdir().unwrap();
+    let src = source(dir.path());
+    rusqlite::Connection::open(&src)
+        .unwrap()
+        .execute_batch(
+            "CREATE VIEW v_clients AS SELECT id, name FROM client;
+             CREATE VIEW v_big AS SELECT id, total FROM orders WHERE id > 10;",
+        )
+        .unwrap();
+    let state = dir.path().join("state.json");
+    // The application's own view, named as one of the source's: cutover's CREATE VIEW
+    // fails (a warning), and the run records only the view it did create.
+    assert!(db.exec_all(&["CREATE VIEW v_clients AS SELECT 7 AS mine".into()]).await.is_empty());
+    let (code, out, err) = migrate(&src, &db, &state, &[]);
+    assert_eq!(code, 0, "{err}\n{out}");
+    let said = format!("{out}{err}");
+    assert!(said.contains("view v_clients was not created"), "{said}");
+    let st: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
+    assert_eq!(st["created_views"], serde_json::json!(["v_big"]), "{st}");
+    // --restart drops cutover's view and its tables, and keeps the application's view.
+    let (code, out, err) = migrate(&src, &db, &state, &["--restart"]);
+    assert_eq!(code, 0, "{err}\n{out}");
+    let said = format!("{out}{err}");
+    assert!(
+        said.contains("dropped the 3 table(s)") && said.contains("and the view(s) it had created (v_big)"),
+        "{said}"
+    );
+    assert_eq!(mine(&db).await, 7, "the application's view is still there");
+    assert!(said.contains("view v_clients was not created"), "{said}");
+    // verify sees that v_clients is not the source's view.
+    let (code, out, _) = verify(&src, &db, &state, &["--json"]);
+    assert_eq!(code, 1, "{out}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let view = report["views"].as_array().unwrap().iter().find(|v| v["view"] == "v_clients").cloned();
+    assert_eq!(view.as_ref().map(|v| v["status"].clone()), Some("rows differ".into()), "{out}");
+    // The application's view dropped, a last --restart creates both, and records both.
+    assert!(db.exec_all(&["DROP VIEW v_clients".into()]).await.is_empty());
+    let (code, out, err) = migrate(&src, &db, &state, &["--restart"]);
+    assert_eq!(code, 0, "{err}\n{out}");
+    let st: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
+    let mut views: Vec<String> =
+        st["created_views"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
+    views.sort();
+    assert_eq!(views, ["v_big", "v_clients"], "{st}");
+    verify_matches(&src, &db.url, &state, "after the last --restart");
+    db.drop_db().await;
+}
+
+/// `SELECT mine FROM v_clients` on the target: the application's own view.
+async fn mine(db: &ScratchDb) -> i64 {
+    use sqlx::Connection;
+    match db.dialect {
+        Dialect::Postgres => {
+            let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
+            sqlx::query_scalar::<_, i32>("SELECT mine FROM v_clients").fetch_one(&mut c).await.map(i64::from).unwrap()
+        }
+        _ => {
+            let mut c = sqlx::MySqlConnection::connect(&db.url).await.unwrap();
+            sqlx::query_scalar::<_, i64>("SELECT mine FROM v_clients").fetch_one(&mut c).await.unwrap()
+        }
+    }
+}

@@ -379,6 +379,10 @@ async fn run_statements(ctx: &Ctx, conn: &mut TargetConn, ids: &[usize]) -> Resu
         let sql = if missing.len() == st.parts.len() { st.sql.clone() } else { st.sql_for(&missing) };
         crate::fault!("post_load::before_statement");
         match conn.execute(&sql).await {
+            Ok(()) if st.phase == Phase::Views => {
+                crate::fault!("post_load::after_statement");
+                lock(&ctx.state)?.record_view(&st.object);
+            }
             Ok(()) => crate::fault!("post_load::after_statement"),
             Err(e) if st.best_effort => warnings.push(format!(
                 "{} {} was not created: {e}; the SQL it tried: {}",

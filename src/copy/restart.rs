@@ -1,6 +1,6 @@
 //! `--restart`: start a migration over, into a target that an earlier run (recorded in
 //! the state file) wrote to. In create mode it drops exactly the tables that run created
-//! (and the views of the plan it created after them), once it has checked that no other
+//! (and the views it recorded creating after them), once it has checked that no other
 //! table of the target references them; in existing mode the tables were the
 //! application's, and they are emptied again as `--truncate` does (the CLI turns it on).
 
@@ -40,17 +40,30 @@ pub(super) async fn start_over(
             opts.state_file.display()
         )));
     }
-    if earlier.post_load_started() {
-        drop_our_views(conn, plan, schema_ref).await?;
-    }
+    let views = if earlier.post_load_started() {
+        drop_our_views(conn, plan, schema_ref, earlier.created_views.as_deref()).await?
+    } else {
+        Vec::new()
+    };
     if !ours.is_empty() {
         let refs: Vec<String> = ours.iter().map(|t| conn.table_ref(schema_ref, t)).collect();
         for sql in conn.dialect().engine().drop_tables_sql(&refs) {
-            conn.execute(&sql).await?;
+            conn.execute(&sql).await.map_err(|e| {
+                MigrateError::Refused(format!(
+                    "--restart could not drop the tables the run recorded in {} had created ({}): {e}. A view or table that depends on them is not cutover's (that run did not record creating it): drop it yourself, or migrate into an empty database",
+                    opts.state_file.display(),
+                    ours.join(", ")
+                ))
+            })?;
         }
     }
+    let views = if views.is_empty() {
+        String::new()
+    } else {
+        format!(" and the view(s) it had created ({})", views.join(", "))
+    };
     report.warnings.push(format!(
-        "--restart: dropped the {} table(s) the run recorded in {} had created ({}); starting over",
+        "--restart: dropped the {} table(s) the run recorded in {} had created ({}){views}; starting over",
         ours.len(),
         opts.state_file.display(),
         if ours.is_empty() { "none was left".to_string() } else { ours.join(", ") }
@@ -77,14 +90,27 @@ async fn referencing_from_outside(
     Ok(found)
 }
 
-/// The plan's views that exist: cutover created them after the data, and they depend on
-/// the tables to drop.
-async fn drop_our_views(conn: &mut TargetConn, plan: &Plan, schema_ref: Option<&str>) -> Result<(), MigrateError> {
-    for st in plan.statements.iter().filter(|s| s.phase == Phase::Views) {
-        let view = PlannedObject::View { name: st.object.clone() };
+/// Drop the views the earlier run created (they depend on the tables to drop), those
+/// that still exist, and say which; a view of the same name that the run did not create (the user's, whose
+/// `CREATE VIEW` made cutover's fail) stays. `None`: a state file of an earlier version,
+/// which does not say, and every view of the plan that exists is taken for cutover's.
+async fn drop_our_views(
+    conn: &mut TargetConn,
+    plan: &Plan,
+    schema_ref: Option<&str>,
+    created: Option<&[String]>,
+) -> Result<Vec<String>, MigrateError> {
+    let names: Vec<&String> = match created {
+        Some(views) => views.iter().collect(),
+        None => plan.statements.iter().filter(|s| s.phase == Phase::Views).map(|s| &s.object).collect(),
+    };
+    let mut dropped = Vec::new();
+    for name in names {
+        let view = PlannedObject::View { name: name.clone() };
         if conn.has_object(schema_ref, &view).await? {
-            conn.execute(&format!("DROP VIEW {}", conn.table_ref(schema_ref, &st.object))).await?;
+            conn.execute(&format!("DROP VIEW {}", conn.table_ref(schema_ref, name))).await?;
+            dropped.push(name.clone());
         }
     }
-    Ok(())
+    Ok(dropped)
 }

@@ -35,6 +35,7 @@ pub(super) fn prepare_state(
         connection_encrypted: None,
         post_load_next: 0,
         post_load_done: Vec::new(),
+        created_views: Some(Vec::new()),
         finished: false,
         on_error: Some(format!("{:?}", opts.on_error).to_lowercase()),
         tables: BTreeMap::new(),

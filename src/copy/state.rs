@@ -69,6 +69,12 @@ pub struct State {
     /// (they run out of order: a table's indexes as soon as its data is committed).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub post_load_done: Vec<usize>,
+    /// The views cutover created (its `CREATE VIEW` succeeded), by target name:
+    /// `--restart` drops these and no other view. Absent in state files of earlier
+    /// versions, which do not say: then `--restart` drops every view of the plan that
+    /// exists, as those versions did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_views: Option<Vec<String>>,
     pub finished: bool,
     /// `strict` or `reject` (`--on-error`); absent in state files of earlier versions.
     /// verify expects the rows a reject-mode run set aside for a foreign key to be absent.
@@ -131,6 +137,14 @@ impl State {
     pub fn record_post_load(&mut self, i: usize) {
         if let Err(at) = self.post_load_done.binary_search(&i) {
             self.post_load_done.insert(at, i);
+        }
+    }
+
+    /// Record that this run created view `name` (nothing when the state file is of an
+    /// earlier version, which keeps no such list).
+    pub fn record_view(&mut self, name: &str) {
+        if let Some(views) = self.created_views.as_mut().filter(|v| !v.iter().any(|n| n == name)) {
+            views.push(name.to_string());
         }
     }
 
