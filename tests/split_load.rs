@@ -4,7 +4,8 @@
 //! take turns to commit, and a kill after any commit resumes to an exact copy.
 //! `CUTOVER_SPLIT_ROWS` splits every table of that many rows or more (by default only a
 //! table of 100,000 rows or more that dominates the load, on 4 cores or more), so that
-//! small fixtures are split on any machine.
+//! small fixtures are split on any machine. And a table the server holds up does not
+//! hold up the tables loading beside it.
 
 #[macro_use]
 mod common;
@@ -125,3 +126,62 @@ async fn kills_between_parts_resume(dialect: Dialect, test: &str) {
 }
 
 on_both_engines!(a_kill_after_any_part_commits_resumes_exactly, kills_between_parts_resume);
+
+/// The reader passes over a table whose writer has no room for another batch (its server
+/// process is slow, or here waits for a lock) and goes on feeding the other connections:
+/// with `slow` locked against writes, `quick` loads and commits all the same, and once the
+/// lock is gone both finish, exactly.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_table_held_up_by_the_server_does_not_hold_up_the_others() {
+    use sqlx::{Connection, Executor};
+    const ROWS: i64 = 40_000;
+    let db = ScratchDb::new(Dialect::Postgres, "held_up_table").await;
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("two.sqlite");
+    rusqlite::Connection::open(&src)
+        .unwrap()
+        .execute_batch(&format!(
+            "CREATE TABLE slow (id INTEGER PRIMARY KEY, v TEXT NOT NULL);
+             CREATE TABLE quick (id INTEGER PRIMARY KEY, v TEXT NOT NULL);
+             WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {ROWS})
+               INSERT INTO slow SELECT i, 'slow ' || i FROM s;
+             INSERT INTO quick SELECT id, 'quick ' || id FROM slow;"
+        ))
+        .unwrap();
+    // Existing mode, so that the tables exist, and are locked, before the load starts.
+    let created = db
+        .exec_all(&[
+            "CREATE TABLE slow (id bigint PRIMARY KEY, v text NOT NULL)".into(),
+            "CREATE TABLE quick (id bigint PRIMARY KEY, v text NOT NULL)".into(),
+        ])
+        .await;
+    assert!(created.is_empty(), "{created:?}");
+    let mut lock = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    lock.execute("BEGIN").await.unwrap();
+    // SHARE: reads go on (the catalog, the emptiness check), writes wait.
+    lock.execute("LOCK TABLE slow IN SHARE MODE").await.unwrap();
+    let state = dir.path().join("state.json");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .args(["migrate", src.to_str().unwrap(), "--to", &db.url, "--schema", "existing"])
+        .args(["--state", state.to_str().unwrap(), "--jobs", "2", "--progress", "none"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let count = |t: &'static str| format!("SELECT count(*) FROM {t}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut quick = 0;
+    while quick < ROWS && std::time::Instant::now() < deadline {
+        quick = sqlx::query_scalar(&count("quick")).fetch_one(&mut lock).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let slow: i64 = sqlx::query_scalar(&count("slow")).fetch_one(&mut lock).await.unwrap();
+    // Let go of the lock whatever happened, so that the run can end.
+    lock.execute("ROLLBACK").await.unwrap();
+    let (code, out, err) = outcome(child.wait_with_output().unwrap());
+    assert_eq!(quick, ROWS, "quick was committed while slow waited for its lock: {out}{err}");
+    assert_eq!(slow, 0, "slow waited for the lock");
+    assert_eq!(code, 0, "{out}{err}");
+    verify_matches(&src, &db.url, &state, "after the lock was let go");
+    db.drop_db().await;
+}

@@ -1,5 +1,6 @@
 //! The reader: the source's one snapshot, tables stepped round-robin, every value
-//! converted by the plan's rules and sent to its table's writer in batches.
+//! converted by the plan's rules and sent to its table's writer in batches; a table
+//! whose writer has no room is passed over until it has.
 
 use std::time::Instant;
 
@@ -15,6 +16,7 @@ use crate::value::Value;
 /// Rows per batch sent to a writer.
 const BATCH_ROWS: usize = 2048;
 
+#[derive(Clone)]
 pub(super) struct ReadStats {
     pub(super) read: u64,
     pub(super) rejected: u64,
@@ -73,7 +75,7 @@ pub(super) fn read_tables(
     }
     let mut pending: std::collections::VecDeque<(usize, &mut rusqlite::Statement<'_>)> =
         stmts.iter_mut().enumerate().collect();
-    let mut active: Vec<(usize, rusqlite::Rows<'_>, Instant)> = Vec::new();
+    let mut active: Vec<Active<'_>> = Vec::new();
     let strict = on_error == OnError::Strict && !dry_run;
     // Shared, not borrowed: the sink is written to while they are looked up.
     let planned = rejects.orphans.clone();
@@ -101,93 +103,171 @@ pub(super) fn read_tables(
             senders[i] = tx;
             verdicts[i] = verdict;
             match st.query([]) {
-                Ok(rows) => active.push((i, rows, Instant::now())),
+                Ok(rows) => active.push(Active { i, rows, started: Instant::now(), waiting: None, finished: false }),
                 Err(e) => return Err(ReadFailure::Other(format!("reading table {}: {e}", jobs[i].source_name), stats)),
             }
         }
         if active.is_empty() {
             break;
         }
+        // A table whose writer has no room for another batch is passed over (its batch
+        // waits) while the others are read: the server process that loads it is the
+        // slowest part, and the other connections must not starve behind it.
+        let mut moved = false;
         let mut k = 0;
         while k < active.len() {
-            let (i, rows, started) = &mut active[k];
-            let i = *i;
+            let a = &mut active[k];
+            let i = a.i;
             let job = &jobs[i];
-            let orphans = planned.of(&job.source_name);
-            let mut batch = Vec::with_capacity(BATCH_ROWS);
-            let mut finished = false;
-            while batch.len() < BATCH_ROWS {
-                let row = match rows.next() {
-                    Ok(Some(r)) => r,
-                    Ok(None) => {
-                        finished = true;
-                        break;
+            if let Some(batch) = a.waiting.take() {
+                match offer(senders[i].as_ref(), batch, job, &stats) {
+                    Ok(None) => moved = true,
+                    Ok(Some(batch)) => {
+                        a.waiting = Some(batch);
+                        k += 1;
+                        continue;
                     }
-                    Err(e) => return Err(ReadFailure::Other(format!("reading table {}: {e}", job.source_name), stats)),
-                };
-                stats[i].read += 1;
-                match convert_row(row, job) {
-                    Ok(values) => match orphans.and_then(|o| o.get(&row_key(row, job))) {
-                        // Its parent row is missing or set aside: the target's key would refuse it.
-                        Some(orphan) => {
+                    Err(e) => return Err(e),
+                }
+            }
+            if !a.finished {
+                let orphans = planned.of(&job.source_name);
+                let mut batch = Vec::with_capacity(BATCH_ROWS);
+                while batch.len() < BATCH_ROWS {
+                    let row = match a.rows.next() {
+                        Ok(Some(r)) => r,
+                        Ok(None) => {
+                            a.finished = true;
+                            break;
+                        }
+                        Err(e) => {
+                            return Err(ReadFailure::Other(format!("reading table {}: {e}", job.source_name), stats))
+                        }
+                    };
+                    stats[i].read += 1;
+                    match convert_row(row, job) {
+                        Ok(values) => match orphans.and_then(|o| o.get(&row_key(row, job))) {
+                            // Its parent row is missing or set aside: the target's key would refuse it.
+                            Some(orphan) => {
+                                stats[i].rejected += 1;
+                                let orphan = orphan.clone();
+                                if let Err(e) = rejects.write(orphan) {
+                                    return Err(ReadFailure::Other(e, stats));
+                                }
+                            }
+                            None => batch.push(values),
+                        },
+                        Err(reject) => {
                             stats[i].rejected += 1;
-                            let orphan = orphan.clone();
-                            if let Err(e) = rejects.write(orphan) {
+                            if strict {
+                                return Err(ReadFailure::Conversion(RowFailure(reject), stats));
+                            }
+                            if let Err(e) = rejects.write(*reject) {
                                 return Err(ReadFailure::Other(e, stats));
                             }
                         }
-                        None => batch.push(values),
-                    },
-                    Err(reject) => {
-                        stats[i].rejected += 1;
-                        if strict {
-                            return Err(ReadFailure::Conversion(RowFailure(reject), stats));
-                        }
-                        if let Err(e) = rejects.write(*reject) {
-                            return Err(ReadFailure::Other(e, stats));
-                        }
                     }
                 }
-            }
-            progress.rows(&job.source_name, u64::try_from(batch.len()).unwrap_or(0));
-            if crate::interrupt::requested().is_some() {
-                // Dropping the senders and verdicts rolls back every table not yet committed.
-                return Err(ReadFailure::Other(format!("interrupted while reading {}", job.source_name), stats));
-            }
-            if stop() {
-                // The run fails anyway: a statement after the data failed (its error is the
-                // run's). Tables not yet committed roll back, as for an interrupt.
-                let why = format!("{STOPPED_FOR_POST_LOAD} {}: a statement after the data failed", job.source_name);
-                return Err(ReadFailure::Other(why, stats));
-            }
-            if let Some(tx) = senders[i].as_ref() {
-                if !batch.is_empty() && tx.blocking_send(batch).is_err() {
-                    // The writer stopped; its own error says why.
-                    let msg = format!("the target stopped accepting rows of {}", job.target_name);
-                    return Err(ReadFailure::Other(msg, stats));
+                moved = true;
+                progress.rows(&job.source_name, u64::try_from(batch.len()).unwrap_or(0));
+                stop_check(&job.source_name, stop, &stats)?;
+                if !batch.is_empty() {
+                    a.waiting = offer(senders[i].as_ref(), batch, job, &stats)?;
                 }
             }
-            if finished {
-                stats[i].seconds = started.elapsed().as_secs_f64();
-                if stats[i].rejected > 0 {
-                    if let Err(e) = rejects.flush() {
-                        return Err(ReadFailure::Other(e, stats));
-                    }
-                }
-                senders[i] = None;
-                if let Some(v) = verdicts[i].take() {
-                    let _ = v.send(Some(ReadCounts { read: stats[i].read, rejected: stats[i].rejected }));
-                }
-                drop(active.remove(k));
-                read_done[i] = true;
-                if waits_for_earlier_part(i, &read_done) {
-                    held.push(i);
-                }
-                held.retain(|h| waits_for_earlier_part(*h, &read_done));
-            } else {
+            if !a.finished || a.waiting.is_some() {
                 k += 1;
+                continue;
             }
+            stats[i].seconds = a.started.elapsed().as_secs_f64();
+            if stats[i].rejected > 0 {
+                if let Err(e) = rejects.flush() {
+                    return Err(ReadFailure::Other(e, stats));
+                }
+            }
+            senders[i] = None;
+            if let Some(v) = verdicts[i].take() {
+                let _ = v.send(Some(ReadCounts { read: stats[i].read, rejected: stats[i].rejected }));
+            }
+            drop(active.remove(k));
+            read_done[i] = true;
+            if waits_for_earlier_part(i, &read_done) {
+                held.push(i);
+            }
+            held.retain(|h| waits_for_earlier_part(*h, &read_done));
+        }
+        if !moved {
+            // Every writer is full: wait for one to take a batch (or for a stop).
+            if let Some(a) = active.first() {
+                stop_check(&jobs[a.i].source_name, stop, &stats)?;
+            }
+            wait_for_room(&active, &senders);
         }
     }
     Ok(stats)
+}
+
+/// A table being read: its rows, when it started, a batch its writer had no room for
+/// yet, and whether its last row has been read.
+struct Active<'s> {
+    i: usize,
+    rows: rusqlite::Rows<'s>,
+    started: Instant,
+    waiting: Option<Batch>,
+    finished: bool,
+}
+
+type Batch = Vec<Vec<Value>>;
+
+/// Hand a batch to its table's writer if it has room: None when taken (or in a dry run,
+/// where there is no writer), the batch back when the writer is full.
+fn offer(
+    tx: Option<&mpsc::Sender<Batch>>,
+    batch: Batch,
+    job: &TableJob,
+    stats: &[ReadStats],
+) -> Result<Option<Batch>, ReadFailure> {
+    let Some(tx) = tx else { return Ok(None) };
+    match tx.try_send(batch) {
+        Ok(()) => Ok(None),
+        Err(mpsc::error::TrySendError::Full(batch)) => Ok(Some(batch)),
+        Err(mpsc::error::TrySendError::Closed(_)) => {
+            // The writer stopped; its own error says why.
+            let msg = format!("the target stopped accepting rows of {}", job.target_name);
+            Err(ReadFailure::Other(msg, stats.to_vec()))
+        }
+    }
+}
+
+/// Block until a writer with a batch waiting has room for it, or for a tenth of a second
+/// (the reader then checks for an interrupt or a stop again).
+fn wait_for_room(active: &[Active<'_>], senders: &[Option<mpsc::Sender<Batch>>]) {
+    let room: Vec<_> = active
+        .iter()
+        .filter(|a| a.waiting.is_some())
+        .filter_map(|a| senders[a.i].as_ref())
+        .map(|tx| Box::pin(tx.reserve()))
+        .collect();
+    if room.is_empty() {
+        return;
+    }
+    // The reader runs inside `block_in_place`, where blocking on the runtime is allowed.
+    // The permit is dropped at once: the room stays free for the reader's next offer,
+    // since nothing else sends on these channels.
+    let wait = tokio::time::timeout(std::time::Duration::from_millis(100), futures_util::future::select_all(room));
+    let _ = tokio::runtime::Handle::current().block_on(wait);
+}
+
+/// Stop between batches on an interrupt, or when a statement after the data failed
+/// (the run fails anyway, with that statement's error). Tables not yet committed roll back.
+fn stop_check(table: &str, stop: &dyn Fn() -> bool, stats: &[ReadStats]) -> Result<(), ReadFailure> {
+    if crate::interrupt::requested().is_some() {
+        // Dropping the senders and verdicts rolls back every table not yet committed.
+        return Err(ReadFailure::Other(format!("interrupted while reading {table}"), stats.to_vec()));
+    }
+    if stop() {
+        let why = format!("{STOPPED_FOR_POST_LOAD} {table}: a statement after the data failed");
+        return Err(ReadFailure::Other(why, stats.to_vec()));
+    }
+    Ok(())
 }
