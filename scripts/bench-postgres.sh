@@ -468,7 +468,8 @@ export_bin() {
   echo '\timing on' > "$LOGS/limit_bin_g1.sql"
   echo '\timing on' > "$LOGS/limit_bin_g2.sql"
   for t in $TABLES; do
-    "${PSQL[@]}" -d bench_cutover -c "COPY \"public\".\"$t\" TO '$BIN_DIR/$t.bin' WITH (FORMAT binary)"
+    "${PSQL[@]}" -d bench_cutover -c "COPY \"public\".\"$t\" TO '$BIN_DIR/$t.bin' WITH (FORMAT binary)" \
+      || die "bin2: the server could not write $BIN_DIR/$t.bin (COPY TO needs a superuser and the server on this machine)"
     local g=g2; [ "$t" = "$big" ] && g=g1
     echo "COPY \"public\".\"$t\" FROM '$BIN_DIR/$t.bin' WITH (FORMAT binary);" >> "$LOGS/limit_bin_$g.sql"
   done
@@ -479,7 +480,7 @@ run_limit() {
   local variant=$1 run=$2 busy db=bench_limit
   if [ "$variant" = bin2 ]; then
     has cutover || { log "bin2 needs METHODS to include cutover (its loaded tables are the files): skipped"; return; }
-    [ -s "$LOGS/limit_bin_g1.sql" ] && [ -d "$BIN_DIR" ] || export_bin
+    if ! [ -s "$LOGS/limit_bin_g1.sql" ] || ! [ -d "$BIN_DIR" ]; then export_bin; fi
   fi
   pg_recreate $db
   local ddl=${variant%2}; [ "$ddl" = full ] && ddl=nopk; [ "$ddl" = bin ] && ddl=nopk

@@ -131,11 +131,10 @@ on_both_engines!(a_kill_after_any_part_commits_resumes_exactly, kills_between_pa
 /// process is slow, or here waits for a lock) and goes on feeding the other connections:
 /// with `slow` locked against writes, `quick` loads and commits all the same, and once the
 /// lock is gone both finish, exactly.
-#[tokio::test(flavor = "multi_thread")]
-async fn a_table_held_up_by_the_server_does_not_hold_up_the_others() {
+async fn held_up_table(dialect: Dialect, test: &str) {
     use sqlx::{Connection, Executor};
     const ROWS: i64 = 40_000;
-    let db = ScratchDb::new(Dialect::Postgres, "held_up_table").await;
+    let db = ScratchDb::new(dialect, test).await;
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("two.sqlite");
     rusqlite::Connection::open(&src)
@@ -156,10 +155,19 @@ async fn a_table_held_up_by_the_server_does_not_hold_up_the_others() {
         ])
         .await;
     assert!(created.is_empty(), "{created:?}");
-    let mut lock = sqlx::PgConnection::connect(&db.url).await.unwrap();
-    lock.execute("BEGIN").await.unwrap();
-    // SHARE: reads go on (the catalog, the emptiness check), writes wait.
-    lock.execute("LOCK TABLE slow IN SHARE MODE").await.unwrap();
+    // Reads go on (the catalog, the emptiness check), writes to `slow` wait.
+    let mut pg_lock = None;
+    let mut my_lock = None;
+    if dialect == Dialect::Postgres {
+        let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
+        c.execute("BEGIN").await.unwrap();
+        c.execute("LOCK TABLE slow IN SHARE MODE").await.unwrap();
+        pg_lock = Some(c);
+    } else {
+        let mut c = sqlx::MySqlConnection::connect(&db.url).await.unwrap();
+        c.execute("LOCK TABLES slow READ").await.unwrap();
+        my_lock = Some(c);
+    }
     let state = dir.path().join("state.json");
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
         .args(["migrate", src.to_str().unwrap(), "--to", &db.url, "--schema", "existing"])
@@ -168,20 +176,39 @@ async fn a_table_held_up_by_the_server_does_not_hold_up_the_others() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let count = |t: &'static str| format!("SELECT count(*) FROM {t}");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     let mut quick = 0;
     while quick < ROWS && std::time::Instant::now() < deadline {
-        quick = sqlx::query_scalar(&count("quick")).fetch_one(&mut lock).await.unwrap();
+        quick = rows(&db, "quick").await;
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    let slow: i64 = sqlx::query_scalar(&count("slow")).fetch_one(&mut lock).await.unwrap();
+    let slow = rows(&db, "slow").await;
     // Let go of the lock whatever happened, so that the run can end.
-    lock.execute("ROLLBACK").await.unwrap();
+    if let Some(mut c) = pg_lock {
+        c.execute("ROLLBACK").await.unwrap();
+    }
+    if let Some(mut c) = my_lock {
+        c.execute("UNLOCK TABLES").await.unwrap();
+    }
     let (code, out, err) = outcome(child.wait_with_output().unwrap());
     assert_eq!(quick, ROWS, "quick was committed while slow waited for its lock: {out}{err}");
     assert_eq!(slow, 0, "slow waited for the lock");
     assert_eq!(code, 0, "{out}{err}");
     verify_matches(&src, &db.url, &state, "after the lock was let go");
     db.drop_db().await;
+}
+
+on_both_engines!(a_table_held_up_by_the_server_does_not_hold_up_the_others, held_up_table);
+
+/// The committed rows of `table`, counted on a connection of its own.
+async fn rows(db: &ScratchDb, table: &str) -> i64 {
+    use sqlx::Connection;
+    let sql = format!("SELECT count(*) FROM {table}");
+    if db.dialect == Dialect::Postgres {
+        let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
+        sqlx::query_scalar(&sql).fetch_one(&mut c).await.unwrap()
+    } else {
+        let mut c = sqlx::MySqlConnection::connect(&db.url).await.unwrap();
+        sqlx::query_scalar(&sql).fetch_one(&mut c).await.unwrap()
+    }
 }

@@ -307,7 +307,78 @@ async fn restart_views(dialect: Dialect, test: &str) {
     views.sort();
     assert_eq!(views, ["v_big", "v_clients"], "{st}");
     verify_matches(&src, &db.url, &state, "after the last --restart");
+    if dialect == Dialect::Postgres {
+        // A view of the application's that selects from one of cutover's tables: the
+        // server refuses to drop the table, and --restart says whose view is in the way.
+        assert!(db.exec_all(&["CREATE VIEW app_orders AS SELECT id FROM orders".into()]).await.is_empty());
+        let (code, out, err) = migrate(&src, &db, &state, &["--restart"]);
+        assert_eq!(code, 2, "{err}\n{out}");
+        assert!(err.contains("app_orders") && err.contains("is not cutover's"), "{err}");
+        assert!(err.contains("The view(s) that run had created were dropped first"), "{err}");
+        assert!(db.exec_all(&["DROP VIEW app_orders".into()]).await.is_empty());
+        let (code, out, err) = migrate(&src, &db, &state, &["--restart"]);
+        assert_eq!(code, 0, "{err}\n{out}");
+        verify_matches(&src, &db.url, &state, "after --restart without the application's view");
+    }
     db.drop_db().await;
+}
+
+/// A run killed right after creating a view (before the state file recorded the
+/// statement) still lists the view as cutover's: `--resume` finishes, and `--restart`
+/// drops it (on PostgreSQL a view left behind would keep its table from being dropped).
+#[cfg(feature = "failpoints")]
+mod killed_after_a_view {
+    use super::*;
+
+    fn dialect_name(dialect: Dialect) -> &'static str {
+        if dialect == Dialect::Postgres {
+            "postgres"
+        } else {
+            "mariadb"
+        }
+    }
+
+    on_both_engines!(a_view_created_just_before_a_kill_is_still_cutovers, killed_after_view);
+    async fn killed_after_view(dialect: Dialect, test: &str) {
+        let db = ScratchDb::new(dialect, test).await;
+        let dir = tempfile::tempdir().unwrap();
+        let src = source(dir.path());
+        rusqlite::Connection::open(&src)
+            .unwrap()
+            .execute_batch(
+                "CREATE VIEW v_clients AS SELECT id, name FROM client;
+                 CREATE VIEW v_big AS SELECT id, total FROM orders WHERE id > 10;",
+            )
+            .unwrap();
+        let state = dir.path().join("state.json");
+        // The views run last: stop right after the first of them.
+        let (code, out, _) =
+            run_cutover(&["plan", src.to_str().unwrap(), "--dialect", dialect_name(dialect), "--json"]);
+        assert_eq!(code, 0, "{out}");
+        let plan: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let after_data = plan["statements"].as_array().unwrap().iter().filter(|s| s["phase"] != "tables").count();
+        let failpoint = format!("post_load::after_statement={}*off->return", after_data - 2);
+        let args = ["migrate", src.to_str().unwrap(), "--to", &db.url, "--state", state.to_str().unwrap()];
+        let (code, out, err) =
+            run_cutover_env(&[&args[..], &["--progress", "none"]].concat(), &[("FAILPOINTS", failpoint.as_str())]);
+        assert_ne!(code, 0, "the fail point stopped the run: {out}{err}");
+        let listed = |state: &Path| -> Vec<String> {
+            let st: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(state).unwrap()).unwrap();
+            let mut v: Vec<String> =
+                st["created_views"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
+            v.sort();
+            v
+        };
+        assert_eq!(listed(&state).len(), 1, "the view created before the kill is listed");
+        let (code, out, err) = migrate(&src, &db, &state, &["--resume"]);
+        assert_eq!(code, 0, "{err}\n{out}");
+        assert_eq!(listed(&state), ["v_big", "v_clients"]);
+        let (code, out, err) = migrate(&src, &db, &state, &["--restart"]);
+        assert_eq!(code, 0, "{err}\n{out}");
+        assert!(format!("{out}{err}").contains("and the view(s) it had created (v_"), "{out}{err}");
+        verify_matches(&src, &db.url, &state, "after --restart");
+        db.drop_db().await;
+    }
 }
 
 /// `SELECT mine FROM v_clients` on the target: the application's own view.

@@ -89,17 +89,18 @@ pub(super) fn to_json(v: SourceValue<'_>, ty: &ColumnType, dialect: Dialect) -> 
 /// True when valid JSON text contains the escape `\u0000` (jsonb refuses it). In valid
 /// JSON a backslash only occurs in strings and always starts an escape, so stepping over
 /// each escape's first two characters finds exactly the real ones (`\\u0000` is not).
+/// Backslashes are found with memchr: most JSON has few or none.
 fn has_nul_escape(json: &str) -> bool {
     let b = json.as_bytes();
     let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'\\' {
-            if b.get(i + 1..i + 6) == Some(b"u0000".as_slice()) {
-                return true;
-            }
-            i += 2;
-        } else {
-            i += 1;
+    while let Some(at) = memchr::memchr(b'\\', &b[i..]) {
+        let at = i + at;
+        if b.get(at + 1..at + 6) == Some(b"u0000".as_slice()) {
+            return true;
+        }
+        i = at + 2;
+        if i >= b.len() {
+            break;
         }
     }
     false
@@ -339,6 +340,20 @@ mod tests {
         rejects_shown(t("\"a\0\""), &JSON, MariaDb, "invalid_json", r#"'"a\0"'"#);
         let msg = err(t("{"), &JSON, MariaDb).to_string();
         assert!(msg.contains("EOF while parsing"), "{msg}");
+    }
+
+    #[test]
+    fn nul_escapes_are_found_where_they_are_escapes() {
+        use super::has_nul_escape;
+        for s in [r#""\u0000""#, r#"["a", "\u0000"]"#, r#""\\\u0000""#, r#""x\u0000""#] {
+            assert!(has_nul_escape(s), "{s}");
+        }
+        for s in ["", r#""\\""#, r#""\\u0000""#, r#""\\\\u0000""#, r#""\u0001""#, r#""\u000""#] {
+            assert!(!has_nul_escape(s), "{s}");
+        }
+        // A backslash last (not valid JSON, never passed in): no panic.
+        assert!(!has_nul_escape("abc\\"));
+        assert!(!has_nul_escape("\\"));
     }
 
     #[test]

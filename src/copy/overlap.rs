@@ -377,20 +377,29 @@ async fn run_statements(ctx: &Ctx, conn: &mut TargetConn, ids: &[usize]) -> Resu
             }
         }
         let sql = if missing.len() == st.parts.len() { st.sql.clone() } else { st.sql_for(&missing) };
+        // A view is listed as cutover's before it is created and struck off if that fails,
+        // so that a run killed right after creating it still knows it (`--restart`).
+        let view = (st.phase == Phase::Views).then_some(st.object.as_str());
+        if let Some(v) = view {
+            note_view(ctx, v, true)?;
+        }
         crate::fault!("post_load::before_statement");
         match conn.execute(&sql).await {
-            Ok(()) if st.phase == Phase::Views => {
-                crate::fault!("post_load::after_statement");
-                lock(&ctx.state)?.record_view(&st.object);
-            }
             Ok(()) => crate::fault!("post_load::after_statement"),
-            Err(e) if st.best_effort => warnings.push(format!(
-                "{} {} was not created: {e}; the SQL it tried: {}",
-                if st.phase == Phase::Views { "view" } else { "check" },
-                st.object,
-                st.sql
-            )),
-            Err(e) => return Err(MigrateError::Target(e)),
+            Err(e) => {
+                if let Some(v) = view {
+                    note_view(ctx, v, false)?;
+                }
+                if !st.best_effort {
+                    return Err(MigrateError::Target(e));
+                }
+                warnings.push(format!(
+                    "{} {} was not created: {e}; the SQL it tried: {}",
+                    if view.is_some() { "view" } else { "check" },
+                    st.object,
+                    st.sql
+                ));
+            }
         }
         record(ctx, i)?;
     }
@@ -400,6 +409,17 @@ async fn run_statements(ctx: &Ctx, conn: &mut TargetConn, ids: &[usize]) -> Resu
 /// The shared state, locked (poisoned only if a writer panicked while holding it).
 pub(super) fn lock(state: &SharedState) -> Result<std::sync::MutexGuard<'_, State>, MigrateError> {
     state.lock().map_err(|_| MigrateError::Refused("internal error: the state lock is poisoned".into()))
+}
+
+/// List view `name` as cutover's (`created`), or strike it off, in the state file at once.
+fn note_view(ctx: &Ctx, name: &str, created: bool) -> Result<(), MigrateError> {
+    let mut st = lock(&ctx.state)?;
+    if created {
+        st.record_view(name);
+    } else {
+        st.forget_view(name);
+    }
+    Ok(st.save(&ctx.state_file)?)
 }
 
 /// Statement `i` ran: say so in the state file at once.

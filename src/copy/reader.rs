@@ -131,43 +131,7 @@ pub(super) fn read_tables(
                 }
             }
             if !a.finished {
-                let orphans = planned.of(&job.source_name);
-                let mut batch = Vec::with_capacity(BATCH_ROWS);
-                while batch.len() < BATCH_ROWS {
-                    let row = match a.rows.next() {
-                        Ok(Some(r)) => r,
-                        Ok(None) => {
-                            a.finished = true;
-                            break;
-                        }
-                        Err(e) => {
-                            return Err(ReadFailure::Other(format!("reading table {}: {e}", job.source_name), stats))
-                        }
-                    };
-                    stats[i].read += 1;
-                    match convert_row(row, job) {
-                        Ok(values) => match orphans.and_then(|o| o.get(&row_key(row, job))) {
-                            // Its parent row is missing or set aside: the target's key would refuse it.
-                            Some(orphan) => {
-                                stats[i].rejected += 1;
-                                let orphan = orphan.clone();
-                                if let Err(e) = rejects.write(orphan) {
-                                    return Err(ReadFailure::Other(e, stats));
-                                }
-                            }
-                            None => batch.push(values),
-                        },
-                        Err(reject) => {
-                            stats[i].rejected += 1;
-                            if strict {
-                                return Err(ReadFailure::Conversion(RowFailure(reject), stats));
-                            }
-                            if let Err(e) = rejects.write(*reject) {
-                                return Err(ReadFailure::Other(e, stats));
-                            }
-                        }
-                    }
-                }
+                let batch = read_batch(a, job, planned.of(&job.source_name), strict, rejects, &mut stats)?;
                 moved = true;
                 progress.rows(&job.source_name, u64::try_from(batch.len()).unwrap_or(0));
                 stop_check(&job.source_name, stop, &stats)?;
@@ -205,6 +169,52 @@ pub(super) fn read_tables(
         }
     }
     Ok(stats)
+}
+
+/// Read the next batch of a table's rows, converted: a row whose parent row is missing
+/// (a planned orphan) or that does not convert goes to the reject file instead (strict:
+/// the first that does not convert stops the read). Marks the table finished at its end.
+fn read_batch(
+    a: &mut Active<'_>,
+    job: &TableJob,
+    orphans: Option<&std::collections::HashMap<String, crate::report::Reject>>,
+    strict: bool,
+    rejects: &mut RejectSink,
+    stats: &mut [ReadStats],
+) -> Result<Batch, ReadFailure> {
+    let i = a.i;
+    let mut batch = Vec::with_capacity(BATCH_ROWS);
+    while batch.len() < BATCH_ROWS {
+        let row = match a.rows.next() {
+            Ok(Some(r)) => r,
+            Ok(None) => {
+                a.finished = true;
+                break;
+            }
+            Err(e) => {
+                return Err(ReadFailure::Other(format!("reading table {}: {e}", job.source_name), stats.to_vec()))
+            }
+        };
+        stats[i].read += 1;
+        match convert_row(row, job) {
+            Ok(values) => match orphans.and_then(|o| o.get(&row_key(row, job))) {
+                // Its parent row is missing or set aside: the target's key would refuse it.
+                Some(orphan) => {
+                    stats[i].rejected += 1;
+                    rejects.write(orphan.clone()).map_err(|e| ReadFailure::Other(e, stats.to_vec()))?;
+                }
+                None => batch.push(values),
+            },
+            Err(reject) => {
+                stats[i].rejected += 1;
+                if strict {
+                    return Err(ReadFailure::Conversion(RowFailure(reject), stats.to_vec()));
+                }
+                rejects.write(*reject).map_err(|e| ReadFailure::Other(e, stats.to_vec()))?;
+            }
+        }
+    }
+    Ok(batch)
 }
 
 /// A table being read: its rows, when it started, a batch its writer had no room for

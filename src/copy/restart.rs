@@ -49,8 +49,19 @@ pub(super) async fn start_over(
         let refs: Vec<String> = ours.iter().map(|t| conn.table_ref(schema_ref, t)).collect();
         for sql in conn.dialect().engine().drop_tables_sql(&refs) {
             conn.execute(&sql).await.map_err(|e| {
+                // PostgreSQL refuses to drop a table that a view selects from.
+                let why = if e.reason().contains("depend on") {
+                    " The object that depends on them is not cutover's (the run did not record creating it), so it was left alone: drop it yourself, or migrate into an empty database, and run again"
+                } else {
+                    " Nothing else was dropped; fix the cause and run again"
+                };
+                let views = if views.is_empty() {
+                    String::new()
+                } else {
+                    format!(" The view(s) that run had created were dropped first: {}.", views.join(", "))
+                };
                 MigrateError::Refused(format!(
-                    "--restart could not drop the tables the run recorded in {} had created ({}): {e}. A view or table that depends on them is not cutover's (that run did not record creating it): drop it yourself, or migrate into an empty database",
+                    "--restart could not drop the table(s) the run recorded in {} had created ({}): {e}.{views}{why}",
                     opts.state_file.display(),
                     ours.join(", ")
                 ))
@@ -105,10 +116,16 @@ async fn drop_our_views(
         None => plan.statements.iter().filter(|s| s.phase == Phase::Views).map(|s| &s.object).collect(),
     };
     let mut dropped = Vec::new();
-    for name in names {
+    // Last created first: a view that selects from another goes before it.
+    for name in names.into_iter().rev() {
         let view = PlannedObject::View { name: name.clone() };
         if conn.has_object(schema_ref, &view).await? {
-            conn.execute(&format!("DROP VIEW {}", conn.table_ref(schema_ref, name))).await?;
+            conn.execute(&format!("DROP VIEW {}", conn.table_ref(schema_ref, name))).await.map_err(|e| {
+                MigrateError::Refused(format!(
+                    "--restart could not drop view {name}, which the earlier run created: {e}; no table was dropped{}. Drop what depends on the view yourself and run again",
+                    if dropped.is_empty() { String::new() } else { format!(" (views dropped: {})", dropped.join(", ")) }
+                ))
+            })?;
             dropped.push(name.clone());
         }
     }

@@ -69,10 +69,11 @@ pub struct State {
     /// (they run out of order: a table's indexes as soon as its data is committed).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub post_load_done: Vec<usize>,
-    /// The views cutover created (its `CREATE VIEW` succeeded), by target name:
-    /// `--restart` drops these and no other view. Absent in state files of earlier
-    /// versions, which do not say: then `--restart` drops every view of the plan that
-    /// exists, as those versions did.
+    /// The views cutover created, by target name, in the order it created them: each is
+    /// listed just before its `CREATE VIEW` runs and struck off if that fails (a view of
+    /// the same name was there already, say). `--restart` drops these and no other view.
+    /// Absent in state files of earlier versions, which do not say: then `--restart`
+    /// drops every view of the plan that exists, as those versions did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_views: Option<Vec<String>>,
     pub finished: bool,
@@ -140,11 +141,18 @@ impl State {
         }
     }
 
-    /// Record that this run created view `name` (nothing when the state file is of an
+    /// List view `name` as created by cutover (nothing when the state file is of an
     /// earlier version, which keeps no such list).
     pub fn record_view(&mut self, name: &str) {
         if let Some(views) = self.created_views.as_mut().filter(|v| !v.iter().any(|n| n == name)) {
             views.push(name.to_string());
+        }
+    }
+
+    /// Strike view `name` off the views cutover created: its `CREATE VIEW` failed.
+    pub fn forget_view(&mut self, name: &str) {
+        if let Some(views) = self.created_views.as_mut() {
+            views.retain(|n| n != name);
         }
     }
 
