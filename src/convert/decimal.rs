@@ -99,6 +99,9 @@ fn fast(v: SourceValue<'_>, precision: Option<u32>, scale: Option<u32>) -> Optio
     let (negative, m, frac) = match v {
         SourceValue::Integer(i) => (i < 0, u128::from(i.unsigned_abs()), 0),
         SourceValue::Real(f) if f.is_finite() => {
+            if let Some(d) = scale.or(precision.map(|_| 0)).and_then(|s| real_at_scale(f, s, precision)) {
+                return Some(d);
+            }
             use std::fmt::Write;
             write!(buf, "{f}").ok()?;
             plain_digits(buf.as_bytes())?
@@ -126,6 +129,36 @@ fn fast(v: SourceValue<'_>, precision: Option<u32>, scale: Option<u32>) -> Optio
     }
     let m = i128::try_from(m).ok()?;
     Decimal::try_from_i128_with_scale(if negative { -m } else { m }, out_scale).ok()
+}
+
+/// Powers of ten that a double holds exactly.
+const POW10: [f64; 16] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+
+/// A REAL that holds a decimal of at most `s` places, as stored numbers usually do: that
+/// decimal at scale `s`, without writing the double's digits out (None: the text path
+/// decides). `x = m / 10^s` is that decimal when it reads back as `f`: dividing two exact
+/// integers rounds the quotient to the nearest double, as parsing `x` does. Below
+/// `2^50 / 10^s` a double's neighbours are less than a quarter of `10^-s` apart, so `x`
+/// is the only decimal of `s` places that reads back as `f`, and the shortest text of `f`
+/// (within half a step of `f`, as `x` is) rounds to `x` at `s` places: the same answer as
+/// the text path, which the property test below holds it to.
+fn real_at_scale(f: f64, s: u32, precision: Option<u32>) -> Option<Decimal> {
+    let pow = *POW10.get(usize::try_from(s).ok()?)?;
+    // `f` is finite (the caller's guard).
+    if f.abs() >= (1u64 << 50) as f64 / pow {
+        return None;
+    }
+    let m = (f * pow).round();
+    if m / pow != f {
+        return None;
+    }
+    // |m| < 2^50: a whole number that i64 holds exactly.
+    #[allow(clippy::cast_possible_truncation)]
+    let m = m as i64;
+    if precision.is_some_and(|p| m.unsigned_abs().checked_ilog10().map_or(0, |d| d + 1) > p) {
+        return None;
+    }
+    Decimal::try_from_i128_with_scale(i128::from(m), s).ok()
 }
 
 /// `[-]D*[.D*]` with at least one digit and at most 27 in all: (negative, digits as an
@@ -496,6 +529,21 @@ mod tests {
         ]
     }
 
+    #[test]
+    fn a_real_holding_a_short_decimal_is_read_without_its_text() {
+        use super::real_at_scale;
+        let d = |m: i64, s: u32| Some(Decimal::from_i128_with_scale(i128::from(m), s));
+        assert_eq!(real_at_scale(89.4264, 4, Some(10)), d(894264, 4));
+        assert_eq!(real_at_scale(-0.5, 2, None), d(-50, 2));
+        assert_eq!(real_at_scale(3.0, 0, Some(1)), d(3, 0));
+        // 1.005 is stored as 1.00499999999999989...: its text is "1.005", which rounds
+        // to 1.01; no decimal of 2 places reads back as it, so the text path decides.
+        assert_eq!(real_at_scale(1.005, 2, None), None);
+        assert_eq!(real_at_scale(0.1 + 0.2, 4, None), None);
+        assert_eq!(real_at_scale(1234.5, 2, Some(5)), None, "six digits do not fit decimal(5,2)");
+        assert_eq!(real_at_scale(1e15, 2, None), None, "beyond 2^50 / 10^s");
+    }
+
     proptest! {
         #[test]
         fn the_fast_path_agrees_with_the_general_one(
@@ -507,7 +555,11 @@ mod tests {
         ) {
             let p = p.map(|p| p.max(s.unwrap_or(0)));
             let ty = dec(p, s);
-            for v in [Text(text.as_bytes()), Integer(i), Real(f), Real(f64::from(i as f32) / 1000.0)] {
+            // Decimals stored as REAL, of up to 7 places, the case `real_at_scale` takes.
+            let places = i32::try_from(i.rem_euclid(8)).unwrap();
+            let stored = Real((i % 100_000_000_000_000) as f64 / 10f64.powi(places));
+            let near = Real((i % 1_000_000_000) as f64 / 10f64.powi(places) + f64::from(i as f32) * 1e-9);
+            for v in [Text(text.as_bytes()), Integer(i), Real(f), Real(f64::from(i as f32) / 1000.0), stored, near] {
                 if let Some(d) = super::fast(v, p, s) {
                     match super::general(v, p, s, &ty) {
                         Ok(Value::Decimal(g)) => {
