@@ -47,6 +47,11 @@
 #             TIME column is read with sqlite_all_varchar. Data only, and inexact (NUMERIC as
 #             double, BOOLEAN as bigint, JSON as text; no keys, indexes, FKs, identities):
 #             the bar for cutover's load phase.
+#   duckdb-exact  the same DuckDB, but into tables created first from cutover's own column
+#             types (the limit's nopk DDL, so METHODS must include limit): `INSERT INTO t.x
+#             SELECT * FROM s.x`, DuckDB converting to numeric, boolean, jsonb and timestamps
+#             as cutover does. Data only, no keys: what DuckDB's copy costs when it is exact
+#             in type (the values match cutover's on the rows looked at; not checked here)
 #   check     correctness of the last cutover run: production_entries count(*), exact sum
 #             of the numeric(10,4) column yield_pct, sum of the double column
 #             temperature_c (sqlite3 CLI vs psql), plus a value-by-value comparison of both
@@ -61,7 +66,7 @@
 #   SCALE=1            --rows-scale for gen_bench_db.py (seed 42); file BENCH_DIR/bench$SCALE.sqlite
 #   RUNS=3             timed runs per method
 #   BENCH_DIR=/tmp/cutover-bench   work dir: source file, CSV, state/report files, logs, TSV
-#   METHODS="cutover duckdb pgloader limit check"
+#   METHODS="cutover duckdb pgloader limit check"   (duckdb-exact on request)
 #   LIMIT_VARIANTS="nopk pk nopk2 full2"   (bin2 on request)
 #   PGPORT=5432        PostgreSQL port on 127.0.0.1
 #   SKIP_BUILD=0       1: do not run `cargo build --release` (use the existing binary)
@@ -343,6 +348,21 @@ run_duckdb() {
   # shellcheck disable=SC2086
   record duckdb "$run" "$(target_rows bench_duckdb)" - - - - - $busy
 }
+# duckdb-exact: DuckDB into tables made first from cutover's own column types (the limit's
+# nopk DDL: no keys), so that it writes numeric, boolean, jsonb and timestamps as cutover does
+run_duckdb_exact() {
+  local run=$1 busy
+  [ -s "$LOGS/limit_ddl_nopk.sql" ] || { log "duckdb-exact needs METHODS to include limit (its DDL): skipped"; return; }
+  pg_recreate bench_duckdb
+  "${PSQL[@]}" -d bench_duckdb -f "$LOGS/limit_ddl_nopk.sql" >/dev/null
+  wait_quiet
+  pg_ckpt
+  busy=$(busy_note)
+  timed duckdb-exact "$run" "$LOGS/duckdb_exact_run$run.log" -- \
+    "$DUCK_VENV/bin/python" "$DUCK_COPY" "$SRC" postgres "host=127.0.0.1 port=$PGPORT user=postgres dbname=bench_duckdb" insert
+  # shellcheck disable=SC2086
+  record duckdb-exact "$run" "$(target_rows bench_duckdb)" - - - - - $busy
+}
 
 # ------------------------------------------------------------------ 3c. the COPY limit
 export_csv() {
@@ -569,11 +589,12 @@ if has limit; then
   limit_scripts
   rm -f "$LOGS/limit_bin_g1.sql"  # bin2's files come from this run's cutover
 fi
-has duckdb && duckdb_venv
+if has duckdb || has duckdb-exact; then duckdb_venv; fi
 for run in $(seq 1 "$RUNS"); do
   has cutover && run_cutover "$run"
   if [ -n "${BASE_BIN:-}" ]; then run_cutover "$run" cutover-base "$BASE_BIN"; fi
   has duckdb && run_duckdb "$run"
+  has duckdb-exact && run_duckdb_exact "$run"
   has pgloader && run_pgloader "$run"
   if has limit; then
     for v in $LIMIT_VARIANTS; do run_limit "$v" "$run"; done
@@ -628,6 +649,9 @@ if "cutover" in m_wall and "cutover-base" in m_wall:
           + (f", load phase {m_wall['cutover-load'] / m_wall['cutover-base-load']:.2f}x" if "cutover-base-load" in m_wall and "cutover-load" in m_wall else ""))
 if "cutover-load" in m_wall and "duckdb" in m_wall:
     print(f"cutover load phase / duckdb (data only): {m_wall['cutover-load'] / m_wall['duckdb']:.2f}x (bar: <= 1.3x)")
+if "cutover-load" in m_wall and "duckdb-exact" in m_wall:
+    print(f"cutover load phase / duckdb-exact (the same exact types): {m_wall['cutover-load'] / m_wall['duckdb-exact']:.2f}x")
+    print(f"cutover end to end / duckdb-exact (data only): {m_wall['cutover'] / m_wall['duckdb-exact']:.2f}x")
 if "copy-limit-bin2" in m_wall and "duckdb" in m_wall:
     print(f"copy-limit-bin2 (no client) / duckdb: {m_wall['copy-limit-bin2'] / m_wall['duckdb']:.2f}x")
 for v in ("nopk", "pk", "nopk2", "full2", "bin2"):
