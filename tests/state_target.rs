@@ -259,11 +259,9 @@ fn stale_temporary_files_are_removed_at_the_next_start() {
     verify_matches(&src, &url, &state, "after the run that removed the stale files");
 }
 
-on_both_engines!(restart_drops_only_the_views_cutover_created, restart_views);
-async fn restart_views(dialect: Dialect, test: &str) {
-    let db = ScratchDb::new(dialect, test).await;
-    let dir = tempfile::tempdir().unwrap();
-    let src = source(dir.path());
+/// The small source with two views: one of the clients, one of the larger orders.
+fn source_with_views(dir: &Path) -> PathBuf {
+    let src = source(dir);
     rusqlite::Connection::open(&src)
         .unwrap()
         .execute_batch(
@@ -271,6 +269,23 @@ async fn restart_views(dialect: Dialect, test: &str) {
              CREATE VIEW v_big AS SELECT id, total FROM orders WHERE id > 10;",
         )
         .unwrap();
+    src
+}
+
+/// The views the state file lists as cutover's, sorted.
+fn created_views(state: &Path) -> Vec<String> {
+    let st: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(state).unwrap()).unwrap();
+    let mut views: Vec<String> =
+        st["created_views"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
+    views.sort();
+    views
+}
+
+on_both_engines!(restart_drops_only_the_views_cutover_created, restart_views);
+async fn restart_views(dialect: Dialect, test: &str) {
+    let db = ScratchDb::new(dialect, test).await;
+    let dir = tempfile::tempdir().unwrap();
+    let src = source_with_views(dir.path());
     let state = dir.path().join("state.json");
     // The application's own view, named as one of the source's: cutover's CREATE VIEW
     // fails (a warning), and the run records only the view it did create.
@@ -279,8 +294,7 @@ async fn restart_views(dialect: Dialect, test: &str) {
     assert_eq!(code, 0, "{err}\n{out}");
     let said = format!("{out}{err}");
     assert!(said.contains("view v_clients was not created"), "{said}");
-    let st: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
-    assert_eq!(st["created_views"], serde_json::json!(["v_big"]), "{st}");
+    assert_eq!(created_views(&state), ["v_big"]);
     // --restart drops cutover's view and its tables, and keeps the application's view.
     let (code, out, err) = migrate(&src, &db, &state, &["--restart"]);
     assert_eq!(code, 0, "{err}\n{out}");
@@ -301,11 +315,7 @@ async fn restart_views(dialect: Dialect, test: &str) {
     assert!(db.exec_all(&["DROP VIEW v_clients".into()]).await.is_empty());
     let (code, out, err) = migrate(&src, &db, &state, &["--restart"]);
     assert_eq!(code, 0, "{err}\n{out}");
-    let st: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
-    let mut views: Vec<String> =
-        st["created_views"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
-    views.sort();
-    assert_eq!(views, ["v_big", "v_clients"], "{st}");
+    assert_eq!(created_views(&state), ["v_big", "v_clients"]);
     verify_matches(&src, &db.url, &state, "after the last --restart");
     if dialect == Dialect::Postgres {
         // A view of the application's that selects from one of cutover's tables: the
@@ -342,14 +352,7 @@ mod killed_after_a_view {
     async fn killed_after_view(dialect: Dialect, test: &str) {
         let db = ScratchDb::new(dialect, test).await;
         let dir = tempfile::tempdir().unwrap();
-        let src = source(dir.path());
-        rusqlite::Connection::open(&src)
-            .unwrap()
-            .execute_batch(
-                "CREATE VIEW v_clients AS SELECT id, name FROM client;
-                 CREATE VIEW v_big AS SELECT id, total FROM orders WHERE id > 10;",
-            )
-            .unwrap();
+        let src = source_with_views(dir.path());
         let state = dir.path().join("state.json");
         // The views run last: stop right after the first of them.
         let (code, out, _) =
@@ -362,17 +365,10 @@ mod killed_after_a_view {
         let (code, out, err) =
             run_cutover_env(&[&args[..], &["--progress", "none"]].concat(), &[("FAILPOINTS", failpoint.as_str())]);
         assert_ne!(code, 0, "the fail point stopped the run: {out}{err}");
-        let listed = |state: &Path| -> Vec<String> {
-            let st: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(state).unwrap()).unwrap();
-            let mut v: Vec<String> =
-                st["created_views"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
-            v.sort();
-            v
-        };
-        assert_eq!(listed(&state).len(), 1, "the view created before the kill is listed");
+        assert_eq!(created_views(&state).len(), 1, "the view created before the kill is listed");
         let (code, out, err) = migrate(&src, &db, &state, &["--resume"]);
         assert_eq!(code, 0, "{err}\n{out}");
-        assert_eq!(listed(&state), ["v_big", "v_clients"]);
+        assert_eq!(created_views(&state), ["v_big", "v_clients"]);
         let (code, out, err) = migrate(&src, &db, &state, &["--restart"]);
         assert_eq!(code, 0, "{err}\n{out}");
         assert!(format!("{out}{err}").contains("and the view(s) it had created (v_"), "{out}{err}");
