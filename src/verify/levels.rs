@@ -2,6 +2,7 @@
 //! both sides at once, then narrowing the segments that differ).
 
 use super::*;
+use crate::source::longest_first;
 
 /// Level checksum: both sides hashed at once, then the differing segments read again to name the rows.
 pub(super) async fn checksum_level(
@@ -95,8 +96,9 @@ pub(super) async fn count_level(
 /// What the first pass gives back: both sides' sums, and the source and connections to read again.
 pub(super) type Pass = (Vec<Side>, Vec<Side>, Source, Vec<TargetConn>);
 
-/// Both sides at once: one thread reads the source snapshot table by table, while each
-/// target connection reads the next table of the queue (longest first).
+/// Both sides at once: the source's connection, and the extra readers of its snapshot
+/// that the machine's cores allow, each read the next source table of a queue (longest
+/// first), while each target connection reads the next table of its own queue.
 pub(super) async fn first_pass(
     source: Source,
     conns: Vec<TargetConn>,
@@ -111,24 +113,21 @@ pub(super) async fn first_pass(
     let src_specs = specs.clone();
     let src_progress = progress.clone();
     let source_task = tokio::task::spawn_blocking(move || {
-        let mut sides = Vec::with_capacity(n);
-        for spec in src_specs.iter() {
+        // Extra readers are proven to see the source's snapshot, or there are none.
+        let mut extras = source.readers_for(n).map_err(|e| e.to_string())?;
+        let costs: Vec<u64> = src_specs.iter().map(|s| s.job.rows_source).collect();
+        let read = crate::source::spread(source.connection(), &mut extras, &longest_first(&costs), |conn, i| {
+            let spec = &src_specs[i];
             let t0 = Instant::now();
             src_progress.table_started_as(&spec.job.source_name, spec.job.rows_source, "reading and hashing");
-            match source_side(source.connection(), spec, None, &src_progress) {
-                Ok(mut side) => {
-                    side.seconds = t0.elapsed().as_secs_f64();
-                    src_progress.table_read(
-                        &spec.job.source_name,
-                        side.sums.rows,
-                        side.rejected,
-                        t0.elapsed().as_secs_f64(),
-                    );
-                    sides.push(side);
-                }
-                Err(m) => return Err(m),
-            }
-        }
+            let mut side = source_side(conn, spec, None, &src_progress)?;
+            side.seconds = t0.elapsed().as_secs_f64();
+            src_progress.table_read(&spec.job.source_name, side.sums.rows, side.rejected, side.seconds);
+            Ok::<Side, String>(side)
+        });
+        drop(extras);
+        // In table order, whichever connection read them: the first error is a serial run's.
+        let sides = read.into_iter().map(|(_, side)| side).collect::<Result<Vec<Side>, String>>()?;
         src_progress.overall_done();
         Ok((sides, source))
     });
