@@ -12,22 +12,6 @@ use std::path::{Path, PathBuf};
 
 use common::*;
 use cutover::target::Dialect;
-use sqlx::Connection;
-
-/// Rows in `big` on the target, as the server counts them.
-async fn big_rows(db: &ScratchDb) -> u64 {
-    let n: i64 = match db.dialect {
-        Dialect::Postgres => {
-            let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
-            sqlx::query_scalar("SELECT count(*) FROM big").fetch_one(&mut c).await.unwrap()
-        }
-        _ => {
-            let mut c = sqlx::MySqlConnection::connect(&db.url).await.unwrap();
-            sqlx::query_scalar("SELECT count(*) FROM big").fetch_one(&mut c).await.unwrap()
-        }
-    };
-    u64::try_from(n).unwrap()
-}
 
 /// `cutover migrate` with `big` loaded whole (`CUTOVER_SPLIT_ROWS=0`): split over every
 /// connection, as create mode does on a machine of 4 cores or more, its parts would take
@@ -82,13 +66,13 @@ async fn a_failed_statement_stops_the_load(dialect: Dialect, name: &str) {
     let recorded: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
     assert_eq!(recorded["tables"]["small"]["status"], "done", "{recorded}");
     assert_ne!(recorded["tables"]["big"]["status"], "done", "big stopped before its end: {recorded}");
-    assert_eq!(big_rows(&db).await, 0, "big rolled back");
+    assert_eq!(db.count("big").await, 0, "big rolled back");
 
     // The data fixed in the source, the run started over finishes an exact copy.
     rusqlite::Connection::open(&src).unwrap().execute("UPDATE small SET code = 2 WHERE id = 2", []).unwrap();
     let (code, out, err) = migrate(&src, &db, &state, &[&reject_args[..], &["--restart"]].concat());
     assert_eq!(code, 0, "{out}{err}");
-    assert_eq!(big_rows(&db).await, BIG_ROWS);
+    assert_eq!(db.count("big").await, BIG_ROWS);
     let (code, out, err) = verify(&src, &db, &state, &["--level", "checksum"]);
     assert_eq!(code, 0, "{out}{err}");
     db.drop_db().await;

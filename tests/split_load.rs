@@ -133,7 +133,7 @@ on_both_engines!(a_kill_after_any_part_commits_resumes_exactly, kills_between_pa
 /// lock is gone both finish, exactly.
 async fn held_up_table(dialect: Dialect, test: &str) {
     use sqlx::{Connection, Executor};
-    const ROWS: i64 = 40_000;
+    const ROWS: u64 = 40_000;
     let db = ScratchDb::new(dialect, test).await;
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("two.sqlite");
@@ -179,10 +179,10 @@ async fn held_up_table(dialect: Dialect, test: &str) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     let mut quick = 0;
     while quick < ROWS && std::time::Instant::now() < deadline {
-        quick = rows(&db, "quick").await;
+        quick = db.count("quick").await;
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    let slow = rows(&db, "slow").await;
+    let slow = db.count("slow").await;
     // Let go of the lock whatever happened, so that the run can end.
     if let Some(mut c) = pg_lock {
         c.execute("ROLLBACK").await.unwrap();
@@ -199,16 +199,3 @@ async fn held_up_table(dialect: Dialect, test: &str) {
 }
 
 on_both_engines!(a_table_held_up_by_the_server_does_not_hold_up_the_others, held_up_table);
-
-/// The committed rows of `table`, counted on a connection of its own.
-async fn rows(db: &ScratchDb, table: &str) -> i64 {
-    use sqlx::Connection;
-    let sql = format!("SELECT count(*) FROM {table}");
-    if db.dialect == Dialect::Postgres {
-        let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
-        sqlx::query_scalar(&sql).fetch_one(&mut c).await.unwrap()
-    } else {
-        let mut c = sqlx::MySqlConnection::connect(&db.url).await.unwrap();
-        sqlx::query_scalar(&sql).fetch_one(&mut c).await.unwrap()
-    }
-}

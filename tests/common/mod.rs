@@ -180,6 +180,23 @@ impl ScratchDb {
     }
 
     /// Drop the database (call at the end of a passing test).
+    /// The committed rows of `table` (a plain name), as the server counts them, on a
+    /// connection of its own.
+    pub async fn count(&self, table: &str) -> u64 {
+        let sql = format!("SELECT count(*) FROM {table}");
+        let n: i64 = match self.dialect {
+            Dialect::Postgres => {
+                let mut c = sqlx::PgConnection::connect(&self.url).await.unwrap();
+                sqlx::query_scalar(&sql).fetch_one(&mut c).await.unwrap()
+            }
+            _ => {
+                let mut c = sqlx::MySqlConnection::connect(&self.url).await.unwrap();
+                sqlx::query_scalar(&sql).fetch_one(&mut c).await.unwrap()
+            }
+        };
+        u64::try_from(n).unwrap()
+    }
+
     pub async fn drop_db(self) {
         let quoted = match self.dialect {
             Dialect::Postgres => format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name),
